@@ -1,0 +1,553 @@
+"""The one choke point for outbound HTTP that a platform SDK does not make itself.
+
+Everything here enforces three things: timeouts on every call, retries on 429/5xx that honour
+``Retry-After`` (bounded, with a cap), and a guard that refuses private, loopback, link-local, multicast and
+reserved addresses.
+The guard checks every address a host resolves to before each request and each redirect hop, and checks the
+peer address of every socket actually opened, so a DNS answer that changes in between is caught too.
+
+The guard is switched off only explicitly: the ``LEGATION_ALLOW_PRIVATE_HOSTS`` environment variable (a
+comma-separated list of host names, IP addresses or CIDR networks, or ``*``), read at call time, or the
+:func:`allow_private_hosts` context manager in tests.
+
+SDK-based providers get the same guard by handing the SDK :func:`guarded_session` (requests) or
+:func:`guarded_httpx_transport` (httpx).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import os
+import random
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from legation.connectors.base import ConnectorError
+
+ALLOW_ENV = "LEGATION_ALLOW_PRIVATE_HOSTS"
+USER_AGENT = "Legation/0.1 (+https://github.com/legation)"
+
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 30.0
+DEFAULT_TIMEOUT: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT)
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# A 429 or 503 means the server refused before doing the work, so even a POST can be sent again.
+REFUSED_STATUSES = frozenset({429, 503})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+IDEMPOTENCY_HEADERS = ("idempotency-key", "x-idempotency-key")
+# 408 Request Timeout and 425 Too Early are the only 4xx answers that may succeed when sent again.
+TEMPORARY_4XX = frozenset({408, 425, 429})
+
+
+class PrivateAddressRefused(ConnectorError):
+    """The URL points at an address Legation must not reach from the outside world."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, permanent=True)
+
+
+# -- the private-address guard ---------------------------------------------------------------------------
+
+_override_lock = threading.Lock()
+_overrides: list[frozenset[str]] = []
+
+
+@contextlib.contextmanager
+def allow_private_hosts(*hosts: str) -> Iterator[None]:
+    """Allow the given hosts (names, IPs, CIDRs or ``*``) to be private for the duration; meant for tests."""
+    entry = frozenset(h.strip().lower() for h in hosts if h.strip())
+    with _override_lock:
+        _overrides.append(entry)
+    try:
+        yield
+    finally:
+        with _override_lock:
+            _overrides.remove(entry)
+
+
+def _allow_entries() -> set[str]:
+    entries = {h.strip().lower() for h in os.environ.get(ALLOW_ENV, "").split(",") if h.strip()}
+    with _override_lock:
+        for entry in _overrides:
+            entries |= entry
+    return entries
+
+
+def _normalise_host(host: str) -> str:
+    return host.strip("[]").rstrip(".").lower()
+
+
+def host_allowed_private(host: str, ip: str | None = None) -> bool:
+    """Whether ``host`` (or its address ``ip``) has been explicitly allowed to be private."""
+    entries = _allow_entries()
+    if not entries:
+        return False
+    if "*" in entries or _normalise_host(host) in entries:
+        return True
+    if ip is None:
+        return False
+    addr = ipaddress.ip_address(ip)
+    for entry in entries:
+        with contextlib.suppress(ValueError):
+            if addr in ipaddress.ip_network(entry, strict=False):
+                return True
+    return False
+
+
+def is_public_address(ip: str) -> bool:
+    """Whether an IP address is a global unicast address (not private, loopback, link-local, reserved...)."""
+    addr = ipaddress.ip_address(ip.split("%", 1)[0])
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    return addr.is_global and not addr.is_multicast and not addr.is_reserved
+
+
+def _resolve(host: str, port: int) -> list[str]:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise ConnectorError(f"cannot resolve host '{host}': {exc}") from exc
+    return sorted({str(info[4][0]) for info in infos})
+
+
+def check_address(host: str, ip: str) -> None:
+    """Refuse ``ip`` (an address of ``host``) unless it is public or explicitly allowed."""
+    if not is_public_address(ip) and not host_allowed_private(host, ip):
+        raise PrivateAddressRefused(
+            f"refusing to connect to {host} ({ip}): a private, loopback, link-local, multicast or reserved "
+            f"address; set {ALLOW_ENV} to allow it"
+        )
+
+
+def check_url(url: str) -> None:
+    """Refuse a URL that is not http(s) or whose host resolves to any non-public address."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise ConnectorError(
+            f"refusing URL with scheme '{parts.scheme}': only http and https", permanent=True
+        )
+    host = parts.hostname
+    if not host:
+        raise ConnectorError(f"refusing URL without a host: {url!r}", permanent=True)
+    host = _normalise_host(host)
+    if "*" in _allow_entries():
+        return
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise ConnectorError(f"refusing URL with a bad port: {url!r}", permanent=True) from exc
+    for ip in _resolve(host, port):
+        check_address(host, ip)
+
+
+class _PeerCheckMixin:
+    """Checks the address a socket really connected to, closing the gap between resolution and connection."""
+
+    host: str
+
+    def _new_conn(self) -> socket.socket:
+        sock: socket.socket = super()._new_conn()  # type: ignore[misc]
+        try:
+            peer = sock.getpeername()[0]
+            check_address(_normalise_host(self.host), str(peer))
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+
+class _GuardedHTTPConnection(_PeerCheckMixin, HTTPConnection):
+    pass
+
+
+class _GuardedHTTPSConnection(_PeerCheckMixin, HTTPSConnection):
+    pass
+
+
+class _GuardedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+
+class _GuardedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
+
+
+# -- retries ---------------------------------------------------------------------------------------------
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header given as seconds or as an HTTP date; None if absent."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to wait before sending a request again."""
+
+    attempts: int = 4  # total tries, the first included
+    backoff_base: float = 0.5
+    backoff_max: float = 8.0
+    max_wait: float = 30.0  # a Retry-After longer than this is handed back to the caller instead of slept
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential backoff with a little jitter for the given retry number (0 for the first retry)."""
+        base = min(self.backoff_max, self.backoff_base * (2**attempt))
+        return min(self.backoff_max, base + random.uniform(0, self.backoff_base / 2))
+
+    def wait_for(self, attempt: int, retry_after: float | None) -> float | None:
+        """Seconds to wait before retry number ``attempt``, or None when the platform asks for too long."""
+        if retry_after is not None:
+            return retry_after if retry_after <= self.max_wait else None
+        return self.backoff(attempt)
+
+
+NO_RETRY = RetryPolicy(attempts=1)
+
+
+def _may_resend(method: str, status: int | None, headers: Mapping[str, str], retry_unsafe: bool) -> bool:
+    if status in REFUSED_STATUSES:
+        return True
+    if method.upper() in IDEMPOTENT_METHODS or retry_unsafe:
+        return True
+    lowered = {k.lower() for k in headers}
+    return any(h in lowered for h in IDEMPOTENCY_HEADERS)
+
+
+def _connect_failed(exc: BaseException) -> bool:
+    """Whether a transport error happened before the request reached the server (so it is safe to resend)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.exceptions.ConnectionError) and exc.args:
+        reason = getattr(exc.args[0], "reason", None)
+        return isinstance(reason, urllib3.exceptions.NewConnectionError)
+    return False
+
+
+class GuardedSession(requests.Session):
+    """A requests session with default timeouts, retries on 429/5xx and the private-address guard.
+
+    It never raises for an HTTP status: after the retries, or when ``Retry-After`` exceeds the cap, it returns
+    the last response so the caller (or the SDK using it) sees the platform's answer. Transport failures raise
+    ``requests`` exceptions as usual, except a refused address, which raises :class:`PrivateAddressRefused`.
+    """
+
+    def __init__(
+        self,
+        *,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        retry_unsafe: bool = False,
+        user_agent: str = USER_AGENT,
+    ) -> None:
+        super().__init__()
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        # POST/PATCH are resent after a 5xx only when the caller says so or sends an Idempotency-Key.
+        self.retry_unsafe = retry_unsafe
+        self.headers["User-Agent"] = user_agent
+        adapter = _GuardedAdapter()
+        self.mount("http://", adapter)
+        self.mount("https://", adapter)
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        return super().request(method, url, *args, **kwargs)
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        url = request.url or ""
+        method = (request.method or "GET").upper()
+        attempt = 0
+        while True:
+            check_url(url)
+            try:
+                response = super().send(request, **kwargs)
+            except requests.exceptions.RequestException as exc:
+                if attempt + 1 < self.retry.attempts and (
+                    _connect_failed(exc)
+                    or (method in IDEMPOTENT_METHODS and isinstance(exc, requests.Timeout))
+                ):
+                    self.retry.sleep(self.retry.backoff(attempt))
+                    attempt += 1
+                    continue
+                raise
+            status = response.status_code
+            if (
+                status in RETRY_STATUSES
+                and attempt + 1 < self.retry.attempts
+                and _may_resend(method, status, request.headers, self.retry_unsafe)
+            ):
+                wait = self.retry.wait_for(attempt, parse_retry_after(response.headers.get("Retry-After")))
+                if wait is not None:
+                    response.close()
+                    self.retry.sleep(wait)
+                    attempt += 1
+                    continue
+            return response
+
+
+def guarded_session(
+    *,
+    timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+    retry: RetryPolicy | None = None,
+    retry_unsafe: bool = False,
+) -> GuardedSession:
+    """A guarded, timed, retrying ``requests.Session`` to hand to an SDK that accepts one."""
+    return GuardedSession(timeout=timeout, retry=retry, retry_unsafe=retry_unsafe)
+
+
+# -- the same for httpx-based SDKs (atproto) -------------------------------------------------------------
+
+
+class GuardedHTTPXTransport(httpx.HTTPTransport):
+    """An httpx transport with the private-address guard and the retry rules of :class:`GuardedSession`."""
+
+    def __init__(
+        self, *, retry: RetryPolicy | None = None, retry_unsafe: bool = False, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.retry = retry or RetryPolicy()
+        self.retry_unsafe = retry_unsafe
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        method = request.method.upper()
+        attempt = 0
+        while True:
+            check_url(str(request.url))
+            try:
+                response = super().handle_request(request)
+            except (httpx.ConnectError, httpx.ConnectTimeout):
+                if attempt + 1 < self.retry.attempts:
+                    self.retry.sleep(self.retry.backoff(attempt))
+                    attempt += 1
+                    continue
+                raise
+            status = response.status_code
+            if (
+                status in RETRY_STATUSES
+                and attempt + 1 < self.retry.attempts
+                and _may_resend(method, status, request.headers, self.retry_unsafe)
+            ):
+                wait = self.retry.wait_for(attempt, parse_retry_after(response.headers.get("Retry-After")))
+                if wait is not None:
+                    response.close()
+                    self.retry.sleep(wait)
+                    attempt += 1
+                    continue
+            return response
+
+
+HTTPX_TIMEOUT = httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT)
+
+
+def guarded_httpx_transport(
+    *, retry: RetryPolicy | None = None, retry_unsafe: bool = False
+) -> GuardedHTTPXTransport:
+    """A guarded, retrying httpx transport; pass it with ``timeout=HTTPX_TIMEOUT`` to an httpx client."""
+    return GuardedHTTPXTransport(retry=retry, retry_unsafe=retry_unsafe)
+
+
+# -- mapping failures to ConnectorError ------------------------------------------------------------------
+
+
+def platform_message(body: bytes | str, limit: int = 300) -> str:
+    """The human message a platform put in an error body (JSON ``error``/``message``/...), or its start."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text.strip()[:limit]
+    if isinstance(data, dict):
+        for key in ("error_description", "message", "error", "detail", "title", "errors"):
+            value = data.get(key)
+            if isinstance(value, dict):
+                value = value.get("message") or json.dumps(value)
+            if isinstance(value, list) and value:
+                first = value[0]
+                value = first.get("message", json.dumps(first)) if isinstance(first, dict) else str(first)
+            if value:
+                return str(value)[:limit]
+    return text.strip()[:limit]
+
+
+def error_for_status(
+    status: int, headers: Mapping[str, str] | None = None, body: bytes | str = b"", *, what: str = "request"
+) -> ConnectorError:
+    """Map a non-2xx HTTP answer to a ConnectorError saying whether and when to retry."""
+    headers = {k.lower(): v for k, v in (headers or {}).items()}
+    retry_after = parse_retry_after(headers.get("retry-after"))
+    detail = platform_message(body)
+    message = f"{what} failed with HTTP {status}" + (f": {detail}" if detail else "")
+    if status == 401:
+        # Permanent unless a token refresh cures it; providers that can refresh check auth_expired first.
+        return ConnectorError(message, permanent=True, status=status, auth_expired=True)
+    if status in TEMPORARY_4XX or status >= 500:
+        return ConnectorError(message, permanent=False, retry_after=retry_after, status=status)
+    return ConnectorError(message, permanent=status >= 400, status=status)
+
+
+def error_for_exception(exc: BaseException, *, what: str = "request") -> ConnectorError:
+    """Map a transport exception (requests or httpx) to a temporary ConnectorError, passing ours through."""
+    if isinstance(exc, ConnectorError):
+        return exc
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema | httpx.InvalidURL):
+        return ConnectorError(f"{what} failed: invalid URL ({exc})", permanent=True)
+    if isinstance(exc, requests.Timeout | httpx.TimeoutException):
+        return ConnectorError(f"{what} timed out: {exc}", permanent=False)
+    if isinstance(exc, requests.exceptions.TooManyRedirects | httpx.TooManyRedirects):
+        return ConnectorError(f"{what} failed: too many redirects", permanent=True)
+    return ConnectorError(f"{what} failed: {exc}", permanent=False)
+
+
+def find_connector_error(exc: BaseException | None) -> ConnectorError | None:
+    """The ConnectorError an SDK wrapped (via ``__cause__``/``__context__``), if any; for guard refusals."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, ConnectorError):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+# -- the client for code that talks HTTP itself ----------------------------------------------------------
+
+
+_default_session_lock = threading.Lock()
+_default_session: GuardedSession | None = None
+
+
+def default_session() -> GuardedSession:
+    """The shared guarded session used when a caller does not bring its own."""
+    global _default_session
+    with _default_session_lock:
+        if _default_session is None:
+            _default_session = GuardedSession()
+        return _default_session
+
+
+def request(
+    method: str,
+    url: str,
+    *,
+    session: requests.Session | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    ok_statuses: frozenset[int] | None = None,
+    what: str | None = None,
+    **kwargs: Any,
+) -> requests.Response:
+    """Send one request through the guard and retries; return the response or raise ConnectorError.
+
+    Statuses outside 2xx (and 304) become ConnectorError unless listed in ``ok_statuses``. A body larger than
+    ``max_bytes`` is refused with a permanent error rather than read into memory.
+    """
+    sess = session or default_session()
+    label = what or f"{method.upper()} {urlsplit(url).netloc}"
+    try:
+        response = sess.request(method, url, stream=True, **kwargs)
+    except requests.exceptions.RequestException as exc:
+        raise error_for_exception(exc, what=label) from exc
+    try:
+        declared = int(response.headers.get("Content-Length") or 0)
+        if declared > max_bytes:
+            raise ConnectorError(
+                f"{label}: response of {declared} bytes exceeds the limit of {max_bytes}",
+                permanent=True,
+                status=response.status_code,
+            )
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_content(64 * 1024):
+            size += len(chunk)
+            if size > max_bytes:
+                raise ConnectorError(
+                    f"{label}: response exceeds the limit of {max_bytes} bytes",
+                    permanent=True,
+                    status=response.status_code,
+                )
+            chunks.append(chunk)
+    except requests.exceptions.RequestException as exc:
+        raise error_for_exception(exc, what=label) from exc
+    finally:
+        response.close()
+    response._content = b"".join(chunks)
+    status = response.status_code
+    if not (200 <= status < 300 or status == 304 or (ok_statuses and status in ok_statuses)):
+        raise error_for_status(status, response.headers, response.content, what=label)
+    return response
+
+
+def get(url: str, **kwargs: Any) -> requests.Response:
+    """GET through :func:`request`."""
+    return request("GET", url, **kwargs)
+
+
+def post(url: str, **kwargs: Any) -> requests.Response:
+    """POST through :func:`request`."""
+    return request("POST", url, **kwargs)
+
+
+def json_body(response: requests.Response, *, what: str = "response") -> Any:
+    """Decode a JSON body, turning malformed JSON into a temporary ConnectorError."""
+    try:
+        return json.loads(response.content)
+    except ValueError as exc:
+        raise ConnectorError(
+            f"{what}: malformed JSON from the platform ({exc})", permanent=False, status=response.status_code
+        ) from exc
+
+
+def get_json(url: str, **kwargs: Any) -> Any:
+    """GET a URL and decode its JSON body."""
+    response = request("GET", url, **kwargs)
+    return json_body(response, what=f"GET {urlsplit(url).netloc}")
+
+
+def post_json(url: str, payload: Any = None, **kwargs: Any) -> Any:
+    """POST JSON (or form data via ``data=``) and decode the JSON answer."""
+    if payload is not None:
+        kwargs["json"] = payload
+    response = request("POST", url, **kwargs)
+    return json_body(response, what=f"POST {urlsplit(url).netloc}") if response.content else None
