@@ -219,6 +219,35 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+def retry_after_from_headers(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
+    """Seconds to wait from ``Retry-After``, else from ``X-RateLimit-Reset`` (ISO 8601 or epoch)."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    found = parse_retry_after(lowered.get("retry-after"), now)
+    if found is not None:
+        return found
+    reset = (lowered.get("x-ratelimit-reset") or lowered.get("x-rate-limit-reset") or "").strip()
+    if not reset:
+        return None
+    current = now or datetime.now(UTC)
+    try:
+        number = float(reset)
+    except ValueError:
+        try:
+            when = datetime.fromisoformat(reset.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return max(0.0, (when - current).total_seconds())
+    # Epoch seconds when it looks like a timestamp, otherwise seconds from now (as some APIs send).
+    return max(0.0, number - current.timestamp()) if number > 1e9 else max(0.0, number)
+
+
+def sleep(seconds: float) -> None:
+    """Wait before a retry; tests replace this module attribute to make retries instant."""
+    time.sleep(seconds)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How often and how long to wait before sending a request again."""
@@ -227,7 +256,12 @@ class RetryPolicy:
     backoff_base: float = 0.5
     backoff_max: float = 8.0
     max_wait: float = 30.0  # a Retry-After longer than this is handed back to the caller instead of slept
-    sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
+    # None means the module's :func:`sleep`, which tests may replace; a policy may bring its own.
+    sleep: Callable[[float], None] | None = field(default=None, compare=False, repr=False)
+
+    def pause(self, seconds: float) -> None:
+        """Wait ``seconds`` before the next try."""
+        (self.sleep or globals()["sleep"])(seconds)
 
     def backoff(self, attempt: int) -> float:
         """Exponential backoff with a little jitter for the given retry number (0 for the first retry)."""
@@ -278,9 +312,11 @@ class GuardedSession(requests.Session):
         retry: RetryPolicy | None = None,
         retry_unsafe: bool = False,
         user_agent: str = USER_AGENT,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         super().__init__()
         self.timeout = timeout
+        self.max_bytes = max_bytes
         self.retry = retry or RetryPolicy()
         # POST/PATCH are resent after a 5xx only when the caller says so or sends an Idempotency-Key.
         self.retry_unsafe = retry_unsafe
@@ -299,6 +335,8 @@ class GuardedSession(requests.Session):
             kwargs["timeout"] = self.timeout
         url = request.url or ""
         method = (request.method or "GET").upper()
+        wants_stream = bool(kwargs.get("stream"))
+        kwargs["stream"] = True
         attempt = 0
         while True:
             check_url(url)
@@ -309,7 +347,7 @@ class GuardedSession(requests.Session):
                     _connect_failed(exc)
                     or (method in IDEMPOTENT_METHODS and isinstance(exc, requests.Timeout))
                 ):
-                    self.retry.sleep(self.retry.backoff(attempt))
+                    self.retry.pause(self.retry.backoff(attempt))
                     attempt += 1
                     continue
                 raise
@@ -319,13 +357,46 @@ class GuardedSession(requests.Session):
                 and attempt + 1 < self.retry.attempts
                 and _may_resend(method, status, request.headers, self.retry_unsafe)
             ):
-                wait = self.retry.wait_for(attempt, parse_retry_after(response.headers.get("Retry-After")))
+                wait = self.retry.wait_for(attempt, retry_after_from_headers(response.headers))
                 if wait is not None:
                     response.close()
-                    self.retry.sleep(wait)
+                    self.retry.pause(wait)
                     attempt += 1
                     continue
+            if not wants_stream:
+                read_limited(response, self.max_bytes)
             return response
+
+
+def read_limited(response: requests.Response, max_bytes: int) -> bytes:
+    """Read a streamed body into ``response.content``, refusing one larger than ``max_bytes``."""
+    label = f"{response.request.method if response.request else 'GET'} {urlsplit(response.url).netloc}"
+    try:
+        declared = int(response.headers.get("Content-Length") or 0)
+    except ValueError:
+        declared = 0
+    try:
+        if declared > max_bytes:
+            raise ConnectorError(
+                f"{label}: response of {declared} bytes exceeds the limit of {max_bytes}",
+                permanent=True,
+                status=response.status_code,
+            )
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_content(64 * 1024):
+            size += len(chunk)
+            if size > max_bytes:
+                raise ConnectorError(
+                    f"{label}: response exceeds the limit of {max_bytes} bytes",
+                    permanent=True,
+                    status=response.status_code,
+                )
+            chunks.append(chunk)
+    finally:
+        response.close()
+    response._content = b"".join(chunks)
+    return response._content
 
 
 def guarded_session(
@@ -333,9 +404,10 @@ def guarded_session(
     timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
     retry: RetryPolicy | None = None,
     retry_unsafe: bool = False,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> GuardedSession:
-    """A guarded, timed, retrying ``requests.Session`` to hand to an SDK that accepts one."""
-    return GuardedSession(timeout=timeout, retry=retry, retry_unsafe=retry_unsafe)
+    """A guarded, timed, retrying, size-limited ``requests.Session`` to hand to an SDK that accepts one."""
+    return GuardedSession(timeout=timeout, retry=retry, retry_unsafe=retry_unsafe, max_bytes=max_bytes)
 
 
 # -- the same for httpx-based SDKs (atproto) -------------------------------------------------------------
@@ -360,7 +432,7 @@ class GuardedHTTPXTransport(httpx.HTTPTransport):
                 response = super().handle_request(request)
             except (httpx.ConnectError, httpx.ConnectTimeout):
                 if attempt + 1 < self.retry.attempts:
-                    self.retry.sleep(self.retry.backoff(attempt))
+                    self.retry.pause(self.retry.backoff(attempt))
                     attempt += 1
                     continue
                 raise
@@ -370,10 +442,10 @@ class GuardedHTTPXTransport(httpx.HTTPTransport):
                 and attempt + 1 < self.retry.attempts
                 and _may_resend(method, status, request.headers, self.retry_unsafe)
             ):
-                wait = self.retry.wait_for(attempt, parse_retry_after(response.headers.get("Retry-After")))
+                wait = self.retry.wait_for(attempt, retry_after_from_headers(response.headers))
                 if wait is not None:
                     response.close()
-                    self.retry.sleep(wait)
+                    self.retry.pause(wait)
                     attempt += 1
                     continue
             return response
@@ -417,7 +489,7 @@ def error_for_status(
 ) -> ConnectorError:
     """Map a non-2xx HTTP answer to a ConnectorError saying whether and when to retry."""
     headers = {k.lower(): v for k, v in (headers or {}).items()}
-    retry_after = parse_retry_after(headers.get("retry-after"))
+    retry_after = retry_after_from_headers(headers)
     detail = platform_message(body)
     message = f"{what} failed with HTTP {status}" + (f": {detail}" if detail else "")
     if status == 401:
@@ -487,32 +559,9 @@ def request(
     label = what or f"{method.upper()} {urlsplit(url).netloc}"
     try:
         response = sess.request(method, url, stream=True, **kwargs)
+        read_limited(response, max_bytes)
     except requests.exceptions.RequestException as exc:
         raise error_for_exception(exc, what=label) from exc
-    try:
-        declared = int(response.headers.get("Content-Length") or 0)
-        if declared > max_bytes:
-            raise ConnectorError(
-                f"{label}: response of {declared} bytes exceeds the limit of {max_bytes}",
-                permanent=True,
-                status=response.status_code,
-            )
-        chunks: list[bytes] = []
-        size = 0
-        for chunk in response.iter_content(64 * 1024):
-            size += len(chunk)
-            if size > max_bytes:
-                raise ConnectorError(
-                    f"{label}: response exceeds the limit of {max_bytes} bytes",
-                    permanent=True,
-                    status=response.status_code,
-                )
-            chunks.append(chunk)
-    except requests.exceptions.RequestException as exc:
-        raise error_for_exception(exc, what=label) from exc
-    finally:
-        response.close()
-    response._content = b"".join(chunks)
     status = response.status_code
     if not (200 <= status < 300 or status == 304 or (ok_statuses and status in ok_statuses)):
         raise error_for_status(status, response.headers, response.content, what=label)

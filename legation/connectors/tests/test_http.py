@@ -290,3 +290,29 @@ def test_httpx_transport_guards_and_retries(httpserver):
         with allow_private_hosts("localhost"):
             assert client.get(httpserver.url_for("/xrpc")).json() == {"ok": 1}
     assert sleeps.waits == [2.0]
+
+
+def test_rate_limit_reset_headers_are_read_when_retry_after_is_missing():
+    now = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
+    assert http.retry_after_from_headers({"X-RateLimit-Reset": "2025-01-01T12:00:45.000000Z"}, now) == 45.0
+    assert http.retry_after_from_headers({"x-rate-limit-reset": str(int(now.timestamp()) + 30)}, now) == 30.0
+    assert http.retry_after_from_headers({"Retry-After": "5", "X-RateLimit-Reset": "99"}, now) == 5.0
+    assert http.retry_after_from_headers({}, now) is None
+
+
+def test_an_sdk_session_refuses_an_oversized_body(httpserver, allow_loopback):
+    httpserver.expect_request("/big").respond_with_data("x" * 5000)
+    client = http.guarded_session(max_bytes=1000)
+    with pytest.raises(ConnectorError) as caught:
+        client.get(httpserver.url_for("/big"))
+    assert caught.value.permanent is True
+    assert client.get(httpserver.url_for("/big"), stream=True).status_code == 200
+
+
+def test_the_module_sleep_can_be_replaced_for_tests(httpserver, allow_loopback, monkeypatch):
+    sleeps = SleepRecorder()
+    monkeypatch.setattr(http, "sleep", sleeps)
+    handler = sequence(Response("", status=503, headers={"Retry-After": "3"}), Response("up"))
+    httpserver.expect_request("/api").respond_with_handler(handler)
+    assert http.get(httpserver.url_for("/api"), session=http.GuardedSession()).text == "up"
+    assert sleeps.waits == [3.0]
