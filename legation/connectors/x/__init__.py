@@ -1,0 +1,1 @@
+"""X (formerly Twitter) connector: API v2 through the official xdk SDK."""
