@@ -119,7 +119,7 @@ class XProvider(BaseProvider):
         )
         # Posts are not resent after a 5xx (that could publish twice); 429/503 and reads are.
         client.session = http.guarded_session(retry=self.retry_policy)
-        client.session.hooks["response"].extend([_refuse_oversized, lambda r, *a, **k: answers.append(r)])
+        client.session.hooks["response"].append(lambda r, *a, **k: answers.append(r))
         return client
 
     def _call(self, what: str, fn: Callable[[xdk.Client], Any]) -> dict[str, Any]:
@@ -136,8 +136,6 @@ class XProvider(BaseProvider):
             error = http.error_for_status(
                 response.status_code, response.headers, response.content, what=f"X {what}"
             )
-            if error.status == 429 and error.retry_after is None:
-                error.retry_after = _rate_limit_reset(response.headers)
             raise error from exc
         except pydantic.ValidationError as exc:
             # X's live answers and the SDK's generated models drift apart (tweet_count vs post_count, ...):
@@ -557,25 +555,6 @@ def _max_id(a: str | None, b: str | None) -> str | None:
 
 def _clamp(value: int, low: int, high: int) -> int:
     return max(low, min(high, value))
-
-
-def _rate_limit_reset(headers: Mapping[str, str]) -> float | None:
-    """Seconds until X's ``x-rate-limit-reset`` (an epoch second), when it sent no Retry-After."""
-    reset = headers.get("x-rate-limit-reset", "")
-    return max(0.0, int(reset) - time.time()) if reset.isdigit() else None
-
-
-def _refuse_oversized(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
-    """A requests hook: an answer declaring more than the http.py limit is refused before it is read."""
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > http.DEFAULT_MAX_BYTES:
-        response.close()
-        raise ConnectorError(
-            f"X sent a response of {declared} bytes, over the {http.DEFAULT_MAX_BYTES} limit",
-            permanent=True,
-            status=response.status_code,
-        )
-    return response
 
 
 def _json_object(response: requests.Response) -> dict[str, Any] | None:
