@@ -1,0 +1,49 @@
+"""``legation demo``: migrate, seed the fictional ministry, start the worker and the web server, print logins."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from legation import demo
+from legation.web.management.commands.serve import run_server
+
+
+class Command(BaseCommand):
+    help = "Run a demonstration of Legation with a fictional ministry, on this machine."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-worker", action="store_true", help="do not start the background worker")
+        parser.add_argument("--seed-only", action="store_true", help="migrate and seed, then exit")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", verbosity=0, interactive=False)
+        counts = demo.seed()
+        self.stdout.write(
+            f"Demo ministry ready: {counts['units']} units, {counts['people']} people, {counts['accounts']} accounts."
+        )
+        if options["seed_only"]:
+            return
+        worker = None
+        if not options["no_worker"]:
+            worker = subprocess.Popen([sys.executable, "-m", "legation.cli", "worker"], env=os.environ.copy())
+        url = f"http://{options['host']}:{options['port']}/"
+        self.stdout.write(f"\nOpen {url}\nSign in with any of these (password: {demo.DEMO_PASSWORD}):")
+        for username, what in demo.logins():
+            self.stdout.write(f"  {username:<18} {what}")
+        self.stdout.write("\nPress Ctrl+C to stop.\n")
+        try:
+            run_server(options["host"], options["port"], insecure_cookies=True)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=20)
