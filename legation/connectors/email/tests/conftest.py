@@ -112,7 +112,9 @@ class SmtpHandler:
         return "250 Message accepted for delivery"
 
 
-def _authenticator(server: Any, session: Session, envelope: Envelope, mechanism: str, auth_data: Any) -> AuthResult:
+def _authenticator(
+    server: Any, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
+) -> AuthResult:
     ok = (
         isinstance(auth_data, LoginPassword)
         and auth_data.login.decode() == USER
@@ -229,7 +231,8 @@ def _dovecot_binary() -> str:
     if not found:
         pytest.fail(
             "Dovecot is not installed: the IMAP tests need a real IMAP server. "
-            "Install the Debian packages 'dovecot-imapd' (and 'dovecot-core'): apt-get install -y dovecot-imapd",
+            "Install the Debian package 'dovecot-imapd' (it brings 'dovecot-core'): "
+            "apt-get install -y dovecot-imapd",
             pytrace=False,
         )
     return found
@@ -256,13 +259,18 @@ def dovecot(tls_cert: Cert) -> Iterator[Dovecot]:
     conf = root / "dovecot.conf"
     conf.write_text(
         DOVECOT_CONF.format(
-            root=root, certfile=tls_cert.certfile, keyfile=tls_cert.keyfile, internal_user=internal_user,
-            login_user=login_user, uid=mail_user.pw_uid, gid=mail_user.pw_gid, port=port, ssl_port=ssl_port,
+            root=root,
+            certfile=tls_cert.certfile,
+            keyfile=tls_cert.keyfile,
+            internal_user=internal_user,
+            login_user=login_user,
+            uid=mail_user.pw_uid,
+            gid=mail_user.pw_gid,
+            port=port,
+            ssl_port=ssl_port,
         )
     )
-    proc = subprocess.Popen(
-        [binary, "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
+    proc = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 10
         while True:

@@ -31,7 +31,9 @@ def folder(dovecot: Dovecot) -> str:
     return name
 
 
-def make_provider(dovecot: Dovecot, folder: str, *, password: str = PASSWORD, **overrides: object) -> EmailProvider:
+def make_provider(
+    dovecot: Dovecot, folder: str, *, password: str = PASSWORD, **overrides: object
+) -> EmailProvider:
     config: dict[str, object] = {
         "address": USER,
         "smtp_host": "127.0.0.1",
@@ -92,7 +94,10 @@ def test_an_html_only_message_is_read_as_plain_text_without_scripts(dovecot: Dov
 
     [item] = make_provider(dovecot, folder).pull_messages(None).items
 
-    assert item.text == "Help needed\n\nWe are 4 people at the Hotel Splendide & need to leave.\nCall +44 20 7946 0000"
+    assert (
+        item.text
+        == "Help needed\n\nWe are 4 people at the Hotel Splendide & need to leave.\nCall +44 20 7946 0000"
+    )
     assert "alert" not in item.text
     assert "color" not in item.text
 
@@ -234,4 +239,3 @@ def test_a_malformed_cursor_is_refused_clearly(dovecot: Dovecot, folder: str):
     with pytest.raises(ConnectorError, match="cursor is malformed") as caught:
         make_provider(dovecot, folder).pull_messages("uid=12")
     assert caught.value.permanent
-

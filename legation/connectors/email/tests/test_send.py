@@ -39,7 +39,9 @@ def received_message(server: SmtpServer, index: int = 0) -> EmailMessage:
 
 
 def test_a_message_arrives_with_its_message_id_as_the_external_id(smtp_server: SmtpServer, tls_cert: Cert):
-    delivered = make_provider(smtp_server, tls_cert).send_message(CITIZEN, "Your passport is ready.\nCome by.")
+    delivered = make_provider(smtp_server, tls_cert).send_message(
+        CITIZEN, "Your passport is ready.\nCome by."
+    )
 
     assert len(smtp_server.handler.received) == 1
     got = smtp_server.handler.received[0]
@@ -74,7 +76,11 @@ def test_publish_goes_to_the_lists_as_bcc_with_images_described_by_their_alt_tex
 ):
     post = OutboundPost(
         text="Consular hours change from Monday\nThe consulate opens at 9:00.",
-        media=[Media(data=b"\x89PNG fake", mime_type="image/png", alt_text="Opening hours table", filename="h.png")],
+        media=[
+            Media(
+                data=b"\x89PNG fake", mime_type="image/png", alt_text="Opening hours table", filename="h.png"
+            )
+        ],
         link="https://embassy.example/hours",
         language="en",
     )
@@ -119,7 +125,9 @@ def test_a_wrong_password_is_a_permanent_error(smtp_server: SmtpServer, tls_cert
     assert smtp_server.handler.received == []
 
 
-def test_a_refused_mailbox_is_permanent_and_carries_the_servers_words(smtp_server: SmtpServer, tls_cert: Cert):
+def test_a_refused_mailbox_is_permanent_and_carries_the_servers_words(
+    smtp_server: SmtpServer, tls_cert: Cert
+):
     smtp_server.handler.rcpt_reply[CITIZEN] = "550 5.1.1 No such user here"
     with pytest.raises(ConnectorError) as caught:
         make_provider(smtp_server, tls_cert).send_message(CITIZEN, "hello")
@@ -144,8 +152,12 @@ def test_a_server_busy_at_data_is_temporary(smtp_server: SmtpServer, tls_cert: C
     assert "Temporary local problem" in caught.value.message
 
 
-def test_a_message_over_the_servers_size_limit_is_refused_permanently(smtp_server: SmtpServer, tls_cert: Cert):
-    big = OutboundPost(text="x", media=[Media(data=b"\0" * 300_000, mime_type="image/jpeg", alt_text="photo")])
+def test_a_message_over_the_servers_size_limit_is_refused_permanently(
+    smtp_server: SmtpServer, tls_cert: Cert
+):
+    big = OutboundPost(
+        text="x", media=[Media(data=b"\0" * 300_000, mime_type="image/jpeg", alt_text="photo")]
+    )
     with pytest.raises(ConnectorError) as caught:
         make_provider(smtp_server, tls_cert).publish(big)
     assert caught.value.permanent
