@@ -1,0 +1,1 @@
+"""Telegram connector: channel posts and bot conversations through python-telegram-bot."""
