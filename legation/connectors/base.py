@@ -176,7 +176,7 @@ class WebhookRequest:
 
 @dataclass(frozen=True)
 class WebhookResult:
-    """What a verified webhook carried, plus an optional HTTP answer the platform expects (e.g. a challenge)."""
+    """What a verified webhook carried, plus any HTTP answer the platform expects (e.g. a challenge)."""
 
     items: list[InboundItem]
     response_body: str | None = None
@@ -218,8 +218,9 @@ class TextCount:
 class Provider:
     """Base class for a platform provider.
 
-    Subclasses set ``key``, ``name``, ``capabilities``, ``config_model`` and ``credential_fields`` and implement
-    the methods for the capabilities they declare. Unimplemented ones raise a permanent ConnectorError.
+    Subclasses set ``key``, ``name``, ``capabilities``, ``config_model`` and ``credential_fields`` and
+    implement the methods for the capabilities they declare. Unimplemented ones raise a permanent
+    ConnectorError.
     """
 
     key: ClassVar[str]
@@ -228,6 +229,8 @@ class Provider:
     config_model: ClassVar[type[ProviderConfig]] = ProviderConfig
     credential_fields: ClassVar[tuple[str, ...]] = ()
     limits: ClassVar[TextLimits] = TextLimits(max_length=5000, unit="characters")
+    #: Credentials an SDK renewed by itself during a call (a silent token refresh); the caller stores them.
+    renewed_credentials: Mapping[str, str] | None = None
 
     def __init__(self, config: Mapping[str, Any] | ProviderConfig | None, credentials: Mapping[str, str]):
         self.config = self.parse_config(config)

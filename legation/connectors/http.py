@@ -225,7 +225,12 @@ def retry_after_from_headers(headers: Mapping[str, str], now: datetime | None = 
     found = parse_retry_after(lowered.get("retry-after"), now)
     if found is not None:
         return found
-    reset = (lowered.get("x-ratelimit-reset") or lowered.get("x-rate-limit-reset") or "").strip()
+    reset = (
+        lowered.get("x-ratelimit-reset")
+        or lowered.get("x-rate-limit-reset")
+        or lowered.get("ratelimit-reset")
+        or ""
+    ).strip()
     if not reset:
         return None
     current = now or datetime.now(UTC)
@@ -417,11 +422,17 @@ class GuardedHTTPXTransport(httpx.HTTPTransport):
     """An httpx transport with the private-address guard and the retry rules of :class:`GuardedSession`."""
 
     def __init__(
-        self, *, retry: RetryPolicy | None = None, retry_unsafe: bool = False, **kwargs: Any
+        self,
+        *,
+        retry: RetryPolicy | None = None,
+        retry_unsafe: bool = False,
+        max_bytes: int | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.retry = retry or RetryPolicy()
         self.retry_unsafe = retry_unsafe
+        self.max_bytes = max_bytes
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         method = request.method.upper()
@@ -448,17 +459,50 @@ class GuardedHTTPXTransport(httpx.HTTPTransport):
                     self.retry.pause(wait)
                     attempt += 1
                     continue
-            return response
+            return self._limited(request, response)
+
+    def _limited(self, request: httpx.Request, response: httpx.Response) -> httpx.Response:
+        """Read the body here, refusing (permanently) one larger than the limit before it fills memory."""
+        limit = self.max_bytes if self.max_bytes is not None else DEFAULT_MAX_BYTES
+        label = f"{request.method} {request.url.host}"
+        declared = response.headers.get("content-length", "")
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            if declared.isdigit() and int(declared) > limit:
+                raise ConnectorError(
+                    f"{label}: response of {declared} bytes exceeds the limit of {limit}",
+                    permanent=True,
+                    status=response.status_code,
+                )
+            for chunk in response.stream:  # type: ignore[union-attr]
+                size += len(chunk)
+                if size > limit:
+                    raise ConnectorError(
+                        f"{label}: response exceeds the limit of {limit} bytes",
+                        permanent=True,
+                        status=response.status_code,
+                    )
+                chunks.append(chunk)
+        finally:
+            response.close()
+        return httpx.Response(
+            status_code=response.status_code,
+            headers=response.headers,
+            stream=httpx.ByteStream(b"".join(chunks)),
+            request=request,
+            extensions=response.extensions,
+        )
 
 
 HTTPX_TIMEOUT = httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT)
 
 
 def guarded_httpx_transport(
-    *, retry: RetryPolicy | None = None, retry_unsafe: bool = False
+    *, retry: RetryPolicy | None = None, retry_unsafe: bool = False, max_bytes: int | None = None
 ) -> GuardedHTTPXTransport:
-    """A guarded, retrying httpx transport; pass it with ``timeout=HTTPX_TIMEOUT`` to an httpx client."""
-    return GuardedHTTPXTransport(retry=retry, retry_unsafe=retry_unsafe)
+    """A guarded, retrying, size-limited httpx transport; use it with ``timeout=HTTPX_TIMEOUT``."""
+    return GuardedHTTPXTransport(retry=retry, retry_unsafe=retry_unsafe, max_bytes=max_bytes)
 
 
 # -- mapping failures to ConnectorError ------------------------------------------------------------------
