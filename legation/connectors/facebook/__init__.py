@@ -1,0 +1,1 @@
+"""Facebook Pages and Instagram connectors: Meta Graph API through python-facebook-api."""
