@@ -1,4 +1,4 @@
-"""Kannel: sending and receiving through Debian's real gateway and fake SMSC; error shapes on a local server."""
+"""Kannel: sending and receiving through Debian's real gateway and fake SMSC; errors on a local server."""
 
 from __future__ import annotations
 
