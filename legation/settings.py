@@ -190,6 +190,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("LEGATION_STATIC_ROOT", DATA_DIR / "static"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Front-end packages come from npm (package.json); collected from node_modules, never from a CDN.
 NODE_MODULES = Path(os.environ.get("LEGATION_NODE_MODULES", BASE_DIR.parent / "node_modules"))
 STATICFILES_DIRS = [("vendor/htmx", NODE_MODULES / "htmx.org" / "dist")] if (NODE_MODULES / "htmx.org").exists() else []
@@ -200,16 +201,14 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # RQ on Redis for deployments with several worker machines (LEGATION_TASK_BACKEND=rq).
 TASK_BACKEND = os.environ.get("LEGATION_TASK_BACKEND", "database")
 REDIS_URL = envstr("LEGATION_REDIS_URL", "redis://127.0.0.1:6379/0")
-if TASK_BACKEND == "rq":
-    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
-    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
-elif TASK_BACKEND == "immediate":
-    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-else:
-    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
-if TASK_BACKEND == "rq" or envbool("LEGATION_ENABLE_RQ", False):
-    INSTALLED_APPS.append("django_rq")
-    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+# RQ's queues are always declared (the connection is lazy), so a deployment switches by one variable.
+RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+INSTALLED_APPS.append("django_rq")
+TASKS = {
+    "database": {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}},
+    "rq": {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}},
+    "immediate": {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
+}[TASK_BACKEND]
 
 # Credential vault: Fernet keys, newest first. From LEGATION_VAULT_KEYS(_FILE) or a key ring in DATA_DIR.
 VAULT_KEYS_ENV = envlist("LEGATION_VAULT_KEYS")

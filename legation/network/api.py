@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from legation.network import services
 from legation.network.models import OfficialAccount, Person, Role, Unit
@@ -180,10 +180,10 @@ def get_unit(request: HttpRequest, unit_id: int) -> Unit:
 
 
 @router.post("/units", response={201: UnitOut})
-def create_unit(request: HttpRequest, payload: UnitIn) -> tuple[int, Unit]:
+def create_unit(request: HttpRequest, payload: UnitIn) -> Status:
     parent = _unit(request, payload.parent_id)
     data = payload.dict(exclude={"parent_id"})
-    return 201, services.create_unit(request.user, parent=parent, **data)  # type: ignore[arg-type]
+    return Status(201, services.create_unit(request.user, parent=parent, **data))  # type: ignore[arg-type]
 
 
 @router.patch("/units/{unit_id}", response=UnitOut)
@@ -212,25 +212,25 @@ def list_people(request: HttpRequest) -> QuerySet[Person]:
 
 
 @router.post("/people", response={201: PersonOut})
-def create_person(request: HttpRequest, payload: PersonIn) -> tuple[int, Person]:
+def create_person(request: HttpRequest, payload: PersonIn) -> Status:
     unit = _unit(request, payload.unit_id)
     data = payload.dict(exclude={"unit_id"})
-    return 201, services.create_person(request.user, unit=unit, **data)  # type: ignore[arg-type]
+    return Status(201, services.create_person(request.user, unit=unit, **data))  # type: ignore[arg-type]
 
 
 @router.post("/roles", response={201: RoleOut})
-def grant_role(request: HttpRequest, payload: RoleIn) -> tuple[int, Role]:
+def grant_role(request: HttpRequest, payload: RoleIn) -> Status:
     unit = _unit(request, payload.unit_id)
     person = get_object_or_404(Person, pk=payload.person_id)
-    return 201, services.grant_role(request.user, person=person, unit=unit, role=payload.role)  # type: ignore[arg-type]
+    return Status(201, services.grant_role(request.user, person=person, unit=unit, role=payload.role))  # type: ignore[arg-type]
 
 
 @router.delete("/roles/{role_id}", response={204: None})
-def revoke_role(request: HttpRequest, role_id: int) -> tuple[int, None]:
+def revoke_role(request: HttpRequest, role_id: int) -> Status:
     role = get_object_or_404(Role.objects.select_related("unit", "person"), pk=role_id)
     require(request.user, Action.PEOPLE_VIEW, role.unit)
     services.revoke_role(request.user, role)  # type: ignore[arg-type]
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/accounts", response=list[AccountOut])
@@ -257,10 +257,10 @@ def get_account(request: HttpRequest, account_id: int) -> OfficialAccount:
 
 
 @router.post("/accounts", response={201: AccountOut})
-def register_account(request: HttpRequest, payload: AccountIn) -> tuple[int, OfficialAccount]:
+def register_account(request: HttpRequest, payload: AccountIn) -> Status:
     unit = _unit(request, payload.unit_id)
     data = payload.dict(exclude={"unit_id"})
-    return 201, services.register_account(request.user, unit=unit, **data)  # type: ignore[arg-type]
+    return Status(201, services.register_account(request.user, unit=unit, **data))  # type: ignore[arg-type]
 
 
 @router.post("/accounts/{account_id}/approve", response=AccountOut)

@@ -11,6 +11,7 @@ from legation.network.models import Person, Unit
 from legation.network.permissions import Action, units_where
 from legation.records.models import Record
 from legation.records.queries import filter_records, visible_records
+from legation.web.context import current_unit
 
 
 class LedgerFilter(forms.Form):
@@ -24,7 +25,10 @@ class LedgerFilter(forms.Form):
 @login_required
 def ledger(request: HttpRequest) -> HttpResponse:
     records = visible_records(request.user)
-    form = LedgerFilter(request.GET or None)
+    # Until the person filters, the ledger shows the unit they are working in (and everything below it).
+    unit = current_unit(request)
+    data = request.GET if request.GET else {"unit": unit.pk if unit else ""}
+    form = LedgerFilter(data)
     form.fields["unit"].queryset = units_where(request.user, Action.LEDGER_VIEW).order_by("path")  # type: ignore[attr-defined]
     actions = Record.objects.order_by().values_list("action", flat=True).distinct()
     form.fields["action"].choices = [("", "—")] + [(a, a) for a in sorted(set(actions))]  # type: ignore[attr-defined]

@@ -27,7 +27,8 @@ class Command(BaseCommand):
             scheduler.start()
         try:
             if settings.TASK_BACKEND == "rq":
-                call_command("rqworker", "default", with_scheduler=False, burst=options["batch"])
+                call_command("rqworker", "default", job_class="django_tasks_rq.Job", with_scheduler=False,
+                             burst=options["batch"])
             else:
                 call_command("db_worker", queue_name=options["queue"], batch=options["batch"], reload=False,
                              interval=0.5, verbosity=options["verbosity"])

@@ -1,0 +1,66 @@
+"""Background work: the database queue run by `legation worker`, RQ on the real Redis, and the scheduler."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import redis
+from django.core.management import call_command
+from django.test import override_settings
+from django.utils import timezone
+from django_tasks import task_backends
+from django_tasks.base import TaskResultStatus
+
+from legation.records.tasks import verify_ledger
+from legation.worker import periodic
+from legation.worker.models import PeriodicJob
+
+
+def test_database_queue_runs_a_task_through_the_worker_command(tree):
+    result = verify_ledger.enqueue()
+    assert result.status == TaskResultStatus.READY
+    call_command("worker", "--batch", verbosity=0)
+    result.refresh()
+    assert result.status == TaskResultStatus.SUCCESSFUL
+    assert result.return_value["broken_at"] is None and result.return_value["checked"] > 5
+
+
+RQ_TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+
+
+@pytest.fixture
+def redis_queue(settings):
+    client = redis.Redis.from_url(settings.RQ_QUEUES["default"]["URL"])
+    client.ping()  # Redis at 127.0.0.1:6379 must be running: the test uses the real server
+    yield client
+
+
+def test_rq_backend_runs_a_task_through_real_redis(tree, redis_queue):
+    from django_rq import get_queue, get_worker
+    from django_tasks_rq import Job
+    from rq import SimpleWorker
+
+    with override_settings(TASKS=RQ_TASKS):
+        backend = task_backends["default"]
+        assert type(backend).__name__ == "RQBackend"
+        queue = get_queue("default")
+        queue.empty()
+        result = verify_ledger.using(backend="default").enqueue()
+        assert queue.count == 1  # it really is in Redis
+        get_worker("default", worker_class=SimpleWorker, job_class=Job).work(burst=True)
+        result.refresh()
+        assert result.status == TaskResultStatus.SUCCESSFUL
+        assert result.return_value["broken_at"] is None
+
+
+def test_scheduler_enqueues_each_due_job_once_even_with_two_schedulers(db):
+    assert "legation.records.tasks.verify_ledger" in periodic.SCHEDULES
+    first = periodic.enqueue_due()
+    second = periodic.enqueue_due()  # a second scheduler (or tick) right after: nothing is due any more
+    assert "legation.records.tasks.verify_ledger" in first
+    assert second == []
+    job = PeriodicJob.objects.get(name="legation.records.tasks.verify_ledger")
+    assert job.next_run_at > timezone.now() + timedelta(minutes=50)
+    PeriodicJob.objects.update(next_run_at=timezone.now() - timedelta(seconds=1))
+    assert "legation.records.tasks.verify_ledger" in periodic.enqueue_due()
