@@ -9,6 +9,8 @@ import os
 import secrets
 from pathlib import Path
 
+from collections.abc import Callable
+
 import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -42,7 +44,7 @@ DATA_DIR = Path(os.environ.get("LEGATION_DATA_DIR", "var")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 
-def _persistent_secret(name: str, factory: callable) -> str:  # type: ignore[valid-type]
+def _persistent_secret(name: str, factory: Callable[[], str]) -> str:
     """Return the secret kept in DATA_DIR/name, creating it (mode 0600) on first run."""
     path = DATA_DIR / name
     if not path.exists():
@@ -124,7 +126,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "legation.sqlite3",
+            "NAME": str(DATA_DIR / "legation.sqlite3"),
             "OPTIONS": {
                 # WAL lets the web process read while the worker writes; IMMEDIATE avoids lock upgrades failing.
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;",

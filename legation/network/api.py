@@ -164,9 +164,10 @@ def _person(person_id: int | None) -> Person | None:
 
 @router.get("/me", response=MeOut)
 def me(request: HttpRequest) -> Any:
+    person_id: int = request.user.pk  # type: ignore[assignment]
     return {"id": request.user.pk, "username": request.user.get_username(),
             "display_name": getattr(request.user, "display_name", ""),
-            "roles": list(Role.objects.filter(person_id=request.user.pk).select_related("unit", "person"))}
+            "roles": list(Role.objects.filter(person_id=person_id).select_related("unit", "person"))}
 
 
 @router.get("/units", response=list[UnitOut])

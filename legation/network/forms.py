@@ -23,7 +23,8 @@ class UnitForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [(tz, tz) for tz in sorted(zoneinfo.available_timezones())]
+        zones = [(tz, tz) for tz in sorted(zoneinfo.available_timezones())]
+        self.fields["time_zone"].choices = zones  # type: ignore[attr-defined]
 
     def clean_languages(self) -> list[str]:
         return _language_list(self.cleaned_data["languages"])

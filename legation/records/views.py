@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -27,20 +29,19 @@ def ledger(request: HttpRequest) -> HttpResponse:
     records = visible_records(request.user)
     # Until the person filters, the ledger shows the unit they are working in (and everything below it).
     unit = current_unit(request)
-    data = request.GET if request.GET else {"unit": unit.pk if unit else ""}
-    form = LedgerFilter(data)
+    form = LedgerFilter(request.GET if request.GET else {"unit": unit.pk if unit else ""})
     form.fields["unit"].queryset = units_where(request.user, Action.LEDGER_VIEW).order_by("path")  # type: ignore[attr-defined]
     actions = Record.objects.order_by().values_list("action", flat=True).distinct()
     form.fields["action"].choices = [("", "—")] + [(a, a) for a in sorted(set(actions))]  # type: ignore[attr-defined]
     if form.is_valid():
-        data = form.cleaned_data
+        cleaned: dict[str, Any] = form.cleaned_data
         records = filter_records(
             records,
-            unit_path=data["unit"].path if data["unit"] else None,
-            actor_id=data["person"].pk if data["person"] else None,
-            action=data["action"] or None,
-            since=data["since"],
-            until=data["until"],
+            unit_path=cleaned["unit"].path if cleaned["unit"] else None,
+            actor_id=cleaned["person"].pk if cleaned["person"] else None,
+            action=cleaned["action"] or None,
+            since=cleaned["since"],
+            until=cleaned["until"],
         )
     page = Paginator(records.order_by("-id"), 50).get_page(request.GET.get("page"))
     template = "records/_ledger_rows.html" if request.htmx else "records/ledger.html"  # type: ignore[attr-defined]

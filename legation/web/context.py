@@ -14,7 +14,7 @@ def current_unit(request: HttpRequest) -> Unit | None:
         return None
     cached = getattr(request, "_legation_unit", False)
     if cached is not False:
-        return cached  # type: ignore[no-any-return]
+        return cached  # type: ignore[no-any-return,return-value]
     visible = units_where(request.user, Action.UNIT_VIEW)
     unit_id = request.session.get("unit_id")
     unit = visible.filter(pk=unit_id).first() if unit_id else None

@@ -42,7 +42,7 @@ class TwoFactorMiddleware:
 
             from legation.network.services import requires_2fa
 
-            verified = user.is_verified()  # type: ignore[union-attr]
+            verified = user.is_verified()  # type: ignore[union-attr,attr-defined]
             if not verified:
                 if user_has_device(user, confirmed=True):
                     return redirect(reverse("web:logout_then_login"))

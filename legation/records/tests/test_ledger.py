@@ -38,9 +38,8 @@ def test_each_service_write_appends_one_chained_record(tree, alice):
 ])
 def test_the_database_refuses_to_change_a_record(tree, statement):
     record = Record.objects.order_by("id").first()
-    with pytest.raises(DatabaseError, match="append-only"):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(statement, [record.pk])
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement, [record.pk])
     assert Record.objects.filter(pk=record.pk, payload=record.payload).exists()
 
 

@@ -48,4 +48,4 @@ class Command(BaseCommand):
                 count = export.write(records, handle, options["format"])
             self.stderr.write(f"exported {count} records to {options['output']}")
         else:
-            export.write(records, self.stdout, options["format"])
+            export.write(records, self.stdout, options["format"])  # type: ignore[arg-type]
