@@ -75,3 +75,11 @@ def test_registry_keys_are_the_platform_choices():
     assert [key for key, _ in PLATFORM_CHOICES] == list(PROVIDERS)
     with pytest.raises(UnknownPlatform):
         provider_class("myspace")
+
+
+def test_every_registered_provider_is_listed_in_the_connectors_readme():
+    from pathlib import Path
+
+    readme = Path(__file__).resolve().parents[3] / "docs" / "connectors" / "README.md"
+    text = readme.read_text()
+    assert [key for key in PROVIDERS if f"| `{key}` |" not in text] == []
