@@ -1,0 +1,1 @@
+"""YouTube connector: comments, live chat and metrics through google-api-python-client."""
