@@ -283,7 +283,7 @@ class RetryPolicy:
 NO_RETRY = RetryPolicy(attempts=1)
 
 
-def _may_resend(method: str, status: int | None, headers: Mapping[str, str], retry_unsafe: bool) -> bool:
+def _may_resend(method: str, status: int | None, headers: Mapping[str, Any], retry_unsafe: bool) -> bool:
     if status in REFUSED_STATUSES:
         return True
     if method.upper() in IDEMPOTENT_METHODS or retry_unsafe:
@@ -330,7 +330,7 @@ class GuardedSession(requests.Session):
         self.mount("http://", adapter)
         self.mount("https://", adapter)
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
         return super().request(method, url, *args, **kwargs)
