@@ -313,7 +313,7 @@ class EmailProvider(Provider):
                 filename=media.filename,
             )
             if media.alt_text:
-                attachment = msg.get_payload()[-1]
+                attachment = list(msg.iter_attachments())[-1]
                 attachment["Content-Description"] = media.alt_text.replace("\n", " ")
         if post.language:
             # Set last: set_content() and add_attachment() move or drop Content-* headers.
@@ -434,7 +434,7 @@ class EmailProvider(Provider):
                     validity,
                 )
                 last_uid = 0
-            typ, data = imap.uid("SEARCH", None, f"UID {last_uid + 1}:*")
+            typ, data = imap.uid("SEARCH", f"UID {last_uid + 1}:*")
             if typ != "OK":
                 raise ConnectorError(f"the IMAP search failed: {_imap_data_text(data)}")
             # "n:*" always matches the highest UID even when it is below n, so filter again.
