@@ -19,7 +19,7 @@ install-test: $(BIN)/python system-deps
 	$(BIN)/pip install -q -e '.[test]'
 	npm ci --no-audit --no-fund --silent
 
-# Debian packages the tests drive for real: Chromium for browser tests, Kannel (SMS gateway), Dovecot (IMAP).
+# Debian packages the tests drive for real: Chromium (browser tests), Kannel + fakesmsc (SMS), Dovecot (IMAP).
 system-deps:
 	@./scripts/install-system-deps
 

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from legation.network import services
 from legation.network.models import AccountStatus, OfficialAccount, Person, Role, Unit, UnitKind
+from legation.sandbox import services as sandbox_services
 
 DEMO_PASSWORD = "veridia-demo-2026"  # noqa: S105 - printed to the person running the demo
 MINISTRY = "Ministry of Foreign Affairs of Veridia"
@@ -140,7 +141,7 @@ def seed() -> dict[str, int]:
                 display_name="Tomás Silva (HQ digital, admin)")
         services.approve_account(approver, account)
         if account.status == AccountStatus.ACTIVE and platform == "sandbox":
-            services.set_credentials(admin, account, {"access_token": f"sandbox-token-{handle.strip('@').lower()}"})
+            sandbox_services.connect_official_account(admin, account)
     return {
         "units": Unit.objects.count(),
         "people": Person.objects.count(),

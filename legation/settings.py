@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "legation.records",
     "legation.worker",
     "legation.web",
+    "legation.sandbox",
+    "legation.inbox",
 ]
 
 MIDDLEWARE = [

@@ -52,6 +52,8 @@ urlpatterns = [
     path("", include(web_patterns)),
     path("", include(network_patterns)),
     path("", include(records_patterns)),
+    path("", include("legation.inbox.urls")),
+    path("sandbox/", include("legation.sandbox.urls")),
     path("api/v1/", api.urls),
     path("healthz", healthz),
 ]

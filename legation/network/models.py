@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import zoneinfo
 
 from django.contrib.auth.models import AbstractUser
@@ -117,6 +118,10 @@ class AccountStatus(models.TextChoices):
     LOCKED = "locked", _("Locked")
 
 
+def new_webhook_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
 class OfficialAccount(models.Model):
     """An official account on a platform, owned by a unit and belonging to a position, not a person."""
 
@@ -138,6 +143,8 @@ class OfficialAccount(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     approved_by = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     approved_at = models.DateTimeField(null=True, blank=True)
+    # The secret part of this account's webhook URL (/hooks/<key>/); platforms' signatures are checked as well.
+    webhook_key = models.CharField(max_length=64, unique=True, default=new_webhook_key, editable=False)
 
     class Meta:
         constraints = [

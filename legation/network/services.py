@@ -456,3 +456,17 @@ def create_first_admin(*, unit: Unit, username: str, password: str, email: str =
     ledger.append("operator", "role.granted", obj=role, unit=unit,
                   payload={"person": username, "role": RoleName.ADMIN, "replaced": False})
     return person
+
+
+@transaction.atomic
+def store_refreshed_credentials(account: OfficialAccount, secrets_by_name: Mapping[str, str]) -> None:
+    """A platform issued fresh tokens (a refresh): store them encrypted; the ledger names which."""
+    for name, value in secrets_by_name.items():
+        if not value:
+            continue
+        Credential.objects.update_or_create(
+            account=account, name=name,
+            defaults={"ciphertext": vault.encrypt(value), "hint": vault.hint(value), "updated_by": None},
+        )
+    ledger.append(None, "account.token_refreshed", obj=account, unit=account.unit,
+                  payload={"names": sorted(secrets_by_name)})

@@ -161,7 +161,12 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
     }
     if request.method == "POST":
         try:
-            if "approve" in request.POST:
+            if "sandbox_connect" in request.POST:
+                from legation.sandbox.services import connect_official_account
+
+                connect_official_account(actor, account)
+                messages.success(request, _("The account now exists on the sandbox network; its token is in the vault."))
+            elif "approve" in request.POST:
                 services.approve_account(actor, account)
                 messages.success(request, _("Account approved."))
             elif "status" in request.POST:
@@ -193,5 +198,7 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         "handovers": account.handovers.select_related("from_holder", "to_holder", "by"),
         "can_manage": may(actor, Action.ACCOUNT_MANAGE, account.unit),
         "can_approve": may(actor, Action.ACCOUNT_APPROVE, account.unit) and account.created_by_id != actor.pk,
+        "inbound": account.inbound.all()[:20],
+        "webhook_url": request.build_absolute_uri(f"/hooks/{account.webhook_key}/"),
         **forms,
     })

@@ -1,0 +1,122 @@
+"""Taking in what the public sends to official accounts: pulls with stored cursors, and webhooks."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from legation.connectors.base import Capability, ConnectorError, InboundItem, Page, Provider, WebhookRequest
+from legation.inbox.models import InboundMessage, PullCursor, Stream, WebhookDelivery
+from legation.network import connections
+from legation.network.models import OfficialAccount
+
+logger = logging.getLogger(__name__)
+
+STREAM_CAPABILITY = {
+    Stream.MENTIONS: Capability.PULL_MENTIONS,
+    Stream.MESSAGES: Capability.PULL_MESSAGES,
+    Stream.TIMELINE: Capability.PULL_TIMELINE,
+}
+MAX_BACKOFF = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class PullResult:
+    fetched: int
+    stored: int
+    cursor: str | None
+    has_more: bool
+
+
+def streams_for(account: OfficialAccount) -> list[str]:
+    from legation.connectors.registry import provider_class
+
+    cls = provider_class(account.platform)
+    return [stream for stream, capability in STREAM_CAPABILITY.items() if cls.supports(capability)]
+
+
+def _fetch(provider: Provider, stream: str, cursor: str | None, limit: int) -> Page:
+    if stream == Stream.MENTIONS:
+        return provider.pull_mentions(cursor, limit)
+    if stream == Stream.MESSAGES:
+        return provider.pull_messages(cursor, limit)
+    return provider.pull_timeline(cursor, limit)
+
+
+def store_items(account: OfficialAccount, stream: str, items: list[InboundItem]) -> int:
+    """Store items once per account (the platform's id decides); return how many were new."""
+    rows = [
+        InboundMessage(
+            account=account, stream=stream, external_id=item.external_id[:200], kind=item.kind[:20],
+            text=item.text, author_id=item.author_id[:200], author_name=(item.author_name or "")[:200],
+            url=(item.url or "")[:1000], in_reply_to=(item.in_reply_to or "")[:200],
+            conversation_id=(item.conversation_id or "")[:200], language=(item.language or "")[:10],
+            created_at=item.created_at, unit_path=account.unit.path,
+        )
+        for item in items
+    ]
+    before = InboundMessage.objects.filter(account=account).count()
+    InboundMessage.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    return InboundMessage.objects.filter(account=account).count() - before
+
+
+def pull(account: OfficialAccount, stream: str, limit: int = 100) -> PullResult:
+    """Pull one page after the stored cursor; items and the new cursor commit together.
+
+    A worker killed after the fetch and before the commit leaves the cursor where it was: the next pull fetches
+    the same page again and the items are stored once, thanks to the unique (account, external id).
+    """
+    state, _ = PullCursor.objects.get_or_create(account=account, stream=stream)
+    try:
+        page = connections.call(account, lambda provider: _fetch(provider, stream, state.cursor or None, limit))
+    except ConnectorError as exc:
+        backoff = timedelta(seconds=exc.retry_after) if exc.retry_after else min(
+            MAX_BACKOFF, timedelta(seconds=30 * 2 ** min(state.failures, 10)))
+        PullCursor.objects.filter(pk=state.pk).update(
+            failures=state.failures + 1, last_error=exc.message[:2000], next_pull_at=timezone.now() + backoff)
+        raise
+    with transaction.atomic():
+        stored = store_items(account, stream, page.items)
+        PullCursor.objects.filter(pk=state.pk).update(
+            cursor=page.cursor or state.cursor, pulled_at=timezone.now(), failures=0, last_error="",
+            next_pull_at=timezone.now() if page.has_more else None)
+    return PullResult(fetched=len(page.items), stored=stored, cursor=page.cursor, has_more=page.has_more)
+
+
+def pull_all(account: OfficialAccount, stream: str, limit: int = 100, max_pages: int = 50) -> int:
+    """Pull page after page until the platform has no more (bounded); return how many items were new."""
+    stored = 0
+    for _ in range(max_pages):
+        result = pull(account, stream, limit)
+        stored += result.stored
+        if not result.has_more:
+            break
+    return stored
+
+
+def receive_webhook(account: OfficialAccount, request: WebhookRequest) -> tuple[int, str | None, str]:
+    """Verify and store a webhook delivery; a replayed delivery is acknowledged but stored once.
+
+    Returns (items stored, body to answer with, its content type). Raises WebhookRejected when invalid.
+    """
+    provider = connections.provider_for(account)
+    result = provider.parse_webhook(request)
+    stream_of = {"message": Stream.MESSAGES, "sms": Stream.MESSAGES, "email": Stream.MESSAGES}
+    with transaction.atomic():
+        if result.delivery_id:
+            try:
+                with transaction.atomic():
+                    WebhookDelivery.objects.create(account=account, delivery_id=result.delivery_id[:200],
+                                                   items=len(result.items))
+            except IntegrityError:
+                logger.info("webhook replay %s for %s ignored", result.delivery_id, account)
+                return 0, result.response_body, result.response_content_type
+        stored = 0
+        for stream in {stream_of.get(item.kind, Stream.MENTIONS) for item in result.items}:
+            stored += store_items(account, stream,
+                                  [i for i in result.items if stream_of.get(i.kind, Stream.MENTIONS) == stream])
+    return stored, result.response_body, result.response_content_type
