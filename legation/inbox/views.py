@@ -33,10 +33,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if unit is not None:
         items = items.filter(unit_path__startswith=unit.path)
     account_id = request.GET.get("account")
-    if account_id:
-        items = items.filter(account_id=account_id)
+    if account_id and account_id.isdigit():
+        items = items.filter(account_id=int(account_id))
     page = Paginator(items, 50).get_page(request.GET.get("page"))
-    accounts = OfficialAccount.objects.filter(unit__path__startswith=unit.path) if unit else OfficialAccount.objects.none()
+    accounts = OfficialAccount.objects.filter(unit__path__startswith=unit.path if unit else "/none/")
     return render(request, "inbox/inbox.html", {"page": page, "accounts": accounts, "account_id": account_id})
 
 
@@ -68,7 +68,7 @@ def webhook(request: HttpRequest, key: str) -> HttpResponse:
     inbound = WebhookRequest(
         method=request.method or "POST", url=request.build_absolute_uri(),
         headers={name.lower(): value for name, value in request.headers.items()},
-        body=request.body, query={k: v for k, v in request.GET.items()},
+        body=request.body, query={k: str(v) for k, v in request.GET.items()},
     )
     try:
         stored, body, content_type = services.receive_webhook(account, inbound)

@@ -165,7 +165,7 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
                 from legation.sandbox.services import connect_official_account
 
                 connect_official_account(actor, account)
-                messages.success(request, _("The account now exists on the sandbox network; its token is in the vault."))
+                messages.success(request, _("The account now exists on the sandbox network; its token is stored."))
             elif "approve" in request.POST:
                 services.approve_account(actor, account)
                 messages.success(request, _("Account approved."))

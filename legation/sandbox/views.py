@@ -76,7 +76,8 @@ def act(request: HttpRequest) -> HttpResponse:
         elif action == "post":
             services.post(me, request.POST.get("text", ""))
         elif action == "reply":
-            services.post(me, request.POST.get("text", ""), reply_to=get_object_or_404(Post, pk=request.POST.get("post")))
+            parent = get_object_or_404(Post, pk=request.POST.get("post"))
+            services.post(me, request.POST.get("text", ""), reply_to=parent)
         elif action == "repost":
             services.repost(me, get_object_or_404(Post, pk=request.POST.get("post")))
         elif action == "message":
