@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "legation.records",
     "legation.worker",
     "legation.web",
+    "legation.listening",
     "legation.sandbox",
     "legation.inbox",
 ]
@@ -198,6 +199,12 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Front-end packages come from npm (package.json); collected from node_modules, never from a CDN.
 NODE_MODULES = Path(os.environ.get("LEGATION_NODE_MODULES", BASE_DIR.parent / "node_modules"))
 STATICFILES_DIRS = [("vendor/htmx", NODE_MODULES / "htmx.org" / "dist")] if (NODE_MODULES / "htmx.org").exists() else []
+STATICFILES_DIRS += [  # charts and the offline world map of the listening dashboard
+    (prefix, NODE_MODULES / package) for prefix, package in [
+        ("vendor/chartjs", "chart.js/dist"), ("vendor/leaflet", "leaflet/dist"),
+        ("vendor/topojson", "topojson-client/dist"), ("vendor/world-atlas", "world-atlas"),
+    ] if (NODE_MODULES / package).exists()
+]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 

@@ -33,6 +33,8 @@ class Action(enum.StrEnum):
     POST_PUBLISH = "post.publish"
     POST_CLEAR = "post.clear"
     GUIDANCE_MANAGE = "guidance.manage"
+    LISTENING_VIEW = "listening.view"
+    LISTENING_MANAGE = "listening.manage"  # sources, thresholds, acknowledging alerts
 
 
 MIN_ROLE: dict[Action, RoleName] = {
@@ -52,6 +54,8 @@ MIN_ROLE: dict[Action, RoleName] = {
     Action.POST_PUBLISH: RoleName.PUBLISHER,
     Action.POST_CLEAR: RoleName.APPROVER,
     Action.GUIDANCE_MANAGE: RoleName.ADMIN,
+    Action.LISTENING_VIEW: RoleName.VIEWER,
+    Action.LISTENING_MANAGE: RoleName.EDITOR,
 }
 
 

@@ -1,0 +1,87 @@
+"""Watching volumes and stories: spikes per language, country and category, and new stories, per unit."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Min
+from django.db.models.functions import TruncHour
+from django.utils import timezone
+
+from legation.listening import services
+from legation.listening.enrichment import spikes
+from legation.listening.models import Alert, AlertKind, ListenedItem, ListeningSource, Story
+from legation.network.models import Unit
+
+WINDOWS = 12  # hourly buckets compared: the last one against the eleven before
+
+
+def thresholds(unit: Unit) -> tuple[float, int, int]:
+    """(spike deviations, spike minimum posts, new-story size): the most sensitive of the unit's sources."""
+    values = ListeningSource.objects.filter(unit=unit, active=True).aggregate(
+        z=Min("spike_threshold"), n=Min("spike_min_count"), s=Min("story_min_size"))
+    return (values["z"] if values["z"] is not None else 3.0, values["n"] if values["n"] is not None else 10,
+            values["s"] if values["s"] is not None else 8)
+
+
+def hourly_series(unit: Unit, now: datetime) -> dict[str, list[int]]:
+    """Posts per hour over the last WINDOWS hours, in total and per language, country and category."""
+    start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=WINDOWS - 1)
+    hours = [start + timedelta(hours=i) for i in range(WINDOWS)]
+    index = {hour: i for i, hour in enumerate(hours)}
+    series: dict[str, list[int]] = defaultdict(lambda: [0] * WINDOWS)
+    items = ListenedItem.objects.filter(unit=unit, created_at__gte=start, created_at__lte=now)
+    rows = items.annotate(hour=TruncHour("created_at")).values("hour", "language", "crisis_category", "countries")
+    for row in rows.annotate(n=Count("id")).order_by():
+        i = index.get(row["hour"])
+        if i is None:
+            continue
+        series["all"][i] += row["n"]
+        if row["language"]:
+            series[f"language:{row['language']}"][i] += row["n"]
+        if row["crisis_category"] and row["crisis_category"] != "not_humanitarian":
+            series[f"category:{row['crisis_category']}"][i] += row["n"]
+        for country in filter(None, row["countries"].split(",")):
+            series[f"country:{country}"][i] += row["n"]
+    return dict(series)
+
+
+def evaluate(unit: Unit, now: datetime | None = None) -> list[Alert]:
+    """Raise the alerts the unit's latest hour calls for; each at most once per hour and key."""
+    now = now or timezone.now()
+    z, min_count, story_size = thresholds(unit)
+    raised: list[Alert] = []
+    hour = now.strftime("%Y-%m-%dT%H")
+    for key, score in sorted(spikes(hourly_series(unit, now), threshold=z, min_count=min_count).items()):
+        what = key.replace(":", " ", 1).replace("_", " ")
+        alert = services.raise_alert(unit=unit, kind=AlertKind.SPIKE, key=f"{key}@{hour}",
+                                     message=f"Spike in {what}: {score:.1f}× above the usual hourly volume",
+                                     count=int(score))
+        if alert:
+            raised.append(alert)
+    _update_growth(unit, now)
+    for story in Story.objects.filter(unit=unit, alerted=False, size__gte=story_size):
+        alert = services.raise_alert(unit=unit, kind=AlertKind.NEW_STORY, key=f"story:{story.pk}",
+                                     message=f"New story: {story.label} ({story.size} posts)", count=story.size,
+                                     story=story)
+        Story.objects.filter(pk=story.pk).update(alerted=True)
+        if alert:
+            raised.append(alert)
+    return raised
+
+
+def _update_growth(unit: Unit, now: datetime) -> None:
+    """Growth of each active story: posts in the last hour against the hour before."""
+    recent = now - timedelta(hours=1)
+    before = now - timedelta(hours=2)
+    active = Story.objects.filter(unit=unit, last_seen__gte=before).values_list("pk", flat=True)
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    rows = (ListenedItem.objects.filter(story_id__in=list(active), created_at__gte=before, created_at__lte=now)
+            .values("story_id", "created_at"))
+    for row in rows.iterator():
+        counts[row["story_id"]][0 if row["created_at"] >= recent else 1] += 1
+    for story_id in active:
+        last, previous = counts[story_id]
+        growth = round(last / previous, 2) if previous else float(last)
+        Story.objects.filter(pk=story_id).update(growth=growth)

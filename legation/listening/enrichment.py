@@ -1,0 +1,185 @@
+"""The one place listening meets ``legation.nlp``: enrichment, story keys and spike detection for a batch.
+
+Everything the ingest path and the alerting need from the models goes through the three functions here,
+so a change in the nlp package's interface is absorbed in this module alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+MISSING_NLP = ""  # the nlp names that were not importable; shown by `legation listen check`
+
+
+@dataclass(frozen=True)
+class Place:
+    name: str
+    country: str = ""
+    lat: float | None = None
+    lon: float | None = None
+
+
+@dataclass(frozen=True)
+class Enriched:
+    """What listening stores about one post."""
+
+    language: str = ""
+    sentiment: str = ""
+    crisis_category: str = ""
+    places: tuple[Place, ...] = ()
+    head_count: int | None = None
+    phones: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
+    dup_signature: str = ""
+    terms: tuple[str, ...] = field(default=())
+
+    @property
+    def countries(self) -> list[str]:
+        return sorted({p.country.upper() for p in self.places if p.country})
+
+
+def enrich_batch(texts: Sequence[str], tier: str = "fast") -> list[Enriched]:
+    """Enrich a batch of texts in one call to the models; one result per text, in order."""
+    try:
+        from legation.nlp import enrich  # type: ignore[attr-defined]
+    except ImportError:  # the models are not installed yet: a crude stand-in keeps the pipeline running
+        return [_stand_in(text) for text in texts]
+    return [_from_record(record) for record in enrich(list(texts), tier=tier)]
+
+
+_STAND_IN_WORDS = {
+    "fr": {"le", "la", "les", "et", "est", "des", "une", "pour"},
+    "es": {"el", "los", "las", "y", "es", "una", "por", "para"},
+    "de": {"der", "die", "das", "und", "ist", "nicht", "ein"},
+    "id": {"yang", "dan", "di", "ini", "itu", "tidak", "untuk"},
+    "en": {"the", "and", "is", "of", "to", "in", "we", "are"},
+}
+
+
+def _stand_in(text: str) -> Enriched:
+    lowered = text[:2000].lower()
+    if re.search(r"[\u0600-\u06ff]", lowered):
+        language = "ar"
+    else:
+        words = set(re.findall(r"\w+", lowered))
+        language = max(_STAND_IN_WORDS, key=lambda code: len(words & _STAND_IN_WORDS[code]))
+    signature = hashlib.md5(" ".join(sorted(story_terms(lowered, 6))).encode(), usedforsecurity=False)
+    return Enriched(language=language, sentiment="neutral", crisis_category="not_humanitarian",
+                    dup_signature=signature.hexdigest()[:16])
+
+
+def _get(record: Any, *names: str, default: Any = None) -> Any:
+    for name in names:
+        value = record.get(name) if isinstance(record, Mapping) else getattr(record, name, None)
+        if value is not None:
+            return value
+    return default
+
+
+def _place(value: Any) -> Place:
+    if isinstance(value, str):
+        return Place(name=value)
+    lat = _get(value, "lat", "latitude")
+    lon = _get(value, "lon", "lng", "longitude")
+    return Place(
+        name=str(_get(value, "name", "place", default="")),
+        country=str(_get(value, "country", "country_code", "cc", default="") or "").upper()[:2],
+        lat=float(lat) if lat is not None else None,
+        lon=float(lon) if lon is not None else None,
+    )
+
+
+def _label(value: Any) -> str:
+    """A label, whether given as a string, an enum or a (label, score) pair."""
+    if value is None:
+        return ""
+    if isinstance(value, tuple | list) and value:
+        value = value[0]
+    return str(getattr(value, "value", value))
+
+
+def _from_record(record: Any) -> Enriched:
+    head = _get(record, "head_count", "head_counts", "count")
+    if isinstance(head, list | tuple):
+        head = max((int(_get(h, "count", "value", default=h)) for h in head), default=None) if head else None
+    needs = _get(record, "needs", default=()) or ()
+    phones = _get(record, "phones", "phone_numbers", default=()) or ()
+    signature = _get(record, "dup_signature", "near_dup_signature", "signature", "simhash", default="")
+    return Enriched(
+        language=_label(_get(record, "language", "lang"))[:8],
+        sentiment=_label(_get(record, "sentiment"))[:10],
+        crisis_category=_label(_get(record, "crisis_category", "crisis", "category"))[:40],
+        places=tuple(_place(p) for p in (_get(record, "places", default=()) or ())),
+        head_count=int(head) if head is not None else None,
+        phones=tuple(str(p) for p in phones),
+        needs=tuple(str(getattr(n, "value", n)) for n in needs),
+        dup_signature=(format(signature, "x") if isinstance(signature, int) else str(signature))[:32],
+        terms=tuple(str(t) for t in (_get(record, "terms", "keywords", default=()) or ())),
+    )
+
+
+_WORD = re.compile(r"[^\W\d_]{4,}", re.UNICODE)
+# Words too common to name a story; a story label should say what happened, not how people speak.
+_STOP = frozenset({
+    "that", "this", "with", "from", "have", "there", "their", "what", "when", "they", "been", "were", "will",
+    "your", "about", "which", "would", "could", "should", "just", "like", "than", "then", "them", "these",
+    "those", "into", "only", "also", "very", "more", "most", "some", "such", "here", "over", "after", "before",
+    "pour", "dans", "avec", "sont", "mais", "plus", "cette", "nous", "vous", "leur", "elle", "tout", "être",
+    "fait", "comme",
+})
+
+
+def story_terms(text: str, limit: int = 3) -> list[str]:
+    """The words that name a post's story: its longest uncommon words, lower-cased."""
+    words = {w.lower() for w in _WORD.findall(text[:2000])} - _STOP
+    return sorted(words, key=lambda w: (-len(w), w))[:limit]
+
+
+def story_keys(texts: Sequence[str], records: Sequence[Enriched]) -> list[tuple[str, str, list[str]] | None]:
+    """For each post, (story key, label, terms) when it belongs to a story, else None.
+
+    Posts about a crisis cluster by category and country; other near-duplicates cluster by their signature.
+    """
+    keys: list[tuple[str, str, list[str]] | None] = []
+    for text, record in zip(texts, records, strict=True):
+        category = record.crisis_category
+        if category and category not in {"not_humanitarian", "other_relevant_information"}:
+            country = record.countries[0] if record.countries else ""
+            place = next((p.name for p in record.places if p.name), "")
+            basis = f"{category}|{country}"
+            label = category.replace("_", " ") + (f" — {place or country}" if (place or country) else "")
+            keys.append((hashlib.sha256(basis.encode()).hexdigest()[:16], label[:300],
+                         list(record.terms) or story_terms(text)))
+        elif record.dup_signature:
+            terms = list(record.terms) or story_terms(text)
+            keys.append(("dup:" + record.dup_signature[:28], " ".join(terms) or text[:60], terms))
+        else:
+            keys.append(None)
+    return keys
+
+
+def spikes(series: Mapping[str, Sequence[int]], threshold: float, min_count: int) -> dict[str, float]:
+    """The keys whose last bucket is a spike against the buckets before it, with their score."""
+    try:
+        from legation.nlp import detect_spikes  # type: ignore[attr-defined]
+    except ImportError:
+        detect_spikes = None
+    if detect_spikes is not None:
+        found = detect_spikes(dict(series), threshold=threshold, min_count=min_count)
+        return {str(_get(s, "key", default=s)): float(_get(s, "score", default=threshold)) for s in found}
+    result: dict[str, float] = {}
+    for key, counts in series.items():
+        if len(counts) < 3 or counts[-1] < min_count:
+            continue
+        history = counts[:-1]
+        mean = sum(history) / len(history)
+        spread = math.sqrt(sum((c - mean) ** 2 for c in history) / len(history))
+        score = (counts[-1] - mean) / max(spread, 1.0, math.sqrt(mean))
+        if score >= threshold:
+            result[key] = round(score, 2)
+    return result

@@ -1,0 +1,169 @@
+"""Listening: the sources a unit listens to, the posts heard, their stories, alerts and saved searches."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from legation.connectors.registry import PLATFORM_CHOICES
+from legation.network.models import OfficialAccount, Unit
+
+# Posts replayed from a file (CSV/JSONL) are a platform of their own: no connector, a line-number cursor.
+FILE_PLATFORM = "file"
+SOURCE_PLATFORM_CHOICES = [*PLATFORM_CHOICES, (FILE_PLATFORM, "File (CSV / JSONL)")]
+
+
+class SourceKind(models.TextChoices):
+    KEYWORD = "keyword", _("Keyword query")
+    HASHTAG = "hashtag", _("Hashtag")
+    ACCOUNT = "account", _("Account")
+    FEED = "feed", _("Feed")
+    MENTIONS = "mentions", _("Mentions of our account")
+    FILE = "file", _("File replay")
+
+
+class ListeningSource(models.Model):
+    """Something a unit listens to on one platform, pulled on a schedule from its stored cursor."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="listening_sources")
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=SourceKind.choices)
+    platform = models.CharField(_("platform"), max_length=20, choices=SOURCE_PLATFORM_CHOICES)
+    query = models.CharField(_("query"), max_length=500, blank=True,
+                             help_text=_("keywords, #hashtag, @account, feed address or file name"))
+    account = models.ForeignKey(OfficialAccount, on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="listening_sources",
+                                help_text=_("the official account whose credentials (or mentions) are used"))
+    active = models.BooleanField(_("active"), default=True)
+    pull_every = models.PositiveIntegerField(_("pull every (minutes)"), default=5)
+    batch_size = models.PositiveIntegerField(_("posts per pull"), default=100)
+    cursor = models.TextField(blank=True, editable=False)
+    last_pulled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.TextField(blank=True, editable=False)
+    # Alert thresholds: a spike is a window this many deviations above its baseline with at least
+    # spike_min_count posts; a new story alerts once it reaches story_min_size posts.
+    spike_threshold = models.FloatField(_("spike threshold (deviations)"), default=3.0)
+    spike_min_count = models.PositiveIntegerField(_("spike minimum posts"), default=10)
+    story_min_size = models.PositiveIntegerField(_("new story alert size"), default=8)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        ordering = ["unit__path", "name"]
+        constraints = [models.UniqueConstraint(fields=["unit", "name"], name="one_source_name_per_unit")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Story(models.Model):
+    """A cluster of related posts heard by one unit, with its size and growth."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="stories")
+    unit_path = models.CharField(max_length=500, db_index=True)
+    key = models.CharField(max_length=64)
+    label = models.CharField(max_length=300)
+    terms = models.JSONField(default=list)
+    size = models.PositiveIntegerField(default=0)
+    # Posts in the last hour against the hour before (1.0 = flat, 2.0 = doubled).
+    growth = models.FloatField(default=0.0)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    alerted = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-last_seen"]
+        constraints = [models.UniqueConstraint(fields=["unit", "key"], name="one_story_per_unit_and_key")]
+        verbose_name_plural = "stories"
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ListenedItem(models.Model):
+    """One public post heard by a source, enriched offline."""
+
+    source = models.ForeignKey(ListeningSource, on_delete=models.SET_NULL, null=True, related_name="items")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    # The unit's path, copied so permission filters need no join.
+    unit_path = models.CharField(max_length=500)
+    platform = models.CharField(max_length=20)
+    external_id = models.CharField(max_length=255)
+    kind = models.CharField(max_length=20, default="post")
+    text = models.TextField()
+    author = models.CharField(max_length=200, blank=True)
+    url = models.CharField(max_length=1000, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    ingested_at = models.DateTimeField(auto_now_add=True)
+    language = models.CharField(max_length=8, blank=True)
+    sentiment = models.CharField(max_length=10, blank=True)
+    crisis_category = models.CharField(max_length=40, blank=True)
+    places = models.JSONField(default=list)
+    # ISO country codes between commas (",FR,DE,"), so one indexed-friendly contains filter finds a country.
+    countries = models.CharField(max_length=200, blank=True)
+    head_count = models.PositiveIntegerField(null=True, blank=True)
+    phones = models.JSONField(default=list)
+    needs = models.JSONField(default=list)
+    dup_signature = models.CharField(max_length=32, blank=True, db_index=True)
+    story = models.ForeignKey(Story, on_delete=models.SET_NULL, null=True, blank=True, related_name="items")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Heard once per unit: the same post in two units' sources is each unit's own.
+            models.UniqueConstraint(fields=["unit", "platform", "external_id"], name="one_item_per_unit_post"),
+        ]
+        indexes = [
+            models.Index(fields=["unit_path", "created_at"], name="listening_item_path_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.external_id}"
+
+
+class AlertKind(models.TextChoices):
+    SPIKE = "spike", _("Spike")
+    NEW_STORY = "new_story", _("New story")
+
+
+class Alert(models.Model):
+    """A spike or a new story that crossed a unit's threshold; shown in the app and e-mailed."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="listening_alerts")
+    unit_path = models.CharField(max_length=500, db_index=True)
+    kind = models.CharField(max_length=20, choices=AlertKind.choices)
+    # What crossed the threshold ("language:fr", "country:ID", "story:12"), plus its window, so it alerts once.
+    key = models.CharField(max_length=200)
+    message = models.CharField(max_length=500)
+    story = models.ForeignKey(Story, on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts")
+    count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    emailed_to = models.PositiveIntegerField(default=0)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                        blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["unit", "kind", "key"], name="one_alert_per_unit_key")]
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class SavedSearch(models.Model):
+    """A person's named search (query and filters) on a unit."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="saved_searches")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_searches")
+    name = models.CharField(_("name"), max_length=200)
+    params = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["owner", "unit", "name"], name="one_saved_search_name")]
+
+    def __str__(self) -> str:
+        return self.name

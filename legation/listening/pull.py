@@ -1,0 +1,79 @@
+"""Pulling one source: ask its connector (or read its file) from the stored cursor, then ingest the page."""
+
+from __future__ import annotations
+
+import logging
+
+from legation.connectors.base import ConnectorError, InboundItem, Page, Provider
+from legation.connectors.registry import provider_class
+from legation.listening import services
+from legation.listening.importing import BadLine, read_posts
+from legation.listening.ingest import IngestResult, Post, Rejected
+from legation.listening.models import FILE_PLATFORM, ListeningSource, SourceKind
+from legation.network.services import read_credentials
+
+logger = logging.getLogger(__name__)
+
+
+def pull_source(source: ListeningSource) -> IngestResult:
+    """Fetch the next page of one source and store what is new; errors are kept on the source."""
+    if source.platform == FILE_PLATFORM:
+        return _pull_file(source)
+    try:
+        page = _fetch(source)
+    except ConnectorError as exc:
+        logger.warning("listening source %s: %s", source.pk, exc.message)
+        services.record_pull_error(source, exc.message, permanent=exc.permanent)
+        return IngestResult()
+    posts = [_post(item, index) for index, item in enumerate(page.items)]
+    return services.ingest_posts(source, posts, cursor=page.cursor if page.cursor is not None else source.cursor)
+
+
+def provider_for(source: ListeningSource) -> Provider:
+    cls = provider_class(source.platform)
+    config: dict[str, object] = dict(source.account.config) if source.account else {}
+    if source.kind == SourceKind.FEED:
+        config.setdefault("feed_url", source.query)
+    credentials = read_credentials(source.account) if source.account else {}
+    return cls(config, credentials)
+
+
+def _fetch(source: ListeningSource) -> Page:
+    provider = provider_for(source)
+    cursor = source.cursor or None
+    limit = source.batch_size
+    if source.kind == SourceKind.MENTIONS:
+        return provider.pull_mentions(cursor, limit)
+    if source.kind in (SourceKind.FEED, SourceKind.ACCOUNT) and not source.query.startswith("@"):
+        return provider.pull_timeline(cursor, limit)
+    return provider.search(source.query, cursor, limit)
+
+
+def _post(item: InboundItem, index: int) -> Post:
+    return Post(text=item.text, platform=item.platform, external_id=item.external_id,
+                author=item.author_name or item.author_id, created_at=item.created_at, url=item.url or "",
+                kind=item.kind, position=index + 1)
+
+
+def _pull_file(source: ListeningSource) -> IngestResult:
+    """A file source replays its file a batch per pull; the cursor is the number of records read."""
+    try:
+        path = services.resolve_file(source.query)
+    except Exception as exc:  # noqa: BLE001 - a missing file is the source's error, not the worker's
+        services.record_pull_error(source, str(exc), permanent=True)
+        return IngestResult()
+    done = int(source.cursor) if source.cursor.isdigit() else 0
+    posts: list[Post] = []
+    bad: list[Rejected] = []
+    read = 0
+    for record in read_posts(path, skip=done):
+        if read >= source.batch_size:
+            break
+        read += 1
+        if isinstance(record, BadLine):
+            bad.append(Rejected(record.line, record.reason))
+        else:
+            posts.append(record)
+    result = services.ingest_posts(source, posts, cursor=str(done + read))
+    result.rejected.extend(bad)
+    return result

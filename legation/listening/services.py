@@ -1,0 +1,227 @@
+"""Every user-facing write of listening: sources, saved searches, alerts, imports.
+
+Each service checks the actor's role on the unit, writes, and appends one ledger record, in one transaction.
+Services called by the system (the scheduler, the CLI operator) take ``actor=None``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from legation.connectors.registry import PROVIDERS
+from legation.listening.ingest import IngestResult, Post, ingest
+from legation.listening.models import (
+    FILE_PLATFORM,
+    Alert,
+    ListeningSource,
+    SavedSearch,
+    SourceKind,
+    Story,
+)
+from legation.network.models import OfficialAccount, Person, Unit
+from legation.network.permissions import Action, require
+from legation.records import ledger
+
+SOURCE_FIELDS = ("name", "kind", "platform", "query", "account", "active", "pull_every", "batch_size",
+                 "spike_threshold", "spike_min_count", "story_min_size")
+DEMO_FILES_DIR = Path(__file__).resolve().parent / "fixtures"
+
+
+def files_dir() -> Path:
+    """Where file sources may read from: LEGATION_DATA_DIR/listening (and the packaged demo file)."""
+    return Path(getattr(settings, "LISTENING_FILES_DIR", settings.DATA_DIR / "listening"))
+
+
+def resolve_file(name: str) -> Path:
+    """The file a file source reads; only inside the listening files directory or the packaged demo."""
+    for base in (files_dir(), DEMO_FILES_DIR):
+        candidate = (base / name).resolve()
+        if candidate.is_relative_to(base.resolve()) and candidate.is_file():
+            return candidate
+    raise ValidationError({"query": f"no file named {name!r} in {files_dir()}"})
+
+
+def _validate_source(source: ListeningSource) -> None:
+    if source.platform != FILE_PLATFORM and source.platform not in PROVIDERS:
+        raise ValidationError({"platform": f"unknown platform {source.platform!r}"})
+    if (source.kind == SourceKind.FILE) != (source.platform == FILE_PLATFORM):
+        raise ValidationError({"kind": "file replays are the kind 'file' on the platform 'file'"})
+    if source.kind == SourceKind.FILE:
+        resolve_file(source.query)
+    elif source.kind != SourceKind.MENTIONS and not source.query.strip():
+        raise ValidationError({"query": "say what to listen for"})
+    if source.kind == SourceKind.MENTIONS and source.account is None:
+        raise ValidationError({"account": "mentions are those of one of our official accounts"})
+    if source.account is not None:
+        if source.account.platform != source.platform:
+            raise ValidationError({"account": "the account is on another platform"})
+        if not source.unit.is_within(source.account.unit) and not source.account.unit.is_within(source.unit):
+            raise ValidationError({"account": "the account belongs to an unrelated unit"})
+    source.full_clean(exclude=["unit", "account", "created_by"], validate_unique=False)
+
+
+@transaction.atomic
+def create_source(actor: Person | None, *, unit: Unit, name: str, kind: str, platform: str, query: str = "",
+                  account: OfficialAccount | None = None, **options: Any) -> ListeningSource:
+    """Start listening to something for a unit; needs editor there."""
+    if actor is not None:
+        require(actor, Action.LISTENING_MANAGE, unit)
+    unknown = set(options) - set(SOURCE_FIELDS)
+    if unknown:
+        raise ValidationError({name: "unknown setting" for name in unknown})
+    source = ListeningSource(unit=unit, name=name.strip(), kind=kind, platform=platform, query=query.strip(),
+                             account=account, created_by=actor, **options)
+    _validate_source(source)
+    if ListeningSource.objects.filter(unit=unit, name=source.name).exists():
+        raise ValidationError({"name": "this unit already has a source with that name"})
+    source.save()
+    ledger.append(actor, "listening.source_created", obj=source, unit=unit,
+                  payload={"name": source.name, "kind": kind, "platform": platform, "query": source.query})
+    return source
+
+
+@transaction.atomic
+def update_source(actor: Person | None, source: ListeningSource, **changes: Any) -> ListeningSource:
+    """Change a source's query, schedule, thresholds or state; needs editor on its unit."""
+    if actor is not None:
+        require(actor, Action.LISTENING_MANAGE, source.unit)
+    unknown = set(changes) - set(SOURCE_FIELDS)
+    if unknown:
+        raise ValidationError({name: "cannot be changed here" for name in unknown})
+    before = {name: _plain(getattr(source, name)) for name in changes}
+    for name, value in changes.items():
+        setattr(source, name, value)
+    if "query" in changes or "kind" in changes or "platform" in changes:
+        source.cursor = ""  # a different question starts from the beginning
+    if changes.get("active"):
+        source.last_error = ""
+    _validate_source(source)
+    source.save()
+    ledger.append(actor, "listening.source_updated", obj=source, unit=source.unit,
+                  payload={"before": before, "after": {name: _plain(getattr(source, name)) for name in changes}})
+    return source
+
+
+def _plain(value: Any) -> Any:
+    return value.pk if hasattr(value, "pk") else value
+
+
+@transaction.atomic
+def delete_source(actor: Person | None, source: ListeningSource) -> None:
+    """Stop listening and remove the source; the posts it heard stay searchable."""
+    if actor is not None:
+        require(actor, Action.LISTENING_MANAGE, source.unit)
+    ledger.append(actor, "listening.source_deleted", obj=source, unit=source.unit, payload={"name": source.name})
+    source.delete()
+
+
+def ingest_posts(source: ListeningSource, posts: Iterable[Post], *, cursor: str | None = None) -> IngestResult:
+    """Ingest a batch heard by a source and move its cursor, together (so a crash neither loses nor repeats)."""
+    with transaction.atomic():
+        result = ingest(source, posts)
+        fields = ["last_pulled_at", "last_error"]
+        source.last_pulled_at = timezone.now()
+        source.last_error = ""
+        if cursor is not None:
+            source.cursor = cursor
+            fields.append("cursor")
+        source.save(update_fields=fields)
+    return result
+
+
+@transaction.atomic
+def record_pull_error(source: ListeningSource, message: str, *, permanent: bool) -> None:
+    """Keep a pull's error on the source for the UI; a permanent one pauses it until someone looks."""
+    source.last_error = message[:2000]
+    source.last_pulled_at = timezone.now()
+    fields = ["last_error", "last_pulled_at"]
+    if permanent:
+        source.active = False
+        fields.append("active")
+    source.save(update_fields=fields)
+    if permanent:
+        ledger.append(None, "listening.source_paused", obj=source, unit=source.unit, payload={"error": message})
+
+
+def record_import(actor: Person | None, source: ListeningSource, filename: str, result: IngestResult) -> None:
+    """One ledger record for a whole replay or import."""
+    with transaction.atomic():
+        ledger.append(actor, "listening.imported", obj=source, unit=source.unit, payload={
+            "file": filename, "received": result.received, "stored": result.stored,
+            "duplicates": result.duplicates, "rejected": len(result.rejected),
+        })
+
+
+# Saved searches
+
+
+@transaction.atomic
+def save_search(actor: Person, *, unit: Unit, name: str, params: Mapping[str, str]) -> SavedSearch:
+    """Keep a named search (query and filters) for oneself on a unit; replaces one of the same name."""
+    require(actor, Action.LISTENING_VIEW, unit)
+    name = name.strip()[:200]
+    if not name:
+        raise ValidationError({"name": "give the search a name"})
+    saved, created = SavedSearch.objects.update_or_create(owner=actor, unit=unit, name=name,
+                                                          defaults={"params": dict(params)})
+    ledger.append(actor, "listening.search_saved", obj=saved, unit=unit,
+                  payload={"name": name, "params": dict(params), "replaced": not created})
+    return saved
+
+
+@transaction.atomic
+def delete_saved_search(actor: Person, saved: SavedSearch) -> None:
+    if saved.owner_id != actor.pk:
+        require(actor, Action.LISTENING_MANAGE, saved.unit)
+    ledger.append(actor, "listening.search_deleted", obj=saved, unit=saved.unit, payload={"name": saved.name})
+    saved.delete()
+
+
+# Alerts
+
+
+def raise_alert(*, unit: Unit, kind: str, key: str, message: str, count: int = 0,
+                story: Story | None = None) -> Alert | None:
+    """Record an alert once per (unit, kind, key) and e-mail the unit's people; None if it was already raised."""
+    try:
+        with transaction.atomic():
+            alert = Alert.objects.create(unit=unit, unit_path=unit.path, kind=kind, key=key[:200],
+                                         message=message[:500], count=count, story=story)
+            ledger.append(None, "listening.alert_raised", obj=alert, unit=unit,
+                          payload={"kind": kind, "key": key, "message": message, "count": count})
+    except IntegrityError:
+        return None
+    recipients = sorted(set(
+        Person.objects.filter(roles__unit=unit, is_active=True).exclude(email="").values_list("email", flat=True)
+    ))
+    if recipients:
+        sent = send_mail(
+            subject=f"[Legation] {unit.name}: {message}"[:200],
+            message=f"{message}\n\nUnit: {unit.name}\nSee {settings.SITE_URL}/listening/\n",
+            from_email=None, recipient_list=recipients, fail_silently=True,
+        )
+        if sent:
+            Alert.objects.filter(pk=alert.pk).update(emailed_to=len(recipients))
+            alert.emailed_to = len(recipients)
+    return alert
+
+
+@transaction.atomic
+def acknowledge_alert(actor: Person, alert: Alert) -> Alert:
+    """Mark an alert as seen and handled; needs editor on its unit."""
+    require(actor, Action.LISTENING_MANAGE, alert.unit)
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at = timezone.now()
+        alert.acknowledged_by = actor
+        alert.save(update_fields=["acknowledged_at", "acknowledged_by"])
+        ledger.append(actor, "listening.alert_acknowledged", obj=alert, unit=alert.unit,
+                      payload={"message": alert.message})
+    return alert

@@ -1,0 +1,46 @@
+"""Background listening work: pull each source from its cursor, and the periodic sweep that finds due ones."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.utils import timezone
+from django_tasks import task
+
+from legation.listening import alerts
+from legation.listening.models import ListeningSource
+from legation.listening.pull import pull_source as pull_one
+from legation.worker.periodic import periodic
+
+logger = logging.getLogger(__name__)
+
+
+@task()
+def pull_source(source_id: int) -> dict[str, int]:
+    """Pull one source's next page, store it, then check the unit's alerts."""
+    source = ListeningSource.objects.select_related("unit", "account").filter(pk=source_id, active=True).first()
+    if source is None:
+        return {"stored": 0}
+    result = pull_one(source)
+    if result.stored:
+        alerts.evaluate(source.unit)
+    return {"received": result.received, "stored": result.stored, "duplicates": result.duplicates,
+            "rejected": len(result.rejected)}
+
+
+@periodic(every=timedelta(minutes=1))
+@task()
+def pull_due_sources() -> list[int]:
+    """Enqueue a pull for every active source whose interval has passed."""
+    now = timezone.now()
+    due = []
+    for source in ListeningSource.objects.filter(active=True).only("pk", "pull_every", "last_pulled_at"):
+        last = source.last_pulled_at
+        if last is None or last + timedelta(minutes=source.pull_every) <= now:
+            due.append(source.pk)
+    for source_id in due:
+        pull_source.enqueue(source_id)
+    return due
+
+

@@ -1,0 +1,55 @@
+"""Ingesting batches: de-duplication, enrichment stored, bad input refused with reasons, stories."""
+
+from __future__ import annotations
+
+from legation.listening import services
+from legation.listening.ingest import Post
+from legation.listening.models import ListenedItem, Story
+from legation.listening.tests.conftest import make_posts
+
+
+def test_the_same_post_heard_twice_is_stored_once(paris_source):
+    posts = make_posts(["Bonjour la France", "Veridia embassy opens a new office"])
+    first = services.ingest_posts(paris_source, posts)
+    again = services.ingest_posts(paris_source, posts + posts)
+    assert (first.stored, first.duplicates) == (2, 0)
+    assert (again.stored, again.duplicates) == (0, 4)
+    assert ListenedItem.objects.count() == 2
+
+
+def test_items_carry_their_enrichment_and_unit_path(paris_source, tree):
+    services.ingest_posts(paris_source, make_posts(["The embassy of Veridia in Paris is open today"]))
+    item = ListenedItem.objects.get()
+    assert item.unit_path == tree.paris.path
+    assert item.language  # whatever the model says, something is stored
+    assert item.dup_signature
+
+
+def test_bad_input_is_refused_with_reasons_and_the_rest_kept(paris_source):
+    texts = [
+        "",  # empty
+        "x" * 1_000_001,  # huge
+        b"\x00\x01\x02binary\xff",  # binary
+        "Mixed scripts: Paris Париж باريس 巴黎 are fine",
+        "lone surrogate \ud800 in the middle",
+        "   ",  # blank
+        "a normal post about Veridia",
+    ]
+    result = services.ingest_posts(paris_source, make_posts(texts))
+    reasons = {r.position: r.reason for r in result.rejected}
+    assert set(reasons) == {1, 2, 3, 6}
+    assert "empty" in reasons[1] and "too large" in reasons[2] and "binary" in reasons[3]
+    assert result.stored == 3
+    stored = set(ListenedItem.objects.values_list("text", flat=True))
+    assert "lone surrogate \ufffd in the middle" in stored
+
+
+def test_near_duplicates_form_a_story(paris_source):
+    text = "Share this: the bridge at the border crossing is closed, travellers must wait"
+    services.ingest_posts(paris_source, make_posts([text, text + "!", text], prefix="a"))
+    story = Story.objects.get()
+    assert story.size == 3
+    assert story.items.count() == 3
+    services.ingest_posts(paris_source, [Post(text=text, platform="mastodon", external_id="later")])
+    story.refresh_from_db()
+    assert story.size == 4
