@@ -32,7 +32,7 @@ POSTGRES_DROP = [
 def _run(statements: dict[str, list[str]]) -> Any:
     def run(apps: Any, schema_editor: Any) -> None:
         for sql in statements.get(schema_editor.connection.vendor, []):
-            schema_editor.execute(sql)
+            schema_editor.execute(sql, None)  # None: no client-side %-interpolation of the SQL
 
     return run
 
