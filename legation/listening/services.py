@@ -49,12 +49,12 @@ def resolve_file(name: str) -> Path:
     raise ValidationError({"query": f"no file named {name!r} in {files_dir()}"})
 
 
-def _validate_source(source: ListeningSource) -> None:
+def _validate_source(source: ListeningSource, *, operator: bool = False) -> None:
     if source.platform != FILE_PLATFORM and source.platform not in PROVIDERS:
         raise ValidationError({"platform": f"unknown platform {source.platform!r}"})
     if (source.kind == SourceKind.FILE) != (source.platform == FILE_PLATFORM):
         raise ValidationError({"kind": "file replays are the kind 'file' on the platform 'file'"})
-    if source.kind == SourceKind.FILE:
+    if source.kind == SourceKind.FILE and not operator:  # the operator's CLI may name any file
         resolve_file(source.query)
     elif source.kind != SourceKind.MENTIONS and not source.query.strip():
         raise ValidationError({"query": "say what to listen for"})
@@ -79,7 +79,7 @@ def create_source(actor: Person | None, *, unit: Unit, name: str, kind: str, pla
         raise ValidationError({name: "unknown setting" for name in unknown})
     source = ListeningSource(unit=unit, name=name.strip(), kind=kind, platform=platform, query=query.strip(),
                              account=account, created_by=actor, **options)
-    _validate_source(source)
+    _validate_source(source, operator=actor is None)
     if ListeningSource.objects.filter(unit=unit, name=source.name).exists():
         raise ValidationError({"name": "this unit already has a source with that name"})
     source.save()

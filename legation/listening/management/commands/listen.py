@@ -1,0 +1,57 @@
+"""``legation listen``: listening from the command line (``replay`` a file of posts through the pipeline)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from legation.listening import services
+from legation.listening.ingest import IngestResult
+from legation.listening.models import FILE_PLATFORM, ListeningSource, SourceKind
+from legation.listening.replay import replay
+from legation.network.models import Unit
+
+
+class Command(BaseCommand):
+    help = "Listening tools: replay a CSV or JSONL file of posts through ingestion, enrichment and alerts."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        rep = sub.add_parser("replay", help="push a file of posts through the whole pipeline",
+                             description="Columns/fields: text (required), platform, id, author, created_at, url.")
+        rep.add_argument("file", type=Path)
+        rep.add_argument("--rate", type=float, default=0, help="posts per second (0: as fast as possible)")
+        rep.add_argument("--unit", type=int, help="unit id (default: the top of the tree)")
+        rep.add_argument("--source", help="source name in that unit (created if missing; default: replay)")
+        rep.add_argument("--batch", type=int, default=1000, help="posts per ingest batch")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path: Path = options["file"]
+        if not path.is_file():
+            raise CommandError(f"{path}: no such file")
+        unit = (Unit.objects.filter(pk=options["unit"]).first() if options["unit"]
+                else Unit.objects.filter(parent__isnull=True).first())
+        if unit is None:
+            raise CommandError("no such unit" if options["unit"] else "the unit tree is empty: run bootstrap first")
+        name = options["source"] or "replay"
+        source = ListeningSource.objects.filter(unit=unit, name=name).first()
+        if source is None:
+            source = services.create_source(None, unit=unit, name=name, kind=SourceKind.FILE,
+                                            platform=FILE_PLATFORM, query=str(path.resolve()), active=False)
+        verbosity = options["verbosity"]
+
+        def progress(result: IngestResult) -> None:
+            if verbosity > 1:
+                self.stdout.write(f"  {result.received} read, {result.stored} stored")
+
+        report = replay(path, source, rate=options["rate"], batch=options["batch"], progress=progress)
+        result = report.result
+        for rejected in result.rejected:
+            self.stderr.write(f"line {rejected.position}: {rejected.reason}")
+        self.stdout.write(
+            f"{path.name} → {unit.name} / {source.name}: {result.received} read, {result.stored} stored, "
+            f"{result.duplicates} duplicates, {len(result.rejected)} refused, {report.alerts} alerts, "
+            f"in {report.seconds:.1f} s ({report.rate:.0f} posts/s)"
+        )

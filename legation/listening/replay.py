@@ -1,0 +1,63 @@
+"""Pushing a file of posts through the whole pipeline at a steady rate, for the demo and for load tests."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from legation.listening import alerts, services
+from legation.listening.importing import BadLine, read_posts
+from legation.listening.ingest import IngestResult, Post, Rejected
+from legation.listening.models import ListeningSource
+
+
+@dataclass
+class ReplayReport:
+    result: IngestResult
+    seconds: float
+    alerts: int
+
+    @property
+    def rate(self) -> float:
+        return self.result.received / self.seconds if self.seconds else 0.0
+
+
+def replay(path: Path, source: ListeningSource, *, rate: float = 0, batch: int = 1000,
+           progress: Callable[[IngestResult], None] | None = None) -> ReplayReport:
+    """Ingest every post of the file into the source, ``rate`` posts a second (0: as fast as possible)."""
+    size = max(1, min(batch, int(rate))) if rate else batch
+    total = IngestResult()
+    started = time.monotonic()
+    pending: list[Post] = []
+    bad: list[Rejected] = []
+
+    def flush() -> None:
+        result = services.ingest_posts(source, pending)
+        result.rejected.extend(bad)
+        total.add(result)
+        total.received += len(bad)
+        pending.clear()
+        bad.clear()
+        if progress:
+            progress(total)
+        if rate:
+            # Sleep until the posts sent so far are due at the asked rate.
+            ahead = total.received / rate - (time.monotonic() - started)
+            if ahead > 0:
+                time.sleep(ahead)
+
+    for record in read_posts(path):
+        if isinstance(record, BadLine):
+            bad.append(Rejected(record.line, record.reason))
+        else:
+            pending.append(record)
+        if len(pending) + len(bad) >= size:
+            flush()
+    if pending or bad:
+        flush()
+    raised = alerts.evaluate(source.unit)
+    services.record_import(None, source, path.name, total)
+    total.rejected.sort(key=lambda r: r.position)
+    return ReplayReport(result=total, seconds=time.monotonic() - started, alerts=len(raised))
