@@ -54,6 +54,7 @@ urlpatterns = [
     path("", include(records_patterns)),
     path("", include("legation.inbox.urls")),
     path("sandbox/", include("legation.sandbox.urls")),
+    path("listening/", include("legation.listening.urls")),
     path("api/v1/", api.urls),
     path("healthz", healthz),
 ]

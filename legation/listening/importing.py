@@ -56,7 +56,7 @@ def _jsonl_posts(raw: Any, origin: str, skip: int) -> Iterator[Post | BadLine]:
         except UnicodeDecodeError:
             yield BadLine(number, "not UTF-8 text")
             continue
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             yield BadLine(number, f"not valid JSON ({exc.msg})")
             continue
         if not isinstance(record, dict):

@@ -1,0 +1,220 @@
+"""API endpoints for listening: sources (through the services), search, items, stories and alerts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Field, Query, Router, Schema, Status
+
+from legation.listening import services
+from legation.listening.models import Alert, ListenedItem, ListeningSource, Story
+from legation.listening.search import Filters, search
+from legation.network.models import OfficialAccount, Unit
+from legation.network.permissions import Action, path_filter, require
+
+router = Router(tags=["listening"])
+
+
+class SourceOut(Schema):
+    id: int
+    unit_id: int
+    name: str
+    kind: str
+    platform: str
+    query: str
+    account_id: int | None
+    active: bool
+    pull_every: int
+    batch_size: int
+    spike_threshold: float
+    spike_min_count: int
+    story_min_size: int
+    last_pulled_at: datetime | None
+    last_error: str
+
+
+class SourceIn(Schema):
+    unit_id: int
+    name: str = Field(min_length=1, max_length=200)
+    kind: str
+    platform: str
+    query: str = ""
+    account_id: int | None = None
+    pull_every: int = Field(5, ge=1)
+    batch_size: int = Field(100, ge=1, le=10000)
+    spike_threshold: float = Field(3.0, gt=0)
+    spike_min_count: int = Field(10, ge=1)
+    story_min_size: int = Field(8, ge=2)
+
+
+class SourcePatch(Schema):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    query: str | None = None
+    active: bool | None = None
+    pull_every: int | None = Field(None, ge=1)
+    batch_size: int | None = Field(None, ge=1, le=10000)
+    spike_threshold: float | None = Field(None, gt=0)
+    spike_min_count: int | None = Field(None, ge=1)
+    story_min_size: int | None = Field(None, ge=2)
+
+
+class ItemOut(Schema):
+    id: int
+    unit_id: int
+    source_id: int | None
+    platform: str
+    external_id: str
+    kind: str
+    text: str
+    author: str
+    url: str
+    created_at: datetime
+    language: str
+    sentiment: str
+    crisis_category: str
+    places: list[dict[str, Any]]
+    countries: list[str]
+    head_count: int | None
+    phones: list[str]
+    needs: list[str]
+    story_id: int | None
+
+    @staticmethod
+    def resolve_countries(obj: ListenedItem) -> list[str]:
+        return [c for c in obj.countries.split(",") if c]
+
+
+class SearchIn(Schema):
+    q: str = ""
+    language: str = ""
+    sentiment: str = ""
+    category: str = ""
+    country: str = ""
+    place: str = ""
+    source: int | None = None
+    platform: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+    unit: int | None = None
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0)
+
+
+class SearchOut(Schema):
+    items: list[ItemOut]
+    next_offset: int | None
+
+
+class StoryOut(Schema):
+    id: int
+    unit_id: int
+    label: str
+    terms: list[str]
+    size: int
+    growth: float
+    first_seen: datetime
+    last_seen: datetime
+
+
+class AlertOut(Schema):
+    id: int
+    unit_id: int
+    kind: str
+    key: str
+    message: str
+    count: int
+    story_id: int | None
+    created_at: datetime
+    acknowledged_at: datetime | None
+
+
+def _visible(request: HttpRequest, queryset: QuerySet[Any], field: str = "unit_path") -> QuerySet[Any]:
+    query = path_filter(request.user, Action.LISTENING_VIEW, field)
+    return queryset.filter(query) if query is not None else queryset
+
+
+def _source(request: HttpRequest, source_id: int) -> ListeningSource:
+    return get_object_or_404(_visible(request, ListeningSource.objects.select_related("unit"), "unit__path"),
+                             pk=source_id)
+
+
+@router.get("/sources", response=list[SourceOut])
+def list_sources(request: HttpRequest, unit_id: int | None = None) -> Any:
+    sources = _visible(request, ListeningSource.objects.all(), "unit__path")
+    if unit_id is not None:
+        unit = get_object_or_404(Unit, pk=unit_id)
+        sources = sources.filter(unit__path__startswith=unit.path)
+    return sources
+
+
+@router.post("/sources", response={201: SourceOut})
+def create_source(request: HttpRequest, payload: SourceIn) -> Any:
+    unit = get_object_or_404(Unit, pk=payload.unit_id)
+    require(request.user, Action.LISTENING_VIEW, unit)  # 403 rather than a hint that the unit exists
+    data = payload.dict(exclude={"unit_id", "account_id"})
+    account = get_object_or_404(OfficialAccount, pk=payload.account_id) if payload.account_id else None
+    source = services.create_source(request.user, unit=unit, account=account, **data)  # type: ignore[arg-type]
+    return Status(201, source)
+
+
+@router.get("/sources/{source_id}", response=SourceOut)
+def get_source(request: HttpRequest, source_id: int) -> Any:
+    return _source(request, source_id)
+
+
+@router.patch("/sources/{source_id}", response=SourceOut)
+def update_source(request: HttpRequest, source_id: int, payload: SourcePatch) -> Any:
+    source = _source(request, source_id)
+    changes = payload.dict(exclude_unset=True)
+    return services.update_source(request.user, source, **changes)  # type: ignore[arg-type]
+
+
+@router.delete("/sources/{source_id}", response={204: None})
+def delete_source(request: HttpRequest, source_id: int) -> Any:
+    services.delete_source(request.user, _source(request, source_id))  # type: ignore[arg-type]
+    return Status(204, None)
+
+
+@router.get("/search", response=SearchOut)
+def search_items(request: HttpRequest, params: Query[SearchIn]) -> Any:
+    filters = Filters(language=params.language, sentiment=params.sentiment, category=params.category,
+                      country=params.country.upper(), place=params.place, source=params.source,
+                      platform=params.platform, since=params.since, until=params.until, unit=params.unit)
+    rows = list(search(request.user, params.q, filters)[params.offset : params.offset + params.limit + 1])
+    more = len(rows) > params.limit
+    return {"items": rows[: params.limit], "next_offset": params.offset + params.limit if more else None}
+
+
+@router.get("/items/{item_id}", response=ItemOut)
+def get_item(request: HttpRequest, item_id: int) -> Any:
+    return get_object_or_404(_visible(request, ListenedItem.objects.all()), pk=item_id)
+
+
+@router.get("/stories", response=list[StoryOut])
+def list_stories(request: HttpRequest, unit_id: int | None = None, limit: int = 50) -> Any:
+    stories = _visible(request, Story.objects.all())
+    if unit_id is not None:
+        unit = get_object_or_404(Unit, pk=unit_id)
+        stories = stories.filter(unit_path__startswith=unit.path)
+    return stories.order_by("-last_seen")[: min(max(limit, 1), 500)]
+
+
+@router.get("/alerts", response=list[AlertOut])
+def list_alerts(request: HttpRequest, unit_id: int | None = None, open_only: bool = False) -> Any:
+    alerts = _visible(request, Alert.objects.all())
+    if unit_id is not None:
+        unit = get_object_or_404(Unit, pk=unit_id)
+        alerts = alerts.filter(unit_path__startswith=unit.path)
+    if open_only:
+        alerts = alerts.filter(acknowledged_at__isnull=True)
+    return alerts[:200]
+
+
+@router.post("/alerts/{alert_id}/acknowledge", response=AlertOut)
+def acknowledge_alert(request: HttpRequest, alert_id: int) -> Any:
+    alert = get_object_or_404(_visible(request, Alert.objects.select_related("unit")), pk=alert_id)
+    return services.acknowledge_alert(request.user, alert)  # type: ignore[arg-type]

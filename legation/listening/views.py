@@ -1,0 +1,208 @@
+"""Listening pages: the unit's dashboard, search with filters and exports, sources, alerts."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from legation.listening import services, trends
+from legation.listening.forms import SaveSearchForm, SourceForm
+from legation.listening.models import Alert, ListenedItem, ListeningSource, SavedSearch
+from legation.listening.search import Filters, capped_count, search
+from legation.network.models import OfficialAccount, Unit
+from legation.network.permissions import Action, may, path_filter, require
+from legation.web.context import current_unit
+
+EXPORT_LIMIT = 100_000
+PAGE_SIZE = 50
+EXPORT_FIELDS = ("id", "created_at", "platform", "external_id", "author", "url", "language", "sentiment",
+                 "crisis_category", "countries", "places", "head_count", "phones", "needs", "story_id", "text")
+CATEGORIES = ("requests_or_urgent_needs", "displaced_people_and_evacuations", "missing_or_found_people",
+              "injured_or_dead_people", "caution_and_advice", "infrastructure_and_utility_damage",
+              "rescue_volunteering_or_donation_effort", "sympathy_and_support", "other_relevant_information",
+              "not_humanitarian")
+
+
+def _unit(request: HttpRequest) -> Unit:
+    unit = current_unit(request)
+    if unit is None:
+        raise PermissionDenied(_("You hold no role on any unit."))
+    require(request.user, Action.LISTENING_VIEW, unit)  # type: ignore[arg-type]
+    return unit
+
+
+def _sources(request: HttpRequest, unit: Unit) -> Any:
+    return ListeningSource.objects.filter(unit__path__startswith=unit.path).select_related("unit", "account")
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    unit = _unit(request)
+    hours = int(request.GET["hours"]) if request.GET.get("hours", "").isdigit() else 48
+    hours = min(max(hours, 1), 24 * 30)
+    return render(request, "listening/dashboard.html", {
+        "unit": unit,
+        "hours": hours,
+        "figures": trends.overview(unit, hours=hours),
+        "stories": trends.stories(unit),
+        "alerts": trends.open_alerts(unit),
+        "sources": _sources(request, unit),
+        "can_manage": may(request.user, Action.LISTENING_MANAGE, unit),  # type: ignore[arg-type]
+    })
+
+
+def _search_context(request: HttpRequest, unit: Unit) -> tuple[str, Filters]:
+    query = request.GET.get("q", "").strip()[:500]
+    filters = Filters.from_params(request.GET)
+    filters.unit = unit.pk  # the working unit (and below): switch units to look elsewhere
+    return query, filters
+
+
+@login_required
+def search_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    unit = _unit(request)
+    query, filters = _search_context(request, unit)
+    items = search(request.user, query, filters).select_related("source")
+    export = request.GET.get("export")
+    if export in ("csv", "jsonl"):
+        return _export(items, export)
+    number = int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1
+    number = max(number, 1)
+    rows = list(items[(number - 1) * PAGE_SIZE : number * PAGE_SIZE + 1])
+    total, more = capped_count(items)
+    params = {k: v for k, v in filters.as_params().items() if k != "unit"}
+    if query:
+        params["q"] = query
+    if request.method == "POST":
+        form = SaveSearchForm(request.POST)
+        if form.is_valid():
+            try:
+                services.save_search(request.user, unit=unit, name=form.cleaned_data["name"],  # type: ignore[arg-type]
+                                     params=params)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, _("Search saved."))
+            return redirect(reverse("listening:search") + "?" + urlencode(params))
+    return render(request, "listening/search.html", {
+        "unit": unit, "q": query, "filters": filters, "items": rows[:PAGE_SIZE],
+        "page": number, "has_next": len(rows) > PAGE_SIZE, "total": total, "more": more,
+        "params": urlencode(params),
+        "saved": SavedSearch.objects.filter(owner=request.user, unit=unit),  # type: ignore[misc]
+        "sources": _sources(request, unit),
+        "languages": _distinct(unit, "language"),
+        "platforms": _distinct(unit, "platform"),
+        "categories": CATEGORIES,
+        "sentiments": trends.SENTIMENTS,
+        "save_form": SaveSearchForm(),
+    })
+
+
+def _distinct(unit: Unit, field: str) -> list[str]:
+    values = trends.unit_items(unit).order_by(field).values_list(field, flat=True).distinct()[:60]
+    return [v for v in values if v]
+
+
+def _export(items: Any, kind: str) -> StreamingHttpResponse:
+    rows = items.values(*EXPORT_FIELDS)[:EXPORT_LIMIT].iterator(chunk_size=2000)
+    if kind == "jsonl":
+        lines: Iterator[str] = (json.dumps(row, default=str, ensure_ascii=False) + "\n" for row in rows)
+        response = StreamingHttpResponse(lines, content_type="application/x-ndjson; charset=utf-8")
+    else:
+        response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="listening.{kind}"'
+    return response
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_safe(value: Any) -> Any:
+    """Spreadsheets run cells that start with = + - @ as formulas; a quote keeps them text."""
+    if isinstance(value, list | dict):
+        value = json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(EXPORT_FIELDS)  # type: ignore[func-returns-value]
+    for row in rows:
+        yield writer.writerow([_csv_safe(row[f]) for f in EXPORT_FIELDS])  # type: ignore[func-returns-value]
+
+
+@login_required
+@require_POST
+def delete_saved_search(request: HttpRequest, saved_id: int) -> HttpResponse:
+    saved = get_object_or_404(SavedSearch, pk=saved_id, owner=request.user)  # type: ignore[misc]
+    services.delete_saved_search(request.user, saved)  # type: ignore[arg-type]
+    messages.success(request, _("Saved search deleted."))
+    return redirect("listening:search")
+
+
+@login_required
+def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
+    query = path_filter(request.user, Action.LISTENING_VIEW, "unit_path")
+    items = ListenedItem.objects.select_related("source", "story", "unit")
+    item = get_object_or_404(items.filter(query) if query is not None else items, pk=item_id)
+    return render(request, "listening/item.html", {"item": item})
+
+
+@login_required
+def sources(request: HttpRequest) -> HttpResponse:
+    unit = _unit(request)
+    can_manage = may(request.user, Action.LISTENING_MANAGE, unit)  # type: ignore[arg-type]
+    accounts = OfficialAccount.objects.filter(unit__path__in=[u.path for u in unit.ancestors()]) | \
+        OfficialAccount.objects.filter(unit__path__startswith=unit.path)
+    form = SourceForm(request.POST or None, accounts=accounts)
+    if request.method == "POST":
+        if "toggle" in request.POST:
+            source = get_object_or_404(_sources(request, unit), pk=request.POST["toggle"])
+            services.update_source(request.user, source, active=not source.active)  # type: ignore[arg-type]
+            messages.success(request, _("Source updated."))
+            return redirect("listening:sources")
+        if "delete" in request.POST:
+            source = get_object_or_404(_sources(request, unit), pk=request.POST["delete"])
+            services.delete_source(request.user, source)  # type: ignore[arg-type]
+            messages.success(request, _("Source removed; what it heard stays searchable."))
+            return redirect("listening:sources")
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            try:
+                services.create_source(request.user, unit=unit, **data)  # type: ignore[arg-type]
+            except ValidationError as exc:
+                for field, errors in getattr(exc, "message_dict", {None: exc.messages}).items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, _("Listening to %(name)s.") % {"name": data["name"]})
+                return redirect("listening:sources")
+    return render(request, "listening/sources.html", {
+        "unit": unit, "sources": _sources(request, unit), "form": form, "can_manage": can_manage,
+    })
+
+
+@login_required
+@require_POST
+def acknowledge_alert(request: HttpRequest, alert_id: int) -> HttpResponse:
+    query = path_filter(request.user, Action.LISTENING_VIEW, "unit_path")
+    alerts = Alert.objects.select_related("unit")
+    alert = get_object_or_404(alerts.filter(query) if query is not None else alerts, pk=alert_id)
+    services.acknowledge_alert(request.user, alert)  # type: ignore[arg-type]
+    messages.success(request, _("Alert acknowledged."))
+    return redirect("listening:dashboard")
