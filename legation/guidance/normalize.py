@@ -178,8 +178,9 @@ def squeeze(folded: Folded) -> Squeezed:
     gap: list[bool] = []
     spaced: list[bool] = []
     pending_gap, pending_space = True, False
+    inside_word = _symbols_inside_words(text)
     for k, ch in enumerate(text):
-        if ch in _LEET_SYMBOLS and 0 < k < len(text) - 1 and is_word_char(text[k - 1]) and is_word_char(text[k + 1]):
+        if k in inside_word:
             ch = _LEET_SYMBOLS[ch]
         if not is_word_char(ch):
             pending_gap = True
@@ -191,6 +192,23 @@ def squeeze(folded: Folded) -> Squeezed:
         spaced.append(pending_space)
         pending_gap, pending_space = False, False
     return Squeezed("".join(chars), tuple(origin), tuple(gap), tuple(spaced))
+
+
+def _symbols_inside_words(text: str) -> set[int]:
+    """Positions of leetspeak symbols in runs with word characters on both sides ("h@te", "n0r|@nd")."""
+    inside: set[int] = set()
+    k = 0
+    while k < len(text):
+        if text[k] not in _LEET_SYMBOLS:
+            k += 1
+            continue
+        run_end = k
+        while run_end < len(text) and text[run_end] in _LEET_SYMBOLS:
+            run_end += 1
+        if k > 0 and run_end < len(text) and is_word_char(text[k - 1]) and is_word_char(text[run_end]):
+            inside.update(range(k, run_end))
+        k = run_end
+    return inside
 
 
 def term_key(term: str) -> str:
