@@ -53,11 +53,13 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 def _add_routers() -> None:
     from legation.listening.api import router as listening_router
     from legation.network.api import router as network_router
+    from legation.publishing.api import router as publishing_router
     from legation.records.api import router as records_router
 
     api.add_router("/", network_router)
     api.add_router("/ledger", records_router)
     api.add_router("/listening", listening_router)
+    api.add_router("/posts", publishing_router)
 
 
 _add_routers()

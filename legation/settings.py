@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "legation.listening",
     "legation.sandbox",
     "legation.inbox",
+    "legation.guidance",
+    "legation.publishing",
 ]
 
 MIDDLEWARE = [
@@ -205,6 +207,10 @@ STATICFILES_DIRS += [  # charts and the offline world map of the listening dashb
         ("vendor/topojson", "topojson-client/dist"), ("vendor/world-atlas", "world-atlas"),
     ] if (NODE_MODULES / package).exists()
 ]
+MEDIA_ROOT = Path(os.environ.get("LEGATION_MEDIA_ROOT", DATA_DIR / "media"))
+MEDIA_URL = "/media/"
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 

@@ -55,6 +55,7 @@ urlpatterns = [
     path("", include("legation.inbox.urls")),
     path("sandbox/", include("legation.sandbox.urls")),
     path("listening/", include("legation.listening.urls")),
+    path("", include("legation.publishing.urls")),
     path("api/v1/", api.urls),
     path("healthz", healthz),
 ]

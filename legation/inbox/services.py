@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from legation.connectors.base import Capability, ConnectorError, InboundItem, Page, Provider, WebhookRequest
 from legation.inbox.models import InboundMessage, PullCursor, Stream, WebhookDelivery
+from legation.inbox.signals import inbound_stored
 from legation.network import connections
 from legation.network.models import OfficialAccount
 
@@ -84,6 +85,7 @@ def pull(account: OfficialAccount, stream: str, limit: int = 100) -> PullResult:
         PullCursor.objects.filter(pk=state.pk).update(
             cursor=page.cursor or state.cursor, pulled_at=timezone.now(), failures=0, last_error="",
             next_pull_at=timezone.now() if page.has_more else None)
+    inbound_stored.send(sender=None, account=account, stream=stream, stored=stored)
     return PullResult(fetched=len(page.items), stored=stored, cursor=page.cursor, has_more=page.has_more)
 
 

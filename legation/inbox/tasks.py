@@ -8,6 +8,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from legation.connectors.base import ConnectorError
+from legation.connectors.registry import provider_class
 from legation.inbox import services
 from legation.inbox.models import PullCursor
 from legation.network.models import AccountStatus, OfficialAccount
@@ -42,8 +43,11 @@ def pull_due_accounts() -> int:
     for account in OfficialAccount.objects.filter(status=AccountStatus.ACTIVE).select_related("unit"):
         try:
             streams = services.streams_for(account)
+            needs_secrets = bool(provider_class(account.platform).credential_fields)
         except ImportError:
             continue
+        if needs_secrets and not account.credentials.exists():
+            continue  # registered but not connected yet: nothing to pull with
         for stream in streams:
             if (account.pk, stream) not in backing_off:
                 pull_account_stream.enqueue(account.pk, stream)

@@ -39,6 +39,7 @@ class Unit(models.Model):
     languages = models.JSONField(_("languages"), default=list, blank=True)
     time_zone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[validate_time_zone])
     require_2fa = models.BooleanField(_("require two-factor authentication"), default=False)
+    publishing_paused_at = models.DateTimeField(null=True, blank=True)  # pauses this unit and all below it
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

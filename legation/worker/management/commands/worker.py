@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from legation.worker.periodic import SchedulerLoop
+from legation.worker.periodic import SCHEDULES, SchedulerLoop
 
 
 class Command(BaseCommand):
@@ -16,12 +16,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--no-scheduler", action="store_true", help="only run tasks; another process schedules")
-        parser.add_argument("--batch", action="store_true", help="run what is queued now, then exit")
+        parser.add_argument("--batch", action="store_true",
+                            help="enqueue every periodic job once, run the queue until it is empty, then exit")
         parser.add_argument("--tick", type=float, default=5.0, help="scheduler wake-up interval in seconds")
         parser.add_argument("--queue", default="*", help="queues to serve, comma-separated ('*' for all)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         scheduler = None
+        if options["batch"]:
+            for schedule in SCHEDULES.values():
+                schedule.task.enqueue()
         if not options["no_scheduler"] and not options["batch"]:
             scheduler = SchedulerLoop(tick=options["tick"])
             scheduler.start()
