@@ -58,6 +58,9 @@ def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         [sys.executable, "-m", "legation.cli", "serve", "--port", str(port), "--insecure-cookies"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
+    # the worker delivers what the browser publishes, as in `legation demo`
+    worker = subprocess.Popen([sys.executable, "-m", "legation.cli", "worker", "--tick", "1"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     site.url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -70,6 +73,8 @@ def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                 raise RuntimeError("the server did not start: " + (server.stderr.read() or b"").decode()) from None
             time.sleep(0.2)
     yield site
+    worker.terminate()
+    worker.wait(timeout=20)
     server.terminate()
     server.wait(timeout=20)
     if db_name and database_url:
@@ -99,6 +104,12 @@ def page(browser, live_site):
     page.set_default_timeout(15000)
     yield page
     context.close()
+
+
+def sign_out(page) -> None:
+    page.click(".me summary")
+    with page.expect_navigation():
+        page.click(".me form[action='/logout/'] button")
 
 
 def sign_in(page, username: str, password: str = "veridia-demo-2026") -> None:
