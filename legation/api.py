@@ -51,6 +51,7 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 
 def _add_routers() -> None:
+    from legation.guidance.api import router as guidance_router
     from legation.listening.api import router as listening_router
     from legation.network.api import router as network_router
     from legation.publishing.api import router as publishing_router
@@ -58,6 +59,7 @@ def _add_routers() -> None:
 
     api.add_router("/", network_router)
     api.add_router("/ledger", records_router)
+    api.add_router("/guidance", guidance_router)
     api.add_router("/listening", listening_router)
     api.add_router("/posts", publishing_router)
 

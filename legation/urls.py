@@ -56,6 +56,7 @@ urlpatterns = [
     path("sandbox/", include("legation.sandbox.urls")),
     path("listening/", include("legation.listening.urls")),
     path("", include("legation.publishing.urls")),
+    path("guidance/", include("legation.guidance.urls")),
     path("api/v1/", api.urls),
     path("healthz", healthz),
 ]

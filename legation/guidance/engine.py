@@ -487,7 +487,9 @@ def _zone(name: str) -> zoneinfo.ZoneInfo:
 
 
 def _publish_time(post: PostDraft, now: datetime) -> datetime:
-    return post.scheduled_at or now
+    when = post.scheduled_at or now
+    # A naive time is read in the mission's time zone rather than refused: the check must never crash.
+    return when if when.tzinfo is not None else when.replace(tzinfo=_zone(post.time_zone))
 
 
 def _quiet_hours(rule: RuleSpec, post: PostDraft, now: datetime, context: CheckContext) -> Iterator[Finding]:
