@@ -142,6 +142,9 @@ def seed() -> dict[str, int]:
         services.approve_account(approver, account)
         if account.status == AccountStatus.ACTIVE and platform == "sandbox":
             sandbox_services.connect_official_account(admin, account)
+    from legation.listening import demo as listening_demo
+
+    listening_demo.seed({region: places[region] for region, _tz in REGIONS})
     return {
         "units": Unit.objects.count(),
         "people": Person.objects.count(),

@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Min
-from django.db.models.functions import TruncHour
+from django.db.models.functions import TruncMinute
 from django.utils import timezone
 
 from legation.listening import services
@@ -26,16 +26,19 @@ def thresholds(unit: Unit) -> tuple[float, int, int]:
 
 
 def hourly_series(unit: Unit, now: datetime) -> dict[str, list[int]]:
-    """Posts per hour over the last WINDOWS hours, in total and per language, country and category."""
-    start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=WINDOWS - 1)
-    hours = [start + timedelta(hours=i) for i in range(WINDOWS)]
-    index = {hour: i for i, hour in enumerate(hours)}
+    """Posts per hour over the last WINDOWS hours ending now, in total and per language, country and category.
+
+    Hours are counted back from ``now`` (not clock hours), so a burst is never split across two buckets.
+    """
+    start = now - timedelta(hours=WINDOWS)
     series: dict[str, list[int]] = defaultdict(lambda: [0] * WINDOWS)
-    items = ListenedItem.objects.filter(unit=unit, created_at__gte=start, created_at__lte=now)
-    rows = items.annotate(hour=TruncHour("created_at")).values("hour", "language", "crisis_category", "countries")
+    items = ListenedItem.objects.filter(unit=unit, created_at__gt=start, created_at__lte=now)
+    rows = items.annotate(minute=TruncMinute("created_at")).values("minute", "language", "crisis_category",
+                                                                  "countries")
     for row in rows.annotate(n=Count("id")).order_by():
-        i = index.get(row["hour"])
-        if i is None:
+        age = (now - row["minute"]).total_seconds() // 3600
+        i = WINDOWS - 1 - int(max(age, 0))
+        if i < 0:
             continue
         series["all"][i] += row["n"]
         if row["language"]:
@@ -53,11 +56,13 @@ def evaluate(unit: Unit, now: datetime | None = None) -> list[Alert]:
     z, min_count, story_size = thresholds(unit)
     raised: list[Alert] = []
     hour = now.strftime("%Y-%m-%dT%H")
-    for key, score in sorted(spikes(hourly_series(unit, now), threshold=z, min_count=min_count).items()):
-        what = key.replace(":", " ", 1).replace("_", " ")
+    series = hourly_series(unit, now)
+    for key, score in sorted(spikes(series, threshold=z, min_count=min_count).items()):
+        what = "all posts" if key == "all" else key.replace(":", " ", 1).replace("_", " ")
+        last = series[key][-1]
         alert = services.raise_alert(unit=unit, kind=AlertKind.SPIKE, key=f"{key}@{hour}",
-                                     message=f"Spike in {what}: {score:.1f}× above the usual hourly volume",
-                                     count=int(score))
+                                     message=f"Spike in {what}: {last} posts in the last hour "
+                                             f"({score:.1f} deviations above the usual)", count=last)
         if alert:
             raised.append(alert)
     _update_growth(unit, now)
