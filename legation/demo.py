@@ -145,6 +145,9 @@ def seed() -> dict[str, int]:
     from legation.listening import demo as listening_demo
 
     listening_demo.seed({region: places[region] for region, _tz in REGIONS})
+    from legation.guidance import demo as guidance_demo
+
+    guidance_demo.seed()
     return {
         "units": Unit.objects.count(),
         "people": Person.objects.count(),
