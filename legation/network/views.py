@@ -48,6 +48,19 @@ def unit_detail(request: HttpRequest, unit_id: int) -> HttpResponse:
     unit = visible_unit(request, unit_id)
     form = UnitForm(request.POST or None, prefix="child")
     if request.method == "POST":
+        if "pause_publishing" in request.POST or "resume_publishing" in request.POST:
+            from legation.publishing import services as publishing
+
+            try:
+                if "pause_publishing" in request.POST:
+                    publishing.pause_publishing(request.user, unit, reason=request.POST.get("reason", ""))  # type: ignore[arg-type]
+                    messages.warning(request, _("Publishing is paused here and in every unit below."))
+                else:
+                    publishing.resume_publishing(request.user, unit)  # type: ignore[arg-type]
+                    messages.success(request, _("Publishing resumed."))
+            except ValidationError as exc:
+                messages.error(request, "; ".join(exc.messages))
+            return redirect("network:unit", unit_id=unit.pk)
         if "require_2fa" in request.POST:
             services.set_unit_2fa(request.user, unit, request.POST["require_2fa"] == "on")  # type: ignore[arg-type]
             messages.success(request, _("Saved."))
@@ -161,7 +174,13 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
     }
     if request.method == "POST":
         try:
-            if "sandbox_connect" in request.POST:
+            if "acknowledge" in request.POST:
+                from legation.publishing import services as publishing
+
+                item = get_object_or_404(account.unauthorised_posts, pk=request.POST["acknowledge"])
+                publishing.acknowledge_unauthorised(actor, item, note=request.POST.get("note", ""))
+                messages.success(request, _("Acknowledged."))
+            elif "sandbox_connect" in request.POST:
                 from legation.sandbox.services import connect_official_account
 
                 connect_official_account(actor, account)
@@ -199,6 +218,7 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         "can_manage": may(actor, Action.ACCOUNT_MANAGE, account.unit),
         "can_approve": may(actor, Action.ACCOUNT_APPROVE, account.unit) and account.created_by_id != actor.pk,
         "inbound": account.inbound.all()[:20],
+        "unauthorised": account.unauthorised_posts.filter(acknowledged_at__isnull=True),
         "webhook_url": request.build_absolute_uri(f"/hooks/{account.webhook_key}/"),
         **forms,
     })

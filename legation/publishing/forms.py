@@ -40,6 +40,7 @@ class ComposerForm(forms.Form):
                 initial=(unit.languages[i + 1] if len(unit.languages) > i + 1 else ""))
             self.fields[f"variant_{i}_text"] = forms.CharField(
                 label=_("Text"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+            self.fields[f"variant_{i}_machine"] = forms.BooleanField(required=False, widget=forms.HiddenInput)
         self.accounts = list(OfficialAccount.objects.filter(unit__path__startswith=unit.path,
                                                             status=AccountStatus.ACTIVE).select_related("unit"))
         for account in self.accounts:
@@ -50,7 +51,8 @@ class ComposerForm(forms.Form):
         return [(account, self[f"account_{account.pk}"]) for account in self.accounts]
 
     def variant_fields(self) -> list[tuple[Any, Any]]:
-        return [(self[f"variant_{i}_language"], self[f"variant_{i}_text"]) for i in range(EXTRA_VARIANTS)]
+        return [(i, self[f"variant_{i}_language"], self[f"variant_{i}_text"], self[f"variant_{i}_machine"])
+                for i in range(EXTRA_VARIANTS)]
 
     def clean_scheduled_for(self) -> datetime | None:
         value: datetime | None = self.cleaned_data.get("scheduled_for")

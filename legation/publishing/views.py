@@ -41,7 +41,8 @@ def _composer_input(form: ComposerForm) -> tuple[str, list[services.VariantInput
     for i in range(len(form.variant_fields())):
         language, text = data.get(f"variant_{i}_language"), (data.get(f"variant_{i}_text") or "").strip()
         if language and text and language != source:
-            variants.append(services.VariantInput(language, text))
+            machine = bool(data.get(f"variant_{i}_machine"))
+            variants.append(services.VariantInput(language, text, machine_translated=machine))
     targets = [(account, data[f"account_{account.pk}"]) for account in form.accounts
                if data.get(f"account_{account.pk}")]
     return source, variants, targets
@@ -112,7 +113,10 @@ def compose(request: HttpRequest, post_id: int | None = None) -> HttpResponse:
             return redirect("publishing:post", post_id=post.pk)
         except ValidationError as exc:
             _form_error(form, exc)
-    return render(request, "publishing/compose.html", {"form": form, "post": post, "unit": unit})
+    from legation.publishing import translation
+
+    return render(request, "publishing/compose.html", {"form": form, "post": post, "unit": unit,
+                                                       "translation": translation.enabled()})
 
 
 @login_required
@@ -148,6 +152,23 @@ def preview(request: HttpRequest) -> HttpResponse:
                               [(a, data.get(f"account_{a.pk}")) for a in form.accounts if data.get(f"account_{a.pk}")],
                               data.get("scheduled_for"), timezone.now())
     return render(request, "publishing/_preview.html", {"rows": rows, "findings": findings})
+
+
+@login_required
+@require_POST
+def translate_variant(request: HttpRequest, index: int) -> HttpResponse:
+    """Fill one variant with a machine translation of the source text (htmx); marked as machine-translated."""
+    from legation.publishing import translation
+
+    source = request.POST.get("source_text", "")
+    target = request.POST.get(f"variant_{index}_language", "")
+    if not (source.strip() and target):
+        return HttpResponse(_("Choose the variant's language and write the source text first."), status=422)
+    try:
+        text = translation.translate(source, request.POST.get("source_language", ""), target)
+    except translation.TranslationUnavailable as exc:
+        return HttpResponse(str(exc), status=503)
+    return render(request, "publishing/_translated.html", {"index": index, "text": text})
 
 
 @login_required

@@ -22,6 +22,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from legation.network import services
 from legation.network.models import ApiToken, OfficialAccount, Person
 from legation.network.permissions import Action, units_where
+from legation.publishing.models import UnauthorisedPost
 from legation.records.models import Record
 from legation.web.context import current_unit
 
@@ -93,6 +94,8 @@ def home(request: HttpRequest) -> HttpResponse:
             attention=OfficialAccount.objects.filter(unit__in=subtree).exclude(last_error="").select_related("unit")[:10],
             pending=OfficialAccount.objects.filter(unit__in=subtree, status="pending").select_related("unit")[:10],
             recent=Record.objects.filter(unit_path__startswith=unit.path)[:8],
+            unauthorised=UnauthorisedPost.objects.filter(account__unit__path__startswith=unit.path,
+                                                         acknowledged_at__isnull=True).select_related("account")[:10],
         )
     return render(request, "web/home.html", context)
 

@@ -219,3 +219,30 @@ def delivery_outbound(claimed):
     from legation.connectors.base import OutboundPost
 
     return OutboundPost(text=claimed.text, idempotency_key=claimed.idempotency_key)
+
+
+def test_pause_and_unauthorised_posts_in_the_ui(client, tree, alice, bob, paris_accounts):
+    from legation.inbox import services as inbox
+    from legation.sandbox import network as sandbox_api
+
+    client.force_login(alice)
+    response = client.post(f"/units/{tree.europe.pk}/", {"pause_publishing": "1", "reason": "incident"})
+    assert response.status_code == 302
+    page = client.get(f"/units/{tree.paris.pk}/").content.decode()
+    assert "Publishing" in page
+    services.submit(bob, _draft(bob, tree.paris, paris_accounts))
+    assert delivery.run_due() == {"held": 2}
+    client.post(f"/units/{tree.europe.pk}/", {"resume_publishing": "1"})
+    assert delivery.run_due() == {"delivered": 2}
+
+    token = network.read_credentials(paris_accounts[0])["access_token"]
+    sandbox_api.create_post(token, "Posted straight on the platform")
+    inbox.pull(paris_accounts[0], "timeline")
+    assert "Posted straight on the platform" in client.get("/").content.decode()
+    account_page = client.get(f"/accounts/{paris_accounts[0].pk}/").content.decode()
+    assert "did not come through Legation" in account_page
+    item = UnauthorisedPost.objects.get()
+    client.post(f"/accounts/{paris_accounts[0].pk}/", {"acknowledge": str(item.pk)})
+    item.refresh_from_db()
+    assert item.acknowledged_by == alice
+    assert Record.objects.filter(action="account.unauthorised_post_acknowledged").exists()
