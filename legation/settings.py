@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import os
 import secrets
-from pathlib import Path
-
 from collections.abc import Callable
+from pathlib import Path
 
 import dj_database_url
 

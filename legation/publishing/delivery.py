@@ -85,7 +85,7 @@ def _send(provider: Provider, delivery: Delivery) -> Delivered | None:
     for image in delivery.post.images.all():
         with image.file.open("rb") as handle:
             media.append(Media(data=handle.read(), mime_type=image.mime_type, alt_text=image.alt_text,
-                               filename=image.file.name.rsplit("/", 1)[-1]))
+                               filename=(image.file.name or "image").rsplit("/", 1)[-1]))
     post = OutboundPost(text=delivery.text, link=delivery.post.link or None, language=delivery.language,
                         idempotency_key=delivery.idempotency_key, media=media)
     if delivery.kind == DeliveryKind.PUBLISH:

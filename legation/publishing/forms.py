@@ -50,7 +50,7 @@ class ComposerForm(forms.Form):
     def account_fields(self) -> list[tuple[OfficialAccount, Any]]:
         return [(account, self[f"account_{account.pk}"]) for account in self.accounts]
 
-    def variant_fields(self) -> list[tuple[Any, Any]]:
+    def variant_fields(self) -> list[tuple[int, Any, Any, Any]]:
         return [(i, self[f"variant_{i}_language"], self[f"variant_{i}_text"], self[f"variant_{i}_machine"])
                 for i in range(EXTRA_VARIANTS)]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -77,9 +77,9 @@ def compose(request: HttpRequest, post_id: int | None = None) -> HttpResponse:
         raise PermissionDenied(_("You may not draft posts here."))
     initial: dict[str, Any] = {}
     if post is not None:
-        source = post.source_variant()
-        initial = {"source_language": source.language if source else "", "source_text": source.text if source else "",
-                   "link": post.link}
+        source_variant = post.source_variant()
+        initial = {"source_language": source_variant.language if source_variant else "",
+                   "source_text": source_variant.text if source_variant else "", "link": post.link}
         if post.scheduled_for:
             initial["scheduled_for"] = post.scheduled_for.astimezone(zoneinfo.ZoneInfo(unit.time_zone)).replace(
                 tzinfo=None)
@@ -184,8 +184,8 @@ def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
                 services.submit(actor, post)
                 messages.success(request, _("Submitted."))
             elif "correct" in request.POST:
-                texts = {key[len("text_"):]: value for key, value in request.POST.items()
-                         if key.startswith("text_") and value.strip()}
+                texts = {key[len("text_"):]: str(value) for key, value in request.POST.items()
+                         if key.startswith("text_") and str(value).strip()}
                 services.correct(actor, post, texts=texts, mode=request.POST.get("mode", "edit"),
                                  note=request.POST.get("note", ""))
                 messages.success(request, _("The correction is on its way to every account."))
@@ -234,7 +234,7 @@ def clearance_queue(request: HttpRequest) -> HttpResponse:
 @login_required
 def calendar(request: HttpRequest) -> HttpResponse:
     """Everything scheduled across the units this person may see, by day, in each mission's time zone."""
-    posts = (services.visible_posts(request.user).filter(scheduled_for__gte=timezone.now() - timezone.timedelta(days=1))
+    posts = (services.visible_posts(request.user).filter(scheduled_for__gte=timezone.now() - timedelta(days=1))
              .exclude(status=PostStatus.RETRACTED).order_by("scheduled_for").prefetch_related("variants")[:500])
     days: dict[str, list[tuple[datetime, Post]]] = defaultdict(list)
     for post in posts:

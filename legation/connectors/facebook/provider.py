@@ -174,7 +174,7 @@ class _GraphProvider(BaseProvider):
             if post_id in afters:
                 args["after"] = afters[post_id]
             body = self._call(
-                "reading comments", lambda g, p=post_id, a=args: g.get_connection(p, "comments", **a)
+                "reading comments", lambda g, p=post_id, a=args: g.get_connection(p, "comments", **a)  # type: ignore[misc]
             )
             comments = body.get("data") or []
             items.extend(self._comment_item(c, post_id) for c in comments)
@@ -207,7 +207,7 @@ class _GraphProvider(BaseProvider):
             conv_id = conversation["id"]
             body = self._call(
                 "reading messages",
-                lambda g, c=conv_id: g.get_connection(c, "messages", fields=MESSAGE_FIELDS, limit=25),
+                lambda g, c=conv_id: g.get_connection(c, "messages", fields=MESSAGE_FIELDS, limit=25),  # type: ignore[misc]
             )
             newest_first = body.get("data") or []
             fresh: list[Mapping[str, Any]] = []
@@ -378,7 +378,7 @@ class FacebookProvider(_GraphProvider):
             data["link"] = post.link
         if post.media:
             photos = [
-                self._call("uploading a photo", lambda g, m=m: self._upload_photo(g, m, "", False))
+                self._call("uploading a photo", lambda g, m=m: self._upload_photo(g, m, "", False))  # type: ignore[misc]
                 for m in post.media
             ]
             for index, photo in enumerate(photos):

@@ -278,7 +278,7 @@ class TelegramProvider(BaseProvider):
             )
         raw = result.to_dict() if isinstance(result, telegram.Message) else {"ok": result}
         return Delivered(
-            external_id=str(message_id), url=self._post_url(raw.get("chat"), message_id), raw=raw
+            external_id=str(message_id), url=self._post_url(raw.get("chat"), message_id), raw=raw  # type: ignore[arg-type]
         )
 
     def delete(self, external_id: str) -> None:

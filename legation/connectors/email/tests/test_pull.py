@@ -185,7 +185,7 @@ def test_reading_leaves_messages_unread_for_the_people_using_the_mailbox(dovecot
     admin = dovecot.admin()
     try:
         admin.select(folder, readonly=True)
-        typ, data = admin.uid("SEARCH", None, "UNSEEN")
+        typ, data = admin.uid("SEARCH", None, "UNSEEN")  # type: ignore[arg-type]
     finally:
         admin.logout()
     assert typ == "OK"

@@ -115,7 +115,7 @@ class FakeMastodon:
             return self.json(status)
         match = re.fullmatch(r"/api/v1/statuses/(\d+)", path)
         if match:
-            status = self.statuses.get(match.group(1))
+            status = self.statuses.get(match.group(1))  # type: ignore[assignment]
             if status is None:
                 return self.json({"error": "Record not found"}, 404)
             if method == "GET":

@@ -93,7 +93,7 @@ class _Recorder(BaseHTTPRequestHandler):
     server: _RecordingServer
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
-        host, port = self.server.server_address[:2]
+        host, port = str(self.server.server_address[0]), self.server.server_address[1]
         self.server.calls.put(
             WebhookRequest(
                 method="GET",
@@ -223,7 +223,7 @@ def running_kannel(get_url_for: Callable[[str], str]) -> Iterator[KannelGateway]
     root = Path(tempfile.mkdtemp(prefix="legation-kannel-"))
     recorder = _RecordingServer()
     threading.Thread(target=recorder.serve_forever, daemon=True).start()
-    host, port = recorder.server_address[:2]
+    host, port = str(recorder.server_address[0]), recorder.server_address[1]
     hook_url, dlr_url = f"http://{host}:{port}/hook", f"http://{host}:{port}/dlr"
     ports = {name: free_port() for name in ("admin_port", "box_port", "smsc_port", "sendsms_port")}
     conf = root / "kannel.conf"

@@ -210,6 +210,7 @@ def test_expired_token_then_refresh_then_success(httpserver: HTTPServer, make_pr
     refresh_request = next(req for req, _ in httpserver.log if req.path == "/2/oauth2/token")
     assert refresh_request.form["grant_type"] == "refresh_token"
     assert refresh_request.form["refresh_token"] == "old-refresh-token"
+    assert refresh_request.authorization is not None
     assert refresh_request.authorization.username == "client-id"
 
     delivered = make_provider(dict(tokens.credentials)).publish(OutboundPost(text="Hello"))
