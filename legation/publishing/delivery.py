@@ -201,7 +201,8 @@ def _work(delivery_id: int) -> str | None:
 
 def run_due(concurrency: int | None = None) -> dict[str, int]:
     """Send every due delivery, several at once; returns counts by outcome."""
-    close_old_connections()
+    if not connection.in_atomic_block:
+        close_old_connections()  # a worker's long-lived connection may have died with a database restart
     ids = due()
     concurrency = concurrency or int(os.environ.get("LEGATION_DELIVERY_CONCURRENCY", "32"))
     outcomes: dict[str, int] = {}

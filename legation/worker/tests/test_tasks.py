@@ -17,7 +17,9 @@ from legation.worker import periodic
 from legation.worker.models import PeriodicJob
 
 
-def test_database_queue_runs_a_task_through_the_worker_command(tree):
+def test_database_queue_runs_a_task_through_the_worker_command(tree, monkeypatch):
+    # In-process, the worker loop's reconnect-between-tasks would close the test's own transaction.
+    monkeypatch.setattr("django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None)
     result = verify_ledger.enqueue()
     assert result.status == TaskResultStatus.READY
     call_command("worker", "--batch", verbosity=0)
