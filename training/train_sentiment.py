@@ -38,7 +38,7 @@ def read_split(root: Path, folder: str, split: str) -> tuple[list[str], list[str
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--data", default=None, help="shared data folder (default: $LEGATION_SHARED_DATA or ../shared/data)")
+    ap.add_argument("--data", default=None, help="shared data folder (default: $LEGATION_SHARED_DATA)")
     ap.add_argument("--no-save", action="store_true")
     args = ap.parse_args()
     root = shared_data(args.data) / "sentiment" / "umsab"
@@ -70,8 +70,10 @@ def main() -> None:
     for code in LANGS.values():
         report["fast"][code] = macro_f1(val[code][1], predict([fast], val[code][0], code))
         report["accurate"][code] = macro_f1(val[code][1], predict([fast, text_chars], val[code][0], code))
-    summary = {name: {**{k: round(v, 4) for k, v in scores.items()}, "mean": round(float(np.mean(list(scores.values()))), 4)}
-               for name, scores in report.items()}
+    summary = {
+        name: {**{k: round(v, 4) for k, v in scores.items()}, "mean": round(float(np.mean(list(scores.values()))), 4)}
+        for name, scores in report.items()
+    }
     print(json.dumps(summary, indent=1))
     if not args.no_save:
         MODELS_DIR.mkdir(parents=True, exist_ok=True)

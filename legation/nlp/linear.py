@@ -72,6 +72,19 @@ def doc_features(normalised: str, spec: FeatureSpec) -> list[str]:
     return feats
 
 
+class FeatureCache:
+    """Feature strings of one batch per feature spec, so that models sharing a spec compute them once."""
+
+    def __init__(self) -> None:
+        self._by_spec: dict[FeatureSpec, list[list[str]]] = {}
+
+    def get(self, spec: FeatureSpec, normalised: Sequence[str]) -> list[list[str]]:
+        feats = self._by_spec.get(spec)
+        if feats is None or len(feats) != len(normalised):
+            feats = self._by_spec[spec] = [doc_features(t, spec) for t in normalised]
+        return feats
+
+
 @dataclass
 class LinearModel:
     """A multi-class linear model over binary TF-IDF n-gram features, l2-normalised per text."""
@@ -85,21 +98,28 @@ class LinearModel:
     meta: dict[str, object] = field(default_factory=dict)
 
     # -- features -----------------------------------------------------------------------------------------
-    def feature_ids(self, normalised: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Return (ids, offsets): the known feature ids of every text, concatenated, and each text's start."""
+    def feature_ids(
+        self, normalised: Sequence[str], features: FeatureCache | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return (ids, offsets): the known feature ids of every text, concatenated, and each text's start.
+
+        ``features`` shares the feature strings between models with the same spec (computed once per batch).
+        """
         get = self.vocab.get
         spec = self.spec
+        feats = features.get(spec, normalised) if features is not None else None
         all_ids: list[int] = []
         offsets = np.zeros(len(normalised) + 1, dtype=np.int64)
         for i, text in enumerate(normalised):
-            ids = {j for j in map(get, doc_features(text, spec)) if j is not None}
+            doc = feats[i] if feats is not None else doc_features(text, spec)
+            ids = {j for j in map(get, doc) if j is not None}
             all_ids.extend(ids)
             offsets[i + 1] = len(all_ids)
         return np.asarray(all_ids, dtype=np.int64), offsets
 
-    def decision(self, normalised: Sequence[str]) -> np.ndarray:
+    def decision(self, normalised: Sequence[str], features: FeatureCache | None = None) -> np.ndarray:
         """Raw class scores, shape (n_texts, n_classes)."""
-        ids, offsets = self.feature_ids(normalised)
+        ids, offsets = self.feature_ids(normalised, features)
         n = len(normalised)
         scores = np.tile(self.intercept.astype(np.float32), (n, 1))
         if ids.size == 0:
@@ -119,13 +139,18 @@ class LinearModel:
         raw = self.meta.get("blocks") or []
         return [str(b) for b in raw] if isinstance(raw, list) else []
 
-    def predict_proba(self, normalised: Sequence[str], groups: Sequence[str] | None = None) -> np.ndarray:
+    def predict_proba(
+        self,
+        normalised: Sequence[str],
+        groups: Sequence[str] | None = None,
+        features: FeatureCache | None = None,
+    ) -> np.ndarray:
         """Class probabilities (softmax of the scores), shape (n_texts, n_classes).
 
         For a model trained with groups, ``groups`` gives each text's group (unknown groups use the shared
         weights only).
         """
-        full = self.decision(normalised)
+        full = self.decision(normalised, features)
         c = len(self.classes)
         scores = full[:, :c].copy()
         blocks = self.blocks

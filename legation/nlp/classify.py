@@ -1,0 +1,87 @@
+"""Text classification with the shipped (or a ministry's own) linear models, in two tiers.
+
+The fast tier is one linear model; the accurate tier adds a second model over character n-grams that cross
+word boundaries and averages the two models' probabilities.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from legation.nlp.linear import FeatureCache, LinearModel
+from legation.nlp.text import model_text
+
+MODELS = Path(__file__).resolve().parent / "models"
+TIERS = ("fast", "accurate")
+MODEL_FILES: dict[str, dict[str, tuple[str, ...]]] = {
+    "sentiment": {
+        "fast": ("sentiment_fast.npz",),
+        "accurate": ("sentiment_fast.npz", "sentiment_accurate_chars.npz"),
+    },
+    "crisis": {
+        "fast": ("crisis_fast.npz",),
+        "accurate": ("crisis_fast.npz", "crisis_accurate_chars.npz"),
+    },
+}
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Labels and class probabilities for a batch."""
+
+    labels: list[str]
+    probabilities: np.ndarray  # (n_texts, n_classes), columns in ``classes`` order
+    classes: list[str]
+
+    @property
+    def confidences(self) -> list[float]:
+        if not self.labels:
+            return []
+        return [float(x) for x in self.probabilities.max(axis=1)]
+
+
+@cache
+def _load(path: str) -> LinearModel:
+    return LinearModel.load(path)
+
+
+def load_models(task: str, tier: str = "fast", model_path: str | Path | None = None) -> list[LinearModel]:
+    """The models of a task and tier (a ministry's own model file replaces the shipped ones)."""
+    if model_path is not None:
+        with _lock:
+            return [_load(str(Path(model_path).resolve()))]
+    if task not in MODEL_FILES:
+        raise ValueError(f"unknown task {task!r}; expected one of {sorted(MODEL_FILES)}")
+    if tier not in TIERS:
+        raise ValueError(f"unknown tier {tier!r}; expected one of {TIERS}")
+    with _lock:
+        return [_load(str(MODELS / name)) for name in MODEL_FILES[task][tier]]
+
+
+def classify(
+    texts: Sequence[str],
+    task: str,
+    tier: str = "fast",
+    groups: Sequence[str] | None = None,
+    model_path: str | Path | None = None,
+    normalised: Sequence[str] | None = None,
+    features: FeatureCache | None = None,
+) -> Prediction:
+    """Classify already-valid texts; ``groups`` are the texts' languages for language-aware models."""
+    models = load_models(task, tier, model_path)
+    docs = list(normalised) if normalised is not None else [model_text(t) for t in texts]
+    classes = models[0].classes
+    if not docs:
+        return Prediction([], np.zeros((0, len(classes)), dtype=np.float32), classes)
+    probs = np.zeros((len(docs), len(classes)), dtype=np.float32)
+    for m in models:
+        probs += m.predict_proba(docs, groups, features)
+    probs /= len(models)
+    return Prediction([classes[i] for i in probs.argmax(axis=1)], probs, classes)

@@ -1,0 +1,143 @@
+"""Near-duplicate detection: retweets, copy-paste campaigns, the same SMS sent 600 times.
+
+Each text gets a MinHash signature (32 hashes of its word-pair shingles after removing URLs, mentions,
+"RT" and punctuation). Signatures are plain ``uint32`` arrays, stable across processes, so they can be
+stored and compared later. Locality-sensitive hashing (8 bands of 4 rows) finds candidates; a candidate is a
+near-duplicate when the estimated Jaccard similarity reaches the threshold.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from legation.nlp.text import as_texts, clean
+
+NUM_HASHES = 32
+BANDS = 8
+ROWS = NUM_HASHES // BANDS
+DEFAULT_THRESHOLD = 0.7
+_rng = np.random.default_rng(20240605)  # fixed: signatures must match across processes and releases
+_A = _rng.integers(1, 1 << 63, size=NUM_HASHES, dtype=np.uint64) | np.uint64(1)
+_B = _rng.integers(0, 1 << 63, size=NUM_HASHES, dtype=np.uint64)
+_SHIFT = np.uint64(32)
+# Identical texts share a bucket; a few members are enough to recognise the next copy.
+_BUCKET_CAP = 8
+_NOISE = re.compile(r"(?:https?://|www\.)\S+|@\w+|^\s*rt\b|[^\w\s]", re.IGNORECASE)
+_MAX_SHINGLES = 200
+
+
+def shingles(text: str) -> list[int]:
+    """CRC32 hashes of the word pairs of a normalised text (the whole text when it has one word)."""
+    words = _NOISE.sub(" ", clean(text, 5000).lower()).split()
+    if not words:
+        return []
+    if len(words) == 1:
+        return [zlib.crc32(words[0].encode("utf-8", "replace"))]
+    pairs = [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)][:_MAX_SHINGLES]
+    return [zlib.crc32(p.encode("utf-8", "replace")) for p in set(pairs)]
+
+
+def signatures(texts: Iterable[object]) -> np.ndarray:
+    """MinHash signatures, shape (n_texts, 32), dtype uint32; texts without words get all-max rows."""
+    items = as_texts(texts)
+    all_h: list[int] = []
+    offsets = np.zeros(len(items) + 1, dtype=np.int64)
+    for i, t in enumerate(items):
+        all_h.extend(shingles(t))
+        offsets[i + 1] = len(all_h)
+    out = np.full((len(items), NUM_HASHES), np.iinfo(np.uint32).max, dtype=np.uint32)
+    if not all_h:
+        return out
+    h = np.asarray(all_h, dtype=np.uint64)[:, None]
+    # Multiply-shift hashing: (a*h + b) mod 2**64, top 32 bits (uint64 arithmetic wraps around).
+    mixed = ((h * _A + _B) >> _SHIFT).astype(np.uint32)
+    starts = offsets[:-1]
+    nonempty = offsets[1:] > starts
+    out[nonempty] = np.minimum.reduceat(mixed, starts[nonempty], axis=0)
+    return out
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Estimated Jaccard similarity of two signatures."""
+    if int(a[0]) == _EMPTY and int(b[0]) == _EMPTY:
+        return 0.0  # two empty texts are not duplicates of each other
+    return float(np.mean(a == b))
+
+
+_EMPTY = int(np.iinfo(np.uint32).max)
+
+
+def _band_keys(sig: np.ndarray) -> list[bytes]:
+    raw = sig.tobytes()
+    step = ROWS * 4
+    return [bytes([b]) + raw[b * step : (b + 1) * step] for b in range(BANDS)]
+
+
+class DuplicateIndex:
+    """Signatures seen so far, to find near-duplicates of new texts (bounded: oldest forgotten first)."""
+
+    def __init__(self, threshold: float = DEFAULT_THRESHOLD, capacity: int = 1_000_000) -> None:
+        self.threshold = threshold
+        self.capacity = capacity
+        self._sigs: OrderedDict[object, np.ndarray] = OrderedDict()
+        self._buckets: dict[bytes, list[object]] = {}
+
+    def __len__(self) -> int:
+        return len(self._sigs)
+
+    def find(self, sig: np.ndarray, bands: list[bytes] | None = None) -> object | None:
+        """Key of the most similar stored signature at or above the threshold, or None."""
+        if int(sig[0]) == _EMPTY:
+            return None
+        candidates: dict[object, None] = {}
+        for band in bands or _band_keys(sig):
+            for other in self._buckets.get(band, ()):
+                candidates[other] = None
+        keys = [k for k in candidates if k in self._sigs]
+        if not keys:
+            return None
+        sims = (np.stack([self._sigs[k] for k in keys]) == sig).mean(axis=1)
+        best = int(sims.argmax())
+        return keys[best] if sims[best] >= self.threshold else None
+
+    def add(self, key: object, sig: np.ndarray, bands: list[bytes] | None = None) -> None:
+        """Remember a signature under ``key`` (e.g. a post id)."""
+        if int(sig[0]) == _EMPTY or key in self._sigs:
+            return
+        self._sigs[key] = sig
+        for band in bands or _band_keys(sig):
+            members = self._buckets.setdefault(band, [])
+            if len(members) < _BUCKET_CAP:
+                members.append(key)
+        while len(self._sigs) > self.capacity:
+            old, old_sig = self._sigs.popitem(last=False)
+            for band in _band_keys(old_sig):
+                members = self._buckets.get(band)
+                if members and old in members:
+                    members.remove(old)
+                    if not members:
+                        del self._buckets[band]
+
+    def check_and_add(self, keys: Sequence[object], sigs: np.ndarray) -> list[object | None]:
+        """For each new text: the key of an earlier near-duplicate (seen before or earlier in this batch)."""
+        out: list[object | None] = []
+        for key, sig in zip(keys, sigs, strict=True):
+            bands = _band_keys(sig)
+            out.append(self.find(sig, bands))
+            self.add(key, sig, bands)
+        return out
+
+
+def near_duplicate_groups(texts: Iterable[object], threshold: float = DEFAULT_THRESHOLD) -> list[int]:
+    """Group id of every text in a batch: the index of the first text of its near-duplicate group."""
+    sigs = signatures(texts)
+    index = DuplicateIndex(threshold)
+    groups: list[int] = []
+    for i, dup in enumerate(index.check_and_add(list(range(len(sigs))), sigs)):
+        groups.append(i if dup is None else groups[int(dup)])  # type: ignore[call-overload]
+    return groups

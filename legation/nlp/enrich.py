@@ -1,0 +1,147 @@
+"""The whole enrichment of a batch of posts, run once per batch by listening ingestion.
+
+One call runs every model over the batch, sharing the work that can be shared (normalised texts, n-gram
+features), and returns one typed record per post. A failure inside a stage falls back to post-by-post
+processing for that stage, so one bad post costs its own fields, never the batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TypeVar
+
+import numpy as np
+
+from legation.nlp.classify import classify
+from legation.nlp.duplicates import DuplicateIndex, signatures
+from legation.nlp.extract import HeadCount, head_counts_in, needs_in, phones_in
+from legation.nlp.language import UNDETERMINED, detect_languages_scored
+from legation.nlp.linear import FeatureCache
+from legation.nlp.places import Place, gazetteer
+from legation.nlp.stories import StoryClusterer
+from legation.nlp.text import MAX_SCAN_CHARS, as_texts, binary_share, clean, model_text
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass
+class Enrichment:
+    """Everything the offline models say about one post."""
+
+    language: str = UNDETERMINED
+    language_confidence: float = 0.0
+    sentiment: str = "neutral"
+    sentiment_confidence: float = 0.0
+    crisis_category: str = "not_humanitarian"
+    crisis_confidence: float = 0.0
+    places: list[Place] = field(default_factory=list)
+    head_counts: list[HeadCount] = field(default_factory=list)
+    phone_numbers: list[str] = field(default_factory=list)
+    needs: list[str] = field(default_factory=list)
+    signature: bytes = b""  # MinHash signature (32 x uint32), for near-duplicate checks later
+    duplicate_of: object | None = None  # key of an earlier near-duplicate (in this batch or the index)
+    story_id: int | None = None  # set when a StoryClusterer is passed
+    binary: bool = False  # mostly unreadable characters: models were skipped
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def country_codes(self) -> list[str]:
+        return sorted({p.country_code for p in self.places})
+
+    def to_dict(self) -> dict[str, object]:
+        d = asdict(self)
+        d["signature"] = self.signature.hex()
+        return d
+
+
+def _stage(name: str, fn: Callable[[list[int]], list[T]], default: T, results: list[Enrichment]) -> list[T]:
+    """Run ``fn`` over all positions; if it fails, run it position by position and mark the failures."""
+    everyone = list(range(len(results)))
+    try:
+        out = fn(everyone)
+        if len(out) == len(everyone):
+            return out
+        raise ValueError(f"{name}: {len(out)} results for {len(everyone)} texts")
+    except Exception:  # noqa: BLE001 - isolate the bad post, keep the batch
+        log.exception("nlp stage %s failed on a batch; retrying post by post", name)
+    out = []
+    for i in everyone:
+        try:
+            out.append(fn([i])[0])
+        except Exception as exc:  # noqa: BLE001
+            out.append(default)
+            results[i].errors.append(f"{name}: {type(exc).__name__}")
+    return out
+
+
+def enrich(
+    texts: Iterable[object],
+    tier: str = "fast",
+    *,
+    phone_region: str | None = None,
+    duplicates: DuplicateIndex | None = None,
+    keys: Sequence[object] | None = None,
+    stories: StoryClusterer | None = None,
+    timestamps: Sequence[float] | None = None,
+) -> list[Enrichment]:
+    """Enrich a batch of posts: language, sentiment, crisis category, places, head counts, phones, needs,
+    near-duplicates and (with ``stories``) story ids.
+
+    ``duplicates`` is a long-lived index (e.g. the listening worker's) checked and updated with this batch,
+    under ``keys`` (post ids; default: positions in the batch). Without it, duplicates are found within the
+    batch. ``phone_region`` reads national phone numbers as that country's (ISO code, e.g. ``"LB"``).
+    """
+    items = as_texts(texts)
+    results = [Enrichment() for _ in items]
+    if not items:
+        return results
+    for r, t in zip(results, items, strict=True):
+        r.binary = binary_share(t) >= 0.3
+
+    langs = _stage("language", lambda ix: detect_languages_scored([items[i] for i in ix]),
+                   (UNDETERMINED, 0.0), results)
+    codes = [c for c, _ in langs]
+    normalised = [model_text(t) for t in items]
+    features = FeatureCache()
+    everyone = len(items)
+
+    def run_model(task: str, groups: list[str] | None) -> Callable[[list[int]], list[tuple[str, float]]]:
+        def run(ix: list[int]) -> list[tuple[str, float]]:
+            if len(ix) == everyone:  # the whole batch shares normalised texts and n-gram features
+                pred = classify(items, task, tier, groups=groups, normalised=normalised, features=features)
+            else:
+                pred = classify([items[i] for i in ix], task, tier,
+                                groups=None if groups is None else [groups[i] for i in ix])
+            return list(zip(pred.labels, pred.confidences, strict=True))
+
+        return run
+
+    senti = _stage("sentiment", run_model("sentiment", codes), ("neutral", 0.0), results)
+    crisis = _stage("crisis", run_model("crisis", None), ("not_humanitarian", 0.0), results)
+    scan = [clean(t, MAX_SCAN_CHARS) for t in items]
+    gaz = gazetteer()
+    places = _stage("places", lambda ix: [gaz.find(scan[i]) for i in ix], [], results)
+    counts = _stage("head_counts", lambda ix: [head_counts_in(scan[i]) for i in ix], [], results)
+    phones = _stage("phones", lambda ix: [phones_in(scan[i], phone_region) for i in ix], [], results)
+    needs = _stage("needs", lambda ix: [needs_in(scan[i]) for i in ix], [], results)
+    sigs = signatures(items)
+
+    for i, r in enumerate(results):
+        r.language, r.language_confidence = langs[i]
+        if not r.binary:
+            r.sentiment, r.sentiment_confidence = senti[i]
+            r.crisis_category, r.crisis_confidence = crisis[i]
+        r.places, r.head_counts, r.phone_numbers, r.needs = places[i], counts[i], phones[i], needs[i]
+        r.signature = np.ascontiguousarray(sigs[i]).tobytes()
+
+    batch_keys: Sequence[object] = keys if keys is not None else list(range(len(items)))
+    index = duplicates if duplicates is not None else DuplicateIndex()
+    for r, dup in zip(results, index.check_and_add(batch_keys, sigs), strict=True):
+        r.duplicate_of = dup
+    if stories is not None:
+        for r, sid in zip(results, stories.add(items, timestamps), strict=True):
+            r.story_id = sid or None
+    return results

@@ -1,0 +1,161 @@
+"""Places mentioned in a text, resolved to a country code and coordinates with a multilingual gazetteer.
+
+The gazetteer (``models/gazetteer.json.gz``, built by ``training/build_gazetteer.py`` from GeoNames and CLDR)
+holds countries and large cities with their names in Latin, Arabic, Cyrillic, CJK, Devanagari and other
+scripts. Matching is by whole words (1-4 words, longest first); scripts written without spaces (Chinese,
+Japanese, Thai) are matched inside runs; Arabic proclitics (و ب ل ف ك) are peeled off when a word is unknown.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from legation.nlp.text import MAX_SCAN_CHARS, as_texts, clean
+
+GAZETTEER = Path(__file__).resolve().parent / "models" / "gazetteer.json.gz"
+_WORD = re.compile(r"\w+")
+_NO_SPACE_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\u0e00-\u0e7f\uac00-\ud7af]")
+_ARABIC = re.compile(r"[\u0600-\u06ff]")
+_ARABIC_PROCLITICS = ("و", "ب", "ل", "ف", "ك")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+# Russian/Ukrainian case endings: Москве -> Москва, Киеве -> Киев, Одессы -> Одесса.
+_CYRILLIC_ENDINGS = ("", "а", "я", "ь", "й", "о")
+_MAX_WORDS = 4
+_MAX_PLACES = 20
+# Lower-case Latin mentions are accepted only for these big places (otherwise "nice", "reading" ...).
+_LOWERCASE_MIN_POPULATION = 1_000_000
+
+
+@dataclass(frozen=True)
+class Place:
+    """A resolved place mention."""
+
+    name: str  # canonical English name, e.g. "Cairo"
+    matched: str  # the text as written in the post, e.g. "القاهرة"
+    country_code: str  # ISO 3166-1 alpha-2
+    latitude: float
+    longitude: float
+    kind: str  # "country" or "city"
+    population: int
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def is_latin(name: str) -> bool:
+    """True when all letters of ``name`` are Latin."""
+    letters = [ch for ch in name if ch.isalpha()]
+    return bool(letters) and all(ord(ch) < 0x250 or 0x1E00 <= ord(ch) <= 0x1EFF for ch in letters)
+
+
+def name_key(name: str) -> str:
+    """Lookup key of a place name or a span of text: NFKC, case-folded words joined by one space."""
+    return " ".join(_WORD.findall(unicodedata.normalize("NFKC", name).casefold()))
+
+
+class Gazetteer:
+    """Name -> places index loaded from the shipped JSON."""
+
+    def __init__(self, path: Path = GAZETTEER) -> None:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            raw = json.load(f)
+        self.places: list[tuple[str, str, str, float, float, int]] = [tuple(p) for p in raw["places"]]
+        self.names: dict[str, list[int]] = raw["names"]
+
+    def best(self, key: str) -> int | None:
+        ids = self.names.get(key)
+        if not ids:
+            return None
+        # Countries come first in the file; otherwise the most populous place wins.
+        return min(ids, key=lambda i: (self.places[i][0] != "country", -self.places[i][5]))
+
+    def place(self, idx: int, matched: str) -> Place:
+        kind, name, cc, lat, lon, pop = self.places[idx]
+        return Place(name, matched, cc, float(lat), float(lon), kind, int(pop))
+
+    def find(self, text: str) -> list[Place]:
+        """All places mentioned in one text, in order of appearance, without repeats."""
+        words = list(_WORD.finditer(text))
+        folded = [unicodedata.normalize("NFKC", m.group()).casefold() for m in words]
+        found: list[tuple[int, Place]] = []
+        seen: set[int] = set()
+        i = 0
+        while i < len(words) and len(found) < _MAX_PLACES:
+            hit = self._match_at(text, words, folded, i)
+            if hit is None:
+                hit = self._match_inside(words[i], folded[i])
+                i += 1
+            else:
+                i = hit[0]
+            if hit is not None and hit[1] not in seen:
+                seen.add(hit[1])
+                found.append((hit[2], self.place(hit[1], hit[3])))
+        return [p for _, p in sorted(found, key=lambda x: x[0])]
+
+    def _accept_latin(self, idx: int, written: str) -> bool:
+        if written[:1].isupper():
+            return True
+        kind, _, _, _, _, pop = self.places[idx]
+        return len(written) >= 5 and (kind == "country" or pop >= _LOWERCASE_MIN_POPULATION)
+
+    def _match_at(
+        self, text: str, words: list[re.Match[str]], folded: list[str], i: int
+    ) -> tuple[int, int, int, str] | None:
+        for n in range(min(_MAX_WORDS, len(words) - i), 0, -1):
+            key = " ".join(folded[i : i + n])
+            idx = self.best(key)
+            start, end = words[i].start(), words[i + n - 1].end()
+            written = text[start:end]
+            if idx is not None:
+                if is_latin(written) and not self._accept_latin(idx, written):
+                    continue
+                return i + n, idx, start, written
+            if n == 1 and _ARABIC.match(key):
+                for prefix in _ARABIC_PROCLITICS:
+                    if key.startswith(prefix) and len(key) > 3:
+                        idx = self.best(key[len(prefix) :])
+                        if idx is not None:
+                            return i + 1, idx, start, written[len(prefix) :]
+            if n == 1 and len(key) >= 5 and _CYRILLIC.match(key) and written[:1].isupper():
+                for cut in (1, 2):
+                    for ending in _CYRILLIC_ENDINGS:
+                        idx = self.best(key[:-cut] + ending)
+                        if idx is not None:
+                            return i + 1, idx, start, written
+        return None
+
+    def _match_inside(self, word: re.Match[str], folded: str) -> tuple[int, int, int, str] | None:
+        if not _NO_SPACE_SCRIPT.search(folded) or len(folded) > 60:
+            return None
+        for size in range(min(8, len(folded)), 1, -1):
+            for s in range(0, len(folded) - size + 1):
+                idx = self.best(folded[s : s + size])
+                if idx is not None:
+                    return 0, idx, word.start() + s, word.group()[s : s + size]
+        return None
+
+
+_lock = threading.Lock()
+_gazetteer: Gazetteer | None = None
+
+
+def gazetteer() -> Gazetteer:
+    """The shipped gazetteer, loaded once."""
+    global _gazetteer
+    with _lock:
+        if _gazetteer is None:
+            _gazetteer = Gazetteer()
+    return _gazetteer
+
+
+def extract_places(texts: Iterable[object]) -> list[list[Place]]:
+    """Places mentioned in every text, resolved to country code and coordinates."""
+    gaz = gazetteer()
+    return [gaz.find(clean(t, MAX_SCAN_CHARS)) for t in as_texts(texts)]

