@@ -103,6 +103,15 @@ def _label(value: Any) -> str:
     return str(getattr(value, "value", value))
 
 
+def _signature(value: Any) -> str:
+    """A near-duplicate signature as short hex text, whether the model gives an int, bytes or a string."""
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).hex()[:32]
+    if isinstance(value, int):
+        return format(value, "x")[:32]
+    return str(value or "")[:32]
+
+
 def _from_record(record: Any) -> Enriched:
     head = _get(record, "head_count", "head_counts", "count")
     if isinstance(head, list | tuple):
@@ -118,7 +127,7 @@ def _from_record(record: Any) -> Enriched:
         head_count=int(head) if head is not None else None,
         phones=tuple(str(p) for p in phones),
         needs=tuple(str(getattr(n, "value", n)) for n in needs),
-        dup_signature=(format(signature, "x") if isinstance(signature, int) else str(signature))[:32],
+        dup_signature=_signature(signature),
         terms=tuple(str(t) for t in (_get(record, "terms", "keywords", default=()) or ())),
     )
 
