@@ -175,12 +175,21 @@ def story_keys(texts: Sequence[str], records: Sequence[Enriched]) -> list[tuple[
 def spikes(series: Mapping[str, Sequence[int]], threshold: float, min_count: int) -> dict[str, float]:
     """The keys whose last bucket is a spike against the buckets before it, with their score."""
     try:
-        from legation.nlp import detect_spikes  # type: ignore[attr-defined]
-    except ImportError:
-        detect_spikes = None
-    if detect_spikes is not None:
-        found = detect_spikes(dict(series), threshold=threshold, min_count=min_count)
-        return {str(_get(s, "key", default=s)): float(_get(s, "score", default=threshold)) for s in found}
+        from legation.nlp.spikes import detect_spikes
+    except ImportError:  # the models are not installed yet: a plain deviation test stands in
+        return _stand_in_spikes(series, threshold, min_count)
+    result: dict[str, float] = {}
+    for key, counts in series.items():
+        if len(counts) < 3 or counts[-1] < min_count:
+            continue
+        # The threshold reads as "times the usual volume" for the nlp detector (its min_ratio).
+        if detect_spikes([float(c) for c in counts], min_count=float(min_count), min_ratio=threshold)[-1]:
+            history = counts[:-1]
+            result[key] = round(counts[-1] / max(sum(history) / len(history), 1.0), 2)
+    return result
+
+
+def _stand_in_spikes(series: Mapping[str, Sequence[int]], threshold: float, min_count: int) -> dict[str, float]:
     result: dict[str, float] = {}
     for key, counts in series.items():
         if len(counts) < 3 or counts[-1] < min_count:
