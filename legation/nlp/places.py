@@ -17,10 +17,13 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import regex
+
 from legation.nlp.text import MAX_SCAN_CHARS, as_texts, clean
 
 GAZETTEER = Path(__file__).resolve().parent / "models" / "gazetteer.json.gz"
-_WORD = re.compile(r"\w+")
+# Words with their combining marks (Devanagari vowel signs, Arabic harakat, Thai vowels ...).
+_WORD = regex.compile(r"[\w\p{M}]+")
 _NO_SPACE_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\u0e00-\u0e7f\uac00-\ud7af]")
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 _ARABIC_PROCLITICS = ("و", "ب", "ل", "ف", "ك")
@@ -106,7 +109,7 @@ class Gazetteer:
         return len(written) >= 5 and (kind == "country" or pop >= _LOWERCASE_MIN_POPULATION)
 
     def _match_at(
-        self, text: str, words: list[re.Match[str]], folded: list[str], i: int
+        self, text: str, words: list[regex.Match[str]], folded: list[str], i: int
     ) -> tuple[int, int, int, str] | None:
         for n in range(min(_MAX_WORDS, len(words) - i), 0, -1):
             key = " ".join(folded[i : i + n])
@@ -131,7 +134,7 @@ class Gazetteer:
                             return i + 1, idx, start, written
         return None
 
-    def _match_inside(self, word: re.Match[str], folded: str) -> tuple[int, int, int, str] | None:
+    def _match_inside(self, word: regex.Match[str], folded: str) -> tuple[int, int, int, str] | None:
         if not _NO_SPACE_SCRIPT.search(folded) or len(folded) > 60:
             return None
         for size in range(min(8, len(folded)), 1, -1):

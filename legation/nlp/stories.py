@@ -50,7 +50,7 @@ class Story:
 class StoryClusterer:
     """Incremental clustering of a stream of texts into stories."""
 
-    def __init__(self, threshold: float = 0.3, max_idle: float = 6 * 3600.0, min_terms: int = 2) -> None:
+    def __init__(self, threshold: float = 0.25, max_idle: float = 6 * 3600.0, min_terms: int = 2) -> None:
         self.threshold = threshold
         self.max_idle = max_idle
         self.min_terms = min_terms
@@ -63,12 +63,17 @@ class StoryClusterer:
     def _vector(self, text: str) -> dict[str, float]:
         words = [w for w in _WORD.findall(model_text(text)) if w not in _STOP and w not in ("http", "user")]
         terms = Counter(words)
-        terms.update(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))
-        self._docs += 1
-        self._df.update(terms.keys())
+        pairs = Counter(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))
+        # IDF from the texts seen before this one, smoothed so that a term shared with one earlier text
+        # (the very sign of a story) keeps most of its weight.
         n = self._docs
-        vec = {t: (1.0 + math.log(c)) * math.log((n + 1) / (self._df[t] + 0.5)) for t, c in terms.items()}
-        return {t: w for t, w in vec.items() if w > 0}
+        df = self._df
+        vec = {t: (1.0 + math.log(c)) * (math.log((n + 1) / (df[t] + 1)) + 1.0) for t, c in terms.items()}
+        for t, c in pairs.items():
+            vec[t] = 0.5 * (1.0 + math.log(c)) * (math.log((n + 1) / (df[t] + 1)) + 1.0)
+        self._docs += 1
+        df.update(vec.keys())
+        return vec
 
     def add(self, texts: Iterable[object], timestamps: Sequence[float] | None = None) -> list[int]:
         """Story id of every text (new stories are opened as needed); 0 for texts without words."""
@@ -130,6 +135,6 @@ class StoryClusterer:
         return gone
 
 
-def cluster_stories(texts: Iterable[object], threshold: float = 0.3) -> list[int]:
+def cluster_stories(texts: Iterable[object], threshold: float = 0.25) -> list[int]:
     """Story id of every text of one batch, clustered from scratch."""
     return StoryClusterer(threshold=threshold).add(texts)

@@ -1,0 +1,283 @@
+"""Command line of the language models: predict, evaluate, train, bench.
+
+Called as ``legation nlp ...`` (``legation.nlp.cli.main(sys.argv[2:])``) or ``python -m legation.nlp ...``;
+needs no Django. Input files hold one text per line, or JSON lines with a ``text`` field (``--jsonl``).
+A malformed line is reported by number on stderr and the rest is kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+TASKS = ("language", "sentiment", "crisis", "places")
+TRAINABLE = ("sentiment", "crisis")
+
+
+def _user_model_dir() -> Path:
+    raw = os.environ.get("LEGATION_NLP_MODELS")
+    if raw:
+        return Path(raw)
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "legation" / "nlp"
+
+
+def read_texts(path: str, jsonl: bool, err: TextIO, field: str = "text") -> list[str]:
+    """Texts of a file, one per line (``-`` is standard input); bad JSON lines are reported and skipped."""
+    raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    lines = raw.decode("utf-8", errors="replace").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if not jsonl:
+        return [line.rstrip("\r") for line in lines]
+    texts: list[str] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            value = obj[field]
+            texts.append(value if isinstance(value, str) else str(value))
+        except (ValueError, KeyError, TypeError) as exc:
+            err.write(f"{path}:{number}: skipped ({type(exc).__name__}: {exc})\n")
+    return texts
+
+
+def read_labelled(path: str, err: TextIO) -> tuple[list[str], list[str]]:
+    """(texts, labels) from JSONL (``text``, ``label``) or TSV (``text<TAB>label``; a header is allowed)."""
+    texts: list[str] = []
+    labels: list[str] = []
+    raw = Path(path).read_bytes().decode("utf-8", errors="replace")
+    for number, line in enumerate(raw.split("\n"), start=1):
+        line = line.rstrip("\r")
+        if not line.strip():
+            continue
+        try:
+            if line.lstrip().startswith("{"):
+                obj = json.loads(line)
+                text, label = str(obj["text"]), str(obj["label"])
+            else:
+                text, label = line.rsplit("\t", 1)
+                if number == 1 and label.strip().lower() in ("label", "class", "class_label"):
+                    continue
+            if not label.strip():
+                raise ValueError("empty label")
+        except (ValueError, KeyError, TypeError) as exc:
+            err.write(f"{path}:{number}: skipped ({type(exc).__name__}: {exc})\n")
+            continue
+        texts.append(text)
+        labels.append(label.strip())
+    return texts, labels
+
+
+def predict_task(task: str, texts: list[str], tier: str, model: str | None) -> list[str]:
+    """One output line per text: a label, or JSON for places."""
+    from legation import nlp
+
+    if task == "language":
+        return nlp.detect_languages(texts)
+    if task == "sentiment":
+        return nlp.sentiment(texts, tier=tier, model_path=model)
+    if task == "crisis":
+        return nlp.crisis_categories(texts, tier=tier, model_path=model)
+    if task == "places":
+        return [json.dumps([p.to_dict() for p in ps], ensure_ascii=False) for ps in nlp.extract_places(texts)]
+    raise ValueError(f"unknown task {task}")
+
+
+def cmd_predict(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    texts = read_texts(args.input, args.jsonl, err)
+    for line in predict_task(args.task, texts, args.tier, args.model):
+        out.write(line + "\n")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from legation.nlp.metrics import classification_report
+
+    texts = read_texts(args.texts, args.jsonl, err)
+    labels = [x.strip() for x in read_texts(args.labels, False, err)]
+    if len(texts) != len(labels):
+        err.write(f"error: {len(texts)} texts but {len(labels)} labels\n")
+        return 2
+    if args.task == "places":
+        err.write("error: places are not evaluated as labels\n")
+        return 2
+    pred = predict_task(args.task, texts, args.tier, args.model)
+    report = classification_report(labels, pred)
+    report.update({"task": args.task, "tier": args.tier, "model": args.model or "shipped"})
+    out.write(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from legation.nlp.language import detect_languages
+    from legation.nlp.linear import FeatureSpec
+    from legation.nlp.metrics import classification_report
+    from legation.nlp.text import model_text
+    from legation.nlp.train import fit_linear
+
+    texts, labels = read_labelled(args.data, err)
+    if len(set(labels)) < 2 or len(texts) < 10:
+        err.write(f"error: need at least 10 labelled texts and 2 labels, got {len(texts)} / {len(set(labels))}\n")
+        return 2
+    docs = [model_text(t) for t in texts]
+    groups = detect_languages(texts) if args.task == "sentiment" and not args.no_language_blocks else None
+    order = list(range(len(docs)))
+    random.Random(13).shuffle(order)
+    cut = max(1, len(order) // 10) if args.holdout else 0
+    test, train = order[:cut], order[cut:]
+    spec = FeatureSpec()
+
+    def fit(idx: Sequence[int]) -> object:
+        return fit_linear([docs[i] for i in idx], [labels[i] for i in idx], spec, c=args.c,
+                          min_df=args.min_df, groups=None if groups is None else [groups[i] for i in idx],
+                          algorithm=args.algorithm,
+                          meta={"task": args.task, "data": Path(args.data).name, "rows": len(idx)})
+
+    result: dict[str, object] = {"task": args.task, "rows": len(docs), "labels": sorted(set(labels))}
+    if test:
+        from legation.nlp.linear import LinearModel
+
+        held = fit(train)
+        assert isinstance(held, LinearModel)
+        probs = held.predict_proba([docs[i] for i in test], None if groups is None else [groups[i] for i in test])
+        pred = [held.classes[i] for i in probs.argmax(axis=1)]
+        rep = classification_report([labels[i] for i in test], pred)
+        result["holdout"] = {"n": len(test), "accuracy": rep["accuracy"], "macro_f1": rep["macro_f1"]}
+    model = fit(order)
+    output = Path(args.output) if args.output else _user_model_dir() / f"{args.task}.npz"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    model.save(output)  # type: ignore[attr-defined]
+    result["model"] = str(output)
+    out.write(json.dumps(result, indent=1) + "\n")
+    return 0
+
+
+def _time(fn: Callable[[], object], n: int) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return n / max(time.perf_counter() - t0, 1e-9)
+
+
+def sample_posts(n: int, seed: int = 7) -> list[str]:
+    """A synthetic but realistic mix of posts: the 35-language fixture plus crisis and chatter templates."""
+    from legation.nlp.samples import SAMPLE_POSTS
+
+    rng = random.Random(seed)
+    posts: list[str] = []
+    while len(posts) < n:
+        base = rng.choice(SAMPLE_POSTS)
+        suffix = rng.choice(["", " #news", f" {rng.randint(1, 999)}", " http://t.co/abc", " @user", " 🙏"])
+        posts.append(base + suffix)
+    return posts
+
+
+def run_bench(n: int = 5000, texts: list[str] | None = None) -> dict[str, object]:
+    """Posts per second per stage and for the whole enrichment per tier, on one core, and peak memory."""
+    import resource
+    import tracemalloc
+
+    from legation import nlp
+    from legation.nlp.duplicates import signatures
+
+    posts = texts[:n] if texts else sample_posts(n)
+    n = len(posts)
+    nlp.enrich(posts[:50], "accurate")  # load every model once, outside the timings
+    langs = nlp.detect_languages(posts)
+    stages = {
+        "language": lambda: nlp.detect_languages(posts),
+        "sentiment_fast": lambda: nlp.sentiment(posts, "fast", languages=langs),
+        "sentiment_accurate": lambda: nlp.sentiment(posts, "accurate", languages=langs),
+        "crisis_fast": lambda: nlp.crisis_categories(posts, "fast"),
+        "crisis_accurate": lambda: nlp.crisis_categories(posts, "accurate"),
+        "places": lambda: nlp.extract_places(posts),
+        "head_counts": lambda: nlp.extract_head_counts(posts),
+        "phone_numbers": lambda: nlp.extract_phone_numbers(posts),
+        "needs": lambda: nlp.extract_needs(posts),
+        "near_duplicate_signatures": lambda: signatures(posts),
+        "stories": lambda: nlp.StoryClusterer().add(posts),
+    }
+    per_stage = {name: round(_time(fn, n)) for name, fn in stages.items()}
+    enrich_rate = {tier: round(_time(lambda t=tier: nlp.enrich(posts, t), n)) for tier in ("fast", "accurate")}
+    tracemalloc.start()
+    nlp.enrich(posts, "fast")
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {
+        "posts": n,
+        "cores": 1,
+        "posts_per_s": {"stages": per_stage, "enrich": enrich_rate},
+        "peak_python_alloc_mb_during_fast_enrich": round(peak / 2**20, 1),
+        "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def cmd_bench(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    texts = read_texts(args.input, args.jsonl, err) if args.input else None
+    out.write(json.dumps(run_bench(args.n, texts), indent=1) + "\n")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="legation nlp", description="Offline language models of Legation.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    pr = sub.add_parser("predict", help="one result per input line, in input order")
+    pr.add_argument("--task", required=True, choices=TASKS)
+    pr.add_argument("--tier", default="fast", choices=("fast", "accurate"))
+    pr.add_argument("--input", required=True, help="file with one text per line ('-' for standard input)")
+    pr.add_argument("--jsonl", action="store_true", help="input is JSON lines with a 'text' field")
+    pr.add_argument("--model", default=None, help="a model file written by 'train' instead of the shipped one")
+    pr.set_defaults(func=cmd_predict)
+
+    ev = sub.add_parser("evaluate", help="accuracy, macro-F1, per-class scores and confusion matrix")
+    ev.add_argument("--task", required=True, choices=TASKS)
+    ev.add_argument("--tier", default="fast", choices=("fast", "accurate"))
+    ev.add_argument("--texts", required=True)
+    ev.add_argument("--labels", required=True, help="one gold label per line")
+    ev.add_argument("--jsonl", action="store_true")
+    ev.add_argument("--model", default=None)
+    ev.set_defaults(func=cmd_evaluate)
+
+    tr = sub.add_parser("train", help="train a model on your own labelled posts (TSV text<TAB>label or JSONL)")
+    tr.add_argument("--task", required=True, choices=TRAINABLE)
+    tr.add_argument("--data", required=True)
+    tr.add_argument("--output", default=None, help="model file (default: $LEGATION_NLP_MODELS/<task>.npz)")
+    tr.add_argument("--c", type=float, default=1.0, help="inverse regularisation strength")
+    tr.add_argument("--min-df", type=int, default=2)
+    tr.add_argument("--algorithm", default="logreg", choices=("logreg", "svm"))
+    tr.add_argument("--no-language-blocks", action="store_true", help="sentiment: no per-language weights")
+    tr.add_argument("--no-holdout", dest="holdout", action="store_false", help="skip the 10%% held-out score")
+    tr.set_defaults(func=cmd_train)
+
+    be = sub.add_parser("bench", help="posts per second per stage and per tier, peak memory (JSON)")
+    be.add_argument("--n", type=int, default=5000)
+    be.add_argument("--input", default=None)
+    be.add_argument("--jsonl", action="store_true")
+    be.set_defaults(func=cmd_bench)
+    return p
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run one command; returns the exit status."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(list(argv) if argv is not None else None)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    try:
+        status: int = args.func(args, out, err)
+    except FileNotFoundError as exc:
+        err.write(f"error: {exc}\n")
+        return 2
+    return status

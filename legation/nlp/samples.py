@@ -1,0 +1,38 @@
+"""A small, hand-written mix of posts for benchmarks and smoke checks (not training data)."""
+
+from __future__ import annotations
+
+SAMPLE_POSTS: tuple[str, ...] = (
+    "There are 40 of us stuck at Beirut airport, no flights, please help. Call +961 3 123 456",
+    "RT @newsdesk: Massive flooding in Houston tonight, stay off the roads and follow official advice",
+    "Massive flooding in Houston tonight, stay off the roads and follow official advice",
+    "نحن ٣٠ شخصا عالقون في القاهرة ونحتاج ماء وطعام",
+    "Je suis tellement content de la visite du ministre à Dakar !",
+    "Nous sommes 12 ressortissants bloqués à Goma, besoin d'évacuation urgente",
+    "somos 25 personas sin agua ni comida en Valencia, necesitamos ayuda",
+    "Die Botschaft in Berlin ist heute wegen des Feiertags geschlossen.",
+    "Grazie mille all'ambasciata di Roma per l'aiuto rapido!",
+    "Alguém sabe se o aeroporto de Lisboa já reabriu depois da tempestade?",
+    "Взрыв в Москве? нет, в Киеве. Нас 15 человек, нужна вода",
+    "hundreds of Indians stranded in Kyiv railway station waiting for buses",
+    "Earthquake felt strongly in Istanbul, buildings damaged, people in the streets",
+    "Our thoughts and prayers are with the victims of the fire in Athens",
+    "Volunteers are collecting blankets and food for the families displaced by the floods in Kerala",
+    "Two people dead and 15 injured after the bridge collapse in Genoa",
+    "Missing: my brother was last seen near the port of Beira, please share",
+    "Power and water still cut in San Juan three days after the hurricane",
+    "The new trade agreement is great news for farmers in both countries 👏",
+    "Terrible service at the consulate today, waited 4 hours for nothing 😡",
+    "मुंबई में भारी बारिश, कई इलाकों में पानी भर गया है",
+    "yaar ye match toh bahut accha tha, India ne kamaal kar diya",
+    "東京で地震がありました。大使館は開いていますか？",
+    "我们在开罗机场，航班取消了，需要帮助",
+    "Deprem sonrası Hatay ve Adana'da çadır ve battaniye ihtiyacı var",
+    "Ambasada w Warszawie będzie jutro zamknięta.",
+    "Tunahitaji maji safi na dawa huko Beira baada ya kimbunga",
+    "Evacuation buses leave from the central station in Kabul at 9am tomorrow, bring your passport",
+    "Happy national day to all our friends in Canada! 🇨🇦",
+    "Is the visa office in Nairobi open on Saturdays?",
+    "",
+    "😀😀😀",
+)

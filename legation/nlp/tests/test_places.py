@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from legation.nlp import extract_places
+
+
+def _names(text: str) -> list[tuple[str, str]]:
+    return [(p.name, p.country_code) for p in extract_places([text])[0]]
+
+
+def test_places_in_latin_arabic_cyrillic_cjk_devanagari_greek_and_thai():
+    assert _names("Flooding in Houston and New York tonight") == [("Houston", "US"), ("New York City", "US")]
+    assert _names("انفجار في بيروت والقاهرة") == [("Beirut", "LB"), ("Cairo", "EG")]
+    assert _names("Взрыв в Москве? нет, в Киеве") == [("Moscow", "RU"), ("Kyiv", "UA")]
+    assert _names("我们在开罗机场") == [("Cairo", "EG")]
+    assert _names("東京で地震") == [("Tokyo", "JP")]
+    assert _names("मुंबई में बाढ़") == [("Mumbai", "IN")]
+    assert _names("Σεισμός στην Αθήνα") == [("Athens", "GR")]
+    assert _names("ไฟไหม้ที่กรุงเทพ") == [("Bangkok", "TH")]
+
+
+def test_country_names_in_other_languages_resolve_to_iso_codes():
+    assert _names("الوضع في لبنان وسوريا صعب") == [("Lebanon", "LB"), ("Syria", "SY")]
+    assert _names("Türkiye'de deprem") == [("Turkey", "TR")]
+    assert _names("Estamos en Ciudad de México") == [("Mexico City", "MX")]
+
+
+def test_coordinates_are_real():
+    cairo = extract_places(["القاهرة"])[0][0]
+    assert abs(cairo.latitude - 30.04) < 0.2 and abs(cairo.longitude - 31.24) < 0.2
+    assert cairo.kind == "city" and cairo.matched == "القاهرة"
+
+
+def test_common_words_are_not_places():
+    assert _names("Je suis tellement content de ce match") == []
+    assert _names("Nice weather, reading a book by the sea") == []
