@@ -126,6 +126,8 @@ def preview(request: HttpRequest) -> HttpResponse:
     unit = current_unit(request)
     if unit is None:
         raise Http404
+    if not may(request.user, Action.POST_DRAFT, unit):  # type: ignore[arg-type]
+        raise PermissionDenied
     form = ComposerForm(request.POST, unit=unit)
     form.is_valid()
     data = form.cleaned_data

@@ -1,7 +1,12 @@
-"""The sandbox's public pages: a timeline, profiles, and acting as a member of the public."""
+"""The sandbox's pages: a timeline, profiles, and acting as a member of the public.
+
+Only people signed in to Legation reach them: the sandbox is for practice, not a public site on the ministry's
+server.
+"""
 
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, F, Q
 from django.http import HttpRequest, HttpResponse
@@ -24,6 +29,7 @@ def _posts() -> object:
             .annotate(n_replies=Count("replies", filter=Q(replies__deleted_at__isnull=True))))
 
 
+@login_required
 def timeline(request: HttpRequest) -> HttpResponse:
     tag = request.GET.get("tag", "").strip().lstrip("#")
     posts = _posts()
@@ -37,18 +43,21 @@ def timeline(request: HttpRequest) -> HttpResponse:
     })
 
 
+@login_required
 def profile(request: HttpRequest, handle: str) -> HttpResponse:
     member = get_object_or_404(Member, handle="@" + handle.lstrip("@"))
     posts = _posts().filter(author=member)[:100]  # type: ignore[attr-defined]
     return render(request, "sandbox/profile.html", {"member": member, "posts": posts, "me": _me(request)})
 
 
+@login_required
 def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
     post = get_object_or_404(Post.objects.select_related("author"), pk=post_id)
     replies = _posts().filter(reply_to=post).order_by("id")  # type: ignore[attr-defined]
     return render(request, "sandbox/post.html", {"post": post, "replies": replies, "me": _me(request)})
 
 
+@login_required
 @require_POST
 def join(request: HttpRequest) -> HttpResponse:
     try:
@@ -59,6 +68,7 @@ def join(request: HttpRequest) -> HttpResponse:
     return redirect(request.POST.get("next") or "sandbox:timeline")
 
 
+@login_required
 @require_POST
 def act(request: HttpRequest) -> HttpResponse:
     """Post, reply, repost, like or message, as the member of the public chosen in this browser."""
