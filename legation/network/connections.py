@@ -59,6 +59,12 @@ def _store_renewed(account: OfficialAccount, provider: Provider) -> None:
     if renewed:
         services.store_refreshed_credentials(account, dict(renewed))
         provider.renewed_credentials = None  # type: ignore[attr-defined]
+    # A provider may learn a setting on the way (e.g. Mastodon looks up the account's own id): keep it, so the
+    # next call does not spend a request (and rate limit) on it again.
+    learned = {key: value for key, value in provider.config.model_dump(exclude_defaults=True).items()
+               if value and not account.config.get(key)}
+    if learned:
+        services.record_learned_config(account, learned)
 
 
 def call(account: OfficialAccount, operation: Callable[[Provider], T]) -> T:

@@ -470,3 +470,16 @@ def store_refreshed_credentials(account: OfficialAccount, secrets_by_name: Mappi
         )
     ledger.append(None, "account.token_refreshed", obj=account, unit=account.unit,
                   payload={"names": sorted(secrets_by_name)})
+
+
+@transaction.atomic
+def record_learned_config(account: OfficialAccount, learned: Mapping[str, Any]) -> None:
+    """Settings a platform told us (the account's own id): added to the account's config, never overwriting."""
+    fresh = OfficialAccount.objects.select_for_update().get(pk=account.pk)
+    additions = {key: value for key, value in learned.items() if not fresh.config.get(key)}
+    if not additions:
+        return
+    fresh.config = {**fresh.config, **additions}
+    fresh.save(update_fields=["config"])
+    account.config = fresh.config
+    ledger.append(None, "account.config_learned", obj=fresh, unit=fresh.unit, payload={"learned": additions})

@@ -142,3 +142,27 @@ def test_webhook_signature_checked_and_replays_stored_once(client, telegram):
     broken = client.post(url, data="{not json", content_type="application/json",
                          HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN="s3cret-s3cret")
     assert 400 <= broken.status_code < 500
+
+
+def test_a_setting_the_provider_learns_is_kept_for_the_next_call(tree, alice, second_admin, httpserver):
+    """Mastodon looks up the account's own id once; it is stored in the account's config, not asked again."""
+    from legation.connectors.http import allow_private_hosts
+    from legation.network import connections
+
+    httpserver.expect_request("/api/v1/accounts/verify_credentials").respond_with_json(
+        {"id": "109", "username": "veridia", "acct": "veridia", "display_name": "Veridia"})
+    httpserver.expect_request("/api/v1/accounts/109/statuses").respond_with_json([])
+    httpserver.expect_request("/api/v1/instance").respond_with_json({"version": "4.3.0", "uri": "localhost"})
+    httpserver.expect_request("/api/v2/instance").respond_with_json({"version": "4.3.0", "domain": "localhost"})
+    account = services.register_account(alice, unit=tree.paris, platform="mastodon", handle="@veridia@local",
+                                        config={"api_base_url": httpserver.url_for("/").rstrip("/")})
+    services.approve_account(second_admin, account)
+    services.set_credentials(alice, account, {"access_token": "tok-1234567890abcdef"})
+    with allow_private_hosts("127.0.0.1", "localhost"):
+        connections.call(account, lambda p: p.pull_timeline(None, 10))
+        account.refresh_from_db()
+        assert account.config["account_id"] == "109"
+        lookups = sum(1 for req, _ in httpserver.log if req.path.endswith("verify_credentials"))
+        connections.call(account, lambda p: p.pull_timeline(None, 10))
+    assert sum(1 for req, _ in httpserver.log if req.path.endswith("verify_credentials")) == lookups
+    assert Record.objects.filter(action="account.config_learned", object_id=str(account.pk)).count() == 1
