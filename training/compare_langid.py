@@ -1,7 +1,7 @@
 """Measure the language detectors packaged on PyPI side by side: accuracy and speed.
 
 Held-out sets: UMSAB val (8 languages, real tweets, from the shared data folder) and our own hand-written
-fixture of 34 languages (``legation/nlp/tests/fixtures/langid_sentences.tsv``), which is not from the shared
+fixture of 35 languages (``legation/nlp/tests/fixtures/langid_sentences.tsv``), which is not from the shared
 data. Prints one JSON object per detector. Detectors that are not installed are skipped.
 
     .venv/bin/python training/compare_langid.py [--data ../shared/data]
@@ -46,7 +46,7 @@ def detectors() -> dict[str, Callable[[list[str]], list[str]]]:
     try:
         from legation.nlp.language import detect_languages
 
-        found["legation (fastText lid.176.ftz + script rules)"] = detect_languages
+        found["legation cascade (fastText lid.176.ftz + Hinglish rules)"] = detect_languages
     except ImportError:
         pass
     try:
@@ -125,7 +125,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", default=None)
     args = ap.parse_args()
-    sets = {"umsab_val": load_umsab(shared_data(args.data)), "own_34_languages": load_fixture()}
+    sets = {"umsab_val": load_umsab(shared_data(args.data)), "own_35_languages": load_fixture()}
     for name, fn in detectors().items():
         row: dict[str, object] = {"detector": name}
         for set_name, (texts, gold) in sets.items():

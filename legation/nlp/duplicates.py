@@ -29,33 +29,52 @@ _SHIFT = np.uint64(32)
 _BUCKET_CAP = 8
 _NOISE = re.compile(r"(?:https?://|www\.)\S+|@\w+|^\s*rt\b|[^\w\s]", re.IGNORECASE)
 _MAX_SHINGLES = 200
+_EMPTY = int(np.iinfo(np.uint32).max)
 
 
-def shingles(text: str) -> list[int]:
-    """CRC32 hashes of the word pairs of a normalised text (the whole text when it has one word)."""
-    words = _NOISE.sub(" ", clean(text, 5000).lower()).split()
-    if not words:
-        return []
-    if len(words) == 1:
-        return [zlib.crc32(words[0].encode("utf-8", "replace"))]
-    pairs = [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)][:_MAX_SHINGLES]
-    return [zlib.crc32(p.encode("utf-8", "replace")) for p in set(pairs)]
+_word_hash_cache: dict[str, int] = {}
+
+
+def _word_hash(word: str) -> int:
+    h = _word_hash_cache.get(word)
+    if h is None:
+        h = zlib.crc32(word.encode("utf-8", "replace"))
+        if len(_word_hash_cache) > 500_000:
+            _word_hash_cache.clear()
+        _word_hash_cache[word] = h
+    return h
+
+
+def word_hashes(text: str) -> list[int]:
+    """CRC32 of each word of a normalised text (URLs, mentions, a leading RT and punctuation removed)."""
+    words = _NOISE.sub(" ", clean(text, 5000).lower()).split()[: _MAX_SHINGLES + 1]
+    return [_word_hash(w) for w in words]
 
 
 def signatures(texts: Iterable[object]) -> np.ndarray:
-    """MinHash signatures, shape (n_texts, 32), dtype uint32; texts without words get all-max rows."""
+    """MinHash signatures, shape (n_texts, 32), dtype uint32; texts without words get all-max rows.
+
+    Shingles are word pairs (a single word for one-word texts), hashed from the words' CRC32 values.
+    """
     items = as_texts(texts)
-    all_h: list[int] = []
+    firsts: list[int] = []
+    seconds: list[int] = []
     offsets = np.zeros(len(items) + 1, dtype=np.int64)
     for i, t in enumerate(items):
-        all_h.extend(shingles(t))
-        offsets[i + 1] = len(all_h)
-    out = np.full((len(items), NUM_HASHES), np.iinfo(np.uint32).max, dtype=np.uint32)
-    if not all_h:
+        hs = word_hashes(t)
+        if len(hs) == 1:
+            firsts.append(hs[0])
+            seconds.append(0)
+        elif hs:
+            firsts.extend(hs[:-1])
+            seconds.extend(hs[1:])
+        offsets[i + 1] = len(firsts)
+    out = np.full((len(items), NUM_HASHES), _EMPTY, dtype=np.uint32)
+    if not firsts:
         return out
-    h = np.asarray(all_h, dtype=np.uint64)[:, None]
+    pair = (np.asarray(firsts, dtype=np.uint64) << np.uint64(32)) | np.asarray(seconds, dtype=np.uint64)
     # Multiply-shift hashing: (a*h + b) mod 2**64, top 32 bits (uint64 arithmetic wraps around).
-    mixed = ((h * _A + _B) >> _SHIFT).astype(np.uint32)
+    mixed = ((pair[:, None] * _A + _B) >> _SHIFT).astype(np.uint32)
     starts = offsets[:-1]
     nonempty = offsets[1:] > starts
     out[nonempty] = np.minimum.reduceat(mixed, starts[nonempty], axis=0)
@@ -67,9 +86,6 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
     if int(a[0]) == _EMPTY and int(b[0]) == _EMPTY:
         return 0.0  # two empty texts are not duplicates of each other
     return float(np.mean(a == b))
-
-
-_EMPTY = int(np.iinfo(np.uint32).max)
 
 
 def _band_keys(sig: np.ndarray) -> list[bytes]:

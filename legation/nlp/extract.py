@@ -11,8 +11,12 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 import phonenumbers
+import regex
 
 from legation.nlp.text import MAX_SCAN_CHARS, as_texts, clean, normalise_digits
+
+# Words with their combining marks (Devanagari vowel signs, Arabic harakat ...).
+_TOKEN = regex.compile(r"[\w\p{M}]+")
 
 # --- head counts ---------------------------------------------------------------------------------------------
 
@@ -104,9 +108,18 @@ def _to_int(raw: str) -> int | None:
     return int(digits) if digits.isdigit() else None
 
 
+_TRIGGERS = frozenset(
+    [w for k in NUMBER_WORDS for w in k.split()] + list(APPROXIMATE)
+    + ["we", "we're", "there", "nous", "on", "somos", "siamo", "wir", "нас", "نحن", "عددنا"]
+)
+_ANY_DIGIT = re.compile(r"\d")
+
+
 def head_counts_in(text: str) -> list[HeadCount]:
     """Head counts in one (clean) text, in order of appearance."""
     text = normalise_digits(text)
+    if not _ANY_DIGIT.search(text) and not (_TRIGGERS & set(_TOKEN.findall(text.lower()))):
+        return []
     found: list[tuple[int, HeadCount]] = []
     taken: list[tuple[int, int]] = []
     for pattern in _HEAD_PATTERNS:
@@ -225,21 +238,39 @@ NEED_CUES = (
 )
 
 
-def _term_regex(terms: Iterable[str]) -> re.Pattern[str]:
-    alts = "|".join(sorted({re.escape(t.strip()) for t in terms}, key=len, reverse=True))
-    # Latin/Cyrillic terms must be whole words; Arabic terms may carry a proclitic (و ب ل ال).
-    return re.compile(rf"(?<![^\W\dوبلف])(?:{alts})(?!\w)", re.IGNORECASE)
+_ARABIC = re.compile(r"[\u0600-\u06ff]")
+_ARABIC_PREFIXES = ("وال", "بال", "فال", "لل", "ال", "و", "ب", "ل", "ف")
 
 
-_NEED_RES = {need: _term_regex(terms) for need, terms in NEED_TERMS.items()}
-_CUE_RE = re.compile("|".join(sorted((re.escape(c) for c in NEED_CUES), key=len, reverse=True)), re.IGNORECASE)
+def _split_terms(terms: Iterable[str]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """Single words (matched as whole words) and phrases (matched as substrings) of a term list."""
+    words = {t.strip().lower() for t in terms if len(_TOKEN.findall(t.strip().lower())) == 1}
+    phrases = {t.strip().lower() for t in terms if len(_TOKEN.findall(t.strip().lower())) > 1}
+    return frozenset(words), tuple(sorted(phrases))
+
+
+_NEED_INDEX = {need: _split_terms(terms) for need, terms in NEED_TERMS.items()}
+_CUE_WORDS, _CUE_PHRASES = _split_terms(NEED_CUES)
+
+
+def _words(text_lower: str) -> set[str]:
+    words = set(_TOKEN.findall(text_lower))
+    if _ARABIC.search(text_lower):  # peel proclitics: ونحتاج -> نحتاج, بالماء -> ماء
+        for w in list(words):
+            for prefix in _ARABIC_PREFIXES:
+                if w.startswith(prefix) and len(w) - len(prefix) >= 2:
+                    words.add(w[len(prefix) :])
+    return words
 
 
 def needs_in(text: str, require_cue: bool = True) -> list[str]:
     """Needs (water, food, medicine, shelter, transport) expressed in one text."""
-    if require_cue and not _CUE_RE.search(text):
+    low = text.lower()
+    words = _words(low)
+    if require_cue and not (words & _CUE_WORDS or any(p in low for p in _CUE_PHRASES)):
         return []
-    return [need for need, rx in _NEED_RES.items() if rx.search(text)]
+    return [need for need, (terms, phrases) in _NEED_INDEX.items()
+            if words & terms or any(p in low for p in phrases)]
 
 
 def extract_needs(texts: Iterable[object], require_cue: bool = True) -> list[list[str]]:

@@ -32,6 +32,7 @@ _FASTTEXT_TO_639_1 = {
 _STRIP = re.compile(r"(?:https?://|www\.)\S+|@\w+|[#_\d]+", re.IGNORECASE)
 _LETTER = re.compile(r"[^\W\d_]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
+_UPPER = re.compile(r"[A-Z\u00c0-\u00de]")
 # Romanised Hindi function words that are not words of the Latin-script languages fastText confuses it with.
 _HINDI_STRONG = frozenset(
     [
@@ -75,9 +76,8 @@ def _load_hinglish() -> LinearModel | None:
 def _prepare(text: str) -> str:
     text = clean(text, 1000)
     text = " ".join(_STRIP.sub(" ", text).split())
-    letters = [ch for ch in text if ch.isalpha()]
     # fastText reads ALL-CAPS Italian or Portuguese as English: lower-case shouted texts.
-    if letters and sum(ch.isupper() for ch in letters) > 0.5 * len(letters):
+    if text.isupper() and len(_UPPER.findall(text)) > 0.5 * len(_LETTER.findall(text)):
         text = text.lower()
     return text
 
@@ -113,7 +113,9 @@ def detect_languages_scored(texts: Iterable[object]) -> list[tuple[str, float]]:
         cand: list[tuple[int, int, int]] = []
         for i in judged:
             code, prob = out[i]
-            if len(_LATIN.findall(prepared[i])) <= 0.5 * len(prepared[i]) or (code not in ("en", "hi") and prob > 0.9):
+            if code not in ("en", "hi") and prob > 0.9:
+                continue
+            if len(_LATIN.findall(prepared[i])) <= 0.5 * len(prepared[i]):
                 continue
             words = _WORD.findall(prepared[i].lower())
             strong = sum(w in _HINDI_STRONG for w in words)

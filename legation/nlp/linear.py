@@ -21,6 +21,7 @@ from legation.nlp.text import model_text
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _MAX_TOKENS = 300
 _MAX_SUBWORD_TOKEN = 30
+_WORD_CACHE_SIZE = 300_000
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ class LinearModel:
     coef: np.ndarray  # (n_features, n_classes)
     intercept: np.ndarray  # (n_classes,)
     meta: dict[str, object] = field(default_factory=dict)
+    _word_cache: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     # -- features -----------------------------------------------------------------------------------------
     def feature_ids(
@@ -103,33 +105,84 @@ class LinearModel:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Return (ids, offsets): the known feature ids of every text, concatenated, and each text's start.
 
-        ``features`` shares the feature strings between models with the same spec (computed once per batch).
+        Same features as :func:`doc_features`, computed through a per-word cache (a word's own id and its
+        character n-grams' ids), since most words of a stream have been seen before.
         """
-        get = self.vocab.get
-        spec = self.spec
-        feats = features.get(spec, normalised) if features is not None else None
         all_ids: list[int] = []
         offsets = np.zeros(len(normalised) + 1, dtype=np.int64)
+        doc_ids = self._doc_ids
         for i, text in enumerate(normalised):
-            doc = feats[i] if feats is not None else doc_features(text, spec)
-            ids = {j for j in map(get, doc) if j is not None}
-            all_ids.extend(ids)
+            all_ids.extend(doc_ids(text))
             offsets[i + 1] = len(all_ids)
         return np.asarray(all_ids, dtype=np.int64), offsets
 
-    def decision(self, normalised: Sequence[str], features: FeatureCache | None = None) -> np.ndarray:
-        """Raw class scores, shape (n_texts, n_classes)."""
+    def _doc_ids(self, text: str) -> set[int]:
+        spec = self.spec
+        get = self.vocab.get
+        cache = self._word_cache
+        toks = tokens(text)
+        ids: set[int] = set()
+        for tok in toks:
+            known = cache.get(tok)
+            if known is None:
+                feats = [tok] if spec.words else []
+                if spec.char_max and 2 <= len(tok) <= _MAX_SUBWORD_TOKEN:
+                    w = f"<{tok}>"
+                    size = len(w)
+                    for n in range(spec.char_min, min(spec.char_max, size) + 1):
+                        feats.extend([w[k : k + n] for k in range(size - n + 1)])
+                known = tuple(j for j in map(get, feats) if j is not None)
+                if len(cache) >= _WORD_CACHE_SIZE:
+                    cache.clear()
+                cache[tok] = known
+            ids.update(known)
+        if spec.bigrams:
+            for a, b in zip(toks, toks[1:], strict=False):
+                j = get(f"{a} {b}")
+                if j is not None:
+                    ids.add(j)
+        if spec.text_char_max:
+            t = f" {text[:400]} "
+            size = len(t)
+            for n in range(2, spec.text_char_max + 1):
+                for k in range(size - n + 1):
+                    j = get("\x01" + t[k : k + n])
+                    if j is not None:
+                        ids.add(j)
+        return ids
+
+    def decision(
+        self,
+        normalised: Sequence[str],
+        features: FeatureCache | None = None,
+        groups: Sequence[str] | None = None,
+    ) -> np.ndarray:
+        """Class scores, shape (n_texts, n_classes): shared weights plus, for a model trained with groups,
+        the correction of each text's group (texts of unknown groups get the shared weights only)."""
         ids, offsets = self.feature_ids(normalised, features)
         n = len(normalised)
-        scores = np.tile(self.intercept.astype(np.float32), (n, 1))
+        c = len(self.classes)
+        scores = np.tile(self.intercept[:c].astype(np.float32), (n, 1))
         if ids.size == 0:
             return scores
         vals = self.idf[ids]
         starts = offsets[:-1]
-        nonempty = offsets[1:] > starts
+        counts = np.diff(offsets)
+        weights = self.coef[ids, :c]
+        blocks = self.blocks
+        if blocks and groups is not None:
+            index = {b: i for i, b in enumerate(blocks)}
+            g = np.fromiter((index.get(x, -1) for x in groups), dtype=np.int64, count=n)
+            doc_of = np.repeat(np.arange(n), counts)
+            block_of = g[doc_of]
+            has = block_of >= 0
+            if has.any():
+                cols = (1 + block_of[has])[:, None] * c + np.arange(c)[None, :]
+                weights[has] += self.coef[ids[has][:, None], cols]
+        nonempty = counts > 0
         idx = starts[nonempty]
         sq = np.add.reduceat(vals * vals, idx)
-        weighted = np.add.reduceat(self.coef[ids] * vals[:, None], idx, axis=0)
+        weighted = np.add.reduceat(weights * vals[:, None], idx, axis=0)
         scores[nonempty] += weighted / np.sqrt(sq)[:, None]
         return scores
 
@@ -145,22 +198,8 @@ class LinearModel:
         groups: Sequence[str] | None = None,
         features: FeatureCache | None = None,
     ) -> np.ndarray:
-        """Class probabilities (softmax of the scores), shape (n_texts, n_classes).
-
-        For a model trained with groups, ``groups`` gives each text's group (unknown groups use the shared
-        weights only).
-        """
-        full = self.decision(normalised, features)
-        c = len(self.classes)
-        scores = full[:, :c].copy()
-        blocks = self.blocks
-        if blocks and groups is not None:
-            index = {b: i for i, b in enumerate(blocks)}
-            for row, g in enumerate(groups):
-                b = index.get(g)
-                if b is not None:
-                    scores[row] += full[row, c * (1 + b) : c * (2 + b)]
-        return softmax(scores)
+        """Class probabilities (softmax of :meth:`decision`), shape (n_texts, n_classes)."""
+        return softmax(self.decision(normalised, features, groups))
 
     def predict_proba_texts(self, texts: Sequence[str], groups: Sequence[str] | None = None) -> np.ndarray:
         """Like :meth:`predict_proba` for raw texts (normalises them first)."""

@@ -71,12 +71,30 @@ class Gazetteer:
             raw = json.load(f)
         self.places: list[tuple[str, str, str, float, float, int]] = [tuple(p) for p in raw["places"]]
         self.names: dict[str, list[int]] = raw["names"]
+        # First words of multi-word names: only they start a longer lookup.
+        self.first_words: dict[str, int] = {}
+        for key in self.names:
+            parts = key.split(" ")
+            if len(parts) > 1:
+                self.first_words[parts[0]] = max(self.first_words.get(parts[0], 1), len(parts))
+        self._fold_cache: dict[str, str] = {}
+
+    def fold(self, word: str) -> str:
+        folded = self._fold_cache.get(word)
+        if folded is None:
+            folded = unicodedata.normalize("NFKC", word).casefold()
+            if len(self._fold_cache) > 200_000:
+                self._fold_cache.clear()
+            self._fold_cache[word] = folded
+        return folded
 
     def best(self, key: str) -> int | None:
         ids = self.names.get(key)
         if not ids:
             return None
-        # Countries come first in the file; otherwise the most populous place wins.
+        if len(ids) == 1:
+            return ids[0]
+        # Countries outrank cities; otherwise the most populous place wins.
         return min(ids, key=lambda i: (self.places[i][0] != "country", -self.places[i][5]))
 
     def place(self, idx: int, matched: str) -> Place:
@@ -86,7 +104,8 @@ class Gazetteer:
     def find(self, text: str) -> list[Place]:
         """All places mentioned in one text, in order of appearance, without repeats."""
         words = list(_WORD.finditer(text))
-        folded = [unicodedata.normalize("NFKC", m.group()).casefold() for m in words]
+        fold = self.fold
+        folded = [fold(m.group()) for m in words]
         found: list[tuple[int, Place]] = []
         seen: set[int] = set()
         i = 0
@@ -111,31 +130,41 @@ class Gazetteer:
     def _match_at(
         self, text: str, words: list[regex.Match[str]], folded: list[str], i: int
     ) -> tuple[int, int, int, str] | None:
-        for n in range(min(_MAX_WORDS, len(words) - i), 0, -1):
-            key = " ".join(folded[i : i + n])
+        names = self.names
+        first = folded[i]
+        longest = min(_MAX_WORDS, len(words) - i, self.first_words.get(first, 1))
+        for n in range(longest, 0, -1):
+            key = first if n == 1 else " ".join(folded[i : i + n])
+            if key not in names:
+                continue
             idx = self.best(key)
+            if idx is None:
+                continue
             start, end = words[i].start(), words[i + n - 1].end()
             written = text[start:end]
-            if idx is not None:
-                if is_latin(written) and not self._accept_latin(idx, written):
-                    continue
-                return i + n, idx, start, written
-            if n == 1 and _ARABIC.match(key):
-                for prefix in _ARABIC_PROCLITICS:
-                    if key.startswith(prefix) and len(key) > 3:
-                        idx = self.best(key[len(prefix) :])
-                        if idx is not None:
-                            return i + 1, idx, start, written[len(prefix) :]
-            if n == 1 and len(key) >= 5 and _CYRILLIC.match(key) and written[:1].isupper():
-                for cut in (1, 2):
-                    for ending in _CYRILLIC_ENDINGS:
-                        idx = self.best(key[:-cut] + ending)
-                        if idx is not None:
-                            return i + 1, idx, start, written
+            if is_latin(written) and not self._accept_latin(idx, written):
+                continue
+            return i + n, idx, start, written
+        if first.isascii():
+            return None
+        start = words[i].start()
+        written = words[i].group()
+        if _ARABIC.match(first):
+            for prefix in _ARABIC_PROCLITICS:
+                if first.startswith(prefix) and len(first) > 3:
+                    idx = self.best(first[len(prefix) :])
+                    if idx is not None:
+                        return i + 1, idx, start, written[len(prefix) :]
+        elif len(first) >= 5 and _CYRILLIC.match(first) and written[:1].isupper():
+            for cut in (1, 2):
+                for ending in _CYRILLIC_ENDINGS:
+                    idx = self.best(first[:-cut] + ending)
+                    if idx is not None:
+                        return i + 1, idx, start, written
         return None
 
     def _match_inside(self, word: regex.Match[str], folded: str) -> tuple[int, int, int, str] | None:
-        if not _NO_SPACE_SCRIPT.search(folded) or len(folded) > 60:
+        if folded.isascii() or len(folded) > 60 or not _NO_SPACE_SCRIPT.search(folded):
             return None
         for size in range(min(8, len(folded)), 1, -1):
             for s in range(0, len(folded) - size + 1):

@@ -58,7 +58,8 @@ def normalise_digits(text: str) -> str:
 def model_text(value: object) -> str:
     """Normalise a text for the statistical models: lower case, URLs and mentions replaced, digits folded."""
     text = clean(value)
-    text = unicodedata.normalize("NFKC", text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
     text = _URL.sub(" http ", text)
     text = _MENTION.sub(" @user ", text)
     text = text.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
@@ -73,9 +74,12 @@ def as_texts(texts: Iterable[object]) -> list[str]:
     return [to_text(t) for t in texts]
 
 
+_SUSPECT = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffd\ue000-\uf8ff\ud800-\udfff]")
+
+
 def binary_share(text: str) -> float:
     """Share of replacement/control/private-use characters: high values mean binary garbage."""
-    if not text:
+    if not text or not _SUSPECT.search(text, 0, 2000):
         return 0.0
     sample = text[:2000]
     bad = sum(1 for ch in sample if ch == "\ufffd" or unicodedata.category(ch) in ("Cc", "Co", "Cs", "Cn"))

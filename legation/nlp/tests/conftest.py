@@ -5,7 +5,7 @@ BAD_INPUTS: list[object] = [
     "",
     "   \n\t ",
     "flood " * 200_000,
-    "\x00\x01\x02\xff\xfe binary \x7f" * 50,
+    "\x00\x01\x02\x03\xff\xfe\x7f bin" * 50,
     bytes(range(256)).decode("latin-1"),
     "Help مساعدة помощь 帮助 सहायता ayuda 😀 #SOS",
     "broken \ud800 surrogate \udfff here",
