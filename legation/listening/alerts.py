@@ -11,14 +11,14 @@ from django.utils import timezone
 
 from legation.listening import services
 from legation.listening.enrichment import spikes
-from legation.listening.models import Alert, AlertKind, ListenedItem, ListeningSource, Story
+from legation.listening.models import Alert, AlertKind, ListenedItem, ListeningSource, Story, heard_mark
 from legation.network.models import Unit
 
 WINDOWS = 12  # hourly buckets compared: the last one against the eleven before
 
 
 def thresholds(unit: Unit) -> tuple[float, int, int]:
-    """(spike deviations, spike minimum posts, new-story size): the most sensitive of the unit's sources."""
+    """(spike ratio to the usual volume, spike minimum posts, story size): the unit's most sensitive sources'."""
     values = ListeningSource.objects.filter(unit=unit, active=True).aggregate(
         z=Min("spike_threshold"), n=Min("spike_min_count"), s=Min("story_min_size"))
     return (values["z"] if values["z"] is not None else 3.0, values["n"] if values["n"] is not None else 10,
@@ -32,7 +32,8 @@ def hourly_series(unit: Unit, now: datetime) -> dict[str, list[int]]:
     """
     start = now - timedelta(hours=WINDOWS)
     series: dict[str, list[int]] = defaultdict(lambda: [0] * WINDOWS)
-    items = ListenedItem.objects.filter(unit=unit, created_at__gt=start, created_at__lte=now)
+    items = ListenedItem.objects.filter(heard_by__contains=heard_mark(unit.path), created_at__gt=start,
+                                        created_at__lte=now)
     rows = items.annotate(minute=TruncMinute("created_at")).values("minute", "language", "crisis_category",
                                                                   "countries")
     for row in rows.annotate(n=Count("id")).order_by():

@@ -12,7 +12,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from legation.listening import services
 from legation.listening.models import Alert, ListenedItem, ListeningSource, Story
-from legation.listening.search import Filters, search
+from legation.listening.search import Filters, search, visible_items
 from legation.network.models import OfficialAccount, Unit
 from legation.network.permissions import Action, path_filter, require
 
@@ -191,7 +191,7 @@ def search_items(request: HttpRequest, params: Query[SearchIn]) -> Any:
 
 @router.get("/items/{item_id}", response=ItemOut)
 def get_item(request: HttpRequest, item_id: int) -> Any:
-    return get_object_or_404(_visible(request, ListenedItem.objects.all()), pk=item_id)
+    return get_object_or_404(visible_items(request.user), pk=item_id)
 
 
 @router.get("/stories", response=list[StoryOut])

@@ -149,27 +149,39 @@ def story_terms(text: str, limit: int = 3) -> list[str]:
     return sorted(words, key=lambda w: (-len(w), w))[:limit]
 
 
-def story_keys(texts: Sequence[str], records: Sequence[Enriched]) -> list[tuple[str, str, list[str]] | None]:
-    """For each post, (story key, label, terms) when it belongs to a story, else None.
+_QUIET_CATEGORIES = frozenset({"not_humanitarian", "other_relevant_information"})
 
-    Posts about a crisis cluster by category and country; other near-duplicates cluster by their signature.
+
+def story_keys(records: Sequence[Enriched]) -> list[str | None]:
+    """For each post, the key of its story when it belongs to one, else None (cheap: no text is read).
+
+    Posts about a crisis cluster by category and country; other near-duplicates cluster by their signature
+    (keys starting with ``dup:``). ``story_label`` names a story, once, when it is created.
     """
-    keys: list[tuple[str, str, list[str]] | None] = []
-    for text, record in zip(texts, records, strict=True):
+    keys: list[str | None] = []
+    for record in records:
         category = record.crisis_category
-        if category and category not in {"not_humanitarian", "other_relevant_information"}:
-            country = record.countries[0] if record.countries else ""
-            place = next((p.name for p in record.places if p.name), "")
-            basis = f"{category}|{country}"
-            label = category.replace("_", " ") + (f" — {place or country}" if (place or country) else "")
-            keys.append((hashlib.sha256(basis.encode()).hexdigest()[:16], label[:300],
-                         list(record.terms) or story_terms(text)))
+        if category and category not in _QUIET_CATEGORIES:
+            places = record.places
+            country = min((p.country.upper() for p in places if p.country), default="") if places else ""
+            keys.append(hashlib.sha256(f"{category}|{country}".encode()).hexdigest()[:16])
         elif record.dup_signature:
-            terms = list(record.terms) or story_terms(text)
-            keys.append(("dup:" + record.dup_signature[:28], " ".join(terms) or text[:60], terms))
+            keys.append("dup:" + record.dup_signature[:28])
         else:
             keys.append(None)
     return keys
+
+
+def story_label(key: str, text: str, record: Enriched) -> tuple[str, list[str]]:
+    """(label, terms) of a new story, from its first post."""
+    terms = list(record.terms) or story_terms(text)
+    if key.startswith("dup:"):
+        return (" ".join(terms) or text[:60])[:300], terms
+    category = record.crisis_category
+    country = record.countries[0] if record.countries else ""
+    place = next((p.name for p in record.places if p.name), "")
+    label = category.replace("_", " ") + (f" — {place or country}" if (place or country) else "")
+    return label[:300], terms
 
 
 def spikes(series: Mapping[str, Sequence[int]], threshold: float, min_count: int) -> dict[str, float]:

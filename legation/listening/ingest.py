@@ -1,29 +1,36 @@
 """Ingest a batch of posts: check, de-duplicate, enrich once, assign stories, store with bulk inserts.
 
-The full-text index follows the rows by itself (SQLite FTS5 triggers, a PostgreSQL GIN expression index), so
-storing a row is indexing it. Nothing here runs in the web process: tasks and the CLI call it.
+A post is stored once per (platform, external id): one query per batch finds those already stored, which only
+gain the new unit and source in their ``heard_by`` / ``heard_sources``. New rows go in with one parametrised
+``INSERT ... ON CONFLICT DO NOTHING`` run over the whole batch (``executemany``: no model instances, no ORM
+compilation per row, which cost more than the database itself). The full-text index follows the rows by
+itself (SQLite FTS5 trigger, buffered by FTS5 until commit; PostgreSQL stored tsvector column with a GIN
+index), so storing a row is indexing it. Story sizes and spans move with one ``executemany`` per batch.
+Nothing here runs in the web process: tasks and the CLI call it.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from django.db import transaction
-from django.db.models import F
-from django.db.models.functions import Greatest, Least
+from django.db import connection, models, transaction
+from django.db.models import Case, Value, When
+from django.db.models.functions import Concat
 from django.utils import timezone
 
-from legation.listening.enrichment import Enriched, enrich_batch, story_keys
-from legation.listening.models import ListenedItem, ListeningSource, Story
+from legation.listening.enrichment import Enriched, enrich_batch, story_keys, story_label
+from legation.listening.models import ListenedItem, ListeningSource, Story, heard_mark
 from legation.network.models import Unit
 
 MAX_TEXT_BYTES = 1_000_000  # a post of 1 MB or more is refused, with the reason
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_QUERY_CHUNK = 500  # ids per IN (...) lookup, well inside SQLite's parameter limit
+_QUERY_CHUNK = 5000  # ids per IN (...) lookup, well inside SQLite's parameter limit (32,766)
 
 
 @dataclass(frozen=True)
@@ -51,12 +58,14 @@ class IngestResult:
     received: int = 0
     stored: int = 0
     duplicates: int = 0
+    heard_again: int = 0  # already stored, now also listed as heard by this source's unit or by this source
     rejected: list[Rejected] = field(default_factory=list)
 
     def add(self, other: IngestResult) -> None:
         self.received += other.received
         self.stored += other.stored
         self.duplicates += other.duplicates
+        self.heard_again += other.heard_again
         self.rejected.extend(other.rejected)
 
 
@@ -98,8 +107,13 @@ def _control_share(text: str) -> float:
     return controls / len(sample)
 
 
-def ingest(source: ListeningSource, posts: Iterable[Post], *, tier: str = "fast") -> IngestResult:
-    """Store the new posts of one batch for the source's unit; enrich them in one call to the models."""
+def ingest(source: ListeningSource, posts: Iterable[Post], *, tier: str = "fast",
+           enrich: Callable[..., list[Enriched]] | None = None) -> IngestResult:
+    """Store the new posts of one batch for the source's unit; enrich them in one call to the models.
+
+    Posts already stored (heard by any source) are not stored again: they are marked as heard by this source
+    and its unit too, so the unit's searches find them. ``enrich`` replaces the models (benchmarks, tests).
+    """
     unit = source.unit
     result = IngestResult()
     candidates: dict[tuple[str, str], tuple[Post, str]] = {}
@@ -113,120 +127,146 @@ def ingest(source: ListeningSource, posts: Iterable[Post], *, tier: str = "fast"
         if not external_id:
             result.rejected.append(Rejected(post.position, "no id"))
             continue
-        key = (post.platform, external_id)
+        key = (str(post.platform or "")[:20], external_id)
         if key in candidates:
             result.duplicates += 1
             continue
         candidates[key] = (post, text)
-    known = _already_stored(unit, list(candidates))
+    known = _already_stored(list(candidates))
     fresh = [(key, post, text) for key, (post, text) in candidates.items() if key not in known]
     result.duplicates += len(candidates) - len(fresh)
-    if not fresh:
-        return result
-    texts = [text for _key, _post, text in fresh]
-    records = enrich_batch(texts, tier=tier)
-    now = timezone.now()
-    items = [
-        _item(source, unit, key, post, text, record, now)
-        for (key, post, text), record in zip(fresh, records, strict=True)
-    ]
+    records = (enrich or enrich_batch)([text for _key, _post, text in fresh], tier=tier) if fresh else []
     with transaction.atomic():
-        _attach_stories(unit, items, texts, records)
-        stored = ListenedItem.objects.bulk_create(items, batch_size=1000, ignore_conflicts=True)
-    result.stored = len(stored)
+        if known:
+            result.heard_again = _mark_heard(source, unit, known.values())
+        if fresh:
+            result.stored = _store(source, unit, fresh, records)
     return result
 
 
-def _already_stored(unit: Unit, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+def _already_stored(keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str, str]]:
+    """(id, heard_by, heard_sources) of the posts already stored, by (platform, external id)."""
     by_platform: dict[str, list[str]] = defaultdict(list)
     for platform, external_id in keys:
         by_platform[platform].append(external_id)
-    known: set[tuple[str, str]] = set()
+    known: dict[tuple[str, str], tuple[int, str, str]] = {}
     for platform, ids in by_platform.items():
         for start in range(0, len(ids), _QUERY_CHUNK):
-            chunk = ids[start : start + _QUERY_CHUNK]
-            found = ListenedItem.objects.filter(unit=unit, platform=platform, external_id__in=chunk)
-            known.update((platform, external_id) for external_id in found.values_list("external_id", flat=True))
+            found = ListenedItem.objects.filter(platform=platform, external_id__in=ids[start : start + _QUERY_CHUNK])
+            for item_id, external_id, heard_by, heard_sources in found.values_list(
+                    "id", "external_id", "heard_by", "heard_sources"):
+                known[(platform, external_id)] = (item_id, heard_by, heard_sources)
     return known
 
 
-def _item(source: ListeningSource, unit: Unit, key: tuple[str, str], post: Post, text: str, record: Enriched,
-          now: datetime) -> ListenedItem:
-    countries = record.countries
-    return ListenedItem(
-        source=source,
-        unit=unit,
-        unit_path=unit.path,
-        platform=key[0][:20],
-        external_id=key[1],
-        kind=(post.kind or "post")[:20],
-        text=text,
-        author=str(post.author or "")[:200],
-        url=str(post.url or "")[:1000],
-        created_at=post.created_at or now,
-        ingested_at=now,
-        language=record.language,
-        sentiment=record.sentiment,
-        crisis_category=record.crisis_category,
-        places=[{"name": p.name, "country": p.country, "lat": p.lat, "lon": p.lon} for p in record.places],
-        countries=f",{','.join(countries)}," if countries else "",
-        head_count=record.head_count,
-        phones=list(record.phones),
-        needs=list(record.needs),
-        dup_signature=record.dup_signature,
-    )
+def _mark_heard(source: ListeningSource, unit: Unit, known: Iterable[tuple[int, str, str]]) -> int:
+    """List the unit and the source on stored posts they heard too; how many posts changed."""
+    path_mark, source_mark = heard_mark(unit.path), heard_mark(source.pk)
+    new_unit = [item_id for item_id, heard_by, _s in known if path_mark not in heard_by]
+    new_source = [item_id for item_id, _h, heard_sources in known if source_mark not in heard_sources]
+    for ids, name, mark in ((new_unit, "heard_by", path_mark), (new_source, "heard_sources", source_mark)):
+        field = models.TextField()
+        # "|/1/|" + "/4/|": the list's last bar starts the new mark; an empty list takes the whole mark.
+        appended = Case(When(**{name: ""}, then=Value(mark)), default=Concat(name, Value(mark[1:])),
+                        output_field=field)
+        for start in range(0, len(ids), _QUERY_CHUNK):
+            ListenedItem.objects.filter(id__in=ids[start : start + _QUERY_CHUNK]).update(**{name: appended})
+    return len(set(new_unit) | set(new_source))
 
 
-def _attach_stories(unit: Unit, items: list[ListenedItem], texts: list[str], records: list[Enriched]) -> None:
-    """Point each item at its story, creating stories and growing their size and time span."""
-    keys = story_keys(texts, records)
+_COLUMNS = ("source_id", "unit_id", "unit_path", "heard_by", "heard_sources", "platform", "external_id", "kind",
+            "text", "author", "url", "created_at", "ingested_at", "language", "sentiment", "crisis_category",
+            "places", "countries", "head_count", "phones", "needs", "dup_signature", "story_id")
+
+
+def _store(source: ListeningSource, unit: Unit, fresh: list[tuple[tuple[str, str], Post, str]],
+           records: list[Enriched]) -> int:
+    """Insert the new posts in one statement run over the batch; how many rows were inserted."""
+    now = timezone.now()
+    adapt = connection.ops.adapt_datetimefield_value
+    stamped = adapt(now)
+    created = [post.created_at or now for _key, post, _text in fresh]
+    story_ids = _attach_stories(unit, [text for _key, _post, text in fresh], records, created)
+    path, heard_by, heard_sources = unit.path, heard_mark(unit.path), heard_mark(source.pk)
+    dumps = json.dumps
+    rows: list[tuple[Any, ...]] = []
+    for (key, post, text), record, when, story_id in zip(fresh, records, created, story_ids, strict=True):
+        countries = record.countries
+        rows.append((
+            source.pk, unit.pk, path, heard_by, heard_sources, key[0], key[1], (post.kind or "post")[:20], text,
+            str(post.author or "")[:200], str(post.url or "")[:1000], adapt(when) if when is not now else stamped,
+            stamped, record.language, record.sentiment, record.crisis_category,
+            dumps([{"name": p.name, "country": p.country, "lat": p.lat, "lon": p.lon} for p in record.places])
+            if record.places else "[]",
+            f",{','.join(countries)}," if countries else "", record.head_count,
+            dumps(list(record.phones)) if record.phones else "[]", dumps(list(record.needs)) if record.needs else "[]",
+            record.dup_signature, story_id,
+        ))
+    table = ListenedItem._meta.db_table
+    sql = (f"INSERT INTO {table} ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))}) "  # noqa: S608
+           "ON CONFLICT (platform, external_id) DO NOTHING")
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+        inserted = cursor.rowcount
+    return inserted if inserted is not None and inserted >= 0 else len(rows)
+
+
+def _attach_stories(unit: Unit, texts: list[str], records: list[Enriched], created: list[datetime]) -> list[int | None]:
+    """The story id of each new post, creating stories and growing their size and time span (a few statements)."""
+    keys = story_keys(records)
     members: dict[str, list[int]] = defaultdict(list)
-    labels: dict[str, tuple[str, list[str]]] = {}
-    for index, found in enumerate(keys):
-        if found is None:
-            continue
-        key, label, terms = found
-        members[key].append(index)
-        labels.setdefault(key, (label, terms))
-    # A near-duplicate is a story only once it has company: in this batch, or a story or post already stored.
-    lonely = [key for key, idx in members.items() if key.startswith("dup:") and len(idx) < 2]
-    if lonely:
-        existing_keys = set(Story.objects.filter(unit=unit, key__in=lonely).values_list("key", flat=True))
-        signatures = {items[members[key][0]].dup_signature: key for key in lonely if key not in existing_keys}
-        seen_before = set(
-            ListenedItem.objects.filter(unit=unit, dup_signature__in=list(signatures))
-            .values_list("dup_signature", flat=True).distinct()
-        )
-        for signature, key in signatures.items():
-            if signature not in seen_before:
-                del members[key]
+    for index, key in enumerate(keys):
+        if key is not None:
+            members[key].append(index)
+    story_ids: list[int | None] = [None] * len(texts)
     if not members:
-        return
-    stories = {s.key: s for s in Story.objects.filter(unit=unit, key__in=list(members))}
+        return story_ids
+    stories = dict(Story.objects.filter(unit=unit, key__in=list(members)).values_list("key", "id"))
+    # A near-duplicate is a story only once it has company: in this batch, or a story or post already stored.
+    lonely = {records[idx[0]].dup_signature: key for key, idx in members.items()
+              if key.startswith("dup:") and len(idx) < 2 and key not in stories}
+    earlier: dict[str, list[int]] = defaultdict(list)  # signature -> stored posts of this unit without a story
+    if lonely:
+        seen = ListenedItem.objects.filter(unit=unit, dup_signature__in=list(lonely)).values_list(
+            "dup_signature", "id", "story_id")
+        found = set()
+        for signature, item_id, story_id in seen:
+            found.add(signature)
+            if story_id is None:
+                earlier[signature].append(item_id)
+        for signature, key in lonely.items():
+            if signature not in found:
+                del members[key]
     new = []
     for key, indexes in members.items():
         if key in stories:
             continue
-        times = [items[i].created_at for i in indexes]
-        label, terms = labels[key]
+        times = [created[i] for i in indexes]
+        label, terms = story_label(key, texts[indexes[0]], records[indexes[0]])
         new.append(Story(unit=unit, unit_path=unit.path, key=key, label=label, terms=terms, size=0,
                          first_seen=min(times), last_seen=max(times)))
     if new:
         Story.objects.bulk_create(new, ignore_conflicts=True)
-        stories = {s.key: s for s in Story.objects.filter(unit=unit, key__in=list(members))}
+        stories = dict(Story.objects.filter(unit=unit, key__in=list(members)).values_list("key", "id"))
+    adapt = connection.ops.adapt_datetimefield_value
+    growth: list[tuple[Any, ...]] = []
+    joins: list[tuple[int, int]] = []
     for key, indexes in members.items():
-        story = stories[key]
-        times = [items[i].created_at for i in indexes]
-        Story.objects.filter(pk=story.pk).update(
-            size=F("size") + len(indexes), first_seen=Least("first_seen", min(times)),
-            last_seen=Greatest("last_seen", max(times)),
-        )
+        story_id = stories[key]
         for i in indexes:
-            items[i].story = story
-        if key.startswith("dup:"):
-            # Earlier copies stored before the story existed join it now.
-            signature = items[indexes[0]].dup_signature
-            joined = ListenedItem.objects.filter(unit=unit, dup_signature=signature, story__isnull=True).update(
-                story=story)
-            if joined:
-                Story.objects.filter(pk=story.pk).update(size=F("size") + joined)
+            story_ids[i] = story_id
+        joined: list[int] = []
+        if key.startswith("dup:"):  # earlier copies stored before the story existed join it now
+            joined = earlier.get(records[indexes[0]].dup_signature, [])
+            joins.extend((story_id, item_id) for item_id in joined)
+        first, last = adapt(min(created[i] for i in indexes)), adapt(max(created[i] for i in indexes))
+        growth.append((len(indexes) + len(joined), first, first, last, last, story_id))
+    with connection.cursor() as cursor:
+        story_table, item_table = Story._meta.db_table, ListenedItem._meta.db_table
+        cursor.executemany(
+            f"UPDATE {story_table} SET size = size + %s, "  # noqa: S608 - our table names
+            "first_seen = CASE WHEN first_seen > %s THEN %s ELSE first_seen END, "
+            "last_seen = CASE WHEN last_seen < %s THEN %s ELSE last_seen END WHERE id = %s", growth)
+        if joins:
+            cursor.executemany(f"UPDATE {item_table} SET story_id = %s WHERE id = %s", joins)  # noqa: S608
+    return story_ids

@@ -41,9 +41,9 @@ class ListeningSource(models.Model):
     cursor = models.TextField(blank=True, editable=False)
     last_pulled_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error = models.TextField(blank=True, editable=False)
-    # Alert thresholds: a spike is a window this many deviations above its baseline with at least
-    # spike_min_count posts; a new story alerts once it reaches story_min_size posts.
-    spike_threshold = models.FloatField(_("spike threshold (deviations)"), default=3.0)
+    # Alert thresholds: a spike is an hour with this many times the usual volume (the nlp detector's
+    # min_ratio) and at least spike_min_count posts; a new story alerts once it reaches story_min_size posts.
+    spike_threshold = models.FloatField(_("spike threshold (times the usual volume)"), default=3.0)
     spike_min_count = models.PositiveIntegerField(_("spike minimum posts"), default=10)
     story_min_size = models.PositiveIntegerField(_("new story alert size"), default=8)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -81,13 +81,25 @@ class Story(models.Model):
         return self.label
 
 
+def heard_mark(value: object) -> str:
+    """How one unit path or source id appears in ``heard_by`` / ``heard_sources``: between bars."""
+    return f"|{value}|"
+
+
 class ListenedItem(models.Model):
-    """One public post heard by a source, enriched offline."""
+    """One public post, stored once per (platform, external id) whichever sources heard it, enriched offline.
+
+    ``source``, ``unit`` and ``story`` are those of the first source that heard it; ``heard_by`` lists the path
+    of every unit that heard it ("|/1/4/|/1/7/|") and ``heard_sources`` every source ("|3|12|"), so a
+    unit's search and a permission filter are one condition on the row itself, with no join.
+    """
 
     source = models.ForeignKey(ListeningSource, on_delete=models.SET_NULL, null=True, related_name="items")
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
-    # The unit's path, copied so permission filters need no join.
+    # The first unit's path.
     unit_path = models.CharField(max_length=500)
+    heard_by = models.TextField(default="", blank=True)
+    heard_sources = models.TextField(default="", blank=True)
     platform = models.CharField(max_length=20)
     external_id = models.CharField(max_length=255)
     kind = models.CharField(max_length=20, default="post")
@@ -111,11 +123,12 @@ class ListenedItem(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            # Heard once per unit: the same post in two units' sources is each unit's own.
-            models.UniqueConstraint(fields=["unit", "platform", "external_id"], name="one_item_per_unit_post"),
+            # Stored once: a post heard by two units (or two sources) is one row listing both.
+            models.UniqueConstraint(fields=["platform", "external_id"], name="one_item_per_post"),
         ]
         indexes = [
-            models.Index(fields=["unit_path", "created_at"], name="listening_item_path_time"),
+            models.Index(fields=["language", "created_at"], name="listening_item_lang_time"),
+            models.Index(fields=["crisis_category", "created_at"], name="listening_item_cat_time"),
         ]
 
     def __str__(self) -> str:

@@ -1,4 +1,11 @@
-"""Searching what was heard: one function over SQLite FTS5 or PostgreSQL full-text search, with filters."""
+"""Searching what was heard: one function over SQLite FTS5 or PostgreSQL full-text search, with filters.
+
+A search with words lists its matches newest heard first (by id, descending): the full-text index yields its
+matches in that order, so the database stops at the page size instead of collecting and sorting every match
+(SQLite: the FTS5 table drives the join, walked by rowid backwards; PostgreSQL: the stored tsvector column is
+checked along the primary key, or the GIN index is used when the words are rare, as the planner sees fit).
+Browsing without words lists by time posted. Counts stop at COUNT_CAP ("more than ...").
+"""
 
 from __future__ import annotations
 
@@ -11,15 +18,14 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.db.models import Q, QuerySet
-from django.db.models.expressions import RawSQL
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.timezone import is_naive, make_aware
 
-from legation.listening.models import ListenedItem
+from legation.listening.models import ListenedItem, heard_mark
 from legation.network.models import Person, Unit
 from legation.network.permissions import Action, path_filter
 
-COUNT_CAP = 10_000  # counting beyond this costs more than it tells
+COUNT_CAP = 1_000  # counting beyond this costs more than it tells: the page says "1000+"
 
 
 @dataclass
@@ -79,20 +85,46 @@ def _when(value: str, end_of_day: bool = False) -> datetime | None:
     return make_aware(moment) if is_naive(moment) else moment
 
 
+def heard_filter(person: Person | AnonymousUser) -> Q | None:
+    """A Q matching items heard by a unit the person may view listening in (None: everything).
+
+    ``heard_by`` lists every unit path that heard the item between bars, so "a unit at or below /1/4/" is
+    ``heard_by`` containing "|/1/4/".
+    """
+    query = path_filter(person, Action.LISTENING_VIEW, "heard_by")
+    return _contains_marks(query) if query is not None else None
+
+
+def _contains_marks(query: Q) -> Q:
+    out = Q()
+    out.connector, out.negated = query.connector, query.negated
+    for child in query.children:
+        if isinstance(child, Q):
+            out.children.append(_contains_marks(child))
+        elif isinstance(child, tuple) and child[0] == "heard_by__startswith":
+            out.children.append(("heard_by__contains", "|" + child[1]))
+        else:
+            out.children.append(child)
+    return out
+
+
 def visible_items(person: Person | AnonymousUser) -> QuerySet[ListenedItem]:
     """Every item heard in a unit the person may view listening in."""
     items = ListenedItem.objects.all()
-    query = path_filter(person, Action.LISTENING_VIEW, "unit_path")
+    query = heard_filter(person)
     return items.filter(query) if query is not None else items
 
 
 def search(person: Person | AnonymousUser, query: str, filters: Filters | None = None) -> QuerySet[ListenedItem]:
-    """Items the person may see matching the words of ``query`` (all of them) and the filters, newest first."""
+    """Items the person may see matching the words of ``query`` (all of them) and the filters.
+
+    With words: newest heard first; without: newest posted first.
+    """
     filters = filters or Filters()
     items = visible_items(person)
     if filters.unit:
         unit = Unit.objects.filter(pk=filters.unit).only("path").first()
-        items = items.filter(unit_path__startswith=unit.path) if unit else items.none()
+        items = items.filter(heard_by__contains="|" + unit.path) if unit else items.none()
     conditions = Q()
     if filters.language:
         conditions &= Q(language=filters.language)
@@ -105,7 +137,7 @@ def search(person: Person | AnonymousUser, query: str, filters: Filters | None =
     if filters.place:
         conditions &= Q(places__icontains=filters.place)
     if filters.source:
-        conditions &= Q(source_id=filters.source)
+        conditions &= Q(heard_sources__contains=heard_mark(filters.source))
     if filters.platform:
         conditions &= Q(platform=filters.platform)
     if filters.since:
@@ -114,7 +146,7 @@ def search(person: Person | AnonymousUser, query: str, filters: Filters | None =
         conditions &= Q(created_at__lte=filters.until)
     items = items.filter(conditions)
     if query.strip():
-        items = _full_text(items, query)
+        return _full_text(items, query)
     return items.order_by("-created_at", "-id")
 
 
@@ -123,20 +155,25 @@ def _full_text(items: QuerySet[ListenedItem], query: str) -> QuerySet[ListenedIt
     if vendor == "sqlite":
         match = fts5_query(query)
         if not match:
-            return items
-        return items.filter(id__in=RawSQL("SELECT rowid FROM listening_item_fts WHERE listening_item_fts MATCH %s",
-                                          [match]))
-    if vendor == "postgresql":
-        # Word for word the expression of the GIN index in migration 0002, so the index serves it.
+            return items.order_by("-created_at", "-id")
+        # A join (not "id IN (all matches)"), ordered by the FTS5 rowid: FTS5 hands matches newest first and
+        # the query stops at the page size.
         return items.extra(  # noqa: S610 - fixed SQL, the query is a parameter
-            where=["to_tsvector('simple'::regconfig, listening_listeneditem.text) "
-                   "@@ websearch_to_tsquery('simple'::regconfig, %s)"],
-            params=[query[:500]],
+            tables=["listening_item_fts"],
+            where=["listening_item_fts.rowid = listening_listeneditem.id", "listening_item_fts MATCH %s"],
+            params=[match],
+            order_by=["-listening_item_fts.rowid"],
         )
+    if vendor == "postgresql":
+        # The stored column of migration 0004, with its GIN index.
+        return items.extra(  # noqa: S610 - fixed SQL, the query is a parameter
+            where=["listening_listeneditem.search_vector @@ websearch_to_tsquery('simple'::regconfig, %s)"],
+            params=[query[:500]],
+        ).order_by("-id")
     words = query.split()
     for word in words[:10]:
         items = items.filter(text__icontains=word)
-    return items
+    return items.order_by("-id")
 
 
 _TOKEN = re.compile(r'"([^"]*)"|(\S+)')

@@ -18,7 +18,8 @@ PLACE_SAMPLE = 5000  # the map plots the places of the latest posts, not of all 
 
 
 def unit_items(unit: Unit) -> QuerySet[ListenedItem]:
-    return ListenedItem.objects.filter(unit_path__startswith=unit.path)
+    """Items heard by the unit or a unit below it."""
+    return ListenedItem.objects.filter(heard_by__contains="|" + unit.path)
 
 
 def overview(unit: Unit, *, hours: int = 48, now: datetime | None = None) -> dict[str, Any]:

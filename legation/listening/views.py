@@ -19,8 +19,8 @@ from django.views.decorators.http import require_POST
 
 from legation.listening import services, trends
 from legation.listening.forms import SaveSearchForm, SourceForm
-from legation.listening.models import Alert, ListenedItem, ListeningSource, SavedSearch
-from legation.listening.search import Filters, capped_count, search
+from legation.listening.models import Alert, ListeningSource, SavedSearch
+from legation.listening.search import Filters, capped_count, search, visible_items
 from legation.network.models import OfficialAccount, Unit
 from legation.network.permissions import Action, may, path_filter, require
 from legation.web.context import current_unit
@@ -158,9 +158,8 @@ def delete_saved_search(request: HttpRequest, saved_id: int) -> HttpResponse:
 
 @login_required
 def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
-    query = path_filter(request.user, Action.LISTENING_VIEW, "unit_path")
-    items = ListenedItem.objects.select_related("source", "story", "unit")
-    item = get_object_or_404(items.filter(query) if query is not None else items, pk=item_id)
+    items = visible_items(request.user).select_related("source", "story", "unit")
+    item = get_object_or_404(items, pk=item_id)
     return render(request, "listening/item.html", {"item": item})
 
 

@@ -53,3 +53,38 @@ def test_near_duplicates_form_a_story(paris_source):
     services.ingest_posts(paris_source, [Post(text=text, platform="mastodon", external_id="later")])
     story.refresh_from_db()
     assert story.size == 4
+
+
+def test_a_post_heard_by_two_units_is_stored_once_and_found_by_both(paris_source, berlin_source, alice, bob,
+                                                                    charlie):
+    from legation.listening.search import Filters, search
+
+    posts = make_posts(["Veridia border crossing closed"], prefix="shared")
+    first = services.ingest_posts(paris_source, posts)
+    second = services.ingest_posts(berlin_source, posts)
+    again = services.ingest_posts(berlin_source, posts)
+    assert (first.stored, second.stored, second.duplicates, second.heard_again) == (1, 0, 1, 1)
+    assert (again.stored, again.heard_again) == (0, 0)
+    item = ListenedItem.objects.get()
+    assert item.heard_by == f"|{paris_source.unit.path}|{berlin_source.unit.path}|"
+    assert item.heard_sources == f"|{paris_source.pk}|{berlin_source.pk}|"
+    # each unit's people find it; each unit's own search and source filter find it
+    for person in (alice, bob, charlie):
+        assert list(search(person, "border").values_list("external_id", flat=True)) == ["shared0"]
+    assert search(bob, "", Filters(unit=paris_source.unit.pk)).count() == 1
+    assert search(charlie, "", Filters(unit=berlin_source.unit.pk, source=berlin_source.pk)).count() == 1
+
+
+def test_a_post_heard_by_one_unit_stays_hidden_from_the_other(paris_source, berlin_source, charlie):
+    from legation.listening.search import search
+
+    services.ingest_posts(paris_source, make_posts(["Veridia border crossing closed"], prefix="only"))
+    assert search(charlie, "border").count() == 0
+    assert search(charlie, "").count() == 0
+
+
+def test_spike_threshold_reads_as_times_the_usual_volume():
+    from legation.listening.models import ListeningSource
+
+    label = str(ListeningSource._meta.get_field("spike_threshold").verbose_name)
+    assert "times the usual volume" in label
