@@ -3,6 +3,13 @@
 Prints one JSON object. Each database runs in its own subprocess on a fresh, throw-away database:
 SQLite in a temporary directory, PostgreSQL in a temporary database on DATABASE_URL (skipped when unset).
 
+Ingest is measured three ways over the same posts, in batches of 1,000 through ``ingest()``: the whole pipeline
+(enrich + store + index), the store path alone (enrichment computed beforehand and handed in), and enrichment
+alone; plus a naive baseline (one ORM save per post). The peak memory of a process that only enriches is
+measured in a subprocess. Then the table is filled up to --rows with bulk SQL (SQLite: executemany with the
+full-text trigger off and an FTS5 'rebuild' at the end; PostgreSQL: COPY, GIN index built afterwards) and
+searches of several kinds are timed, beside a LIKE scan as the baseline.
+
     python bench/listening_ingest.py [--rows 1000000] [--ingest 20000] [--queries 40] [--db sqlite,postgres]
 """
 
@@ -18,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +36,10 @@ WORDS = [
     "passport", "police", "crowd", "rain", "heat", "earthquake", "harbour", "ferry",
 ]
 RARE = [f"term{i}" for i in range(2000)]
+LANGUAGES = ["en"] * 40 + ["fr"] * 15 + ["ar"] * 15 + ["es"] * 12 + ["id"] * 10 + ["de"] * 5 + ["sw"] * 2 + ["ps"]
+CATEGORIES = ["not_humanitarian"] * 80 + ["other_relevant_information"] * 10 + ["caution_and_advice"] * 5 + [
+    "infrastructure_and_utility_damage"] * 3 + ["requests_or_urgent_needs", "missing_or_found_people"]
+COUNTRIES = ["", "", "", "", ",FR,", ",DE,", ",ID,", ",LB,", ",KE,"]
 
 
 def synthetic_text(rng: random.Random) -> str:
@@ -44,7 +56,8 @@ def run_one(vendor: str, rows: int, ingest_n: int, queries: int) -> dict[str, ob
     from django.utils import timezone
 
     from legation.listening import services
-    from legation.listening.ingest import Post
+    from legation.listening.enrichment import enrich_batch
+    from legation.listening.ingest import Post, ingest
     from legation.listening.models import ListenedItem
     from legation.listening.search import Filters, capped_count, search
     from legation.network import services as network_services
@@ -52,30 +65,12 @@ def run_one(vendor: str, rows: int, ingest_n: int, queries: int) -> dict[str, ob
     call_command("migrate", verbosity=0, interactive=False)
     root = network_services.create_root_unit(name="Bench ministry")
     person = network_services.create_first_admin(unit=root, username="bench", password="bench-password-123")
+    region = network_services.create_unit(person, parent=root, name="Region", kind="embassy")
+    viewer = network_services.create_person(person, unit=region, username="viewer", role="viewer",
+                                            password="viewer-password-123")
     source = services.create_source(None, unit=root, name="bench", kind="keyword", platform="x", query="bench")
     rng = random.Random(1)
     result: dict[str, object] = {"vendor": vendor}
-
-    # Ingest: the real pipeline in batches of 1,000.
-    posts = [Post(text=synthetic_text(rng), platform="x", external_id=f"i{i}", author="a") for i in range(ingest_n)]
-    started = time.perf_counter()
-    for start in range(0, ingest_n, 1000):
-        services.ingest_posts(source, posts[start : start + 1000])
-    seconds = time.perf_counter() - started
-    result["ingest_posts_per_s"] = round(ingest_n / seconds)
-    # Baseline: one ORM save per post, no enrichment (how a naive importer stores).
-    sample = 2000
-    started = time.perf_counter()
-    for i in range(sample):
-        ListenedItem.objects.create(source=source, unit=root, unit_path=root.path, platform="base",
-                                    external_id=f"b{i}", text=synthetic_text(rng), created_at=timezone.now())
-    result["baseline_row_by_row_posts_per_s"] = round(sample / (time.perf_counter() - started))
-    from legation.listening.enrichment import enrich_batch
-
-    texts = [p.text for p in posts[:10000]]
-    started = time.perf_counter()
-    enrich_batch(texts)  # type: ignore[arg-type]
-    result["enrich_only_posts_per_s"] = round(len(texts) / (time.perf_counter() - started))
     try:
         import legation.nlp as nlp
 
@@ -83,61 +78,152 @@ def run_one(vendor: str, rows: int, ingest_n: int, queries: int) -> dict[str, ob
     except ImportError:
         result["enrichment"] = "stand-in (nlp missing)"
 
-    # A million stored posts, inserted in bulk (the full-text index follows by trigger / GIN).
+    # Ingest, three ways over batches of 1,000 posts (distinct ids each time, so nothing is a duplicate).
+    def batches(prefix: str) -> list[list[Post]]:
+        posts = [Post(text=synthetic_text(rng), platform="x", external_id=f"{prefix}{i}", author="a")
+                 for i in range(ingest_n)]
+        return [posts[start : start + 1000] for start in range(0, ingest_n, 1000)]
+
+    whole = batches("i")
+    started = time.perf_counter()
+    for batch in whole:
+        services.ingest_posts(source, batch)
+    result["ingest_posts_per_s"] = round(ingest_n / (time.perf_counter() - started))
+
+    store = batches("s")
+    started = time.perf_counter()
+    enriched = [enrich_batch([str(p.text) for p in batch]) for batch in store]
+    enrich_seconds = time.perf_counter() - started
+    result["enrich_only_posts_per_s"] = round(ingest_n / enrich_seconds)
+    started = time.perf_counter()
+    for batch, records in zip(store, enriched, strict=True):
+        with transaction.atomic():
+            ingest(source, batch, enrich=lambda texts, tier="fast", records=records: records)
+    result["store_path_posts_per_s"] = round(ingest_n / (time.perf_counter() - started))
+
+    # Baseline: one ORM save per post, no enrichment (how a naive importer stores).
+    sample = 2000
+    started = time.perf_counter()
+    for i in range(sample):
+        ListenedItem.objects.create(source=source, unit=root, unit_path=root.path, heard_by=f"|{root.path}|",
+                                    heard_sources=f"|{source.pk}|", platform="base", external_id=f"b{i}",
+                                    text=synthetic_text(rng), created_at=timezone.now())
+    result["baseline_row_by_row_posts_per_s"] = round(sample / (time.perf_counter() - started))
+
+    # Fill up to --rows with bulk SQL, posted over the last 30 days, 10 % heard by the region only.
     started = time.perf_counter()
     now = timezone.now()
     have = ListenedItem.objects.count()
     table = ListenedItem._meta.db_table
-    columns = ("source_id", "unit_id", "unit_path", "platform", "external_id", "kind", "text", "author", "url",
-               "created_at", "ingested_at", "language", "sentiment", "crisis_category", "places", "countries",
-               "phones", "needs", "dup_signature")
-    languages = ["en", "fr", "ar", "es", "id"]
-    with transaction.atomic(), connection.cursor() as cursor:
-        chunk = 20000
-        for start in range(0, max(rows - have, 0), chunk):
-            batch = [(source.pk, root.pk, root.path, "x", f"m{start + i}", "post", synthetic_text(rng), "a", "",
-                      now, now, languages[i % 5], "neutral", "not_humanitarian", "[]", "", "[]", "[]", "")
-                     for i in range(min(chunk, rows - have - start))]
+    columns = ("source_id", "unit_id", "unit_path", "heard_by", "heard_sources", "platform", "external_id", "kind",
+               "text", "author", "url", "created_at", "ingested_at", "language", "sentiment", "crisis_category",
+               "places", "countries", "phones", "needs", "dup_signature")
+    todo = max(rows - have, 0)
+    span = 30 * 86400
+
+    def generated(start: int, count: int):  # type: ignore[no-untyped-def]
+        for i in range(start, start + count):
+            unit, path = (region, region.path) if i % 10 == 0 else (root, root.path)
+            when = now - timedelta(seconds=span * (todo - i) / max(todo, 1))
+            yield (source.pk, unit.pk, path, f"|{path}|", f"|{source.pk}|", "x", f"m{i}", "post",
+                   synthetic_text(rng), "a", "", when, now, rng.choice(LANGUAGES),
+                   rng.choice(("negative", "neutral", "positive")), rng.choice(CATEGORIES), "[]",
+                   rng.choice(COUNTRIES), "[]", "[]", "")
+
+    chunk = 50_000
+    if vendor == "sqlite":
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER listening_item_fts_ai")
             placeholders = ", ".join(["%s"] * len(columns))
             sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608 - our names
-            cursor.executemany(sql, batch)
-        if vendor == "postgresql":
-            cursor.execute(f"ANALYZE {table}")
+            adapt = connection.ops.adapt_datetimefield_value
+            for start in range(0, todo, chunk):
+                cursor.executemany(sql, [(*row[:11], adapt(row[11]), adapt(row[12]), *row[13:])
+                                         for row in generated(start, min(chunk, todo - start))])
+            result["bulk_insert_seconds"] = round(time.perf_counter() - started, 1)
+            cursor.execute("INSERT INTO listening_item_fts(listening_item_fts) VALUES ('rebuild')")
+            cursor.execute("INSERT INTO listening_item_fts(listening_item_fts) VALUES ('optimize')")
+            cursor.execute("CREATE TRIGGER listening_item_fts_ai AFTER INSERT ON listening_listeneditem BEGIN "
+                           "INSERT INTO listening_item_fts(rowid, text) VALUES (new.id, new.text); END")
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    else:
+        raw = connection.connection  # psycopg 3
+        with transaction.atomic(), raw.cursor() as cursor:
+            cursor.execute("DROP INDEX listening_item_search_vector")
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in generated(0, todo):
+                    copy.write_row(row)
+        result["bulk_insert_seconds"] = round(time.perf_counter() - started, 1)
+        with transaction.atomic(), raw.cursor() as cursor:  # after the COPY's commit: its foreign-key checks ran
+            cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+            cursor.execute(f"CREATE INDEX listening_item_search_vector ON {table} USING gin (search_vector)")
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM ANALYZE {table}")
     result["stored_rows"] = ListenedItem.objects.count()
     result["bulk_load_seconds"] = round(time.perf_counter() - started, 1)
 
-    def timed(fn) -> list[float]:  # type: ignore[no-untyped-def]
-        out = []
-        for term in terms:
+    def page(items) -> None:  # type: ignore[no-untyped-def]
+        list(items[:50])
+        capped_count(items)
+
+    week_ago = now - timedelta(days=7)
+    kinds = {
+        "words_rare": lambda i: page(search(person, RARE[(i * 37) % len(RARE)], Filters(unit=root.pk))),
+        "words_common": lambda i: page(search(person, WORDS[i % len(WORDS)], Filters(unit=root.pk))),
+        "two_words": lambda i: page(search(person, f"{WORDS[i % len(WORDS)]} {WORDS[(i * 7 + 3) % len(WORDS)]}",
+                                           Filters(unit=root.pk))),
+        "words_and_language": lambda i: page(search(person, WORDS[i % len(WORDS)],
+                                                    Filters(unit=root.pk, language=("fr", "ar", "sw")[i % 3]))),
+        "rare_words_last_week": lambda i: page(search(person, RARE[(i * 53) % len(RARE)],
+                                                      Filters(unit=root.pk, since=week_ago))),
+        "filters_only_category_country": lambda i: page(search(person, "", Filters(
+            unit=root.pk, category=CATEGORIES[-1 - i % 3], country=("FR", "KE", "LB")[i % 3]))),
+        "filters_only_language": lambda i: page(search(person, "", Filters(unit=root.pk,
+                                                                           language=("ps", "sw", "de")[i % 3]))),
+        "words_as_region_viewer": lambda i: page(search(viewer, (RARE[(i * 11) % len(RARE)], WORDS[i % len(WORDS)])
+                                                        [i % 2], Filters(unit=region.pk))),
+        "baseline_like_scan": lambda i: page(search(person, "", Filters(unit=root.pk)).filter(
+            text__icontains=(RARE[(i * 37) % len(RARE)], WORDS[i % len(WORDS)])[i % 2])),
+    }
+    every: list[float] = []
+    for name, fn in kinds.items():
+        fn(queries)  # warm caches
+        latencies = []
+        for i in range(queries):
             t0 = time.perf_counter()
-            fn(term)
-            out.append((time.perf_counter() - t0) * 1000)
-        return out
-
-    terms = [rng.choice(RARE) for _ in range(queries // 2)] + [rng.choice(WORDS) for _ in range(queries // 2)]
-    filters = Filters(unit=root.pk)
-
-    def full_text(term: str) -> None:
-        items = search(person, term, filters)
-        list(items[:50])
-        capped_count(items)
-
-    def baseline(term: str) -> None:
-        items = search(person, "", filters).filter(text__icontains=term)
-        list(items[:50])
-        capped_count(items)
-
-    def filtered(term: str) -> None:
-        items = search(person, term, Filters(unit=root.pk, language="fr"))
-        list(items[:50])
-
-    for name, fn in (("search_full_text", full_text), ("search_full_text_with_language_filter", filtered),
-                     ("baseline_like_scan", baseline)):
-        fn(terms[0])  # warm caches
-        latencies = sorted(timed(fn))
-        result[name] = {"p50_ms": round(statistics.median(latencies), 1),
-                        "p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 1), "queries": len(latencies)}
+            fn(i)
+            latencies.append((time.perf_counter() - t0) * 1000)
+        latencies.sort()
+        if name != "baseline_like_scan":
+            every.extend(latencies)
+        result[f"search_{name}"] = _percentiles(latencies)
+    result["search_all_kinds"] = _percentiles(sorted(every))
     return result
+
+
+def _percentiles(latencies: list[float]) -> dict[str, float]:
+    return {"p50_ms": round(statistics.median(latencies), 1),
+            "p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 1),
+            "max_ms": round(latencies[-1], 1), "queries": len(latencies)}
+
+
+def enrich_memory(n: int) -> dict[str, object]:
+    """Peak resident memory of a process that only imports the models and enriches n posts in batches of 1,000."""
+    import resource
+
+    from legation.listening.enrichment import enrich_batch
+
+    rng = random.Random(2)
+    texts = [synthetic_text(rng) for _ in range(n)]
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    for start in range(0, n, 1000):
+        enrich_batch(texts[start : start + 1000])
+    seconds = time.perf_counter() - started
+    return {"posts": n, "posts_per_s": round(n / seconds),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "rss_before_models_mb": round(before / 1024, 1)}
 
 
 def main() -> int:
@@ -147,11 +233,20 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=40)
     parser.add_argument("--db", default="sqlite,postgres")
     parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--memory", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.memory:
+        print(json.dumps(enrich_memory(args.memory)))
+        return 0
     if args.one:
         print(json.dumps(run_one(args.one, args.rows, args.ingest, args.queries)))
         return 0
     report: dict[str, object] = {"rows": args.rows, "ingest_posts": args.ingest}
+    out = subprocess.run([sys.executable, __file__, "--memory", str(min(args.ingest, 10_000))], cwd=ROOT,
+                         env={**os.environ, "DJANGO_SETTINGS_MODULE": "legation.settings"}, capture_output=True,
+                         text=True, check=False)
+    report["enrichment_process"] = json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else {
+        "error": out.stderr[-2000:]}
     for vendor in args.db.split(","):
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "legation.settings",
                "LEGATION_DATA_DIR": tempfile.mkdtemp(prefix="legation-bench-")}

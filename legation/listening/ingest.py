@@ -99,12 +99,14 @@ def checked_text(value: object) -> tuple[str, str]:
     return text, ""
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def _control_share(text: str) -> float:
     sample = text[:4000]
-    if not sample:
+    if not sample or _CONTROL.search(sample) is None:
         return 0.0
-    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r")
-    return controls / len(sample)
+    return len(_CONTROL.findall(sample)) / len(sample)
 
 
 def ingest(source: ListeningSource, posts: Iterable[Post], *, tier: str = "fast",
