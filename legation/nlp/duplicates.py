@@ -74,10 +74,17 @@ def signatures(texts: Iterable[object]) -> np.ndarray:
         return out
     pair = (np.asarray(firsts, dtype=np.uint64) << np.uint64(32)) | np.asarray(seconds, dtype=np.uint64)
     # Multiply-shift hashing: (a*h + b) mod 2**64, top 32 bits (uint64 arithmetic wraps around).
-    mixed = ((pair[:, None] * _A + _B) >> _SHIFT).astype(np.uint32)
-    starts = offsets[:-1]
-    nonempty = offsets[1:] > starts
-    out[nonempty] = np.minimum.reduceat(mixed, starts[nonempty], axis=0)
+    # Computed in slices of texts so that memory stays bounded on big batches.
+    step = 2000
+    for lo in range(0, len(items), step):
+        hi = min(lo + step, len(items))
+        a, b = int(offsets[lo]), int(offsets[hi])
+        if a == b:
+            continue
+        mixed = ((pair[a:b, None] * _A + _B) >> _SHIFT).astype(np.uint32)
+        starts = offsets[lo:hi] - a
+        nonempty = offsets[lo + 1 : hi + 1] > offsets[lo:hi]
+        out[lo:hi][nonempty] = np.minimum.reduceat(mixed, starts[nonempty], axis=0)
     return out
 
 

@@ -108,21 +108,32 @@ def _to_int(raw: str) -> int | None:
     return int(digits) if digits.isdigit() else None
 
 
-_TRIGGERS = frozenset(
-    [w for k in NUMBER_WORDS for w in k.split()] + list(APPROXIMATE)
-    + ["we", "we're", "there", "nous", "on", "somos", "siamo", "wir", "нас", "نحن", "عددنا"]
-)
+# Cheap checks that decide which patterns can match at all (most posts skip all three).
+_NUMBER_TRIGGERS = frozenset(w for k in NUMBER_WORDS for w in k.split())
+_APPROX_TRIGGERS = frozenset(APPROXIMATE)
+_WE_TRIGGERS = frozenset(["we", "there", "nous", "on", "somos", "siamo", "wir", "нас", "نحن", "عددنا"])
+_PEOPLE_WORDS = frozenset(w for phrase in PEOPLE.split("|") for w in phrase.split())
+_NUMBER_THEN_CAPITAL = re.compile(r"\d\s+(?:of\s+)?(?:[\w-]+\s+)?[A-Z]")
 _ANY_DIGIT = re.compile(r"\d")
 
 
 def head_counts_in(text: str) -> list[HeadCount]:
     """Head counts in one (clean) text, in order of appearance."""
     text = normalise_digits(text)
-    if not _ANY_DIGIT.search(text) and not (_TRIGGERS & set(_TOKEN.findall(text.lower()))):
+    has_digit = _ANY_DIGIT.search(text) is not None
+    words = set(_TOKEN.findall(text.lower()))
+    wanted = []
+    if (has_digit or words & _NUMBER_TRIGGERS) and (words & _PEOPLE_WORDS or _NUMBER_THEN_CAPITAL.search(text)):
+        wanted.append(_HEAD_PATTERNS[0])
+    if words & _APPROX_TRIGGERS:
+        wanted.append(_HEAD_PATTERNS[1])
+    if has_digit and words & _WE_TRIGGERS:
+        wanted.append(_HEAD_PATTERNS[2])
+    if not wanted:
         return []
     found: list[tuple[int, HeadCount]] = []
     taken: list[tuple[int, int]] = []
-    for pattern in _HEAD_PATTERNS:
+    for pattern in wanted:
         for m in pattern.finditer(text):
             if any(m.start() < e and s < m.end() for s, e in taken):
                 continue

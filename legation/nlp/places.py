@@ -108,8 +108,13 @@ class Gazetteer:
         folded = [fold(m.group()) for m in words]
         found: list[tuple[int, Place]] = []
         seen: set[int] = set()
+        names, first_words = self.names, self.first_words
         i = 0
         while i < len(words) and len(found) < _MAX_PLACES:
+            w = folded[i]
+            if w.isascii() and w not in names and w not in first_words:
+                i += 1  # the common case: an ordinary word
+                continue
             hit = self._match_at(text, words, folded, i)
             if hit is None:
                 hit = self._match_inside(words[i], folded[i])

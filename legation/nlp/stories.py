@@ -30,6 +30,8 @@ _STOP = frozenset(
     ]
 )
 _MAX_CENTROID_TERMS = 40
+_QUERY_TERMS = 8
+_POSTINGS_PER_TERM = 64
 
 
 @dataclass
@@ -55,7 +57,7 @@ class StoryClusterer:
         self.max_idle = max_idle
         self.min_terms = min_terms
         self.stories: dict[int, Story] = {}
-        self._postings: dict[str, set[int]] = {}
+        self._postings: dict[str, list[int]] = {}
         self._df: Counter[str] = Counter()
         self._docs = 0
         self._next_id = 1
@@ -89,16 +91,20 @@ class StoryClusterer:
         if len(vec) < self.min_terms:
             return 0
         norm = math.sqrt(sum(w * w for w in vec.values()))
-        scores: Counter[int] = Counter()
-        for term, w in vec.items():
-            for sid in self._postings.get(term, ()):
-                scores[sid] += w * self.stories[sid].centroid.get(term, 0.0)
+        # Candidates: the recent stories of the text's most distinctive terms (bounded work per text).
+        candidates: set[int] = set()
+        for term, _ in sorted(vec.items(), key=lambda kv: -kv[1])[:_QUERY_TERMS]:
+            candidates.update(self._postings.get(term, ()))
         best_id, best = 0, 0.0
-        for sid, dot in scores.items():
-            story = self.stories[sid]
+        for sid in candidates:
+            story = self.stories.get(sid)
+            if story is None or not story.norm:
+                continue
             if self.max_idle and now and story.last_seen and now - story.last_seen > self.max_idle:
                 continue
-            cos = dot / (norm * story.norm) if story.norm else 0.0
+            centroid = story.centroid
+            dot = sum(w * centroid.get(t, 0.0) for t, w in vec.items())
+            cos = dot / (norm * story.norm)
             if cos > best:
                 best_id, best = sid, cos
         if best_id and best >= self.threshold:
@@ -118,9 +124,14 @@ class StoryClusterer:
             merged[t] = merged.get(t, 0.0) + (w / norm) / (size + 1)
         kept = dict(sorted(merged.items(), key=lambda kv: -kv[1])[:_MAX_CENTROID_TERMS])
         for t in story.centroid.keys() - kept.keys():
-            self._postings.get(t, set()).discard(story.id)
+            members = self._postings.get(t)
+            if members and story.id in members:
+                members.remove(story.id)
         for t in kept.keys() - story.centroid.keys():
-            self._postings.setdefault(t, set()).add(story.id)
+            members = self._postings.setdefault(t, [])
+            members.append(story.id)
+            if len(members) > _POSTINGS_PER_TERM:  # a very common term points to its latest stories only
+                del members[0]
         story.centroid = kept
         story.norm = math.sqrt(sum(w * w for w in kept.values()))
         story.size = size + 1
@@ -131,7 +142,9 @@ class StoryClusterer:
         gone = [sid for sid, s in self.stories.items() if now - s.last_seen > self.max_idle]
         for sid in gone:
             for t in self.stories.pop(sid).centroid:
-                self._postings.get(t, set()).discard(sid)
+                members = self._postings.get(t)
+                if members and sid in members:
+                    members.remove(sid)
         return gone
 
 
