@@ -292,6 +292,33 @@ def _may_resend(method: str, status: int | None, headers: Mapping[str, Any], ret
     return any(h in lowered for h in IDEMPOTENCY_HEADERS)
 
 
+def _waited_to_resend(
+    retry: RetryPolicy,
+    attempt: int,
+    method: str,
+    request_headers: Mapping[str, Any],
+    response: requests.Response | httpx.Response,
+    retry_unsafe: bool,
+) -> bool:
+    """Whether to send the request again after this answer; if so, the answer is closed and the wait taken.
+
+    Only a retryable status, with attempts left, on a request that may be resent (see :func:`_may_resend`)
+    and within the policy's cap on ``Retry-After`` is waited out; otherwise the answer is handed back.
+    """
+    status = response.status_code
+    if (
+        status in RETRY_STATUSES
+        and attempt + 1 < retry.attempts
+        and _may_resend(method, status, request_headers, retry_unsafe)
+    ):
+        wait = retry.wait_for(attempt, retry_after_from_headers(response.headers))
+        if wait is not None:
+            response.close()
+            retry.pause(wait)
+            return True
+    return False
+
+
 def _connect_failed(exc: BaseException) -> bool:
     """Whether a transport error happened before the request reached the server (so it is safe to resend)."""
     if isinstance(exc, requests.exceptions.ConnectTimeout):
@@ -356,18 +383,9 @@ class GuardedSession(requests.Session):
                     attempt += 1
                     continue
                 raise
-            status = response.status_code
-            if (
-                status in RETRY_STATUSES
-                and attempt + 1 < self.retry.attempts
-                and _may_resend(method, status, request.headers, self.retry_unsafe)
-            ):
-                wait = self.retry.wait_for(attempt, retry_after_from_headers(response.headers))
-                if wait is not None:
-                    response.close()
-                    self.retry.pause(wait)
-                    attempt += 1
-                    continue
+            if _waited_to_resend(self.retry, attempt, method, request.headers, response, self.retry_unsafe):
+                attempt += 1
+                continue
             if not wants_stream:
                 read_limited(response, self.max_bytes)
             return response
@@ -447,18 +465,9 @@ class GuardedHTTPXTransport(httpx.HTTPTransport):
                     attempt += 1
                     continue
                 raise
-            status = response.status_code
-            if (
-                status in RETRY_STATUSES
-                and attempt + 1 < self.retry.attempts
-                and _may_resend(method, status, request.headers, self.retry_unsafe)
-            ):
-                wait = self.retry.wait_for(attempt, retry_after_from_headers(response.headers))
-                if wait is not None:
-                    response.close()
-                    self.retry.pause(wait)
-                    attempt += 1
-                    continue
+            if _waited_to_resend(self.retry, attempt, method, request.headers, response, self.retry_unsafe):
+                attempt += 1
+                continue
             return self._limited(request, response)
 
     def _limited(self, request: httpx.Request, response: httpx.Response) -> httpx.Response:
