@@ -74,6 +74,8 @@ class _GraphProvider(BaseProvider):
     credential_fields = ("page_access_token", "user_access_token", "app_id", "app_secret", "verify_token")
     messaging_platform: ClassVar[str] = "messenger"
     webhook_object: ClassVar[str] = "page"
+    # The edge of the own account (see _own_id) that lists the posts whose comments are pulled.
+    posts_edge: ClassVar[str] = "published_posts"
 
     # ---- plumbing -----------------------------------------------------------------------------------------
 
@@ -146,10 +148,18 @@ class _GraphProvider(BaseProvider):
         expires_at = datetime.now(UTC) + timedelta(seconds=int(expires)) if expires else None
         return TokenSet(credentials=fresh, expires_at=expires_at)
 
+    # ---- posts --------------------------------------------------------------------------------------------
+
+    def delete(self, external_id: str) -> None:
+        body = self._call("deleting", lambda g: g.delete_object(external_id))
+        if not body.get("success"):
+            raise ConnectorError(f"{self.name} did not delete {external_id}")
+
     # ---- comments -----------------------------------------------------------------------------------------
 
     def _watched_posts(self, graph: GraphAPI) -> list[str]:
-        raise NotImplementedError
+        body = graph.get_connection(self._own_id(), self.posts_edge, fields="id", limit=self.config.posts_to_watch)
+        return [str(p["id"]) for p in body.get("data") or []]
 
     def _comment_item(self, comment: Mapping[str, Any], post_id: str) -> InboundItem:
         raise NotImplementedError
@@ -410,17 +420,6 @@ class FacebookProvider(_GraphProvider):
             raise ConnectorError(f"Facebook did not edit {external_id}")
         return Delivered(external_id=external_id, url=self._post_url(external_id), raw=body)
 
-    def delete(self, external_id: str) -> None:
-        body = self._call("deleting", lambda g: g.delete_object(external_id))
-        if not body.get("success"):
-            raise ConnectorError(f"Facebook did not delete {external_id}")
-
-    def _watched_posts(self, graph: GraphAPI) -> list[str]:
-        body = graph.get_connection(
-            self.config.page_id, "published_posts", fields="id", limit=self.config.posts_to_watch
-        )
-        return [str(p["id"]) for p in body.get("data") or []]
-
     def _comment_item(self, comment: Mapping[str, Any], post_id: str) -> InboundItem:
         author = comment.get("from") or {}
         parent = (comment.get("parent") or {}).get("id")
@@ -518,6 +517,7 @@ class InstagramProvider(_GraphProvider):
     )
     messaging_platform = "instagram"
     webhook_object = "instagram"
+    posts_edge = "media"
     media_url_for: Callable[[Media], str] | None = None
 
     def _own_id(self) -> str:
@@ -569,17 +569,6 @@ class InstagramProvider(_GraphProvider):
         return Delivered(
             external_id=media_id, url=details.get("permalink"), raw={"container": container, **published}
         )
-
-    def delete(self, external_id: str) -> None:
-        body = self._call("deleting", lambda g: g.delete_object(external_id))
-        if not body.get("success"):
-            raise ConnectorError(f"Instagram did not delete {external_id}")
-
-    def _watched_posts(self, graph: GraphAPI) -> list[str]:
-        body = graph.get_connection(
-            self.config.ig_user_id, "media", fields="id", limit=self.config.posts_to_watch
-        )
-        return [str(p["id"]) for p in body.get("data") or []]
 
     def _comment_fields(self) -> str:
         return IG_COMMENT_FIELDS

@@ -276,12 +276,36 @@ class XProvider(BaseProvider):
     # ---- listening ----------------------------------------------------------------------------------------
 
     def _pull_posts(
-        self, what: str, kind: str, cursor: str | None, fetch: Callable[..., Iterator[Any]]
+        self,
+        what: str,
+        kind: str,
+        cursor: str | None,
+        endpoint: Callable[[Any], Callable[..., Iterator[Any]]],
+        subject: str,
+        max_results: int,
     ) -> Page:
-        """One page of a newest-first listing, resumable: see :class:`_SweepCursor`."""
+        """One page of a newest-first listing, resumable: see :class:`_SweepCursor`.
+
+        ``endpoint`` picks the SDK's listing method off the client; it is called with ``subject`` (a user id
+        or a query), the page size and the fields every listing asks for.
+        """
         state = _SweepCursor.load(cursor)
         body = self._call(
-            what, lambda c: next(iter(fetch(c, since_id=state.since_id, pagination_token=state.token)), None)
+            what,
+            lambda c: next(
+                iter(
+                    endpoint(c)(
+                        subject,
+                        max_results=max_results,
+                        post_fields=POST_FIELDS,
+                        expansions=["author_id"],
+                        user_fields=USER_FIELDS,
+                        since_id=state.since_id,
+                        pagination_token=state.token,
+                    )
+                ),
+                None,
+            ),
         )
         users = {u["id"]: u for u in (body.get("includes") or {}).get("users", [])}
         items = [self._post_item(p, users, kind) for p in body.get("data") or []]
@@ -311,50 +335,18 @@ class XProvider(BaseProvider):
         )
 
     def pull_mentions(self, cursor: str | None, limit: int = 100) -> Page:
-        me = self._me()
         return self._pull_posts(
-            "pulling mentions",
-            "mention",
-            cursor,
-            lambda c, **kw: c.users.get_mentions(
-                me,
-                max_results=_clamp(limit, 5, 100),
-                post_fields=POST_FIELDS,
-                expansions=["author_id"],
-                user_fields=USER_FIELDS,
-                **kw,
-            ),
+            "pulling mentions", "mention", cursor, lambda c: c.users.get_mentions, self._me(), _clamp(limit, 5, 100)
         )
 
     def pull_timeline(self, cursor: str | None, limit: int = 100) -> Page:
-        me = self._me()
         return self._pull_posts(
-            "pulling the timeline",
-            "post",
-            cursor,
-            lambda c, **kw: c.users.get_posts(
-                me,
-                max_results=_clamp(limit, 5, 100),
-                post_fields=POST_FIELDS,
-                expansions=["author_id"],
-                user_fields=USER_FIELDS,
-                **kw,
-            ),
+            "pulling the timeline", "post", cursor, lambda c: c.users.get_posts, self._me(), _clamp(limit, 5, 100)
         )
 
     def search(self, query: str, cursor: str | None, limit: int = 100) -> Page:
         return self._pull_posts(
-            "searching recent posts",
-            "post",
-            cursor,
-            lambda c, **kw: c.posts.search_recent(
-                query,
-                max_results=_clamp(limit, 10, 100),
-                post_fields=POST_FIELDS,
-                expansions=["author_id"],
-                user_fields=USER_FIELDS,
-                **kw,
-            ),
+            "searching recent posts", "post", cursor, lambda c: c.posts.search_recent, query, _clamp(limit, 10, 100)
         )
 
     def pull_messages(self, cursor: str | None, limit: int = 100) -> Page:
