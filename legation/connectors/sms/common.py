@@ -29,6 +29,14 @@ def normalise_number(number: str) -> str:
     return cleaned
 
 
+def config_number(number: str) -> str:
+    """:func:`normalise_number` for a config validator: pydantic reports a ValueError against the field."""
+    try:
+        return normalise_number(number)
+    except ConnectorError as exc:
+        raise ValueError(exc.message) from exc
+
+
 def check_sms_text(text: str, max_segments: int) -> TextCount:
     """Count ``text`` in SMS parts and refuse it, permanently, when it needs more than ``max_segments``."""
     if not text.strip():

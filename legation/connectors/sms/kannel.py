@@ -38,6 +38,7 @@ from legation.connectors.sms.common import (
     SMS_LIMITS,
     DeliveryReport,
     check_sms_text,
+    config_number,
     normalise_number,
 )
 
@@ -74,10 +75,7 @@ class KannelConfig(ProviderConfig):
     def _sender(cls, value: str | None) -> str | None:
         # Kannel also takes alphanumeric senders ("EMBASSY"), so only clean up what looks like a number.
         if value and value.lstrip("+").replace(" ", "").isdigit():
-            try:
-                return normalise_number(value)
-            except ConnectorError as exc:
-                raise ValueError(exc.message) from exc
+            return config_number(value)
         return value
 
 

@@ -44,6 +44,7 @@ from legation.connectors.sms.common import (
     SMS_LIMITS,
     DeliveryReport,
     check_sms_text,
+    config_number,
     normalise_number,
 )
 
@@ -79,10 +80,7 @@ class TwilioConfig(ProviderConfig):
     def _number(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        try:
-            return normalise_number(value)
-        except ConnectorError as exc:
-            raise ValueError(exc.message) from exc
+        return config_number(value)
 
     @model_validator(mode="after")
     def _sender(self) -> TwilioConfig:
