@@ -8,23 +8,20 @@ import itertools
 import json
 import re
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 from werkzeug import Request, Response
 
-from legation.connectors import http
 from legation.connectors.bluesky.provider import BlueskyProvider
+from legation.connectors.testing import fixtures_dir, json_fixtures
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 DID = "did:plc:embassy0000000000000000"
 HANDLE = "embassy.example.com"
 PASSWORD = "app-pass-word-1234"
 
 
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / f"{name}.json").read_text())
+fixture = json_fixtures(fixtures_dir(__file__))
 
 
 def jwt(scope: str, lifetime: float, serial: int) -> str:
@@ -187,23 +184,8 @@ class FakePDS:
         return Response(json.dumps(data), status=status, content_type="application/json")
 
 
-class SleepRecorder:
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-
-
 @pytest.fixture
-def sleeps(monkeypatch) -> SleepRecorder:
-    recorder = SleepRecorder()
-    monkeypatch.setattr(http, "sleep", recorder)
-    return recorder
-
-
-@pytest.fixture
-def pds(httpserver, allow_loopback, sleeps) -> FakePDS:
+def pds(httpserver, allow_loopback, waits) -> FakePDS:
     server = FakePDS(httpserver.url_for("/").rstrip("/"))
     httpserver.expect_request(re.compile(".*")).respond_with_handler(server)
     return server

@@ -5,18 +5,9 @@ from __future__ import annotations
 import pytest
 
 from legation.connectors.base import ConnectorError
+from legation.connectors.testing import drain
 
 from .conftest import DID
-
-
-def drain(pull, cursor, limit=2):
-    items = []
-    while True:
-        page = pull(cursor, limit=limit)
-        items.extend(page.items)
-        cursor = page.cursor
-        if not page.has_more:
-            return items, cursor
 
 
 def test_first_pull_reads_mentions_and_replies_but_not_likes(provider, pds):
@@ -35,7 +26,7 @@ def test_first_pull_reads_mentions_and_replies_but_not_likes(provider, pds):
     assert page.has_more is False and page.cursor
 
 
-def test_a_pull_interrupted_half_way_and_resumed_reads_every_notification_once(provider, pds, sleeps):
+def test_a_pull_interrupted_half_way_and_resumed_reads_every_notification_once(provider, pds, waits):
     pds.add_notification("notification_mention", "already seen")
     cursor = provider.pull_mentions(None).cursor
     expected = [pds.add_notification("notification_mention", f"m{i}")["uri"] for i in range(5)]

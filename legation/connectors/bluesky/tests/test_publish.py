@@ -77,14 +77,14 @@ def test_delete_removes_the_post(provider, pds):
     assert delivered.external_id not in pds.posts
 
 
-def test_429_with_retry_after_then_success(provider, pds, sleeps):
+def test_429_with_retry_after_then_success(provider, pds, waits):
     pds.fail_next("com.atproto.repo.createRecord", 429, fixture("error_rate_limit"), {"Retry-After": "3"})
     delivered = provider.publish(OutboundPost(text="After the wait"))
     assert delivered.external_id in pds.posts
-    assert sleeps.waits == [3.0]
+    assert waits == [3.0]
 
 
-def test_rate_limit_reset_beyond_the_cap_is_returned_with_retry_after(provider, pds, sleeps):
+def test_rate_limit_reset_beyond_the_cap_is_returned_with_retry_after(provider, pds, waits):
     reset = {"RateLimit-Reset": "32503680000", "RateLimit-Remaining": "0"}  # the year 3000
     pds.fail_next("com.atproto.repo.createRecord", 429, fixture("error_rate_limit"), reset)
     with pytest.raises(ConnectorError) as caught:
@@ -92,16 +92,16 @@ def test_rate_limit_reset_beyond_the_cap_is_returned_with_retry_after(provider, 
     assert caught.value.permanent is False and caught.value.status == 429
     assert caught.value.retry_after is not None and caught.value.retry_after > 86400
     assert "RateLimitExceeded" in caught.value.message
-    assert sleeps.waits == []
+    assert waits == []
 
 
-def test_5xx_then_success_on_a_read(provider, pds, sleeps):
+def test_5xx_then_success_on_a_read(provider, pds, waits):
     post = pds.add_post("measured")
     pds.fail_next("app.bsky.feed.getPosts", 502, "<html>Bad gateway</html>")
     pds.fail_next("app.bsky.feed.getPosts", 500, {"error": "InternalServerError", "message": "oops"})
     metrics = provider.post_metrics(post["uri"])
     assert (metrics.likes, metrics.reposts, metrics.replies) == (40, 14, 3)
-    assert len(sleeps.waits) == 2
+    assert len(waits) == 2
 
 
 def test_expired_access_token_is_refreshed_and_the_call_repeated(provider, pds):

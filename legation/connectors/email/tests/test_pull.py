@@ -13,6 +13,7 @@ import pytest
 from legation.connectors.base import ConnectorError, InboundItem
 from legation.connectors.email.provider import EmailProvider
 from legation.connectors.email.tests.conftest import PASSWORD, USER, Dovecot
+from legation.connectors.testing import drain
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 _folders = itertools.count()
@@ -58,16 +59,6 @@ def plain(n: int, **headers: str) -> bytes:
     for name, value in headers.items():
         msg[name.replace("_", "-")] = value
     return msg.as_bytes()
-
-
-def pull_all(provider: EmailProvider, cursor: str | None, limit: int) -> tuple[list[InboundItem], str | None]:
-    items: list[InboundItem] = []
-    while True:
-        page = provider.pull_messages(cursor, limit=limit)
-        items.extend(page.items)
-        cursor = page.cursor
-        if not page.has_more:
-            return items, cursor
 
 
 def test_a_plain_message_becomes_an_inbox_item(dovecot: Dovecot, folder: str):
@@ -171,7 +162,7 @@ def test_an_interrupted_pull_resumes_and_reads_every_message_exactly_once(
     monkeypatch.undo()
 
     dovecot.deliver(plain(7), folder)  # arrives while the worker is down
-    rest, cursor = pull_all(provider, first.cursor, limit=3)
+    rest, cursor = drain(provider.pull_messages, first.cursor, limit=3)
 
     seen = [i.external_id for i in first.items + rest]
     assert seen == [f"q{n}@example.org" for n in range(8)]

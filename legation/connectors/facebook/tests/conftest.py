@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,8 +10,8 @@ from pytest_httpserver import HTTPServer
 
 from legation.connectors.facebook.provider import FacebookProvider, InstagramProvider
 from legation.connectors.http import RetryPolicy
+from legation.connectors.testing import SleepRecorder, fixtures_dir, json_fixtures
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PAGE = "104000000000001"
 IG_USER = "17841400000000001"
 CREDENTIALS = {
@@ -25,31 +23,17 @@ CREDENTIALS = {
 }
 
 
-def fixture(name: str) -> Any:
-    """One documented Graph API answer or webhook event, parsed."""
-    return json.loads((FIXTURES / f"{name}.json").read_text())
+# One documented Graph API answer or webhook event, parsed.
+fixture = json_fixtures(fixtures_dir(__file__))
 
 
 def graph(path: str) -> str:
     return f"/v23.0/{path}"
 
 
-class Sleeps:
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
-
-
 @pytest.fixture
 def make_facebook(
-    httpserver: HTTPServer, allow_loopback: None, sleeps: Sleeps
+    httpserver: HTTPServer, allow_loopback: None, sleeps: SleepRecorder
 ) -> Callable[..., FacebookProvider]:
     def make(credentials: dict[str, str] | None = None, **config: Any) -> FacebookProvider:
         settings = {"graph_base_url": httpserver.url_for("/").rstrip("/"), "page_id": PAGE, **config}
@@ -66,7 +50,7 @@ def facebook(make_facebook: Callable[..., FacebookProvider]) -> FacebookProvider
 
 
 @pytest.fixture
-def instagram(httpserver: HTTPServer, allow_loopback: None, sleeps: Sleeps) -> InstagramProvider:
+def instagram(httpserver: HTTPServer, allow_loopback: None, sleeps: SleepRecorder) -> InstagramProvider:
     settings = {"graph_base_url": httpserver.url_for("/").rstrip("/"), "page_id": PAGE, "ig_user_id": IG_USER}
     provider = InstagramProvider(settings, CREDENTIALS)
     provider.retry_policy = RetryPolicy(attempts=3, sleep=sleeps)

@@ -10,6 +10,8 @@ from typing import Any
 
 from werkzeug import Request, Response
 
+from legation.connectors.testing import Fault
+
 USER_ID = "12037949754@N01"
 API_KEY, API_SECRET = "k" * 32, "s" * 16
 TOKEN, TOKEN_SECRET = "72157-token", "token-secret"
@@ -22,13 +24,6 @@ def fail(code: int, message: str) -> Response:
 
 def ok(data: dict[str, Any]) -> Response:
     return Response(json.dumps({**data, "stat": "ok"}), content_type="application/json")
-
-
-@dataclass
-class Fault:
-    status: int
-    body: str
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -65,8 +60,7 @@ class FakeFlickr:
     def handle(self, request: Request) -> Response:
         self.calls.append(request.form.get("method") or request.path)
         if self.faults:
-            fault = self.faults.pop(0)
-            return Response(fault.body, status=fault.status, headers=fault.headers, content_type="application/json")
+            return self.faults.pop(0).response()
         auth = request.headers.get("Authorization", "")
         if f'oauth_token="{TOKEN}"' not in auth or f'oauth_consumer_key="{API_KEY}"' not in auth:
             return Response("oauth_problem=token_rejected", status=401)

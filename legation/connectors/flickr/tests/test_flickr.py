@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pytest_httpserver import HTTPServer
 
-from legation.connectors import http
-from legation.connectors.base import ConnectorError, InboundItem, Media, OutboundPost
+from legation.connectors.base import ConnectorError, Media, OutboundPost
 from legation.connectors.flickr.provider import FlickrProvider
 from legation.connectors.flickr.tests.fake_flickr import (
     API_KEY,
@@ -21,6 +20,7 @@ from legation.connectors.flickr.tests.fake_flickr import (
     FakeFlickr,
     Fault,
 )
+from legation.connectors.testing import drain
 
 PHOTO = Media(
     data=b"\xff\xd8\xff\xe0 jpeg bytes",
@@ -28,13 +28,6 @@ PHOTO = Media(
     alt_text="Ambassador at the flood site",
     filename="visit.jpg",
 )
-
-
-@pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    recorded: list[float] = []
-    monkeypatch.setattr(http, "sleep", recorded.append)
-    return recorded
 
 
 @pytest.fixture
@@ -122,14 +115,8 @@ def test_an_interrupted_pull_resumes_and_reads_every_comment_exactly_once(httpse
 
     late = fake.add_comment(older, "late", now - timedelta(minutes=59))  # dated before the cursor
     expected.append(late)
-    items: list[InboundItem] = list(first.items)
-    cursor = first.cursor
-    while True:
-        page = provider.pull_mentions(cursor, limit=2)
-        items.extend(page.items)
-        cursor = page.cursor
-        if not page.has_more:
-            break
+    rest, cursor = drain(provider.pull_mentions, first.cursor, limit=2)
+    items = [*first.items, *rest]
 
     got = [i.external_id for i in items]
     assert sorted(got) == sorted(expected) and len(got) == len(set(got))

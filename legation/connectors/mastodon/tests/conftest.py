@@ -6,21 +6,19 @@ import copy
 import itertools
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 from werkzeug import Request, Response
 
-from legation.connectors import http
 from legation.connectors.mastodon.provider import MastodonProvider
+from legation.connectors.testing import fixtures_dir, json_fixtures
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = fixtures_dir(__file__)
 TOKEN = "mastodon-test-token"
 
 
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / f"{name}.json").read_text())
+fixture = json_fixtures(FIXTURES)
 
 
 class FakeMastodon:
@@ -163,23 +161,8 @@ class FakeMastodon:
         return Response(json.dumps(data), status=status, content_type="application/json")
 
 
-class SleepRecorder:
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-
-
 @pytest.fixture
-def sleeps(monkeypatch) -> SleepRecorder:
-    recorder = SleepRecorder()
-    monkeypatch.setattr(http, "sleep", recorder)
-    return recorder
-
-
-@pytest.fixture
-def fake(httpserver, allow_loopback, sleeps) -> FakeMastodon:
+def fake(httpserver, allow_loopback, waits) -> FakeMastodon:
     server = FakeMastodon(httpserver.url_for("/").rstrip("/"))
     httpserver.expect_request(re.compile(".*")).respond_with_handler(server)
     return server

@@ -5,17 +5,7 @@ from __future__ import annotations
 import pytest
 
 from legation.connectors.base import ConnectorError
-
-
-def drain(pull, cursor, limit=2):
-    """Pull pages until the platform has nothing more, returning the items and the final cursor."""
-    items = []
-    while True:
-        page = pull(cursor, limit=limit)
-        items.extend(page.items)
-        cursor = page.cursor
-        if not page.has_more:
-            return items, cursor
+from legation.connectors.testing import drain
 
 
 def test_first_pull_reads_the_newest_mentions_and_sets_a_cursor(provider, fake):
@@ -30,7 +20,7 @@ def test_first_pull_reads_the_newest_mentions_and_sets_a_cursor(provider, fake):
     assert first.created_at is not None and first.created_at.year == 2025
 
 
-def test_a_pull_interrupted_half_way_and_resumed_reads_every_mention_once(provider, fake, sleeps):
+def test_a_pull_interrupted_half_way_and_resumed_reads_every_mention_once(provider, fake, waits):
     start = fake.add_mention("before we started")
     page = provider.pull_mentions(None)
     cursor = page.cursor

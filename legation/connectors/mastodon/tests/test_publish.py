@@ -51,24 +51,24 @@ def test_the_same_idempotency_key_publishes_once(provider, fake):
     assert len(fake.statuses) == 1
 
 
-def test_5xx_then_success_retries_a_post_that_carries_an_idempotency_key(provider, fake, sleeps):
+def test_5xx_then_success_retries_a_post_that_carries_an_idempotency_key(provider, fake, waits):
     fake.fail_next("POST", "/api/v1/statuses", 503, {"error": "Service Unavailable"})
     fake.fail_next("POST", "/api/v1/statuses", 502, "<html>Bad gateway</html>")
     delivered = provider.publish(OutboundPost(text="Resilient", idempotency_key="k-5xx"))
     assert delivered.external_id in fake.statuses
-    assert len(sleeps.waits) == 2
+    assert len(waits) == 2
 
 
-def test_429_with_rate_limit_reset_then_success(provider, fake, sleeps):
+def test_429_with_rate_limit_reset_then_success(provider, fake, waits):
     fake.fail_next(
         "POST", "/api/v1/statuses", 429, fixture("error_429_rate_limited"), headers={"Retry-After": "4"}
     )
     delivered = provider.publish(OutboundPost(text="After the wait"))
     assert delivered.external_id in fake.statuses
-    assert sleeps.waits == [4.0]
+    assert waits == [4.0]
 
 
-def test_429_for_longer_than_the_cap_is_returned_with_retry_after(provider, fake, sleeps):
+def test_429_for_longer_than_the_cap_is_returned_with_retry_after(provider, fake, waits):
     for _ in range(2):
         fake.fail_next(
             "POST",
@@ -82,7 +82,7 @@ def test_429_for_longer_than_the_cap_is_returned_with_retry_after(provider, fake
     assert caught.value.permanent is False
     assert caught.value.status == 429
     assert caught.value.retry_after is not None and caught.value.retry_after > 3600
-    assert sleeps.waits == []
+    assert waits == []
 
 
 def test_422_validation_is_permanent_with_the_instance_message(provider, fake):

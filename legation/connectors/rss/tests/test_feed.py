@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from werkzeug import Request, Response
 
-from legation.connectors import http
 from legation.connectors.base import ConnectorError
 from legation.connectors.http import PrivateAddressRefused
 from legation.connectors.rss.provider import FeedProvider
+from legation.connectors.testing import drain
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 RSS = (FIXTURES / "rss2.xml").read_text()
@@ -51,13 +51,6 @@ class Feed:
             content_type=self.content_type,
             headers={"ETag": self.etag, "Last-Modified": "Sat, 01 Mar 2025 12:00:00 GMT"},
         )
-
-
-@pytest.fixture
-def sleeps(monkeypatch):
-    waits: list[float] = []
-    monkeypatch.setattr(http, "sleep", waits.append)
-    return waits
 
 
 def serve(httpserver, feed: Feed, path: str = "/feed.xml") -> FeedProvider:
@@ -109,7 +102,7 @@ def test_only_new_entries_are_returned_when_the_feed_changes(httpserver, allow_l
     assert len(json.loads(page.cursor)["seen"]) == 5
 
 
-def test_a_pull_interrupted_half_way_and_resumed_reads_every_entry_once(httpserver, allow_loopback, sleeps):
+def test_a_pull_interrupted_half_way_and_resumed_reads_every_entry_once(httpserver, allow_loopback, waits):
     feed = Feed(rss_with(7))
     provider = serve(httpserver, feed)
     first = provider.pull_timeline(None, limit=3)
@@ -121,13 +114,8 @@ def test_a_pull_interrupted_half_way_and_resumed_reads_every_entry_once(httpserv
         provider.pull_timeline(cursor, limit=3)
     assert caught.value.permanent is False
     feed.body = rss_with(8)  # one more arrived meanwhile
-    seen = [i.external_id for i in first.items]
-    while True:
-        page = provider.pull_timeline(cursor, limit=3)
-        seen += [i.external_id for i in page.items]
-        cursor = page.cursor
-        if not page.has_more:
-            break
+    rest, cursor = drain(provider.pull_timeline, cursor, limit=3)
+    seen = [i.external_id for i in [*first.items, *rest]]
     assert seen == [f"item-{i}" for i in range(8)]
     assert provider.pull_timeline(cursor).items == []
 
@@ -140,20 +128,20 @@ def test_a_feed_on_a_private_address_is_refused(httpserver):
         FeedProvider({"feed_url": "http://169.254.169.254/latest/meta-data"}, {}).pull_timeline(None)
 
 
-def test_429_with_retry_after_then_success(httpserver, allow_loopback, sleeps):
+def test_429_with_retry_after_then_success(httpserver, allow_loopback, waits):
     feed = Feed(RSS)
     feed.faults.append(Response("slow down", status=429, headers={"Retry-After": "6"}))
     provider = serve(httpserver, feed)
     assert len(provider.pull_timeline(None).items) == 2
-    assert sleeps == [6.0]
+    assert waits == [6.0]
 
 
-def test_5xx_then_success(httpserver, allow_loopback, sleeps):
+def test_5xx_then_success(httpserver, allow_loopback, waits):
     feed = Feed(RSS)
     feed.faults.append(Response("oops", status=500))
     provider = serve(httpserver, feed)
     assert len(provider.pull_timeline(None).items) == 2
-    assert len(sleeps) == 1
+    assert len(waits) == 1
 
 
 @pytest.mark.parametrize("status", [401, 403, 404, 410])

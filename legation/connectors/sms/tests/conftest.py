@@ -8,16 +8,7 @@ from collections.abc import Iterator
 import pytest
 from pytest_httpserver import HTTPServer
 
-from legation.connectors import http
 from legation.connectors.sms.tests.fake_twilio import FakeTwilio
-
-
-@pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Retry pauses taken by connectors/http.py, recorded instead of slept."""
-    recorded: list[float] = []
-    monkeypatch.setattr(http, "sleep", recorded.append)
-    return recorded
 
 
 @pytest.fixture

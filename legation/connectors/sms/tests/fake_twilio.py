@@ -18,6 +18,8 @@ from urllib.parse import urlencode
 
 from werkzeug import Request, Response
 
+from legation.connectors.testing import Fault
+
 ACCOUNT_SID = "AC" + "a" * 32
 AUTH_TOKEN = "f" * 32
 OUR_NUMBER = "+15005550006"
@@ -33,14 +35,6 @@ def twilio_error(status: int, code: int, message: str) -> Response:
         "status": status,
     }
     return Response(json.dumps(body), status=status, content_type="application/json")
-
-
-@dataclass
-class Fault:
-    status: int
-    body: str
-    headers: dict[str, str] = field(default_factory=dict)
-    content_type: str = "application/json"
 
 
 @dataclass
@@ -92,10 +86,7 @@ class FakeTwilio:
     def handle(self, request: Request) -> Response:
         self.requests.append((request.method, request.full_path))
         if self.faults:
-            fault = self.faults.pop(0)
-            return Response(
-                fault.body, status=fault.status, headers=fault.headers, content_type=fault.content_type
-            )
+            return self.faults.pop(0).response()
         expected = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
         if request.headers.get("Authorization") != expected:
             return twilio_error(401, 20003, "Authenticate")

@@ -10,10 +10,11 @@ import pytest
 from pytest_httpserver import HTTPServer
 from twilio.request_validator import RequestValidator
 
-from legation.connectors.base import ConfigError, ConnectorError, InboundItem, WebhookRejected, WebhookRequest
+from legation.connectors.base import ConfigError, ConnectorError, WebhookRejected, WebhookRequest
 from legation.connectors.sms import twilio as twilio_module
 from legation.connectors.sms.tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER, FakeTwilio, Fault
 from legation.connectors.sms.twilio import TwilioProvider
+from legation.connectors.testing import drain
 
 CITIZEN = "+447700900123"
 WEBHOOK_URL = "https://legation.example/hooks/twilio/7/"
@@ -230,14 +231,8 @@ def test_an_interrupted_pull_resumes_and_reads_every_sms_exactly_once(
     late = fake_twilio.add_inbound("late", "+447700900999", start + timedelta(minutes=1, seconds=30))
     newest = fake_twilio.add_inbound("new", "+447700900998", start + timedelta(minutes=30))
 
-    items: list[InboundItem] = list(first.items)
-    cursor = first.cursor
-    while True:
-        page = provider.pull_messages(cursor, limit=3)
-        items.extend(page.items)
-        cursor = page.cursor
-        if not page.has_more:
-            break
+    rest, cursor = drain(provider.pull_messages, first.cursor, limit=3)
+    items = [*first.items, *rest]
 
     got = [i.external_id for i in items]
     assert sorted(got) == sorted([*sids, late, newest])

@@ -10,6 +10,8 @@ from typing import Any
 
 from werkzeug import Request, Response
 
+from legation.connectors.testing import Fault
+
 BLOG = "embassy-ruritania"
 HOST = f"{BLOG}.tumblr.com"
 CREDS = {"consumer_key": "ck", "consumer_secret": "cs", "oauth_token": "tok", "oauth_secret": "ts"}
@@ -20,13 +22,6 @@ def answer(status: int, msg: str, response: Any, errors: list[dict[str, Any]] | 
     if errors:
         body["errors"] = errors
     return Response(json.dumps(body), status=status, content_type="application/json")
-
-
-@dataclass
-class Fault:
-    status: int
-    body: str
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -60,8 +55,7 @@ class FakeTumblr:
     def handle(self, request: Request) -> Response:
         self.calls.append(f"{request.method} {request.path}")
         if self.faults:
-            fault = self.faults.pop(0)
-            return Response(fault.body, status=fault.status, headers=fault.headers, content_type="application/json")
+            return self.faults.pop(0).response()
         if 'oauth_token="tok"' not in request.headers.get("Authorization", ""):
             return answer(
                 401, "Unauthorized", [], [{"title": "Unauthorized", "code": 1016, "detail": "Unable to authorize"}]

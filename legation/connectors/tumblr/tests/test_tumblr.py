@@ -9,19 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pytest_httpserver import HTTPServer
 
-from legation.connectors import http
-from legation.connectors.base import ConnectorError, InboundItem, Media, OutboundPost
+from legation.connectors.base import ConnectorError, Media, OutboundPost
+from legation.connectors.testing import drain
 from legation.connectors.tumblr.provider import TumblrProvider
 from legation.connectors.tumblr.tests.fake_tumblr import BLOG, CREDS, FakeTumblr, Fault
 
 PHOTO = Media(data=b"\x89PNG bytes", mime_type="image/png", alt_text="Map of the evacuation points", filename="map.png")
-
-
-@pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    recorded: list[float] = []
-    monkeypatch.setattr(http, "sleep", recorded.append)
-    return recorded
 
 
 @pytest.fixture
@@ -89,14 +82,8 @@ def test_an_interrupted_pull_resumes_and_reads_every_reply_exactly_once(httpserv
         provider.pull_mentions(page.cursor, limit=2)
     assert not caught.value.permanent and caught.value.status == 502
 
-    items: list[InboundItem] = list(page.items)
-    cursor = page.cursor
-    while True:
-        page = provider.pull_mentions(cursor, limit=2)
-        items.extend(page.items)
-        cursor = page.cursor
-        if not page.has_more:
-            break
+    rest, cursor = drain(provider.pull_mentions, page.cursor, limit=2)
+    items = [*page.items, *rest]
 
     assert [i.text for i in items] == [f"question {n}" for n in range(5)] + ["Please share"]
     assert len({i.external_id for i in items}) == 6

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,9 +11,9 @@ from werkzeug import Request, Response
 
 from legation.connectors.base import ConnectorError, OutboundPost
 from legation.connectors.http import RetryPolicy
+from legation.connectors.testing import SleepRecorder, fixtures_dir, json_fixtures
 from legation.connectors.youtube.provider import YouTubeProvider
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 CHANNEL = "UCExampliaLisbon000000001"
 CREDENTIALS = {
     "access_token": "ya29.old",
@@ -24,25 +23,11 @@ CREDENTIALS = {
 }
 
 
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / f"{name}.json").read_text())
-
-
-class Sleeps:
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
+fixture = json_fixtures(fixtures_dir(__file__))
 
 
 @pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
-
-
-@pytest.fixture
-def make_provider(httpserver: HTTPServer, allow_loopback: None, sleeps: Sleeps):
+def make_provider(httpserver: HTTPServer, allow_loopback: None, sleeps: SleepRecorder):
     def make(credentials: dict[str, str] | None = None) -> YouTubeProvider:
         settings = {
             "api_base_url": httpserver.url_for("/"),
