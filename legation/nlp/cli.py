@@ -206,16 +206,21 @@ def run_bench(n: int = 5000, texts: list[str] | None = None) -> dict[str, object
         "stories": lambda: nlp.StoryClusterer().add(posts),
     }
     per_stage = {name: round(_time(fn, n)) for name, fn in stages.items()}
-    enrich_rate = {tier: round(_time(lambda t=tier: nlp.enrich(posts, t), n)) for tier in ("fast", "accurate")}
+    enrich_rate: dict[str, int] = {}
+    for tier in ("fast", "accurate"):
+        # Enrichment runs per ingest batch; 1,000 posts is a typical batch.
+        enrich_rate[tier] = round(
+            _time(lambda t=tier: [nlp.enrich(posts[i : i + 1000], t) for i in range(0, n, 1000)], n)  # type: ignore[misc]
+        )
     tracemalloc.start()
-    nlp.enrich(posts, "fast")
+    nlp.enrich(posts[:1000], "fast")
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return {
         "posts": n,
         "cores": 1,
         "posts_per_s": {"stages": per_stage, "enrich": enrich_rate},
-        "peak_python_alloc_mb_during_fast_enrich": round(peak / 2**20, 1),
+        "peak_python_alloc_mb_fast_enrich_of_1000_posts": round(peak / 2**20, 1),
         "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 

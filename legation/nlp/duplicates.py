@@ -140,10 +140,10 @@ class DuplicateIndex:
         while len(self._sigs) > self.capacity:
             old, old_sig = self._sigs.popitem(last=False)
             for band in _band_keys(old_sig):
-                members = self._buckets.get(band)
-                if members and old in members:
-                    members.remove(old)
-                    if not members:
+                stored = self._buckets.get(band)
+                if stored and old in stored:
+                    stored.remove(old)
+                    if not stored:
                         del self._buckets[band]
 
     def check_and_add(self, keys: Sequence[object], sigs: np.ndarray) -> list[object | None]:

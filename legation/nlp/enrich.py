@@ -123,10 +123,13 @@ def enrich(
     crisis = _stage("crisis", run_model("crisis", None), ("not_humanitarian", 0.0), results)
     scan = [clean(t, MAX_SCAN_CHARS) for t in items]
     gaz = gazetteer()
-    places = _stage("places", lambda ix: [gaz.find(scan[i]) for i in ix], [], results)
-    counts = _stage("head_counts", lambda ix: [head_counts_in(scan[i]) for i in ix], [], results)
-    phones = _stage("phones", lambda ix: [phones_in(scan[i], phone_region) for i in ix], [], results)
-    needs = _stage("needs", lambda ix: [needs_in(scan[i]) for i in ix], [], results)
+    no_places: list[Place] = []
+    no_counts: list[HeadCount] = []
+    no_strings: list[str] = []
+    places = _stage("places", lambda ix: [gaz.find(scan[i]) for i in ix], no_places, results)
+    counts = _stage("head_counts", lambda ix: [head_counts_in(scan[i]) for i in ix], no_counts, results)
+    phones = _stage("phones", lambda ix: [phones_in(scan[i], phone_region) for i in ix], no_strings, results)
+    needs = _stage("needs", lambda ix: [needs_in(scan[i]) for i in ix], no_strings, results)
     sigs = signatures(items)
 
     for i, r in enumerate(results):

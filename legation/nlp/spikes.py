@@ -78,12 +78,13 @@ class SpikeDetector:
             if key not in counts:  # a bucket without the key is a zero count
                 self._learn(level, 0.0)
         for key, count in counts.items():
-            level = self.levels.get(key)
-            if level is None:
+            known = self.levels.get(key)
+            if known is None:
                 # A new key starts from a small prior level, so a sudden new term can spike at once.
                 level = self.levels[key] = _Level(self.prior, self.prior, 0)
                 seen_enough = self.buckets > self.warmup
             else:
+                level = known
                 seen_enough = level.seen >= self.warmup or self.buckets > self.warmup
             expected = max(level.mean, self.prior * 0.1)
             spread = math.sqrt(max(level.var, expected))
