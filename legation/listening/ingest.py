@@ -205,12 +205,27 @@ def _store(source: ListeningSource, unit: Unit, fresh: list[tuple[tuple[str, str
             record.dup_signature, story_id,
         ))
     table = ListenedItem._meta.db_table
-    sql = (f"INSERT INTO {table} ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))}) "  # noqa: S608
-           "ON CONFLICT (platform, external_id) DO NOTHING")
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        if connection.vendor == "postgresql":
+            # One statement for the batch: each column as one array, unnested server-side.
+            cursor.execute(_POSTGRES_INSERT.format(table=table), [list(column) for column in zip(*rows, strict=True)])
+        else:
+            cursor.executemany(
+                f"INSERT INTO {table} ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))}) "  # noqa: S608
+                "ON CONFLICT (platform, external_id) DO NOTHING", rows)
         inserted = cursor.rowcount
     return inserted if inserted is not None and inserted >= 0 else len(rows)
+
+
+_POSTGRES_TYPES = ("bigint", "bigint", "text", "text", "text", "text", "text", "text", "text", "text", "text",
+                   "timestamptz", "timestamptz", "text", "text", "text", "text", "text", "integer", "text", "text",
+                   "text", "bigint")
+_POSTGRES_INSERT = (
+    "INSERT INTO {table} (" + ", ".join(_COLUMNS) + ") SELECT "  # noqa: S608 - our names
+    + ", ".join(f"c{i}::jsonb" if name in ("places", "phones", "needs") else f"c{i}" for i, name in enumerate(_COLUMNS))
+    + " FROM unnest(" + ", ".join(f"%s::{kind}[]" for kind in _POSTGRES_TYPES) + ") AS r("
+    + ", ".join(f"c{i}" for i in range(len(_COLUMNS))) + ") ON CONFLICT (platform, external_id) DO NOTHING"
+)
 
 
 def _attach_stories(unit: Unit, texts: list[str], records: list[Enriched], created: list[datetime]) -> list[int | None]:
