@@ -85,3 +85,19 @@ def classify(
         probs += m.predict_proba(docs, groups, features)
     probs /= len(models)
     return Prediction([classes[i] for i in probs.argmax(axis=1)], probs, classes)
+
+
+def clear_caches() -> None:
+    """Forget the per-word caches of the loaded models (benchmarks measure a cold start with it)."""
+    from legation.nlp import duplicates, places
+
+    with _lock:
+        for task in MODEL_FILES.values():
+            for names in task.values():
+                for name in names:
+                    path = MODELS / name
+                    if path.exists():
+                        _load(str(path))._word_cache.clear()
+    duplicates._word_hash_cache.clear()
+    if places._gazetteer is not None:
+        places._gazetteer._fold_cache.clear()

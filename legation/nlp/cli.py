@@ -186,6 +186,7 @@ def run_bench(n: int = 5000, texts: list[str] | None = None) -> dict[str, object
     import tracemalloc
 
     from legation import nlp
+    from legation.nlp.classify import clear_caches
     from legation.nlp.duplicates import signatures
 
     posts = texts[:n] if texts else sample_posts(n)
@@ -206,12 +207,16 @@ def run_bench(n: int = 5000, texts: list[str] | None = None) -> dict[str, object
         "stories": lambda: nlp.StoryClusterer().add(posts),
     }
     per_stage = {name: round(_time(fn, n)) for name, fn in stages.items()}
-    enrich_rate: dict[str, int] = {}
+    enrich_rate: dict[str, dict[str, int]] = {}
     for tier in ("fast", "accurate"):
-        # Enrichment runs per ingest batch; 1,000 posts is a typical batch.
-        enrich_rate[tier] = round(
-            _time(lambda t=tier: [nlp.enrich(posts[i : i + 1000], t) for i in range(0, n, 1000)], n)  # type: ignore[misc]
-        )
+        # Enrichment runs per ingest batch (1,000 posts here). The first pass starts with empty per-word
+        # caches; the second pass is the steady state of a long-running ingestion worker.
+        clear_caches()
+        passes = [
+            round(_time(lambda t=tier: [nlp.enrich(posts[i : i + 1000], t) for i in range(0, n, 1000)], n))  # type: ignore[misc]
+            for _ in range(2)
+        ]
+        enrich_rate[tier] = {"first_pass_cold_caches": passes[0], "second_pass_warm_caches": passes[1]}
     tracemalloc.start()
     nlp.enrich(posts[:1000], "fast")
     _, peak = tracemalloc.get_traced_memory()

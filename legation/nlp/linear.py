@@ -21,7 +21,8 @@ from legation.nlp.text import model_text
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _MAX_TOKENS = 300
 _MAX_SUBWORD_TOKEN = 30
-_WORD_CACHE_SIZE = 300_000
+# Words seen most recently keep their feature ids (~0.3 KB each); the cache restarts when full.
+_WORD_CACHE_SIZE = 100_000
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class LinearModel:
     intercept: np.ndarray  # (n_classes,)
     meta: dict[str, object] = field(default_factory=dict)
     _word_cache: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False, compare=False)
+    _stacked_coef: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     # -- features -----------------------------------------------------------------------------------------
     def feature_ids(
@@ -168,23 +170,35 @@ class LinearModel:
         vals = self.idf[ids]
         starts = offsets[:-1]
         counts = np.diff(offsets)
-        weights = self.coef[ids, :c]
         blocks = self.blocks
         if blocks and groups is not None:
+            # Rows of the (1 + n_blocks) * n_features stacked matrix: shared row plus the text's block row.
             index = {b: i for i, b in enumerate(blocks)}
             g = np.fromiter((index.get(x, -1) for x in groups), dtype=np.int64, count=n)
-            doc_of = np.repeat(np.arange(n), counts)
-            block_of = g[doc_of]
+            block_of = np.repeat(g, counts)
             has = block_of >= 0
+            stacked = self._stacked()
+            weights = stacked[ids]
             if has.any():
-                cols = (1 + block_of[has])[:, None] * c + np.arange(c)[None, :]
-                weights[has] += self.coef[ids[has][:, None], cols]
+                weights[has] += stacked[(1 + block_of[has]) * len(self.vocab) + ids[has]]
+        else:
+            weights = self._stacked()[ids]
         nonempty = counts > 0
         idx = starts[nonempty]
         sq = np.add.reduceat(vals * vals, idx)
         weighted = np.add.reduceat(weights * vals[:, None], idx, axis=0)
         scores[nonempty] += weighted / np.sqrt(sq)[:, None]
         return scores
+
+    def _stacked(self) -> np.ndarray:
+        """Coefficients as a contiguous ((1 + n_blocks) * n_features, n_classes) matrix, shared block first."""
+        if self._stacked_coef is None:
+            v, c = len(self.vocab), len(self.classes)
+            nb = self.coef.shape[1] // c
+            self._stacked_coef = np.ascontiguousarray(
+                self.coef.reshape(v, nb, c).transpose(1, 0, 2).reshape(nb * v, c)
+            )
+        return self._stacked_coef
 
     @property
     def blocks(self) -> list[str]:

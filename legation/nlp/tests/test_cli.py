@@ -73,6 +73,7 @@ def test_bench_prints_speeds_per_stage_and_tier():
     figures = json.loads(out)
     assert status == 0
     assert set(figures["posts_per_s"]["enrich"]) == {"fast", "accurate"}
+    assert figures["posts_per_s"]["enrich"]["fast"]["second_pass_warm_caches"] > 100
     assert figures["posts_per_s"]["stages"]["language"] > 100
     assert figures["max_rss_mb"] > 0
 
