@@ -89,7 +89,7 @@ def classify(
 
 def clear_caches() -> None:
     """Forget the per-word caches of the loaded models (benchmarks measure a cold start with it)."""
-    from legation.nlp import duplicates, places
+    from legation.nlp import duplicates, linear, places
 
     with _lock:
         for task in MODEL_FILES.values():
@@ -99,5 +99,6 @@ def clear_caches() -> None:
                     if path.exists():
                         _load(str(path))._word_cache.clear()
     duplicates._word_hash_cache.clear()
+    linear._features_of_word.clear()
     if places._gazetteer is not None:
         places._gazetteer._fold_cache.clear()

@@ -175,8 +175,9 @@ def sample_posts(n: int, seed: int = 7) -> list[str]:
     posts: list[str] = []
     while len(posts) < n:
         base = rng.choice(SAMPLE_POSTS)
-        suffix = rng.choice(["", " #news", f" {rng.randint(1, 999)}", " http://t.co/abc", " @user", " 🙏"])
-        posts.append(base + suffix)
+        suffix = rng.choice(["", " #news", " http://t.co/abc", " @user", " 🙏"])
+        # Every post differs (identical posts are enriched once, which would flatter the figures).
+        posts.append(f"{base}{suffix} {rng.choice(['#', 'ref ', 'n°'])}{rng.randint(1, 10**6)}")
     return posts
 
 

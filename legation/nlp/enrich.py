@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TypeVar
 
 import numpy as np
@@ -94,10 +94,14 @@ def enrich(
     under ``keys`` (post ids; default: positions in the batch). Without it, duplicates are found within the
     batch. ``phone_region`` reads national phone numbers as that country's (ISO code, e.g. ``"LB"``).
     """
-    items = as_texts(texts)
+    posts = as_texts(texts)
+    if not posts:
+        return []
+    # Identical texts (retweets, the same SMS sent 600 times) are enriched once and the result is copied.
+    first: dict[str, int] = {}
+    inverse = [first.setdefault(p, len(first)) for p in posts]
+    items = list(first)
     results = [Enrichment() for _ in items]
-    if not items:
-        return results
     for r, t in zip(results, items, strict=True):
         r.binary = binary_share(t) >= 0.3
 
@@ -140,11 +144,14 @@ def enrich(
         r.places, r.head_counts, r.phone_numbers, r.needs = places[i], counts[i], phones[i], needs[i]
         r.signature = np.ascontiguousarray(sigs[i]).tobytes()
 
-    batch_keys: Sequence[object] = keys if keys is not None else list(range(len(items)))
+    if len(items) < len(posts):
+        results = [replace(results[j], errors=list(results[j].errors)) for j in inverse]
+        sigs = sigs[inverse]
+    batch_keys: Sequence[object] = keys if keys is not None else list(range(len(posts)))
     index = duplicates if duplicates is not None else DuplicateIndex()
     for r, dup in zip(results, index.check_and_add(batch_keys, sigs), strict=True):
         r.duplicate_of = dup
     if stories is not None:
-        for r, sid in zip(results, stories.add(items, timestamps), strict=True):
+        for r, sid in zip(results, stories.add(posts, timestamps), strict=True):
             r.story_id = sid or None
     return results

@@ -25,6 +25,29 @@ _MAX_SUBWORD_TOKEN = 30
 _WORD_CACHE_SIZE = 100_000
 
 
+# N-gram strings of recent words, so that two models with the same spec (sentiment and crisis in one enrich
+# batch) build them once; small because the strings are heavy (~2 KB per word).
+_SHARED_NGRAM_CACHE_SIZE = 20_000
+_features_of_word: dict[tuple[str, int, int, bool], list[str]] = {}
+
+
+def _word_features(tok: str, spec: FeatureSpec) -> list[str]:
+    """A word's own feature and its character n-grams, shared by every model with the same spec."""
+    key = (tok, spec.char_min, spec.char_max, spec.words)
+    feats = _features_of_word.get(key)
+    if feats is None:
+        feats = [tok] if spec.words else []
+        if spec.char_max and 2 <= len(tok) <= _MAX_SUBWORD_TOKEN:
+            w = f"<{tok}>"
+            size = len(w)
+            for n in range(spec.char_min, min(spec.char_max, size) + 1):
+                feats.extend([w[k : k + n] for k in range(size - n + 1)])
+        if len(_features_of_word) >= _SHARED_NGRAM_CACHE_SIZE:
+            _features_of_word.clear()
+        _features_of_word[key] = feats
+    return feats
+
+
 @dataclass(frozen=True)
 class FeatureSpec:
     """Which n-grams a model looks at."""
@@ -127,13 +150,7 @@ class LinearModel:
         for tok in toks:
             known = cache.get(tok)
             if known is None:
-                feats = [tok] if spec.words else []
-                if spec.char_max and 2 <= len(tok) <= _MAX_SUBWORD_TOKEN:
-                    w = f"<{tok}>"
-                    size = len(w)
-                    for n in range(spec.char_min, min(spec.char_max, size) + 1):
-                        feats.extend([w[k : k + n] for k in range(size - n + 1)])
-                known = tuple(j for j in map(get, feats) if j is not None)
+                known = tuple(j for j in map(get, _word_features(tok, spec)) if j is not None)
                 if len(cache) >= _WORD_CACHE_SIZE:
                     cache.clear()
                 cache[tok] = known

@@ -41,3 +41,11 @@ def test_empty_batch_gives_empty_results():
 
 def test_a_single_string_is_one_text_not_characters():
     assert nlp.detect_languages("Bonjour tout le monde, comment allez-vous ?") == ["fr"]
+
+
+def test_identical_posts_in_a_batch_get_identical_enrichment_and_point_to_the_first():
+    sms = "URGENT: 40 of us stuck in Beirut, need water, call +961 3 123 456"
+    results = nlp.enrich([sms, "Bonjour", sms, sms], keys=["a", "b", "c", "d"])
+    assert [r.duplicate_of for r in results] == [None, None, "a", "a"]
+    assert results[2].places == results[0].places and results[3].phone_numbers == ["+9613123456"]
+    assert results[1].language == "fr"
