@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from legation.nlp.linear import FeatureCache, LinearModel
+from legation.nlp.linear import FeatureCache, LinearModel, SharedFeatures, softmax
 from legation.nlp.text import model_text
 
 MODELS = Path(__file__).resolve().parent / "models"
@@ -87,6 +87,48 @@ def classify(
     return Prediction([classes[i] for i in probs.argmax(axis=1)], probs, classes)
 
 
+_shared: dict[tuple[int, ...], SharedFeatures] = {}
+
+
+def classify_tasks(
+    texts: Sequence[str],
+    groups: dict[str, Sequence[str] | None],
+    tier: str = "fast",
+    normalised: Sequence[str] | None = None,
+) -> dict[str, Prediction]:
+    """Several tasks over one batch (e.g. sentiment and crisis in ``enrich``), with one feature pass per
+    feature spec shared by all their models; ``groups`` maps each task to its texts' groups (or None)."""
+    docs = list(normalised) if normalised is not None else [model_text(t) for t in texts]
+    task_models = {task: load_models(task, tier) for task in groups}
+    by_spec: dict[object, list[LinearModel]] = {}
+    for models in task_models.values():
+        for m in models:
+            same = by_spec.setdefault(m.spec, [])
+            if all(m is not other for other in same):
+                same.append(m)
+    owner = {id(m): task for task, models in task_models.items() for m in models}
+    probs_of: dict[int, np.ndarray] = {}
+    for models in by_spec.values():
+        key = tuple(id(m) for m in models)
+        with _lock:
+            shared = _shared.get(key)
+            if shared is None:
+                shared = _shared[key] = SharedFeatures(models)
+        scores = shared.decisions(docs, [groups[owner[id(m)]] for m in models])
+        for m, sc in zip(models, scores, strict=True):
+            probs_of[id(m)] = softmax(sc)
+    out: dict[str, Prediction] = {}
+    for task, models in task_models.items():
+        classes = models[0].classes
+        probs = np.zeros((len(docs), len(classes)), dtype=np.float32)
+        for m in models:
+            probs += probs_of[id(m)]
+        probs /= len(models)
+        labels = [classes[i] for i in probs.argmax(axis=1)] if len(docs) else []
+        out[task] = Prediction(labels, probs, classes)
+    return out
+
+
 def clear_caches() -> None:
     """Forget the per-word caches of the loaded models (benchmarks measure a cold start with it)."""
     from legation.nlp import duplicates, linear, places
@@ -98,6 +140,8 @@ def clear_caches() -> None:
                     path = MODELS / name
                     if path.exists():
                         _load(str(path))._word_cache.clear()
+        for shared in _shared.values():
+            shared._lookup._word_cache.clear()
     duplicates._word_hash_cache.clear()
     linear._features_of_word.clear()
     if places._gazetteer is not None:

@@ -14,11 +14,10 @@ from typing import TypeVar
 
 import numpy as np
 
-from legation.nlp.classify import classify
+from legation.nlp.classify import Prediction, classify, classify_tasks
 from legation.nlp.duplicates import DuplicateIndex, signatures
 from legation.nlp.extract import HeadCount, head_counts_in, needs_in, phones_in
 from legation.nlp.language import UNDETERMINED, detect_languages_scored
-from legation.nlp.linear import FeatureCache
 from legation.nlp.places import Place, gazetteer
 from legation.nlp.stories import StoryClusterer
 from legation.nlp.text import MAX_SCAN_CHARS, as_texts, binary_share, clean, model_text
@@ -109,13 +108,20 @@ def enrich(
                    (UNDETERMINED, 0.0), results)
     codes = [c for c, _ in langs]
     normalised = [model_text(t) for t in items]
-    features = FeatureCache()
     everyone = len(items)
+
+    # Sentiment and crisis models share one n-gram pass over the batch; if that fails, each task runs alone
+    # (and post by post if need be) so that one bad post costs only its own fields.
+    joint: dict[str, Prediction] = {}
+    try:
+        joint = classify_tasks(items, {"sentiment": codes, "crisis": None}, tier, normalised=normalised)
+    except Exception:  # noqa: BLE001
+        log.exception("nlp joint classification failed on a batch; running the tasks one by one")
 
     def run_model(task: str, groups: list[str] | None) -> Callable[[list[int]], list[tuple[str, float]]]:
         def run(ix: list[int]) -> list[tuple[str, float]]:
-            if len(ix) == everyone:  # the whole batch shares normalised texts and n-gram features
-                pred = classify(items, task, tier, groups=groups, normalised=normalised, features=features)
+            if len(ix) == everyone and task in joint:
+                pred = joint[task]
             else:
                 pred = classify([items[i] for i in ix], task, tier,
                                 groups=None if groups is None else [groups[i] for i in ix])

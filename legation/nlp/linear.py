@@ -179,7 +179,13 @@ class LinearModel:
         """Class scores, shape (n_texts, n_classes): shared weights plus, for a model trained with groups,
         the correction of each text's group (texts of unknown groups get the shared weights only)."""
         ids, offsets = self.feature_ids(normalised, features)
-        n = len(normalised)
+        return self.decision_from_ids(ids, offsets, groups)
+
+    def decision_from_ids(
+        self, ids: np.ndarray, offsets: np.ndarray, groups: Sequence[str] | None = None
+    ) -> np.ndarray:
+        """Class scores from feature ids already looked up (see :meth:`feature_ids`)."""
+        n = len(offsets) - 1
         c = len(self.classes)
         scores = np.tile(self.intercept[:c].astype(np.float32), (n, 1))
         if ids.size == 0:
@@ -267,6 +273,46 @@ class LinearModel:
                 intercept=data["intercept"].astype(np.float32),
                 meta=dict(json.loads(data["meta"].tobytes().decode())),
             )
+
+
+class SharedFeatures:
+    """One feature pass for several models with the same spec, through a joint vocabulary.
+
+    Sentiment and crisis models look at the same n-grams; enriching a batch looks each word up once and maps
+    the joint ids to each model's ids with one numpy gather.
+    """
+
+    def __init__(self, models: Sequence[LinearModel]) -> None:
+        spec = models[0].spec
+        if any(m.spec != spec for m in models):
+            raise ValueError("shared features need models with the same feature spec")
+        joint: dict[str, int] = {}
+        for m in models:
+            for f in m.vocab:
+                joint.setdefault(f, len(joint))
+        self.models = list(models)
+        self.maps: list[np.ndarray] = []
+        for m in models:
+            mapping = np.full(len(joint), -1, dtype=np.int64)
+            mapping[np.fromiter((joint[f] for f in m.vocab), dtype=np.int64, count=len(m.vocab))] = np.fromiter(
+                m.vocab.values(), dtype=np.int64, count=len(m.vocab)
+            )
+            self.maps.append(mapping)
+        empty = np.zeros(0, dtype=np.float32)
+        self._lookup = LinearModel([], spec, joint, empty, empty.reshape(0, 0), empty)
+
+    def decisions(
+        self, normalised: Sequence[str], groups: Sequence[Sequence[str] | None]
+    ) -> list[np.ndarray]:
+        """Each model's class scores (see :meth:`LinearModel.decision`), ``groups`` given per model."""
+        ids, offsets = self._lookup.feature_ids(normalised)
+        out = []
+        for model, mapping, model_groups in zip(self.models, self.maps, groups, strict=True):
+            mids = mapping[ids]
+            keep = mids >= 0
+            cumulative = np.concatenate([[0], np.cumsum(keep)])
+            out.append(model.decision_from_ids(mids[keep], cumulative[offsets], model_groups))
+        return out
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
