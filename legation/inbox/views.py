@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -50,7 +51,7 @@ def pull_now(request: HttpRequest, account_id: int) -> HttpResponse:
     try:
         for stream in services.streams_for(account):
             total += services.pull_all(account, stream)
-        messages.success(request, _("%(n)d new items.") % {"n": total})
+        messages.success(request, ngettext("%(n)d new item.", "%(n)d new items.", total) % {"n": total})
     except ConnectorError as exc:
         messages.error(request, _("The platform refused: %(error)s") % {"error": exc.message})
     return redirect(request.POST.get("next") or "inbox:inbox")
