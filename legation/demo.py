@@ -88,7 +88,6 @@ ACCOUNTS = [
     ("telegram", "@veridia_benghazi_consular", "Consular section, Benghazi", "benghazi"),
     ("kannel", "+218910000100", "Consular SMS line, Benghazi", "benghazi"),
     ("email", "consular.paris@veridia.example", "Consular section, Paris", "paris"),
-    ("rss", "https://news.example/world.rss", "Listening feed", "hq"),
 ]
 
 
