@@ -115,12 +115,13 @@ def detect_languages_scored(texts: Iterable[object]) -> list[tuple[str, float]]:
             code, prob = out[i]
             if code not in ("en", "hi") and prob > 0.9:
                 continue
-            if len(_LATIN.findall(prepared[i])) <= 0.5 * len(prepared[i]):
-                continue
             words = _WORD.findall(prepared[i].lower())
             strong = sum(w in _HINDI_STRONG for w in words)
-            if strong:
-                cand.append((i, strong, sum(w in _HINDI_WEAK for w in words)))
+            if not strong:
+                continue
+            if not prepared[i].isascii() and len(_LATIN.findall(prepared[i])) <= 0.5 * len(prepared[i]):
+                continue
+            cand.append((i, strong, sum(w in _HINDI_WEAK for w in words)))
         if cand:
             probs = hinglish.predict_proba([model_text(items[i]) for i, _, _ in cand])
             hi_col = hinglish.classes.index("hi")

@@ -103,9 +103,14 @@ class Gazetteer:
 
     def find(self, text: str) -> list[Place]:
         """All places mentioned in one text, in order of appearance, without repeats."""
-        words = list(_WORD.finditer(text))
-        fold = self.fold
-        folded = [fold(m.group()) for m in words]
+        if text.isascii():
+            # ASCII: lower() keeps every position, so words can be found in the lower-cased text directly.
+            words = list(_WORD.finditer(text.lower()))
+            folded = [m.group() for m in words]
+        else:
+            words = list(_WORD.finditer(text))
+            fold = self.fold
+            folded = [fold(m.group()) for m in words]
         found: list[tuple[int, Place]] = []
         seen: set[int] = set()
         names, first_words = self.names, self.first_words

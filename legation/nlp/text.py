@@ -52,6 +52,8 @@ def clean(value: object, limit: int = MAX_MODEL_CHARS) -> str:
 
 def normalise_digits(text: str) -> str:
     """Map Arabic-Indic and Devanagari digits to ASCII digits."""
+    if text.isascii():
+        return text
     return text.translate(_DIGITS)
 
 
