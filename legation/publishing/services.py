@@ -25,6 +25,7 @@ from legation.publishing.models import (
     Delivery,
     DeliveryKind,
     DeliveryStatus,
+    Image,
     Post,
     PostStatus,
     Target,
@@ -140,6 +141,37 @@ def update_post(actor: Person, post: Post, *, source_language: str, variants: Se
         status=DeliveryStatus.CANCELLED, last_error="the post was edited")
     ledger.append(actor, "post.revised", obj=post, unit=post.unit,
                   payload={"revision": post.revision, "hash": post.revision_hash, "clearances_voided": voided})
+    return post
+
+
+ALLOWED_IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+
+
+@transaction.atomic
+def attach_image(actor: Person, post: Post, upload: Any, *, alt_text: str) -> Post:
+    """Add an image with its description; a new revision of what leaves the building, so clearances are void."""
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    require(actor, Action.POST_DRAFT, post.unit)
+    if post.status not in EDITABLE:
+        raise ValidationError({"image": f"a {post.get_status_display().lower()} post takes no new image"})
+    if not alt_text.strip():
+        raise ValidationError({"image_alt": "describe the image for people who cannot see it"})
+    mime_type = getattr(upload, "content_type", "") or ""
+    if mime_type not in ALLOWED_IMAGE_TYPES:
+        raise ValidationError({"image": f"{mime_type or 'this file'} is not an image type platforms accept"})
+    if upload.size > MAX_IMAGE_BYTES:
+        raise ValidationError({"image": f"the image is over {MAX_IMAGE_BYTES // (1024 * 1024)} MB"})
+    image = Image.objects.create(post=post, file=upload, mime_type=mime_type, alt_text=alt_text.strip())
+    post.revision += 1
+    post.revision_hash = revision_hash(post)
+    post.status = PostStatus.DRAFT
+    post.save(update_fields=["revision", "revision_hash", "status"])
+    post.clearances.filter(cleared_at__isnull=True).delete()
+    post.deliveries.filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.HELD]).update(
+        status=DeliveryStatus.CANCELLED, last_error="the post was edited")
+    ledger.append(actor, "post.image_attached", obj=post, unit=post.unit, payload={
+        "revision": post.revision, "hash": post.revision_hash, "image": image.file.name, "alt_text": image.alt_text})
     return post
 
 

@@ -21,7 +21,7 @@ from legation.network.models import OfficialAccount, Person
 from legation.network.permissions import Action, may, units_where
 from legation.publishing import checks, services
 from legation.publishing.forms import ComposerForm
-from legation.publishing.models import Clearance, Image, Post, PostStatus
+from legation.publishing.models import Clearance, Post, PostStatus
 from legation.records.models import Record
 from legation.web.context import current_unit
 
@@ -100,11 +100,8 @@ def compose(request: HttpRequest, post_id: int | None = None) -> HttpResponse:
             else:
                 post = services.update_post(actor, post, **kwargs)
             if form.cleaned_data.get("image"):
-                upload = form.cleaned_data["image"]
-                Image.objects.create(post=post, file=upload, mime_type=upload.content_type or "image/png",
-                                     alt_text=form.cleaned_data["image_alt"])
-                post.revision_hash = services.revision_hash(post)
-                post.save(update_fields=["revision_hash"])
+                post = services.attach_image(actor, post, form.cleaned_data["image"],
+                                             alt_text=form.cleaned_data["image_alt"])
             if "submit" in request.POST:
                 services.submit(actor, post)
                 messages.success(request, _("Submitted."))

@@ -246,3 +246,24 @@ def test_pause_and_unauthorised_posts_in_the_ui(client, tree, alice, bob, paris_
     item.refresh_from_db()
     assert item.acknowledged_by == alice
     assert Record.objects.filter(action="account.unauthorised_post_acknowledged").exists()
+
+
+def test_an_image_goes_out_with_its_alt_text(tree, bob, paris_accounts, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    png = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+                        "0000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+    post = _draft(bob, tree.paris, paris_accounts)
+    with pytest.raises(ValidationError, match="describe the image"):
+        services.attach_image(bob, post, SimpleUploadedFile("map.png", png, "image/png"), alt_text=" ")
+    with pytest.raises(ValidationError, match="not an image"):
+        services.attach_image(bob, post, SimpleUploadedFile("x.exe", b"MZ", "application/x-msdownload"),
+                              alt_text="a map")
+    post = services.attach_image(bob, post, SimpleUploadedFile("map.png", png, "image/png"),
+                                 alt_text="Map of the consulate's entrance")
+    assert post.revision == 2
+    services.submit(bob, post)
+    delivery.run_due()
+    on_platform = SandboxPost.objects.get(author__handle=paris_accounts[0].handle)
+    assert on_platform.alt_texts == ["Map of the consulate's entrance"]
