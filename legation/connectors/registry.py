@@ -13,7 +13,7 @@ PROVIDERS: dict[str, tuple[str, str]] = {
     "sandbox": ("Sandbox", "legation.connectors.sandbox.provider.SandboxProvider"),
     "x": ("X", "legation.connectors.x.provider.XProvider"),
     "facebook": ("Facebook Page", "legation.connectors.facebook.provider.FacebookProvider"),
-    "instagram": ("Instagram", "legation.connectors.facebook.provider.InstagramProvider"),
+    "instagram": ("Instagram", "legation.connectors.facebook.instagram.InstagramProvider"),
     "youtube": ("YouTube", "legation.connectors.youtube.provider.YouTubeProvider"),
     "bluesky": ("Bluesky", "legation.connectors.bluesky.provider.BlueskyProvider"),
     "mastodon": ("Mastodon", "legation.connectors.mastodon.provider.MastodonProvider"),

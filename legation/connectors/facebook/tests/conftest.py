@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from legation.connectors.facebook.provider import FacebookProvider, InstagramProvider
+from legation.connectors.facebook.instagram import InstagramProvider
+from legation.connectors.facebook.provider import FacebookProvider
 from legation.connectors.http import RetryPolicy
 from legation.connectors.testing import SleepRecorder, fixtures_dir, json_fixtures
 

@@ -13,7 +13,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from legation.connectors.base import ConnectorError, Media, OutboundPost, WebhookRejected, WebhookRequest
-from legation.connectors.facebook.provider import FacebookProvider, InstagramProvider
+from legation.connectors.facebook.instagram import InstagramProvider
+from legation.connectors.facebook.provider import FacebookProvider
 
 from .conftest import CREDENTIALS, IG_USER, PAGE, fixture, graph
 
