@@ -16,15 +16,11 @@ SDK-based providers get the same guard by handing the SDK :func:`guarded_session
 
 from __future__ import annotations
 
-import contextlib
-import ipaddress
 import json
-import os
 import random
-import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -34,13 +30,24 @@ from urllib.parse import urlsplit
 import httpx
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from legation.connectors.addresses import (  # the guard, mounted on every session made here
+    ALLOW_ENV,
+    GuardedAdapter,
+    PrivateAddressRefused,
+    allow_private_hosts,
+    check_address,
+    check_url,
+    host_allowed_private,
+    is_public_address,
+)
 from legation.connectors.base import ConnectorError
 
-ALLOW_ENV = "LEGATION_ALLOW_PRIVATE_HOSTS"
+__all__ = [
+    "ALLOW_ENV", "PrivateAddressRefused", "allow_private_hosts", "check_address", "check_url",
+    "host_allowed_private", "is_public_address",
+]
+
 USER_AGENT = "Legation/0.1 (+https://github.com/legation)"
 
 CONNECT_TIMEOUT = 5.0
@@ -55,145 +62,6 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRAC
 IDEMPOTENCY_HEADERS = ("idempotency-key", "x-idempotency-key")
 # 408 Request Timeout and 425 Too Early are the only 4xx answers that may succeed when sent again.
 TEMPORARY_4XX = frozenset({408, 425, 429})
-
-
-class PrivateAddressRefused(ConnectorError):
-    """The URL points at an address Legation must not reach from the outside world."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, permanent=True)
-
-
-# -- the private-address guard ---------------------------------------------------------------------------
-
-_override_lock = threading.Lock()
-_overrides: list[frozenset[str]] = []
-
-
-@contextlib.contextmanager
-def allow_private_hosts(*hosts: str) -> Iterator[None]:
-    """Allow the given hosts (names, IPs, CIDRs or ``*``) to be private for the duration; meant for tests."""
-    entry = frozenset(h.strip().lower() for h in hosts if h.strip())
-    with _override_lock:
-        _overrides.append(entry)
-    try:
-        yield
-    finally:
-        with _override_lock:
-            _overrides.remove(entry)
-
-
-def _allow_entries() -> set[str]:
-    entries = {h.strip().lower() for h in os.environ.get(ALLOW_ENV, "").split(",") if h.strip()}
-    with _override_lock:
-        for entry in _overrides:
-            entries |= entry
-    return entries
-
-
-def _normalise_host(host: str) -> str:
-    return host.strip("[]").rstrip(".").lower()
-
-
-def host_allowed_private(host: str, ip: str | None = None) -> bool:
-    """Whether ``host`` (or its address ``ip``) has been explicitly allowed to be private."""
-    entries = _allow_entries()
-    if not entries:
-        return False
-    if "*" in entries or _normalise_host(host) in entries:
-        return True
-    if ip is None:
-        return False
-    addr = ipaddress.ip_address(ip)
-    for entry in entries:
-        with contextlib.suppress(ValueError):
-            if addr in ipaddress.ip_network(entry, strict=False):
-                return True
-    return False
-
-
-def is_public_address(ip: str) -> bool:
-    """Whether an IP address is a global unicast address (not private, loopback, link-local, reserved...)."""
-    addr = ipaddress.ip_address(ip.split("%", 1)[0])
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        addr = addr.ipv4_mapped
-    return addr.is_global and not addr.is_multicast and not addr.is_reserved
-
-
-def _resolve(host: str, port: int) -> list[str]:
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise ConnectorError(f"cannot resolve host '{host}': {exc}") from exc
-    return sorted({str(info[4][0]) for info in infos})
-
-
-def check_address(host: str, ip: str) -> None:
-    """Refuse ``ip`` (an address of ``host``) unless it is public or explicitly allowed."""
-    if not is_public_address(ip) and not host_allowed_private(host, ip):
-        raise PrivateAddressRefused(
-            f"refusing to connect to {host} ({ip}): a private, loopback, link-local, multicast or reserved "
-            f"address; set {ALLOW_ENV} to allow it"
-        )
-
-
-def check_url(url: str) -> None:
-    """Refuse a URL that is not http(s) or whose host resolves to any non-public address."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise ConnectorError(
-            f"refusing URL with scheme '{parts.scheme}': only http and https", permanent=True
-        )
-    host = parts.hostname
-    if not host:
-        raise ConnectorError(f"refusing URL without a host: {url!r}", permanent=True)
-    host = _normalise_host(host)
-    if "*" in _allow_entries():
-        return
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError as exc:
-        raise ConnectorError(f"refusing URL with a bad port: {url!r}", permanent=True) from exc
-    for ip in _resolve(host, port):
-        check_address(host, ip)
-
-
-class _PeerCheckMixin:
-    """Checks the address a socket really connected to, closing the gap between resolution and connection."""
-
-    host: str
-
-    def _new_conn(self) -> socket.socket:
-        sock: socket.socket = super()._new_conn()  # type: ignore[misc]
-        try:
-            peer = sock.getpeername()[0]
-            check_address(_normalise_host(self.host), str(peer))
-        except BaseException:
-            sock.close()
-            raise
-        return sock
-
-
-class _GuardedHTTPConnection(_PeerCheckMixin, HTTPConnection):
-    pass
-
-
-class _GuardedHTTPSConnection(_PeerCheckMixin, HTTPSConnection):
-    pass
-
-
-class _GuardedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _GuardedHTTPConnection
-
-
-class _GuardedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _GuardedHTTPSConnection
-
-
-class _GuardedAdapter(HTTPAdapter):
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
 
 
 # -- retries ---------------------------------------------------------------------------------------------
@@ -353,7 +221,7 @@ class GuardedSession(requests.Session):
         # POST/PATCH are resent after a 5xx only when the caller says so or sends an Idempotency-Key.
         self.retry_unsafe = retry_unsafe
         self.headers["User-Agent"] = user_agent
-        adapter = _GuardedAdapter()
+        adapter = GuardedAdapter()
         self.mount("http://", adapter)
         self.mount("https://", adapter)
 

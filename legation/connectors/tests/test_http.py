@@ -10,7 +10,7 @@ import httpx
 import pytest
 from werkzeug import Request, Response
 
-from legation.connectors import http
+from legation.connectors import addresses, http
 from legation.connectors.base import ConnectorError
 from legation.connectors.http import (
     ALLOW_ENV,
@@ -118,7 +118,7 @@ def test_redirect_to_a_refused_address_is_checked_again(httpserver):
 def test_a_host_that_resolves_public_but_connects_to_loopback_is_refused(httpserver, monkeypatch):
     httpserver.expect_request("/x").respond_with_data("secret")
     # DNS rebinding: the check sees a public address, the socket lands on loopback.
-    monkeypatch.setattr(http, "_resolve", lambda host, port: ["93.184.216.34"])
+    monkeypatch.setattr(addresses, "_resolve", lambda host, port: ["93.184.216.34"])
     with pytest.raises(PrivateAddressRefused):
         http.get(httpserver.url_for("/x"), session=http.GuardedSession())
 
