@@ -3,8 +3,9 @@
 Everything here enforces three things: timeouts on every call, retries on 429/5xx that honour
 ``Retry-After`` (bounded, with a cap), and a guard that refuses private, loopback, link-local, multicast and
 reserved addresses.
-The guard checks every address a host resolves to before each request and each redirect hop, and checks the
-peer address of every socket actually opened, so a DNS answer that changes in between is caught too.
+The guard (``legation.connectors.addresses``) checks every address a host resolves to before each request and
+each redirect hop, and the peer address of every socket actually opened, so a DNS answer that changes in
+between is caught too.
 
 The guard is switched off only explicitly: the ``LEGATION_ALLOW_PRIVATE_HOSTS`` environment variable (a
 comma-separated list of host names, IP addresses or CIDR networks, or ``*``), read at call time, or the
