@@ -38,5 +38,9 @@ test-postgres:
 
 test: install-test lint test-sqlite test-postgres
 
+# Benchmarks print JSON figures; they are not tests (see bench/README.md).
 bench:
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/nlp_bench.py
+	$(BIN)/python bench/publish_fanout.py
+	$(BIN)/python bench/publish_fanout.py --postgres $(PG_URL)
+	DATABASE_URL=$(PG_URL) $(BIN)/python bench/listening_ingest.py --rows 1000000 --db sqlite,postgres
