@@ -104,7 +104,8 @@ def enrich(
     for r, t in zip(results, items, strict=True):
         r.binary = binary_share(t) >= 0.3
 
-    langs = _stage("language", lambda ix: detect_languages_scored([items[i] for i in ix]),
+    # The fast tier skips the Lingua step of the language cascade (about 0.2 ms for one post in six).
+    langs = _stage("language", lambda ix: detect_languages_scored([items[i] for i in ix], tier != "fast"),
                    (UNDETERMINED, 0.0), results)
     codes = [c for c, _ in langs]
     normalised = [model_text(t) for t in items]

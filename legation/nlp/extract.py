@@ -7,7 +7,7 @@ Digits in Arabic-Indic and Devanagari forms are read as numbers.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 
 import phonenumbers
@@ -17,6 +17,7 @@ from legation.nlp.text import MAX_SCAN_CHARS, as_texts, clean, normalise_digits
 
 # Words with their combining marks (Devanagari vowel signs, Arabic harakat ...).
 _TOKEN = regex.compile(r"[\w\p{M}]+")
+_ASCII_TOKEN = re.compile(r"\w+")  # the same words as _TOKEN in ASCII texts
 
 # --- head counts ---------------------------------------------------------------------------------------------
 
@@ -121,7 +122,8 @@ def head_counts_in(text: str) -> list[HeadCount]:
     """Head counts in one (clean) text, in order of appearance."""
     text = normalise_digits(text)
     has_digit = _ANY_DIGIT.search(text) is not None
-    words = set(_TOKEN.findall(text.lower()))
+    low = text.lower()
+    words = set(_ASCII_TOKEN.findall(low) if low.isascii() else _TOKEN.findall(low))
     wanted = []
     if (has_digit or words & _NUMBER_TRIGGERS) and (words & _PEOPLE_WORDS or _NUMBER_THEN_CAPITAL.search(text)):
         wanted.append(_HEAD_PATTERNS[0])
@@ -264,7 +266,20 @@ _NEED_INDEX = {need: _split_terms(terms) for need, terms in NEED_TERMS.items()}
 _CUE_WORDS, _CUE_PHRASES = _split_terms(NEED_CUES)
 
 
+def _substring_search(phrases: tuple[str, ...]) -> Callable[[str], object]:
+    """One regex that finds any of ``phrases`` as a substring (same answer as ``any(p in text ...)``)."""
+    if not phrases:
+        return lambda _text: None
+    return re.compile("|".join(re.escape(p) for p in phrases)).search
+
+
+_CUE_SEARCH = _substring_search(_CUE_PHRASES)
+_NEED_SEARCH = {need: (terms, _substring_search(phrases)) for need, (terms, phrases) in _NEED_INDEX.items()}
+
+
 def _words(text_lower: str) -> set[str]:
+    if text_lower.isascii():
+        return set(_ASCII_TOKEN.findall(text_lower))
     words = set(_TOKEN.findall(text_lower))
     if _ARABIC.search(text_lower):  # peel proclitics: ونحتاج -> نحتاج, بالماء -> ماء
         for w in list(words):
@@ -278,10 +293,10 @@ def needs_in(text: str, require_cue: bool = True) -> list[str]:
     """Needs (water, food, medicine, shelter, transport) expressed in one text."""
     low = text.lower()
     words = _words(low)
-    if require_cue and not (words & _CUE_WORDS or any(p in low for p in _CUE_PHRASES)):
+    if require_cue and words.isdisjoint(_CUE_WORDS) and not _CUE_SEARCH(low):
         return []
-    return [need for need, (terms, phrases) in _NEED_INDEX.items()
-            if words & terms or any(p in low for p in phrases)]
+    return [need for need, (terms, search) in _NEED_SEARCH.items()
+            if not words.isdisjoint(terms) or search(low)]
 
 
 def extract_needs(texts: Iterable[object], require_cue: bool = True) -> list[list[str]]:

@@ -4,7 +4,10 @@ A cascade, chosen after measuring the PyPI detectors side by side (see ``models/
 1. fastText's ``lid.176.ftz`` (176 languages, 0.9 MB, C++ via ``fasttext-predict``) on the text with URLs,
    mentions, hashtags' ``#`` and digits removed;
 2. a small linear model of our own that recognises romanised (Latin-script) Hindi/Hinglish, which every
-   packaged detector labels as English or something else.
+   packaged detector labels as English or something else;
+3. when fastText is unsure (probability below 0.7, about one real post in six), Lingua (``lingua-language-detector``,
+   low-accuracy mode) chooses among fastText's three best languages and the languages fastText confuses them
+   with (Malay/Indonesian, Ukrainian/Russian, Portuguese/Spanish ...).
 Texts with no letters (empty, emoji-only, binary garbage) get ``"und"`` (undetermined).
 """
 
@@ -49,7 +52,17 @@ _WORD = re.compile(r"\w+")
 
 # Hinglish tweets are often pure English; 0.85 keeps English accuracy at ~0.96 on UMSAB val.
 _HINGLISH_THRESHOLD = 0.85
+# Below this fastText probability, Lingua decides among the candidate languages.
+_CASCADE_THRESHOLD = 0.7
+_CASCADE_CANDIDATES = 3
+# Pairs fastText mixes up on short texts: each brings the other in as a candidate.
+_CONFUSABLE = {
+    "id": ("ms",), "ms": ("id",), "ru": ("uk", "be"), "uk": ("ru",), "be": ("ru", "uk"), "es": ("pt", "gl"),
+    "pt": ("es", "gl"), "gl": ("es", "pt"), "hr": ("sr", "bs"), "sr": ("hr", "bs"), "bs": ("hr", "sr"),
+    "da": ("no",), "no": ("da",), "cs": ("sk",), "sk": ("cs",), "it": ("es",), "ca": ("es",),
+}
 _lock = threading.Lock()
+_detectors: dict[frozenset[str], object | None] = {}
 _fasttext: object | None = None
 _hinglish: LinearModel | None = None
 
@@ -73,6 +86,38 @@ def _load_hinglish() -> LinearModel | None:
     return _hinglish
 
 
+def _lingua_detector(candidates: frozenset[str]) -> object | None:
+    """A Lingua detector restricted to ``candidates`` (ISO 639-1 codes), built once per set; None if fewer
+    than two of them are Lingua languages or Lingua is missing."""
+    with _lock:
+        if candidates in _detectors:
+            return _detectors[candidates]
+    try:
+        from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+    except ImportError:  # pragma: no cover - a declared dependency; fastText's answer stands without it
+        return None
+    langs = [Language.from_iso_code_639_1(iso) for iso in
+             (getattr(IsoCode639_1, code.upper(), None) for code in sorted(candidates)) if iso is not None]
+    detector = (
+        LanguageDetectorBuilder.from_languages(*langs).with_low_accuracy_mode().build() if len(langs) > 1
+        else None
+    )
+    with _lock:
+        if len(_detectors) > 512:
+            _detectors.clear()
+        _detectors[candidates] = detector
+    return detector
+
+
+def _lingua_choice(text: str, candidates: frozenset[str]) -> str | None:
+    """Lingua's best language among ``candidates`` for one prepared text, or None."""
+    detector = _lingua_detector(candidates)
+    if detector is None:
+        return None
+    best = detector.detect_language_of(text)  # type: ignore[attr-defined]
+    return None if best is None else str(best.iso_code_639_1.name).lower()
+
+
 def _prepare(text: str) -> str:
     text = clean(text, 1000)
     text = " ".join(_STRIP.sub(" ", text).split())
@@ -87,8 +132,9 @@ def detect_languages(texts: Iterable[object]) -> list[str]:
     return [code for code, _ in detect_languages_scored(texts)]
 
 
-def detect_languages_scored(texts: Iterable[object]) -> list[tuple[str, float]]:
-    """(ISO 639-1 code, confidence in 0..1) for every text."""
+def detect_languages_scored(texts: Iterable[object], cascade: bool = True) -> list[tuple[str, float]]:
+    """(ISO 639-1 code, confidence in 0..1) for every text; ``cascade=False`` skips the Lingua step (the fast
+    enrichment tier does, for speed)."""
     items = as_texts(texts)
     prepared = [_prepare(t) for t in items]
     judged = [
@@ -108,6 +154,16 @@ def detect_languages_scored(texts: Iterable[object]) -> list[tuple[str, float]]:
         prob, label = res[0]
         code = label.replace("__label__", "")
         out[i] = (_FASTTEXT_TO_639_1.get(code, code), min(1.0, float(prob)))
+    for i in judged if cascade else ():
+        code, prob = out[i]
+        if code == UNDETERMINED or prob >= _CASCADE_THRESHOLD:
+            continue
+        top = predict(prepared[i], _CASCADE_CANDIDATES, 0.0, "strict")
+        candidates = {_FASTTEXT_TO_639_1.get(c, c) for c in (lab[9:] for _, lab in top)}
+        candidates.update(_CONFUSABLE.get(code, ()))
+        choice = _lingua_choice(prepared[i], frozenset(candidates))
+        if choice is not None and choice != code:
+            out[i] = (choice, prob)
     hinglish = _load_hinglish()
     if hinglish is not None:
         cand: list[tuple[int, int, int]] = []

@@ -24,7 +24,12 @@ from legation.nlp.text import MAX_SCAN_CHARS, as_texts, clean
 GAZETTEER = Path(__file__).resolve().parent / "models" / "gazetteer.json.gz"
 # Words with their combining marks (Devanagari vowel signs, Arabic harakat, Thai vowels ...).
 _WORD = regex.compile(r"[\w\p{M}]+")
+_ASCII_WORD = re.compile(r"\w+")  # the same words as _WORD in ASCII texts
+_ASCII_CAPITALISED = re.compile(r"(?<!\w)[A-Z]\w*")
 _NO_SPACE_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\u0e00-\u0e7f\uac00-\ud7af]")
+_SPECIAL_SCRIPT = re.compile(
+    r"[\u0400-\u04ff\u0600-\u06ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\u0e00-\u0e7f\uac00-\ud7af]"
+)
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 _ARABIC_PROCLITICS = ("و", "ب", "ل", "ف", "ك")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
@@ -78,6 +83,14 @@ class Gazetteer:
             if len(parts) > 1:
                 self.first_words[parts[0]] = max(self.first_words.get(parts[0], 1), len(parts))
         self._fold_cache: dict[str, str] = {}
+        # Prefilter of ASCII texts: words that can start a match at all, and the single-word names that
+        # only match when written with a capital (lower-case mentions of small places are rejected).
+        self._single = frozenset(self.names)
+        self._capital_only = frozenset(
+            k for k in self.names
+            if k.isascii() and any(ch.isalpha() for ch in k) and not (len(k) >= 5 and self._big(self.best(k)))
+        )
+        self._first_pairs = frozenset(tuple(k.split(" ")[:2]) for k in self.names if " " in k)
 
     def fold(self, word: str) -> str:
         folded = self._fold_cache.get(word)
@@ -87,6 +100,12 @@ class Gazetteer:
                 self._fold_cache.clear()
             self._fold_cache[word] = folded
         return folded
+
+    def _big(self, idx: int | None) -> bool:
+        if idx is None:
+            return False
+        kind, _, _, _, _, pop = self.places[idx]
+        return kind == "country" or pop >= _LOWERCASE_MIN_POPULATION
 
     def best(self, key: str) -> int | None:
         ids = self.names.get(key)
@@ -104,6 +123,15 @@ class Gazetteer:
     def find(self, text: str) -> list[Place]:
         """All places mentioned in one text, in order of appearance, without repeats."""
         if text.isascii():
+            # Most posts name no place: decide that from the set of their words before matching.
+            low = _ASCII_WORD.findall(text.lower())
+            hits = self._single.intersection(low)
+            if (
+                not hits
+                or hits <= self._capital_only
+                and hits.isdisjoint([w.lower() for w in _ASCII_CAPITALISED.findall(text)])
+            ) and self._first_pairs.isdisjoint(zip(low, low[1:], strict=False)):
+                return []
             # ASCII: lower() keeps every position, so words can be found in the lower-cased text directly.
             words = list(_WORD.finditer(text.lower()))
             folded = [m.group() for m in words]
@@ -111,6 +139,13 @@ class Gazetteer:
             words = list(_WORD.finditer(text))
             fold = self.fold
             folded = [fold(m.group()) for m in words]
+            # Without Arabic, Cyrillic or unspaced scripts only whole known names can match.
+            if (
+                self._single.isdisjoint(folded)
+                and self._first_pairs.isdisjoint(zip(folded, folded[1:], strict=False))
+                and not _SPECIAL_SCRIPT.search(" ".join(folded))
+            ):
+                return []
         found: list[tuple[int, Place]] = []
         seen: set[int] = set()
         names, first_words = self.names, self.first_words

@@ -1,0 +1,95 @@
+"""The fast paths of enrichment (prefilters, ASCII tokenisers, one-regex phrase search) give exactly the
+answers of the plain paths they skip, and the language cascade fixes fastText's close calls."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pytest
+
+from legation.nlp import detect_languages, extract
+from legation.nlp.places import Gazetteer, gazetteer
+from legation.nlp.samples import SAMPLE_POSTS
+from legation.nlp.tests.conftest import BAD_INPUTS
+from legation.nlp.text import MAX_SCAN_CHARS, as_texts, clean
+
+FIXTURES = Path(__file__).parent / "fixtures"
+EXTRA = [
+    "I live in paris", "Paris is lovely", "new york", "New York is big", "we flew to the hague", "The Hague",
+    "US embassy", "the us embassy", "in nice today", "Nice today", "reading in reading", "Reading",
+    "hola desde são paulo", "à São Paulo et à Montréal", "в Москве и Киеве", "я в москве", "我在北京",
+    "東京に行きます", "وصلنا بالقاهرة", "ونحتاج الماء والطعام", "पानी चाहिए दिल्ली में", "ﬁnd Paris",
+    "We are 40 stuck, need water please", "hundreds of Indians", "٣٠ شخصا عالقون", "no food, no water",
+    "Need a ride to the airport asap", "out of insulin, please send medicine", "people of us 12 Nigerians",
+    "PARIS", "cairo", "CAIRO and ALEXANDRIA", "Berlin-Mitte", "San Francisco", "san francisco",
+]
+
+
+def _sample() -> list[str]:
+    texts = list(SAMPLE_POSTS) + EXTRA + as_texts(BAD_INPUTS)
+    for name in ("langid_sentences.tsv", "sentiment_sentences.tsv"):
+        with (FIXTURES / name).open(encoding="utf-8", newline="") as f:
+            texts += [row["text"] for row in csv.DictReader(f, delimiter="\t")]
+    return [clean(t, MAX_SCAN_CHARS) for t in texts]
+
+
+class _Never:
+    """Stands in for the prefilter's sets so that it never skips a text."""
+
+    def isdisjoint(self, _other: object) -> bool:
+        return False
+
+
+def test_places_prefilter_gives_the_same_places_as_full_matching():
+    gaz = gazetteer()
+    plain = Gazetteer.__new__(Gazetteer)
+    plain.__dict__.update(gaz.__dict__)
+    plain._first_pairs = _Never()  # type: ignore[assignment]
+    plain._fold_cache = {}
+    texts = _sample()
+    assert [gaz.find(t) for t in texts] == [plain.find(t) for t in texts]
+    assert any(gaz.find(t) for t in texts)
+
+
+def test_head_counts_and_needs_fast_paths_match_the_plain_paths(monkeypatch: pytest.MonkeyPatch):
+    texts = _sample()
+    fast = [(extract.head_counts_in(t), extract.needs_in(t), extract.needs_in(t, False)) for t in texts]
+
+    def any_substring(phrases: tuple[str, ...]):  # the former check: any(p in text for p in phrases)
+        return lambda text: any(p in text for p in phrases)
+
+    monkeypatch.setattr(extract, "_ASCII_TOKEN", extract._TOKEN)
+    monkeypatch.setattr(extract, "_CUE_SEARCH", any_substring(extract._CUE_PHRASES))
+    monkeypatch.setattr(
+        extract, "_NEED_SEARCH",
+        {need: (terms, any_substring(phrases)) for need, (terms, phrases) in extract._NEED_INDEX.items()},
+    )
+    plain = [(extract.head_counts_in(t), extract.needs_in(t), extract.needs_in(t, False)) for t in texts]
+    assert fast == plain
+    assert any(h for h, _, _ in fast) and any(n for _, n, _ in fast)
+
+
+def test_ascii_word_pattern_equals_the_unicode_one_on_ascii():
+    text = "".join(chr(c) for c in range(128)) + " a_b 12x y-z"
+    assert extract._ASCII_TOKEN.findall(text) == extract._TOKEN.findall(text)
+    assert re.compile(r"\w+").findall(text) == extract._TOKEN.findall(text)
+
+
+def test_language_cascade_settles_fasttexts_close_calls():
+    assert detect_languages(
+        [
+            "A embaixada estará fechada amanhã por causa do feriado.",  # fastText: es, 0.51
+            "Ada sesiapa tahu sama ada lapangan terbang sudah dibuka semula selepas ribut?",  # fastText: id, 0.66
+            "The embassy will be closed tomorrow for the national holiday.",
+        ]
+    ) == ["pt", "ms", "en"]
+
+
+def test_language_accuracy_on_own_fixture_reaches_98_percent():
+    with (FIXTURES / "langid_sentences.tsv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    pred = detect_languages([r["text"] for r in rows])
+    accuracy = sum(p == r["lang"] for p, r in zip(pred, rows, strict=True)) / len(rows)
+    assert accuracy >= 0.98
