@@ -48,7 +48,10 @@ def _word_hash(word: str) -> int:
 def word_hashes(text: str) -> list[int]:
     """CRC32 of each word of a normalised text (URLs, mentions, a leading RT and punctuation removed)."""
     words = _NOISE.sub(" ", clean(text, 5000).lower()).split()[: _MAX_SHINGLES + 1]
-    return [_word_hash(w) for w in words]
+    hashes = list(map(_word_hash_cache.get, words))
+    if None in hashes:
+        hashes = [_word_hash(w) if h is None else h for w, h in zip(words, hashes, strict=True)]
+    return hashes  # type: ignore[return-value]
 
 
 def signatures(texts: Iterable[object]) -> np.ndarray:

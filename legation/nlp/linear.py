@@ -150,7 +150,8 @@ class LinearModel:
         for tok in toks:
             known = cache.get(tok)
             if known is None:
-                known = tuple(j for j in map(get, _word_features(tok, spec)) if j is not None)
+                found = list(map(get, _word_features(tok, spec)))
+                known = tuple([j for j in found if j is not None] if None in found else found)
                 if len(cache) >= _WORD_CACHE_SIZE:
                     cache.clear()
                 cache[tok] = known
@@ -200,27 +201,34 @@ class LinearModel:
             g = np.fromiter((index.get(x, -1) for x in groups), dtype=np.int64, count=n)
             block_of = np.repeat(g, counts)
             has = block_of >= 0
-            stacked = self._stacked()
-            weights = stacked[ids]
+            padded = self._padded()
+            weights = padded[ids]
             if has.any():
-                weights[has] += stacked[(1 + block_of[has]) * len(self.vocab) + ids[has]]
+                # The text's block row, or the zero row at the end for texts of unknown groups.
+                rows = np.where(has, (1 + block_of) * len(self.vocab) + ids, len(padded) - 1)
+                weights += padded[rows]
         else:
-            weights = self._stacked()[ids]
+            weights = self._padded()[ids]
         nonempty = counts > 0
         idx = starts[nonempty]
         sq = np.add.reduceat(vals * vals, idx)
-        weighted = np.add.reduceat(weights * vals[:, None], idx, axis=0)
+        weights *= vals[:, None]
+        weighted = np.add.reduceat(weights, idx, axis=0)
         scores[nonempty] += weighted / np.sqrt(sq)[:, None]
         return scores
 
     def _stacked(self) -> np.ndarray:
         """Coefficients as a contiguous ((1 + n_blocks) * n_features, n_classes) matrix, shared block first."""
+        return self._padded()[:-1]
+
+    def _padded(self) -> np.ndarray:
+        """:meth:`_stacked` with one more row of zeros at the end."""
         if self._stacked_coef is None:
             v, c = len(self.vocab), len(self.classes)
             nb = self.coef.shape[1] // c
-            self._stacked_coef = np.ascontiguousarray(
-                self.coef.reshape(v, nb, c).transpose(1, 0, 2).reshape(nb * v, c)
-            )
+            padded = np.zeros((nb * v + 1, c), dtype=self.coef.dtype)
+            padded[:-1] = self.coef.reshape(v, nb, c).transpose(1, 0, 2).reshape(nb * v, c)
+            self._stacked_coef = padded
         return self._stacked_coef
 
     @property
