@@ -151,7 +151,7 @@ class LinearModel:
             known = cache.get(tok)
             if known is None:
                 found = list(map(get, _word_features(tok, spec)))
-                known = tuple([j for j in found if j is not None] if None in found else found)
+                known = tuple([j for j in found if j is not None] if None in found else found)  # type: ignore[arg-type]
                 if len(cache) >= _WORD_CACHE_SIZE:
                     cache.clear()
                 cache[tok] = known
