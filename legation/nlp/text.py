@@ -47,6 +47,8 @@ def clean(value: object, limit: int = MAX_MODEL_CHARS) -> str:
     text = to_text(value)
     if len(text) > limit:
         text = text[:limit]
+    if text.isascii() and text.isprintable():  # no control characters: nothing to replace
+        return text
     return _CONTROL.sub(" ", text)
 
 
@@ -62,11 +64,14 @@ def model_text(value: object) -> str:
     text = clean(value)
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
-    text = _URL.sub(" http ", text)
-    text = _MENTION.sub(" @user ", text)
-    text = text.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+    if "://" in text or "ww." in text or "WW." in text or "wW." in text or "Ww." in text:
+        text = _URL.sub(" http ", text)
+    if "@" in text:
+        text = _MENTION.sub(" @user ", text)
+    if "&" in text:
+        text = text.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
     text = normalise_digits(text).lower()
-    return _SPACE.sub(" ", text).strip()
+    return " ".join(text.split())  # the same as collapsing \s+ to one space and stripping
 
 
 def as_texts(texts: Iterable[object]) -> list[str]:
