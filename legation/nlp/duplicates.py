@@ -104,6 +104,18 @@ def _band_keys(sig: np.ndarray) -> list[bytes]:
     return [bytes([b]) + raw[b * step : (b + 1) * step] for b in range(BANDS)]
 
 
+def _all_band_keys(sigs: np.ndarray) -> list[list[bytes]]:
+    """:func:`_band_keys` of every signature of a batch, built with one numpy pass."""
+    n = len(sigs)
+    if n == 0:
+        return []
+    keys = np.empty((n, BANDS, 1 + ROWS * 4), dtype=np.uint8)
+    keys[:, :, 0] = np.arange(BANDS, dtype=np.uint8)
+    keys[:, :, 1:] = np.ascontiguousarray(sigs, dtype=np.uint32).view(np.uint8).reshape(n, BANDS, ROWS * 4)
+    out: list[list[bytes]] = keys.view(np.dtype((np.void, 1 + ROWS * 4))).reshape(n, BANDS).tolist()  # type: ignore[assignment]
+    return out
+
+
 class DuplicateIndex:
     """Signatures seen so far, to find near-duplicates of new texts (bounded: oldest forgotten first)."""
 
@@ -152,8 +164,7 @@ class DuplicateIndex:
     def check_and_add(self, keys: Sequence[object], sigs: np.ndarray) -> list[object | None]:
         """For each new text: the key of an earlier near-duplicate (seen before or earlier in this batch)."""
         out: list[object | None] = []
-        for key, sig in zip(keys, sigs, strict=True):
-            bands = _band_keys(sig)
+        for key, sig, bands in zip(keys, sigs, _all_band_keys(sigs), strict=True):
             out.append(self.find(sig, bands))
             self.add(key, sig, bands)
         return out

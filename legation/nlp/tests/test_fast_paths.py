@@ -93,3 +93,17 @@ def test_language_accuracy_on_own_fixture_reaches_98_percent():
     pred = detect_languages([r["text"] for r in rows])
     accuracy = sum(p == r["lang"] for p, r in zip(pred, rows, strict=True)) / len(rows)
     assert accuracy >= 0.98
+
+
+def test_batch_band_keys_equal_the_per_signature_ones():
+    import numpy as np
+
+    from legation.nlp.duplicates import _all_band_keys, _band_keys, signatures
+
+    sigs = np.concatenate([
+        signatures(_sample()[:200]),
+        np.zeros((2, 32), dtype=np.uint32),
+        np.random.default_rng(0).integers(0, 2**32, size=(50, 32), dtype=np.uint64).astype(np.uint32),
+    ])
+    assert _all_band_keys(sigs) == [_band_keys(s) for s in sigs]
+    assert _all_band_keys(sigs[:0]) == []
