@@ -60,8 +60,8 @@ def read_crisislex(root: Path) -> Rows:
 
 def train_models(texts: list[str], labels: list[str], meta: dict[str, object]) -> list[LinearModel]:
     docs = [model_text(t) for t in texts]
-    fast = fit_linear(docs, labels, FeatureSpec(), c=0.1, class_weight="balanced", algorithm="svm", meta=meta)
-    chars = fit_linear(docs, labels, FeatureSpec(bigrams=True, char_max=0, text_char_max=5), c=0.1,
+    fast = fit_linear(docs, labels, FeatureSpec(), c=0.3, class_weight="balanced", algorithm="svm", meta=meta)
+    chars = fit_linear(docs, labels, FeatureSpec(bigrams=True, char_max=0, text_char_max=5), c=0.3,
                        class_weight="balanced", algorithm="svm", min_df=3, meta=meta)
     return [fast, chars]
 
