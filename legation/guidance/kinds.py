@@ -32,15 +32,20 @@ class Severity(enum.StrEnum):
 
 SEVERITY_ORDER = {Severity.BLOCK: 0, Severity.NEEDS_CLEARANCE: 1, Severity.WARN: 2}
 
+def gettext_noop(message: str) -> str:
+    """Marks a label for translation catalogues (makemessages looks for this name) without importing Django."""
+    return message
+
+
 KIND_LABELS: dict[RuleKind, str] = {
-    RuleKind.BLOCKED_TERMS: "Blocked terms",
-    RuleKind.SENSITIVE_TOPIC: "Sensitive topic (needs clearance)",
-    RuleKind.PERSONAL_DATA: "Personal data",
-    RuleKind.CLASSIFICATION: "Classification markings",
-    RuleKind.LINK_DOMAINS: "Link domains",
-    RuleKind.LANGUAGES: "Languages per account",
-    RuleKind.QUIET_HOURS: "Quiet hours",
-    RuleKind.EMBARGO: "Embargo",
+    RuleKind.BLOCKED_TERMS: gettext_noop("Blocked terms"),
+    RuleKind.SENSITIVE_TOPIC: gettext_noop("Sensitive topic (needs clearance)"),
+    RuleKind.PERSONAL_DATA: gettext_noop("Personal data"),
+    RuleKind.CLASSIFICATION: gettext_noop("Classification markings"),
+    RuleKind.LINK_DOMAINS: gettext_noop("Link domains"),
+    RuleKind.LANGUAGES: gettext_noop("Languages per account"),
+    RuleKind.QUIET_HOURS: gettext_noop("Quiet hours"),
+    RuleKind.EMBARGO: gettext_noop("Embargo"),
 }
 
 DEFAULT_SEVERITY: dict[RuleKind, Severity] = {
