@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import translation
 from ninja import NinjaAPI
 from ninja.security import HttpBearer, django_auth
 
@@ -19,6 +20,8 @@ class TokenAuth(HttpBearer):
         person = person_for_token(token)
         if person is not None:
             request.user = person
+            if person.language:  # answers, refusals included, in the person's language
+                translation.activate(person.language)
         return person
 
 

@@ -17,6 +17,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from legation.connectors.registry import PROVIDERS
 from legation.network import vault
@@ -51,9 +52,9 @@ def create_root_unit(*, name: str, country: str = "", languages: list[str] | Non
                      time_zone: str = "UTC", actor: Person | None = None) -> Unit:
     """Create the ministry at the top of the tree; only at set-up, by an operator or a superuser."""
     if actor is not None and not actor.is_superuser:
-        raise PermissionDenied("only a superuser may create the top of the tree")
+        raise PermissionDenied(_("only a superuser may create the top of the tree"))
     if Unit.objects.filter(parent__isnull=True).exists():
-        raise ValidationError({"parent": "the tree already has a top unit"})
+        raise ValidationError({"parent": _("the tree already has a top unit")})
     unit = Unit(name=name, kind=UnitKind.MINISTRY, country=country.upper(), languages=languages or [],
                 time_zone=time_zone)
     _clean(unit, exclude=["path", "parent"])
@@ -70,7 +71,7 @@ def create_unit(actor: Person, *, parent: Unit, name: str, kind: str, country: s
     """Create a unit below ``parent``; needs admin on the parent."""
     require(actor, Action.UNIT_CREATE, parent)
     if kind == UnitKind.MINISTRY:
-        raise ValidationError({"kind": "only the top of the tree is a ministry"})
+        raise ValidationError({"kind": _("only the top of the tree is a ministry")})
     unit = Unit(parent=parent, name=name, kind=kind, country=country.upper(), languages=languages or [],
                 time_zone=time_zone)
     _clean(unit, exclude=["path"])
@@ -89,7 +90,7 @@ def update_unit(actor: Person, unit: Unit, **changes: Any) -> Unit:
     require(actor, Action.UNIT_UPDATE, unit)
     unknown = set(changes) - set(UNIT_FIELDS)
     if unknown:
-        raise ValidationError({name: "cannot be changed here" for name in unknown})
+        raise ValidationError({name: _("cannot be changed here") for name in unknown})
     before = {name: getattr(unit, name) for name in changes}
     for name, value in changes.items():
         setattr(unit, name, value.upper() if name == "country" else value)
@@ -141,7 +142,8 @@ def create_person(actor: Person, *, unit: Unit, username: str, role: str, email:
 
 def _grant(actor: Person, person: Person, unit: Unit, role: str) -> Role:
     if role not in RoleName.values:
-        raise ValidationError({"role": f"unknown role '{role}'; one of {', '.join(RoleName.values)}"})
+        raise ValidationError({"role": _("unknown role '%(role)s'; one of %(roles)s")
+                               % {"role": role, "roles": ", ".join(RoleName.values)}})
     obj, created = Role.objects.update_or_create(person=person, unit=unit,
                                                  defaults={"role": role, "granted_by": actor})
     forget_roles(person)
@@ -175,7 +177,7 @@ def set_password(actor: Person, person: Person, password: str) -> None:
     if actor.pk != person.pk:
         units = [role.unit for role in person.roles.select_related("unit")]
         if not units or not all(may(actor, Action.PEOPLE_MANAGE, unit) for unit in units):
-            raise PermissionDenied("only the person or an admin over all their units may set the password")
+            raise PermissionDenied(_("only the person or an admin over all their units may set the password"))
     validate_password(password, person)
     person.set_password(password)
     person.save(update_fields=["password"])
@@ -185,7 +187,7 @@ def set_password(actor: Person, person: Person, password: str) -> None:
 @transaction.atomic
 def set_language(actor: Person, language: str) -> None:
     if language not in dict(settings.LANGUAGES):
-        raise ValidationError({"language": f"unsupported language '{language}'"})
+        raise ValidationError({"language": _("unsupported language '%(language)s'") % {"language": language}})
     actor.language = language
     actor.save(update_fields=["language"])
     ledger.append(actor, "person.language_set", obj=actor, payload={"language": language})
@@ -225,7 +227,8 @@ def confirm_totp_enrolment(actor: Person, token: str) -> bool:
 
 def _require_platform(platform: str) -> None:
     if platform not in PROVIDERS:
-        raise ValidationError({"platform": f"unknown platform '{platform}'; one of {', '.join(PROVIDERS)}"})
+        raise ValidationError({"platform": _("unknown platform '%(platform)s'; one of %(platforms)s")
+                               % {"platform": platform, "platforms": ", ".join(PROVIDERS)}})
 
 
 @transaction.atomic
@@ -237,9 +240,10 @@ def register_account(actor: Person, *, unit: Unit, platform: str, handle: str, p
     _require_platform(platform)
     handle = handle.strip()
     if not handle:
-        raise ValidationError({"handle": "a handle is required"})
+        raise ValidationError({"handle": _("a handle is required")})
     if OfficialAccount.objects.filter(platform=platform, handle__iexact=handle).exists():
-        raise ValidationError({"handle": f"{handle} on {platform} is already in the registry"})
+        raise ValidationError({"handle": _("%(handle)s on %(platform)s is already in the registry")
+                               % {"handle": handle, "platform": platform}})
     account = OfficialAccount(unit=unit, platform=platform, handle=handle, position=position,
                               display_name=display_name, config=dict(config or {}), holder=holder,
                               created_by=actor, status=AccountStatus.PENDING)
@@ -282,9 +286,10 @@ def approve_account(actor: Person, account: OfficialAccount) -> OfficialAccount:
     """Four eyes: an admin other than the one who registered it approves the account."""
     require(actor, Action.ACCOUNT_APPROVE, account.unit)
     if account.created_by_id == actor.pk:
-        raise PermissionDenied("the person who registered an account cannot approve it")
+        raise PermissionDenied(_("the person who registered an account cannot approve it"))
     if account.status != AccountStatus.PENDING:
-        raise ValidationError({"status": f"only a pending account can be approved (this one is {account.status})"})
+        raise ValidationError({"status": _("only a pending account can be approved (this one is %(status)s)")
+                               % {"status": account.get_status_display()}})
     account.status = AccountStatus.ACTIVE
     account.approved_by = actor
     account.approved_at = timezone.now()
@@ -298,10 +303,10 @@ def set_credentials(actor: Person, account: OfficialAccount, secrets_by_name: Ma
     """Store secrets for an account, encrypted; the ledger names which secrets changed, never their values."""
     require(actor, Action.ACCOUNT_MANAGE, account.unit)
     if account.status == AccountStatus.LOCKED:
-        raise ValidationError({"status": "a locked account takes no credentials until it is unlocked"})
+        raise ValidationError({"status": _("a locked account takes no credentials until it is unlocked")})
     for name, value in secrets_by_name.items():
         if not name or not value:
-            raise ValidationError({name or "name": "a credential needs a name and a value"})
+            raise ValidationError({name or "name": _("a credential needs a name and a value")})
         Credential.objects.update_or_create(
             account=account, name=name,
             defaults={"ciphertext": vault.encrypt(value), "hint": vault.hint(value), "updated_by": actor},
@@ -335,7 +340,7 @@ def lock_account(actor: Person, account: OfficialAccount, *, reason: str) -> Off
     """Lock a compromised account network-wide: status locked and its tokens removed from the vault."""
     require(actor, Action.ACCOUNT_LOCK, account.unit)
     if not reason.strip():
-        raise ValidationError({"reason": "say why the account is locked"})
+        raise ValidationError({"reason": _("say why the account is locked")})
     removed = sorted(account.credentials.values_list("name", flat=True))
     account.credentials.all().delete()
     account.status = AccountStatus.LOCKED
@@ -350,9 +355,9 @@ def set_account_status(actor: Person, account: OfficialAccount, status: str, *, 
     """Suspend or reactivate an account; unlocking (locked → active) needs admin where the lock was decided."""
     require(actor, Action.ACCOUNT_MANAGE, account.unit)
     if status not in (AccountStatus.ACTIVE, AccountStatus.SUSPENDED):
-        raise ValidationError({"status": "an account can be set active or suspended here"})
+        raise ValidationError({"status": _("an account can be set active or suspended here")})
     if account.status == AccountStatus.PENDING:
-        raise ValidationError({"status": "a pending account must be approved first"})
+        raise ValidationError({"status": _("a pending account must be approved first")})
     before = account.status
     account.status = status
     if status == AccountStatus.ACTIVE:
@@ -388,7 +393,7 @@ def _digest(token: str) -> str:
 def create_api_token(actor: Person, name: str) -> tuple[ApiToken, str]:
     """Create a personal API token; the plain token is returned once and never stored."""
     if not name.strip():
-        raise ValidationError({"name": "give the token a name"})
+        raise ValidationError({"name": _("give the token a name")})
     plain = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(person=actor, name=name.strip(), prefix=plain[:12], digest=_digest(plain))
     ledger.append(actor, "api_token.created", obj=token, payload={"name": token.name, "prefix": token.prefix})
@@ -398,7 +403,7 @@ def create_api_token(actor: Person, name: str) -> tuple[ApiToken, str]:
 @transaction.atomic
 def revoke_api_token(actor: Person, token: ApiToken) -> None:
     if token.person_id != actor.pk:
-        raise PermissionDenied("only the token's owner may revoke it")
+        raise PermissionDenied(_("only the token's owner may revoke it"))
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
     ledger.append(actor, "api_token.revoked", obj=token, payload={"name": token.name, "prefix": token.prefix})
@@ -445,7 +450,7 @@ def create_first_admin(*, unit: Unit, username: str, password: str, email: str =
                        display_name: str = "") -> Person:
     """Set-up only: the first admin of a tree that has none yet (``legation bootstrap``, ``legation demo``)."""
     if Role.objects.filter(role=RoleName.ADMIN).exists():
-        raise PermissionDenied("the network already has an admin; ask them to add people")
+        raise PermissionDenied(_("the network already has an admin; ask them to add people"))
     person = Person(username=username, email=email, display_name=display_name)
     validate_password(password, person)
     person.set_password(password)

@@ -164,3 +164,15 @@ def test_session_writes_need_csrf(tree, alice):
                            content_type="application/json")
     assert response.status_code == 403
     assert not Unit.objects.filter(name="X").exists()
+
+
+def test_refusals_are_in_the_persons_language(client, tree, alice, token_for):
+    services.set_language(alice, "fr")
+    headers = token_for(alice)
+    first = _post(client, "/api/v1/accounts", {"unit_id": tree.paris.pk, "platform": "sandbox",
+                                               "handle": "@VeridiaFR"}, headers)
+    assert first.status_code == 201
+    again = _post(client, "/api/v1/accounts", {"unit_id": tree.paris.pk, "platform": "sandbox",
+                                               "handle": "@VeridiaFR"}, headers)
+    assert again.status_code == 422
+    assert again.json()["detail"][0]["msg"] == "@VeridiaFR sur sandbox figure déjà au registre"
