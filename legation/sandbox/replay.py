@@ -9,7 +9,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
+
 from legation.sandbox import services
+from legation.sandbox.models import Member
 
 
 @dataclass
@@ -48,7 +51,7 @@ def replay(path: Path, rate: float, default_author: str = "@public", limit: int 
            sleep: object = time.sleep) -> ReplayReport:
     """Post each row as its author (column ``author`` or ``handle``), ``rate`` posts per second (0 = no wait)."""
     report = ReplayReport()
-    members: dict[str, services.Member] = {}
+    members: dict[str, Member] = {}
     interval = 1.0 / rate if rate > 0 else 0.0
     started = time.monotonic()
     for number, row, problem in read_rows(path):
@@ -63,7 +66,7 @@ def replay(path: Path, rate: float, default_author: str = "@public", limit: int 
             member = members.get(author) or services.join(author)
             members[author] = member
             services.post(member, text)
-        except services.ValidationError as exc:
+        except ValidationError as exc:
             report.bad_lines.append((number, "; ".join(exc.messages)))
             continue
         report.posted += 1

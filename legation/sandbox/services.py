@@ -9,8 +9,6 @@ from django.db import transaction
 
 from legation.sandbox.models import Member, Message, Post, Sms
 
-__all__ = ["Member", "ValidationError"]
-
 HANDLE = re.compile(r"^@[A-Za-z0-9_]{2,30}$")
 MAX_TEXT = 1000
 
