@@ -13,6 +13,9 @@ Texts with no letters (empty, emoji-only, binary garbage) get ``"und"`` (undeter
 
 from __future__ import annotations
 
+import gzip
+import json
+import math
 import re
 import threading
 from collections.abc import Iterable
@@ -32,7 +35,27 @@ _FASTTEXT_TO_639_1 = {
     "xal": "ru", "tyv": "ru", "krc": "ru", "bxr": "ru", "bpy": "bn", "new": "ne", "bh": "hi", "mai": "hi",
     "gom": "kn", "diq": "tr", "frr": "de", "pfl": "de", "vls": "nl", "zea": "nl", "li": "nl", "rue": "uk",
 }
-_STRIP = re.compile(r"(?:https?://|www\.)\S+|@\w+|[#_\d]+", re.IGNORECASE)
+_STRIP_LINKS = re.compile(r"(?:https?://|www\.)\S+|@\w+", re.IGNORECASE)
+_DROP = re.compile(r"[#_\d]+")
+# Scripts that one language (of the ones fastText knows and social media uses) writes in.
+_SCRIPTS = [
+    (re.compile(r"[\u0e00-\u0e7f]"), "th"), (re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]"), "el"),
+    (re.compile(r"[\u0590-\u05ff]"), "he"), (re.compile(r"[\u1200-\u139f]"), "am"),
+    (re.compile(r"[\u0b80-\u0bff]"), "ta"), (re.compile(r"[\u10a0-\u10ff]"), "ka"),
+    (re.compile(r"[\u0530-\u058f]"), "hy"), (re.compile(r"[\u0c80-\u0cff]"), "kn"),
+    (re.compile(r"[\u0c00-\u0c7f]"), "te"), (re.compile(r"[\u0d00-\u0d7f]"), "ml"),
+    (re.compile(r"[\u0a80-\u0aff]"), "gu"), (re.compile(r"[\u0a00-\u0a7f]"), "pa"),
+    (re.compile(r"[\u1780-\u17ff]"), "km"), (re.compile(r"[\u1000-\u109f]"), "my"),
+    (re.compile(r"[\u0d80-\u0dff]"), "si"),
+]
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_UK_ONLY = re.compile(r"[іїєґІЇЄҐ]")
+_RU_ONLY = re.compile(r"[ыэъЫЭЪ]")
+_URDU_ONLY = re.compile(r"[\u0679\u0688\u0691\u06ba\u06be\u06c1\u06d2]")
+_PERSIAN_ARABIC = re.compile(r"[\u067e\u0686\u0698\u06af\u06a9\u06cc]")
 _LETTER = re.compile(r"[^\W\d_]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _UPPER = re.compile(r"[A-Z\u00c0-\u00de]")
@@ -52,16 +75,39 @@ _WORD = re.compile(r"\w+")
 
 # Hinglish tweets are often pure English; 0.85 keeps English accuracy at ~0.96 on UMSAB val.
 _HINGLISH_THRESHOLD = 0.85
+# Other Latin-script answers fastText is this sure of are not checked for Hinglish.
+_HINGLISH_SKIP = 0.99
+_HINGLISH_RULE_CONFIDENCE = 0.9
 # Below this fastText probability, Lingua decides among the candidate languages.
 _CASCADE_THRESHOLD = 0.7
-_CASCADE_CANDIDATES = 3
+# fastText's two best answers: the second costs nothing more to get (the third does).
+_TOP_K = 2
 # Pairs fastText mixes up on short texts: each brings the other in as a candidate.
 _CONFUSABLE = {
     "id": ("ms",), "ms": ("id",), "ru": ("uk", "be"), "uk": ("ru",), "be": ("ru", "uk"), "es": ("pt", "gl"),
     "pt": ("es", "gl"), "gl": ("es", "pt"), "hr": ("sr", "bs"), "sr": ("hr", "bs"), "bs": ("hr", "sr"),
     "da": ("no",), "no": ("da",), "cs": ("sk",), "sk": ("cs",), "it": ("es",), "ca": ("es",),
 }
+# Close calls (fastText probability below this) are settled with word frequencies.
+_WORD_THRESHOLD = 0.8
+_WORD_WEIGHT = 1.0
+_LINGUA_FIRST = False
+_FLOOR_ZIPF10 = 10
+_ABSENT_PROB = 0.02
+_WORDFREQ_CODE = {"tl": "fil", "no": "nb", "hr": "sh", "sr": "sh", "bs": "sh"}
+# fastText answers below this probability that name a rarely posted language give way to a common one.
+_RARE_THRESHOLD = 0.9
+_COMMON = frozenset(
+    str.split(  # noqa: SIM905 - a word list reads better as words
+    "en es pt ar ja id ms fr tr ru ko de th it hi tl zh fa ur pl nl uk vi bn sw ta he el sv ro cs hu fi da am "
+    "no sk hr sr bs bg ca az kk uz ka hy sq mk sl lt lv et is ga cy eu gl af ne mr gu pa te kn ml si km my lo "
+    "mn ps ku so ha yo ig zu xh jv su be tg ky tk ti om rw mg ny sn st"
+    )
+)
+# Non-Latin answers that are checked against the script's own letters even when fastText is sure.
+_SCRIPT_CHECKED = frozenset(["zh", "ja", "ko", "ru", "uk", "ur", "fa"])
 _lock = threading.Lock()
+_words: dict[str, dict[str, int]] | None = None
 _detectors: dict[frozenset[str], object | None] = {}
 _fasttext: object | None = None
 _hinglish: LinearModel | None = None
@@ -120,11 +166,73 @@ def _lingua_choice(text: str, candidates: frozenset[str]) -> str | None:
 
 def _prepare(text: str) -> str:
     text = clean(text, 1000)
-    text = " ".join(_STRIP.sub(" ", text).split())
+    if "@" in text or "://" in text or "www" in text or "WWW" in text:
+        text = _STRIP_LINKS.sub(" ", text)
+    text = " ".join(_DROP.sub(" ", text).split())
     # fastText reads ALL-CAPS Italian or Portuguese as English: lower-case shouted texts.
     if text.isupper() and len(_UPPER.findall(text)) > 0.5 * len(_LETTER.findall(text)):
         text = text.lower()
     return text
+
+
+def _load_words() -> dict[str, dict[str, int]]:
+    global _words
+    with _lock:
+        if _words is None:
+            path = MODELS / "langwords.json.gz"
+            _words = json.loads(gzip.decompress(path.read_bytes()))["zipf10"] if path.exists() else {}
+    return _words
+
+
+def _script_rule(text: str, code: str) -> str | None:
+    """The language a script (or letters only one language of a script uses) shows, when it contradicts
+    fastText's ``code``; None when the script says nothing more."""
+    if _CJK.search(text):
+        if _KANA.search(text):
+            return "ja"
+        if _HANGUL.search(text):
+            return "ko"
+        return "zh" if len(_HAN.findall(text)) >= 0.5 * len(_LETTER.findall(text)) else None
+    for script, lang in _SCRIPTS:
+        if code != lang and script.search(text):
+            letters = len(_LETTER.findall(text))
+            return lang if len(script.findall(text)) >= 0.5 * letters else None
+    if code in ("ru", "uk", "be", "bg", "mk", "sr"):
+        uk, ru = _UK_ONLY.search(text), _RU_ONLY.search(text)
+        if code == "ru" and uk and not ru:
+            return "uk"
+        if code != "ru" and ru and not uk:
+            return "ru"
+        return None
+    if code in ("ur", "fa", "ar", "ps", "ckb", "ku", "sd"):
+        if _URDU_ONLY.search(text):
+            return "ur" if code != "ur" else None
+        if code == "ur":
+            return "fa" if _PERSIAN_ARABIC.search(text) else "ar"
+        return None
+    return None
+
+
+def _word_choice(text: str, top: dict[str, float], table: dict[str, dict[str, int]]) -> str | None:
+    """The language among fastText's best ones (and their confusable partners) that best combines fastText's
+    probability with how frequent the text's words are in each language (wordfreq's word lists); None when
+    there is no word list for fastText's first choice."""
+    first = next(iter(top))
+    if _WORDFREQ_CODE.get(first, first) not in table:
+        return None
+    probs = dict(top)
+    for other in _CONFUSABLE.get(first, ()):
+        probs.setdefault(other, _ABSENT_PROB)
+    words = _WORD.findall(text.lower())
+    best, best_score = None, -1e9
+    for code, prob in probs.items():
+        freqs = table.get(_WORDFREQ_CODE.get(code, code))
+        if freqs is None:
+            continue
+        score = math.log(prob) + _WORD_WEIGHT * 0.1 * sum([freqs.get(w, _FLOOR_ZIPF10) for w in words])
+        if score > best_score:
+            best, best_score = code, score
+    return best
 
 
 def detect_languages(texts: Iterable[object]) -> list[str]:
@@ -147,29 +255,49 @@ def detect_languages_scored(texts: Iterable[object], cascade: bool = True) -> li
     model = _load_fasttext()
     # fasttext-predict's multilinePredict returns labels only; predict() per text returns (prob, label).
     predict = model.f.predict  # type: ignore[attr-defined]
+    table = _load_words()
     for i in judged:
-        res = predict(prepared[i], 1, 0.0, "strict")
+        text = prepared[i]
+        res = predict(text, _TOP_K, 0.0, "strict")
         if not res:
             continue
         prob, label = res[0]
-        code = label.replace("__label__", "")
-        out[i] = (_FASTTEXT_TO_639_1.get(code, code), min(1.0, float(prob)))
-    for i in judged if cascade else ():
-        code, prob = out[i]
-        if code == UNDETERMINED or prob >= _CASCADE_THRESHOLD:
+        code = _FASTTEXT_TO_639_1.get(label[9:], label[9:])
+        if prob >= _WORD_THRESHOLD and (code not in _SCRIPT_CHECKED or text.isascii()):
+            out[i] = (code, min(1.0, float(prob)))  # the common case: fastText is sure
             continue
-        top = predict(prepared[i], _CASCADE_CANDIDATES, 0.0, "strict")
-        candidates = {_FASTTEXT_TO_639_1.get(c, c) for c in (lab[9:] for _, lab in top)}
-        candidates.update(_CONFUSABLE.get(code, ()))
-        choice = _lingua_choice(prepared[i], frozenset(candidates))
-        if choice is not None and choice != code:
-            out[i] = (choice, prob)
+        top: dict[str, float] = {}
+        for p, lab in res:
+            c = _FASTTEXT_TO_639_1.get(lab[9:], lab[9:])
+            top[c] = top.get(c, 0.0) + max(float(p), 1e-6)
+        prob = min(1.0, top[code])
+        if prob < _RARE_THRESHOLD and code not in _COMMON:
+            # fastText's rarely posted languages (Esperanto, Frisian, ...) on a close call: a common one wins.
+            common = [c for c in top if c in _COMMON]
+            if common:
+                code = common[0]
+                top = {code: top[code], **top}
+        if not text.isascii():
+            script = _script_rule(text, code)
+            if script is not None and script != code:
+                out[i] = (script, max(prob, 0.5))
+                continue
+        if prob < _WORD_THRESHOLD:
+            word = _word_choice(text, top, table)
+            if cascade and prob < _CASCADE_THRESHOLD:
+                candidates = set(top) | set(_CONFUSABLE.get(code, ()))
+                lingua = _lingua_choice(text, frozenset(candidates))
+                if _LINGUA_FIRST or word is None:
+                    word = lingua or word
+            if word is not None:
+                code = word
+        out[i] = (code, prob)
     hinglish = _load_hinglish()
     if hinglish is not None:
-        cand: list[tuple[int, int, int]] = []
+        cand: list[int] = []
         for i in judged:
             code, prob = out[i]
-            if code not in ("en", "hi") and prob > 0.9:
+            if code not in ("en", "hi") and prob > _HINGLISH_SKIP:
                 continue
             words = _WORD.findall(prepared[i].lower())
             strong = sum(w in _HINDI_STRONG for w in words)
@@ -177,12 +305,14 @@ def detect_languages_scored(texts: Iterable[object], cascade: bool = True) -> li
                 continue
             if not prepared[i].isascii() and len(_LATIN.findall(prepared[i])) <= 0.5 * len(prepared[i]):
                 continue
-            cand.append((i, strong, sum(w in _HINDI_WEAK for w in words)))
-        if cand:
-            probs = hinglish.predict_proba([model_text(items[i]) for i, _, _ in cand])
+            if strong >= 2 or strong + sum(w in _HINDI_WEAK for w in words) >= 3:
+                out[i] = ("hi", _HINGLISH_RULE_CONFIDENCE)  # marker words decide clear cases
+            else:
+                cand.append(i)
+        if cand:  # the model decides the ones with a single marker
+            probs = hinglish.predict_proba([model_text(items[i]) for i in cand])
             hi_col = hinglish.classes.index("hi")
-            for (i, strong, weak), p in zip(cand, probs[:, hi_col], strict=True):
-                # Marker words decide clear cases; the model decides the ones with a single marker.
-                if strong >= 2 or strong + weak >= 3 or p > _HINGLISH_THRESHOLD:
-                    out[i] = ("hi", max(float(p), 0.5))
+            for i, p in zip(cand, probs[:, hi_col], strict=True):
+                if p > _HINGLISH_THRESHOLD:
+                    out[i] = ("hi", float(p))
     return out
