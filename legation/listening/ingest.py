@@ -116,7 +116,38 @@ def ingest(source: ListeningSource, posts: Iterable[Post], *, tier: str = "fast"
     Posts already stored (heard by any source) are not stored again: they are marked as heard by this source
     and its unit too, so the unit's searches find them. ``enrich`` replaces the models (benchmarks, tests).
     """
-    unit = source.unit
+    batch = prepare(source, posts)
+    records = (enrich or enrich_batch)(batch.texts, tier=tier) if batch.fresh else []
+    return write(source, batch, records)
+
+
+@dataclass
+class Prepared:
+    """A batch checked and de-duplicated, waiting for its enrichment: what ``write`` stores."""
+
+    result: IngestResult
+    known: dict[tuple[str, str], tuple[int, str, str]]
+    fresh: list[tuple[tuple[str, str], Post, str]]
+
+    @property
+    def texts(self) -> list[str]:
+        """The texts to enrich, one per new post, in order."""
+        return [text for _key, _post, text in self.fresh]
+
+    @property
+    def keys(self) -> set[tuple[str, str]]:
+        """Every post of the batch that ``write`` will store or mark as heard."""
+        return {key for key, _post, _text in self.fresh} | set(self.known)
+
+
+def prepare(source: ListeningSource, posts: Iterable[Post], *,
+            in_flight: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset()) -> Prepared:
+    """Check a batch and split it into posts already stored and new ones (one query per 5,000 ids).
+
+    ``in_flight``: posts of earlier batches of the same source that are prepared but not written yet (a
+    pipeline enriching one batch while the one before is stored); they count as duplicates here, as they would
+    once the batch before is written, so a post is never stored or marked twice.
+    """
     result = IngestResult()
     candidates: dict[tuple[str, str], tuple[Post, str]] = {}
     for post in posts:
@@ -130,19 +161,34 @@ def ingest(source: ListeningSource, posts: Iterable[Post], *, tier: str = "fast"
             result.rejected.append(Rejected(post.position, "no id"))
             continue
         key = (str(post.platform or "")[:20], external_id)
-        if key in candidates:
+        if key in candidates or key in in_flight:
             result.duplicates += 1
             continue
         candidates[key] = (post, text)
-    known = _already_stored(list(candidates))
+    known = _already_stored(list(candidates)) if candidates else {}
     fresh = [(key, post, text) for key, (post, text) in candidates.items() if key not in known]
     result.duplicates += len(candidates) - len(fresh)
-    records = (enrich or enrich_batch)([text for _key, _post, text in fresh], tier=tier) if fresh else []
+    return Prepared(result, known, fresh)
+
+
+def write(source: ListeningSource, batch: Prepared, records: Sequence[Enriched]) -> IngestResult:
+    """Store a prepared batch with its enrichment (one record per new post), in one transaction."""
+    if len(records) != len(batch.fresh):
+        raise ValueError(f"{len(records)} enrichment records for {len(batch.fresh)} new posts")
+    unit = source.unit
+    result = batch.result
     with transaction.atomic():
-        if known:
-            result.heard_again = _mark_heard(source, unit, known.values())
-        if fresh:
-            result.stored = _store(source, unit, fresh, records)
+        if batch.known:
+            result.heard_again = _mark_heard(source, unit, batch.known.values())
+        if batch.fresh:
+            result.stored = _store(source, unit, batch.fresh, list(records))
+            if result.stored < len(batch.fresh):
+                # Another process stored some of these posts since ``prepare`` read: they are heard again.
+                raced = _already_stored([key for key, _post, _text in batch.fresh])
+                mine = heard_mark(source.pk)
+                others = [row for row in raced.values() if mine not in row[2]]
+                result.duplicates += len(batch.fresh) - result.stored
+                result.heard_again += _mark_heard(source, unit, others) if others else 0
     return result
 
 
@@ -183,7 +229,7 @@ _COLUMNS = ("source_id", "unit_id", "unit_path", "heard_by", "heard_sources", "p
 
 def _store(source: ListeningSource, unit: Unit, fresh: list[tuple[tuple[str, str], Post, str]],
            records: list[Enriched]) -> int:
-    """Insert the new posts in one statement run over the batch; how many rows were inserted."""
+    """Insert the new posts of the batch (SQLite: one statement run over the batch; PostgreSQL: COPY)."""
     now = timezone.now()
     adapt = connection.ops.adapt_datetimefield_value
     stamped = adapt(now)
@@ -207,25 +253,35 @@ def _store(source: ListeningSource, unit: Unit, fresh: list[tuple[tuple[str, str
     table = ListenedItem._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # One statement for the batch: each column as one array, unnested server-side.
-            cursor.execute(_POSTGRES_INSERT.format(table=table), [list(column) for column in zip(*rows, strict=True)])
-        else:
-            cursor.executemany(
-                f"INSERT INTO {table} ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))}) "  # noqa: S608
-                "ON CONFLICT (platform, external_id) DO NOTHING", rows)
+            return _copy_rows(cursor, table, rows)
+        cursor.executemany(
+            f"INSERT INTO {table} ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))}) "  # noqa: S608
+            "ON CONFLICT (platform, external_id) DO NOTHING", rows)
         inserted = cursor.rowcount
     return inserted if inserted is not None and inserted >= 0 else len(rows)
 
 
-_POSTGRES_TYPES = ("bigint", "bigint", "text", "text", "text", "text", "text", "text", "text", "text", "text",
-                   "timestamptz", "timestamptz", "text", "text", "text", "text", "text", "integer", "text", "text",
-                   "text", "bigint")
-_POSTGRES_INSERT = (
-    "INSERT INTO {table} (" + ", ".join(_COLUMNS) + ") SELECT "  # noqa: S608 - our names
-    + ", ".join(f"c{i}::jsonb" if name in ("places", "phones", "needs") else f"c{i}" for i, name in enumerate(_COLUMNS))
-    + " FROM unnest(" + ", ".join(f"%s::{kind}[]" for kind in _POSTGRES_TYPES) + ") AS r("
-    + ", ".join(f"c{i}" for i in range(len(_COLUMNS))) + ") ON CONFLICT (platform, external_id) DO NOTHING"
-)
+_STAGE = "listening_item_stage"
+
+
+def _copy_rows(cursor: Any, table: str, rows: list[tuple[Any, ...]]) -> int:
+    """PostgreSQL: COPY the rows into a session-private staging table, then move them in one statement.
+
+    COPY formats the rows in psycopg's C code (an ``INSERT ... unnest()`` of column arrays spent more time
+    quoting arrays in Python than the server spent storing them); the move empties the staging table and
+    inserts with ``ON CONFLICT DO NOTHING`` in one round trip.
+    """
+    names = ", ".join(_COLUMNS)
+    cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} AS "  # noqa: S608 - our names
+                   f"SELECT {names} FROM {table} WITH NO DATA")
+    with cursor.cursor.copy(f"COPY {_STAGE} ({names}) FROM STDIN") as copy:  # psycopg's own cursor
+        for row in rows:
+            copy.write_row(row)
+    cursor.execute(f"WITH staged AS (DELETE FROM {_STAGE} RETURNING {names}) "  # noqa: S608 - our names
+                   f"INSERT INTO {table} ({names}) SELECT {names} FROM staged "
+                   "ON CONFLICT (platform, external_id) DO NOTHING")
+    inserted = cursor.rowcount
+    return inserted if inserted is not None and inserted >= 0 else len(rows)
 
 
 def _attach_stories(unit: Unit, texts: list[str], records: list[Enriched], created: list[datetime]) -> list[int | None]:

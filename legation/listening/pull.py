@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 from legation.connectors.base import ConnectorError, InboundItem, Page, Provider
 from legation.connectors.registry import provider_class
@@ -10,6 +11,7 @@ from legation.listening import services
 from legation.listening.importing import BadLine, read_posts
 from legation.listening.ingest import IngestResult, Post, Rejected
 from legation.listening.models import FILE_PLATFORM, ListeningSource, SourceKind
+from legation.listening.pipeline import Batch
 from legation.network.services import read_credentials
 
 logger = logging.getLogger(__name__)
@@ -55,25 +57,41 @@ def _post(item: InboundItem, index: int) -> Post:
                 kind=item.kind, position=index + 1)
 
 
+CHUNK = 1000  # posts per transaction of a file pull; a larger batch size is stored in chunks, pipelined
+
+
 def _pull_file(source: ListeningSource) -> IngestResult:
-    """A file source replays its file a batch per pull; the cursor is the number of records read."""
+    """A file source replays its file a batch per pull; the cursor is the number of records read.
+
+    A batch of more than CHUNK records is stored in chunks, each with the cursor at its end, while the next
+    chunks are enriched in other processes (``services.ingest_batches``).
+    """
     try:
         path = services.resolve_file(source.query)
     except Exception as exc:  # noqa: BLE001 - a missing file is the source's error, not the worker's
         services.record_pull_error(source, str(exc), permanent=True)
         return IngestResult()
     done = int(source.cursor) if source.cursor.isdigit() else 0
-    posts: list[Post] = []
-    bad: list[Rejected] = []
-    read = 0
-    for record in read_posts(path, skip=done):
-        if read >= source.batch_size:
-            break
-        read += 1
-        if isinstance(record, BadLine):
-            bad.append(Rejected(record.line, record.reason))
-        else:
-            posts.append(record)
-    result = services.ingest_posts(source, posts, cursor=str(done + read))
-    result.rejected.extend(bad)
-    return result
+
+    def chunks() -> Iterator[Batch]:
+        posts: list[Post] = []
+        bad: list[Rejected] = []
+        read = 0
+        for record in read_posts(path, skip=done):
+            if read >= source.batch_size:
+                break
+            read += 1
+            if isinstance(record, BadLine):
+                bad.append(Rejected(record.line, record.reason))
+            else:
+                posts.append(record)
+            if len(posts) + len(bad) >= CHUNK:
+                yield Batch(posts, cursor=str(done + read), rejected=bad)
+                posts, bad = [], []
+        if posts or bad or not read:
+            yield Batch(posts, cursor=str(done + read), rejected=bad)
+
+    total = IngestResult()
+    for result in services.ingest_batches(source, chunks()):
+        total.add(result)
+    return total

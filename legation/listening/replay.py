@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +11,7 @@ from legation.listening import alerts, services
 from legation.listening.importing import BadLine, read_posts
 from legation.listening.ingest import IngestResult, Post, Rejected
 from legation.listening.models import ListeningSource
+from legation.listening.pipeline import Batch
 
 
 @dataclass
@@ -26,20 +27,30 @@ class ReplayReport:
 
 def replay(path: Path, source: ListeningSource, *, rate: float = 0, batch: int = 1000,
            progress: Callable[[IngestResult], None] | None = None) -> ReplayReport:
-    """Ingest every post of the file into the source, ``rate`` posts a second (0: as fast as possible)."""
+    """Ingest every post of the file into the source, ``rate`` posts a second (0: as fast as possible).
+
+    The next batches are enriched in other processes while one is stored (``services.ingest_batches``).
+    """
     size = max(1, min(batch, int(rate))) if rate else batch
     total = IngestResult()
     started = time.monotonic()
-    pending: list[Post] = []
-    bad: list[Rejected] = []
 
-    def flush() -> None:
-        result = services.ingest_posts(source, pending)
-        result.rejected.extend(bad)
+    def batches() -> Iterator[Batch]:
+        pending: list[Post] = []
+        bad: list[Rejected] = []
+        for record in read_posts(path):
+            if isinstance(record, BadLine):
+                bad.append(Rejected(record.line, record.reason))
+            else:
+                pending.append(record)
+            if len(pending) + len(bad) >= size:
+                yield Batch(pending, rejected=bad)
+                pending, bad = [], []
+        if pending or bad:
+            yield Batch(pending, rejected=bad)
+
+    for result in services.ingest_batches(source, batches()):
         total.add(result)
-        total.received += len(bad)
-        pending.clear()
-        bad.clear()
         if progress:
             progress(total)
         if rate:
@@ -47,16 +58,6 @@ def replay(path: Path, source: ListeningSource, *, rate: float = 0, batch: int =
             ahead = total.received / rate - (time.monotonic() - started)
             if ahead > 0:
                 time.sleep(ahead)
-
-    for record in read_posts(path):
-        if isinstance(record, BadLine):
-            bad.append(Rejected(record.line, record.reason))
-        else:
-            pending.append(record)
-        if len(pending) + len(bad) >= size:
-            flush()
-    if pending or bad:
-        flush()
     raised = alerts.evaluate(source.unit)
     services.record_import(None, source, path.name, total)
     total.rejected.sort(key=lambda r: r.position)

@@ -6,7 +6,7 @@ Services called by the system (the scheduler, the CLI operator) take ``actor=Non
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from legation.connectors.registry import PROVIDERS
-from legation.listening.ingest import IngestResult, Post, ingest
+from legation.listening import pipeline
+from legation.listening.enrichment import Enriched, enrich_batch
+from legation.listening.ingest import IngestResult, Post, Prepared, prepare, write
 from legation.listening.models import (
     FILE_PLATFORM,
     Alert,
@@ -26,6 +28,7 @@ from legation.listening.models import (
     SourceKind,
     Story,
 )
+from legation.listening.pipeline import Batch, Enricher
 from legation.network.models import OfficialAccount, Person, Unit
 from legation.network.permissions import Action, require
 from legation.records import ledger
@@ -125,8 +128,22 @@ def delete_source(actor: Person | None, source: ListeningSource) -> None:
 
 def ingest_posts(source: ListeningSource, posts: Iterable[Post], *, cursor: str | None = None) -> IngestResult:
     """Ingest a batch heard by a source and move its cursor, together (so a crash neither loses nor repeats)."""
+    batch = prepare(source, posts)
+    records = enrich_batch(batch.texts) if batch.fresh else []
+    return _commit(source, batch, records, cursor)
+
+
+def ingest_batches(source: ListeningSource, batches: Iterable[Batch], *,
+                   enricher: Enricher | None = None) -> Iterator[IngestResult]:
+    """Ingest batches in order, each with its cursor in its own transaction, enriching the next batches in
+    other processes while one is stored (``pipeline``); yields each batch's result once it is committed."""
+    return pipeline.stream(source, batches, lambda batch, records, cursor: _commit(source, batch, records, cursor),
+                           enricher=enricher)
+
+
+def _commit(source: ListeningSource, batch: Prepared, records: Sequence[Enriched], cursor: str | None) -> IngestResult:
     with transaction.atomic():
-        result = ingest(source, posts)
+        result = write(source, batch, records)
         fields = ["last_pulled_at", "last_error"]
         source.last_pulled_at = timezone.now()
         source.last_error = ""
