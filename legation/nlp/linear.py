@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -23,29 +24,12 @@ _MAX_TOKENS = 300
 _MAX_SUBWORD_TOKEN = 30
 # Words seen most recently keep their feature ids (~0.3 KB each); the cache restarts when full.
 _WORD_CACHE_SIZE = 100_000
+# Texts per feature pass: bigger calls (training sets) are cut into passes of this size.
+_BATCH_TEXTS = 5000
 
 
-# N-gram strings of recent words, so that two models with the same spec (sentiment and crisis in one enrich
-# batch) build them once; small because the strings are heavy (~2 KB per word).
-_SHARED_NGRAM_CACHE_SIZE = 20_000
+# Kept for ``classify.clear_caches``, which empties it; the batch feature pass keeps no per-spec n-gram strings.
 _features_of_word: dict[tuple[str, int, int, bool], list[str]] = {}
-
-
-def _word_features(tok: str, spec: FeatureSpec) -> list[str]:
-    """A word's own feature and its character n-grams, shared by every model with the same spec."""
-    key = (tok, spec.char_min, spec.char_max, spec.words)
-    feats = _features_of_word.get(key)
-    if feats is None:
-        feats = [tok] if spec.words else []
-        if spec.char_max and 2 <= len(tok) <= _MAX_SUBWORD_TOKEN:
-            w = f"<{tok}>"
-            size = len(w)
-            for n in range(spec.char_min, min(spec.char_max, size) + 1):
-                feats.extend([w[k : k + n] for k in range(size - n + 1)])
-        if len(_features_of_word) >= _SHARED_NGRAM_CACHE_SIZE:
-            _features_of_word.clear()
-        _features_of_word[key] = feats
-    return feats
 
 
 @dataclass(frozen=True)
@@ -97,6 +81,70 @@ def doc_features(normalised: str, spec: FeatureSpec) -> list[str]:
     return feats
 
 
+class _WordTable:
+    """Feature ids of recently seen words (each word's own id and its character n-grams' ids), stored flat:
+    ``flat[starts[s] : starts[s] + lens[s]]`` are the ids of the word in slot ``slot[word]``."""
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        self.slot: dict[str, int] = {}
+        self.starts = np.zeros(0, dtype=np.int64)
+        self.lens = np.zeros(0, dtype=np.int64)
+        self.flat = np.zeros(0, dtype=np.int32)
+        self.used = 0
+
+    def __len__(self) -> int:
+        return len(self.slot)
+
+    def add(self, words: list[str], spec: FeatureSpec, get: Callable[[str], int | None]) -> None:
+        """Look up the features of new words, all in one pass, and store them."""
+        feats: list[str] = []
+        counts: list[int] = []
+        lo, hi = spec.char_min, spec.char_max
+        for tok in words:
+            before = len(feats)
+            if spec.words:
+                feats.append(tok)
+            if hi and 2 <= len(tok) <= _MAX_SUBWORD_TOKEN:
+                w = f"<{tok}>"
+                size = len(w)
+                feats += [w[k : k + n] for n in range(lo, min(hi, size) + 1) for k in range(size - n + 1)]
+            counts.append(len(feats) - before)
+        ids = _known_ids(list(map(get, feats)))
+        word_of = np.repeat(np.arange(len(words), dtype=np.int64), counts)
+        known = ids >= 0
+        ids = ids[known]
+        lens = np.bincount(word_of[known], minlength=len(words))
+        first, used = len(self.slot), self.used
+        self.slot.update(zip(words, range(first, first + len(words)), strict=True))
+        self.starts = _grown(self.starts, first + len(words))
+        self.lens = _grown(self.lens, first + len(words))
+        self.flat = _grown(self.flat, used + len(ids))
+        self.lens[first : first + len(words)] = lens
+        self.starts[first : first + len(words)] = used + np.cumsum(lens) - lens
+        self.flat[used : used + len(ids)] = ids
+        self.used = used + len(ids)
+
+
+def _known_ids(found: list[int | None]) -> np.ndarray:
+    """Ids found by dict lookups as an int64 array, -1 where the lookup found nothing (converting through
+    float64, where None becomes NaN, is the fastest way numpy offers; ids are far below 2**53)."""
+    values = np.array(found, dtype=np.float64)
+    values[np.isnan(values)] = -1
+    return values.astype(np.int64)
+
+
+def _grown(a: np.ndarray, size: int) -> np.ndarray:
+    """``a`` itself if it holds ``size`` items, else a copy with room for at least twice as many."""
+    if len(a) >= size:
+        return a
+    out = np.zeros(max(2 * size, 1024), dtype=a.dtype)
+    out[: len(a)] = a
+    return out
+
+
 class FeatureCache:
     """Feature strings of one batch per feature spec, so that models sharing a spec compute them once."""
 
@@ -121,8 +169,9 @@ class LinearModel:
     coef: np.ndarray  # (n_features, n_classes)
     intercept: np.ndarray  # (n_classes,)
     meta: dict[str, object] = field(default_factory=dict)
-    _word_cache: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False, compare=False)
+    _word_cache: _WordTable = field(default_factory=lambda: _WordTable(), repr=False, compare=False)
     _stacked_coef: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _pairs: dict[tuple[str, str], int] | None = field(default=None, repr=False, compare=False)
 
     # -- features -----------------------------------------------------------------------------------------
     def feature_ids(
@@ -130,46 +179,90 @@ class LinearModel:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Return (ids, offsets): the known feature ids of every text, concatenated, and each text's start.
 
-        Same features as :func:`doc_features`, computed through a per-word cache (a word's own id and its
-        character n-grams' ids), since most words of a stream have been seen before.
+        Same features as :func:`doc_features` (each text's ids once, in increasing order), computed for the
+        whole batch with numpy: a word's own id and its character n-grams' ids come from a per-word table
+        (most words of a stream have been seen before; the batch's new words are looked up together), bigram
+        ids are found by word pair without building the bigram strings, and one sort removes repeats.
         """
-        all_ids: list[int] = []
-        offsets = np.zeros(len(normalised) + 1, dtype=np.int64)
-        doc_ids = self._doc_ids
-        for i, text in enumerate(normalised):
-            all_ids.extend(doc_ids(text))
-            offsets[i + 1] = len(all_ids)
-        return np.asarray(all_ids, dtype=np.int64), offsets
+        if len(normalised) > _BATCH_TEXTS:  # bounded memory for big calls (training sets)
+            parts = [self._batch_ids(normalised[i : i + _BATCH_TEXTS])
+                     for i in range(0, len(normalised), _BATCH_TEXTS)]
+            starts = np.cumsum([0] + [len(ids) for ids, _ in parts[:-1]])
+            offsets = np.concatenate([[0]] + [off[1:] + s for (_, off), s in zip(parts, starts, strict=True)])
+            return np.concatenate([ids for ids, _ in parts]), offsets.astype(np.int64)
+        return self._batch_ids(normalised)
 
-    def _doc_ids(self, text: str) -> set[int]:
-        spec = self.spec
+    def _batch_ids(self, normalised: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        n = len(normalised)
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        toks_of = [_TOKEN.findall(t)[:_MAX_TOKENS] for t in normalised]
+        flat = list(chain.from_iterable(toks_of))
+        table = self._word_cache
+        missing = set(flat).difference(table.slot)
+        if missing:
+            if len(table) + len(missing) > _WORD_CACHE_SIZE:
+                table.clear()
+                missing = set(flat)
+                if len(missing) > _WORD_CACHE_SIZE:  # one huge batch: its words are looked up for it alone
+                    table = _WordTable()
+            table.add(list(missing), self.spec, self.vocab.get)
+        per_text = np.fromiter(map(len, toks_of), dtype=np.int64, count=n)
+        text_of_tok = np.repeat(np.arange(n, dtype=np.int64), per_text)
+        slots = np.fromiter(map(table.slot.__getitem__, flat), dtype=np.int64, count=len(flat))
+        lens = table.lens[slots]
+        ends = np.cumsum(lens)
+        total = int(ends[-1]) if len(ends) else 0
+        where = np.repeat(table.starts[slots] - ends + lens, lens) + np.arange(total, dtype=np.int64)
+        id_parts = [table.flat[where].astype(np.int64)]
+        text_parts = [np.repeat(text_of_tok, lens)]
+        if self.spec.bigrams and len(flat) > 1:
+            pair_ids = _known_ids(list(map(self._pair_ids().get, zip(flat, flat[1:], strict=False))))
+            inside = (pair_ids >= 0) & (text_of_tok[1:] == text_of_tok[:-1])
+            id_parts.append(pair_ids[inside])
+            text_parts.append(text_of_tok[1:][inside])
+        if self.spec.text_char_max:
+            found, owners = self._text_char_ids(normalised)
+            id_parts.append(np.asarray(found, dtype=np.int64))
+            text_parts.append(np.asarray(owners, dtype=np.int64))
+        # One key per (text, feature); sorting groups each text's features, in increasing order, and repeats.
+        width = max(len(self.vocab), 1)
+        keys = np.concatenate(text_parts) * width + np.concatenate(id_parts)
+        if keys.size == 0:
+            return keys, offsets
+        keys.sort()
+        first = np.empty(keys.size, dtype=bool)
+        first[0] = True
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
+        keys = keys[first]
+        owner = keys // width
+        np.cumsum(np.bincount(owner, minlength=n), out=offsets[1:])
+        return keys - owner * width, offsets
+
+    def _text_char_ids(self, normalised: Sequence[str]) -> tuple[list[int], list[int]]:
+        """Ids of the character n-grams over whole texts (``text_char_max``), and the text of each."""
         get = self.vocab.get
-        cache = self._word_cache
-        toks = tokens(text)
-        ids: set[int] = set()
-        for tok in toks:
-            known = cache.get(tok)
-            if known is None:
-                found = list(map(get, _word_features(tok, spec)))
-                known = tuple([j for j in found if j is not None] if None in found else found)  # type: ignore[arg-type]
-                if len(cache) >= _WORD_CACHE_SIZE:
-                    cache.clear()
-                cache[tok] = known
-            ids.update(known)
-        if spec.bigrams:
-            for a, b in zip(toks, toks[1:], strict=False):
-                j = get(f"{a} {b}")
-                if j is not None:
-                    ids.add(j)
-        if spec.text_char_max:
+        found: list[int] = []
+        owners: list[int] = []
+        for i, text in enumerate(normalised):
             t = f" {text[:400]} "
             size = len(t)
-            for n in range(2, spec.text_char_max + 1):
-                for k in range(size - n + 1):
-                    j = get("\x01" + t[k : k + n])
-                    if j is not None:
-                        ids.add(j)
-        return ids
+            for n in range(2, self.spec.text_char_max + 1):
+                ids = [j for j in map(get, ["\x01" + t[k : k + n] for k in range(size - n + 1)]) if j is not None]
+                found += ids
+                owners += [i] * len(ids)
+        return found, owners
+
+    def _pair_ids(self) -> dict[tuple[str, str], int]:
+        """Bigram features by word pair: ``(a, b)`` -> the id of ``"a b"`` (tokens never hold spaces)."""
+        if self._pairs is None:
+            pairs: dict[tuple[str, str], int] = {}
+            for f, j in self.vocab.items():
+                if " " in f:
+                    parts = f.split(" ")
+                    if len(parts) == 2:
+                        pairs[parts[0], parts[1]] = j
+            self._pairs = pairs
+        return self._pairs
 
     def decision(
         self,
