@@ -11,6 +11,7 @@ from ninja import Field, Router, Schema, Status
 
 from legation.guidance import services
 from legation.guidance.engine import DraftText, PostDraft, TargetAccount
+from legation.guidance.explain import explained_all
 from legation.guidance.models import GuidanceRule
 from legation.network.models import Unit
 from legation.network.permissions import Action, may, require
@@ -186,7 +187,7 @@ def check(request: HttpRequest, payload: CheckIn) -> dict[str, Any]:
                        for a in payload.accounts),
         scheduled_at=payload.scheduled_at,
     )
-    findings = services.check_for(request.user, unit, draft)
+    findings = explained_all(services.check_for(request.user, unit, draft))  # worded in the reader's language
     result = verdict(findings)
     return {"blocked": result.blocked, "warnings": result.warnings,
             "clearances": [c.__dict__ for c in result.clearances],

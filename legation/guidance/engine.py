@@ -3,6 +3,9 @@
 No Django, no database: ``check(post, rules, now, context)`` returns every finding, each naming the rule that
 raised it, where the rule is defined, how severe it is (``block``, ``needs_clearance`` by whom, ``warn``), what in
 the post matched and why. ``verdict(findings)`` sums them up for publishing.
+
+The words for a person (why, where) are kept as :class:`Message`: English texts marked with ``gettext_noop`` and
+their values apart, which ``legation.guidance.explain`` translates when they are shown.
 """
 
 from __future__ import annotations
@@ -10,8 +13,8 @@ from __future__ import annotations
 import functools
 import unicodedata
 import zoneinfo
-from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -30,14 +33,15 @@ from legation.guidance.kinds import (
     RuleKind,
     Severity,
     TermsConfig,
+    gettext_noop,
     parse_config,
 )
 from legation.guidance.links import find_links, host_within, looks_like, normalise_host
 from legation.guidance.normalize import Folded, TermMatcher, fold, is_invisible
 
 __all__ = [
-    "ActiveCrisis", "CheckContext", "ClearanceNeed", "DraftText", "Finding", "PostDraft", "RuleSpec", "Severity",
-    "TargetAccount", "Verdict", "check", "verdict",
+    "ActiveCrisis", "CheckContext", "ClearanceNeed", "DraftText", "Finding", "Message", "PostDraft", "RuleSpec",
+    "Severity", "TargetAccount", "Verdict", "check", "verdict",
 ]
 
 # A user's pattern must not hang a check: each regular-expression search gets this long, in seconds.
@@ -136,6 +140,48 @@ class RuleSpec:
 # What comes out
 
 
+def _as_written(text: str) -> str:
+    return text
+
+
+@dataclass(frozen=True)
+class Message:
+    """Words for a person: an English text marked with ``gettext_noop`` and its named values, kept apart so that
+    the text is translated when shown, in the reader's language, while the engine stays free of Django."""
+
+    text: str  # with %(name)s placeholders for the values
+    values: tuple[tuple[str, str | Message], ...] = ()
+
+    def render(self, translate: Callable[[str], str] = _as_written) -> str:
+        """The words with their values in, each text (this one and nested ones) passed through ``translate``."""
+        values = {name: value.render(translate) if isinstance(value, Message) else value
+                  for name, value in self.values}
+        return translate(self.text) % values if values else translate(self.text)
+
+    def as_data(self) -> dict[str, Any]:
+        """A JSON-ready form, for findings that are stored and shown later (publishing keeps them on the post)."""
+        return {"text": self.text, "values": {name: value.as_data() if isinstance(value, Message) else value
+                                              for name, value in self.values}}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Message:
+        values = data.get("values") or {}
+        return cls(str(data["text"]), tuple((str(name), cls.from_data(value) if isinstance(value, dict) else str(value))
+                                            for name, value in values.items()))
+
+
+def _say(text: str, /, **values: str | Message) -> Message:
+    return Message(text, tuple(values.items()))
+
+
+# The roles as they read inside a sentence ("needs clearance by an approver"); legation.network.models.RoleName
+# names the roles themselves.
+ROLE_WORDS = {
+    "viewer": gettext_noop("viewer"), "editor": gettext_noop("editor"), "publisher": gettext_noop("publisher"),
+    "approver": gettext_noop("approver"), "admin": gettext_noop("admin"),
+}
+
+
 @dataclass(frozen=True)
 class Finding:
     rule_id: int | None  # None for a declared crisis (see crisis_id)
@@ -154,10 +200,13 @@ class Finding:
     clearance_unit_id: int | None = None
     clearance_unit_name: str = ""
     crisis_id: int | None = None
+    because: tuple[Message, ...] = field(default=(), compare=False)  # the explanation, to translate when shown
+    place: Message | None = field(default=None, compare=False)  # the location, likewise
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["severity"] = self.severity.value
+        del data["because"], data["place"]
         return data
 
 
@@ -210,11 +259,12 @@ def check(post: PostDraft, rules: Sequence[RuleSpec], now: datetime,
     return unique
 
 
-def _finding(rule: RuleSpec, explanation: str, location: str, **extra: Any) -> Finding:
+def _finding(rule: RuleSpec, because: Sequence[Message], place: Message, **extra: Any) -> Finding:
     needs = rule.severity == Severity.NEEDS_CLEARANCE
     return Finding(
         rule_id=rule.id, rule_name=rule.name, rule_kind=rule.kind.value, unit_id=rule.unit_id,
-        unit_name=rule.unit_name, severity=rule.severity, explanation=explanation, location=location,
+        unit_name=rule.unit_name, severity=rule.severity, explanation=_english(because),
+        location=place.render(), because=tuple(because), place=place,
         clearance_role=(rule.clearance_role or "approver") if needs else None,
         clearance_unit_id=rule.clearance_unit_id if needs else None,
         clearance_unit_name=rule.clearance_unit_name if needs else "",
@@ -222,23 +272,48 @@ def _finding(rule: RuleSpec, explanation: str, location: str, **extra: Any) -> F
     )
 
 
-def _where(index: int, text: DraftText) -> str:
-    name = "source" if index == 0 else f"variant {index}"
-    return f"{name} ({text.language})" if text.language else name
+def _english(because: Sequence[Message]) -> str:
+    return "".join(message.render() for message in because)
 
 
-def _who(rule: RuleSpec) -> str:
+def _where(index: int, text: DraftText, *, capital: bool = False) -> Message:
+    """Which text of the post: "source (en)", "variant 2 (fr)"; capitalised to open a sentence."""
+    language = text.language
+    if index == 0:
+        if capital:
+            return _say(gettext_noop("Source (%(language)s)"), language=language) if language else _say(
+                gettext_noop("Source"))
+        return _say(gettext_noop("source (%(language)s)"), language=language) if language else _say(
+            gettext_noop("source"))
+    number = str(index)
+    if capital:
+        return _say(gettext_noop("Variant %(number)s (%(language)s)"), number=number, language=language) if (
+            language) else _say(gettext_noop("Variant %(number)s"), number=number)
+    return _say(gettext_noop("variant %(number)s (%(language)s)"), number=number, language=language) if (
+        language) else _say(gettext_noop("variant %(number)s"), number=number)
+
+
+def _role(role: str) -> Message:
+    return Message(ROLE_WORDS.get(role, role))
+
+
+def _who(rule: RuleSpec) -> tuple[Message, ...]:
     if rule.severity != Severity.NEEDS_CLEARANCE:
-        return ""
-    unit = rule.clearance_unit_name or rule.unit_name or "the defining unit"
-    return f"; needs clearance by an {rule.clearance_role or 'approver'} at {unit}"
+        return ()
+    unit: str | Message = rule.clearance_unit_name or rule.unit_name or Message(gettext_noop("the defining unit"))
+    return (_say(gettext_noop("; needs clearance by an %(role)s at %(unit)s"),
+                 role=_role(rule.clearance_role or "approver"), unit=unit),)
 
 
-def _term_findings(rule: RuleSpec, post: PostDraft, matcher: TermMatcher, what: str) -> Iterator[Finding]:
+_DISGUISED = Message(gettext_noop(" (disguised: spaced letters, look-alike or invisible characters)"))
+
+
+def _term_findings(rule: RuleSpec, post: PostDraft, matcher: TermMatcher, found: str) -> Iterator[Finding]:
+    """``found`` says what a match is, e.g. "Blocked term “%(term)s” found as “%(matched)s”"."""
     for index, text in enumerate(post.texts):
         for m in matcher.find(text.body):
-            how = " (disguised: spaced letters, look-alike or invisible characters)" if m.evasive else ""
-            yield _finding(rule, f"{what} \u201c{m.term}\u201d found as \u201c{m.matched}\u201d{how}{_who(rule)}",
+            how = (_DISGUISED,) if m.evasive else ()
+            yield _finding(rule, (_say(found, term=m.term, matched=m.matched), *how, *_who(rule)),
                            _where(index, text), text_index=index, start=m.start, end=m.end, matched=m.matched)
 
 
@@ -260,13 +335,15 @@ def _compiled_pattern(pattern: str, flags: int = 0) -> regex.Pattern[str]:
 def _blocked_terms(rule: RuleSpec, post: PostDraft, now: datetime, context: CheckContext) -> Iterator[Finding]:
     config = rule.config
     assert isinstance(config, TermsConfig)
-    yield from _term_findings(rule, post, _matcher(config, config.whole_words), "Blocked term")
+    yield from _term_findings(rule, post, _matcher(config, config.whole_words),
+                              gettext_noop("Blocked term “%(term)s” found as “%(matched)s”"))
 
 
 def _sensitive_topic(rule: RuleSpec, post: PostDraft, now: datetime, context: CheckContext) -> Iterator[Finding]:
     config = rule.config
     assert isinstance(config, TermsConfig)
-    yield from _term_findings(rule, post, _matcher(config, config.whole_words), "Sensitive topic")
+    yield from _term_findings(rule, post, _matcher(config, config.whole_words),
+                              gettext_noop("Sensitive topic “%(term)s” found as “%(matched)s”"))
 
 
 def _clean(text: str) -> Folded:
@@ -328,8 +405,8 @@ def _personal_data(rule: RuleSpec, post: PostDraft, now: datetime, context: Chec
                 if e164 in allowed_phones:
                     continue
                 start, end = _span(cleaned, match.start, match.end)
-                yield _finding(rule, f"Phone number {e164}{_who(rule)}", where, text_index=index, start=start,
-                               end=end, matched=text.body[start:end])
+                yield _finding(rule, (_say(gettext_noop("Phone number %(number)s"), number=e164), *_who(rule)),
+                               where, text_index=index, start=start, end=end, matched=text.body[start:end])
         if config.emails:
             for pattern in (_EMAIL, _EMAIL_SPELLED):
                 for m in pattern.finditer(cleaned.chars, timeout=PATTERN_TIMEOUT):
@@ -340,8 +417,9 @@ def _personal_data(rule: RuleSpec, post: PostDraft, now: datetime, context: Chec
                     if email_allowed(address):
                         continue
                     start, end = _span(cleaned, m.start(), m.end())
-                    yield _finding(rule, f"E-mail address {address}{_who(rule)}", where, text_index=index,
-                                   start=start, end=end, matched=text.body[start:end])
+                    yield _finding(rule, (_say(gettext_noop("E-mail address %(address)s"), address=address),
+                                          *_who(rule)),
+                                   where, text_index=index, start=start, end=end, matched=text.body[start:end])
         if config.passports:
             for pattern_text in config.passport_patterns:
                 pattern = _compiled_pattern(pattern_text)
@@ -354,15 +432,17 @@ def _personal_data(rule: RuleSpec, post: PostDraft, now: datetime, context: Chec
                         continue
                     taken.append((s, e))
                     start, end = _span(cleaned, s, e)
-                    yield _finding(rule, f"Passport-like number {m.group(group)}{_who(rule)}", where,
-                                   text_index=index, start=start, end=end, matched=text.body[start:end])
+                    yield _finding(rule, (_say(gettext_noop("Passport-like number %(number)s"),
+                                               number=m.group(group)), *_who(rule)),
+                                   where, text_index=index, start=start, end=end, matched=text.body[start:end])
 
 
 def _classification(rule: RuleSpec, post: PostDraft, now: datetime, context: CheckContext) -> Iterator[Finding]:
     config = rule.config
     assert isinstance(config, ClassificationConfig)
     if config.terms:
-        yield from _term_findings(rule, post, _matcher(config), "Classification marking")
+        yield from _term_findings(rule, post, _matcher(config),
+                                  gettext_noop("Classification marking “%(term)s” found as “%(matched)s”"))
     patterns = [_compiled_pattern(p, regex.IGNORECASE | regex.UNICODE) for p in config.patterns]
     for index, text in enumerate(post.texts):
         # Patterns are tried on the text as written (invisibles removed) and on its folded form (case,
@@ -378,7 +458,8 @@ def _classification(rule: RuleSpec, post: PostDraft, now: datetime, context: Che
                     if any(a < end and start < b for a, b in seen):
                         continue
                     seen.add((start, end))
-                    yield _finding(rule, f"Classification marking matching /{pattern.pattern}/{_who(rule)}",
+                    yield _finding(rule, (_say(gettext_noop("Classification marking matching /%(pattern)s/"),
+                                               pattern=pattern.pattern), *_who(rule)),
                                    _where(index, text), text_index=index, start=start, end=end,
                                    matched=text.body[start:end])
 
@@ -386,8 +467,8 @@ def _classification(rule: RuleSpec, post: PostDraft, now: datetime, context: Che
 def _link_domains(rule: RuleSpec, post: PostDraft, now: datetime, context: CheckContext) -> Iterator[Finding]:
     config = rule.config
     assert isinstance(config, LinkDomainsConfig)
-    candidates: list[tuple[str, str, int | None, int | None, int | None]] = [
-        (url, "link", None, None, None) for url in post.links
+    candidates: list[tuple[str, Message, int | None, int | None, int | None]] = [
+        (url, Message(gettext_noop("link")), None, None, None) for url in post.links
     ]
     for index, text in enumerate(post.texts):
         cleaned = _clean(text.body)
@@ -403,17 +484,20 @@ def _link_domains(rule: RuleSpec, post: PostDraft, now: datetime, context: Check
         if config.mode == "refuse":
             refused = next((d for d in config.domains if host_within(host.ascii, d)), None)
             if refused:
-                yield _finding(rule, f"Link to {shown}, on the refused domain {refused}{_who(rule)}", where, **extra)
+                yield _finding(rule, (_say(gettext_noop("Link to %(host)s, on the refused domain %(domain)s"),
+                                           host=shown, domain=refused), *_who(rule)), where, **extra)
                 continue
             imitated = next((d for d in config.domains if looks_like(host, d)), None)
             if imitated:
-                yield _finding(rule, f"Link to {shown}, which imitates the refused domain {imitated} with "
-                                     f"look-alike characters{_who(rule)}", where, **extra)
+                yield _finding(rule, (_say(gettext_noop("Link to %(host)s, which imitates the refused domain "
+                                                        "%(domain)s with look-alike characters"),
+                                           host=shown, domain=imitated), *_who(rule)), where, **extra)
         elif not any(host_within(host.ascii, d) for d in config.domains):
             imitated = next((d for d in config.domains if looks_like(host, d)), None)
-            why = f" and imitates {imitated} with look-alike characters" if imitated else ""
-            yield _finding(rule, f"Link to {shown}, which is not on the allowed domains{why}{_who(rule)}",
-                           where, **extra)
+            why = _say(gettext_noop("Link to %(host)s, which is not on the allowed domains and imitates "
+                                    "%(domain)s with look-alike characters"), host=shown, domain=imitated) if (
+                imitated) else _say(gettext_noop("Link to %(host)s, which is not on the allowed domains"), host=shown)
+            yield _finding(rule, (why, *_who(rule)), where, **extra)
 
 
 _SCRIPT_OF_LANGUAGE = {
@@ -452,18 +536,21 @@ def _languages(rule: RuleSpec, post: PostDraft, now: datetime, context: CheckCon
         if not constraints:
             continue
         allowed = set.intersection(*constraints)
-        where = f"account {account.label}"
+        where = _say(gettext_noop("account %(account)s"), account=account.label)
         explicit = [(i, t) for i, t in enumerate(post.texts)
                     if t.account_ids is not None and account.account_id in t.account_ids]
         for index, text in explicit:
             if _primary(text.language) not in allowed:
-                yield _finding(rule, f"{_where(index, text).capitalize()} goes to {account.label}, which publishes "
-                                     f"only in {', '.join(sorted(allowed)) or 'no language'}{_who(rule)}",
+                languages = ", ".join(sorted(allowed)) or Message(gettext_noop("no language"))
+                yield _finding(rule, (_say(gettext_noop("%(text)s goes to %(account)s, which publishes only in "
+                                                        "%(languages)s"), text=_where(index, text, capital=True),
+                                           account=account.label, languages=languages), *_who(rule)),
                                where, text_index=index)
         reaching = explicit or [(i, t) for i, t in enumerate(post.texts) if t.account_ids is None]
         if reaching and not any(_primary(t.language) in allowed for _i, t in reaching):
-            yield _finding(rule, f"No text in a language {account.label} publishes in "
-                                 f"({', '.join(sorted(allowed)) or 'none'}){_who(rule)}", where)
+            languages = ", ".join(sorted(allowed)) or Message(gettext_noop("none"))
+            yield _finding(rule, (_say(gettext_noop("No text in a language %(account)s publishes in (%(languages)s)"),
+                                       account=account.label, languages=languages), *_who(rule)), where)
     if not config.check_script:
         return
     for index, text in enumerate(post.texts):
@@ -474,9 +561,13 @@ def _languages(rule: RuleSpec, post: PostDraft, now: datetime, context: CheckCon
         share = letters.count(expected) / len(letters)
         if share < 0.5:
             commonest = max(set(letters), key=letters.count)
-            yield _finding(rule, f"{_where(index, text).capitalize()} is declared as {text.language} but is written "
-                                 f"mostly in {commonest.title()} script{_who(rule)}",
+            yield _finding(rule, (_say(gettext_noop("%(text)s is declared as %(language)s but is written mostly in "
+                                                    "%(script)s script"), text=_where(index, text, capital=True),
+                                       language=text.language, script=commonest.title()), *_who(rule)),
                            _where(index, text), text_index=index)
+
+
+_SCHEDULE = Message(gettext_noop("schedule"))
 
 
 def _zone(name: str) -> zoneinfo.ZoneInfo:
@@ -504,8 +595,10 @@ def _quiet_hours(rule: RuleSpec, post: PostDraft, now: datetime, context: CheckC
     spans_midnight = config.start > config.end
     inside = (t >= config.start or t < config.end) if spans_midnight else config.start <= t < config.end
     if inside:
-        yield _finding(rule, f"Publishing at {local:%H:%M} ({zone_name}) falls in the quiet hours "
-                             f"{config.start:%H:%M}\u2013{config.end:%H:%M}{_who(rule)}", "schedule")
+        yield _finding(rule, (_say(gettext_noop("Publishing at %(time)s (%(zone)s) falls in the quiet hours "
+                                                "%(start)s–%(end)s"), time=f"{local:%H:%M}", zone=zone_name,
+                                   start=f"{config.start:%H:%M}", end=f"{config.end:%H:%M}"), *_who(rule)),
+                       _SCHEDULE)
 
 
 def _embargo(rule: RuleSpec, post: PostDraft, now: datetime, context: CheckContext) -> Iterator[Finding]:
@@ -514,15 +607,17 @@ def _embargo(rule: RuleSpec, post: PostDraft, now: datetime, context: CheckConte
     when = _publish_time(post, now)
     if when >= config.until:
         return
-    local_until = config.until.astimezone(_zone(post.time_zone))
-    note = f" ({config.note})" if config.note else ""
+    until = f"{config.until.astimezone(_zone(post.time_zone)):%Y-%m-%d %H:%M}"
+    note = (_say(gettext_noop(" (%(note)s)"), note=config.note),) if config.note else ()
     if not config.terms:
-        yield _finding(rule, f"Embargoed until {local_until:%Y-%m-%d %H:%M} {post.time_zone}{note}{_who(rule)}",
-                       "schedule")
+        yield _finding(rule, (_say(gettext_noop("Embargoed until %(until)s %(zone)s"), until=until,
+                                   zone=post.time_zone), *note, *_who(rule)), _SCHEDULE)
         return
-    for finding in _term_findings(rule, post, _matcher(config), "Embargoed topic"):
-        yield Finding(**{**finding.__dict__, "explanation": f"{finding.explanation}; embargoed until "
-                                                             f"{local_until:%Y-%m-%d %H:%M} {post.time_zone}{note}"})
+    for finding in _term_findings(rule, post, _matcher(config),
+                                  gettext_noop("Embargoed topic “%(term)s” found as “%(matched)s”")):
+        because = (*finding.because, _say(gettext_noop("; embargoed until %(until)s %(zone)s"), until=until,
+                                          zone=post.time_zone), *note)
+        yield replace(finding, explanation=_english(because), because=because)
 
 
 def _crisis_findings(post: PostDraft, context: CheckContext) -> Iterator[Finding]:
@@ -530,15 +625,18 @@ def _crisis_findings(post: PostDraft, context: CheckContext) -> Iterator[Finding
         matcher = _compiled_terms((*crisis.terms, *crisis.places), True)
         for index, text in enumerate(post.texts):
             for m in matcher.find(text.body):
-                cell = crisis.cell_unit_name or "the crisis cell"
+                cell: str | Message = crisis.cell_unit_name or Message(gettext_noop("the crisis cell"))
+                because = (_say(gettext_noop("The post names “%(term)s” while the crisis “%(crisis)s” is declared; "
+                                             "needs clearance by an %(role)s at %(unit)s"),
+                                term=m.term, crisis=crisis.name, role=_role(crisis.clearance_role), unit=cell),)
+                place = _where(index, text)
                 yield Finding(
                     rule_id=None, rule_name=f"Crisis: {crisis.name}", rule_kind="crisis", unit_id=crisis.cell_unit_id,
                     unit_name=crisis.cell_unit_name, severity=Severity.NEEDS_CLEARANCE,
-                    explanation=f"The post names \u201c{m.term}\u201d while the crisis \u201c{crisis.name}\u201d is "
-                                f"declared; needs clearance by an {crisis.clearance_role} at {cell}",
-                    location=_where(index, text), text_index=index, start=m.start, end=m.end, matched=m.matched,
+                    explanation=_english(because), location=place.render(), text_index=index, start=m.start,
+                    end=m.end, matched=m.matched,
                     clearance_role=crisis.clearance_role, clearance_unit_id=crisis.cell_unit_id,
-                    clearance_unit_name=crisis.cell_unit_name, crisis_id=crisis.id,
+                    clearance_unit_name=crisis.cell_unit_name, crisis_id=crisis.id, because=because, place=place,
                 )
 
 

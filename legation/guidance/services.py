@@ -15,6 +15,7 @@ import pydantic
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from legation.guidance.engine import CheckContext, Finding, PostDraft, RuleSpec, check
 from legation.guidance.kinds import DEFAULT_SEVERITY, RuleKind, Severity, parse_config
@@ -41,9 +42,10 @@ def config_errors(exc: pydantic.ValidationError) -> ValidationError:
 
 def _validated(kind: str, config: Any) -> dict[str, Any]:
     if kind not in RuleKind.__members__.values():
-        raise ValidationError({"kind": f"unknown kind '{kind}'; one of {', '.join(RuleKind)}"})
+        raise ValidationError({"kind": _("unknown kind '%(kind)s'; one of %(kinds)s")
+                               % {"kind": kind, "kinds": ", ".join(RuleKind)}})
     if not isinstance(config, dict):
-        raise ValidationError({"config": "must be an object"})
+        raise ValidationError({"config": _("must be an object")})
     try:
         parsed = parse_config(kind, config)
     except pydantic.ValidationError as exc:
@@ -54,16 +56,17 @@ def _validated(kind: str, config: Any) -> dict[str, Any]:
 def _settle_clearance(rule: GuidanceRule) -> None:
     """Severity known, a clearing role and unit where one is needed; the clearing unit is the rule's or above it."""
     if rule.severity not in Severity.__members__.values():
-        raise ValidationError({"severity": f"one of {', '.join(Severity)}"})
+        raise ValidationError({"severity": _("one of %(choices)s") % {"choices": ", ".join(Severity)}})
     if rule.severity != Severity.NEEDS_CLEARANCE:
         rule.clearance_role, rule.clearance_unit = "", None
         return
     rule.clearance_role = rule.clearance_role or RoleName.APPROVER
     if rule.clearance_role not in RoleName.values:
-        raise ValidationError({"clearance_role": f"one of {', '.join(RoleName.values)}"})
+        raise ValidationError({"clearance_role": _("one of %(choices)s") % {"choices": ", ".join(RoleName.values)}})
     rule.clearance_unit = rule.clearance_unit or rule.unit
     if not rule.unit.is_within(rule.clearance_unit):
-        raise ValidationError({"clearance_unit": "clearance can be asked only of the rule's unit or a unit above it"})
+        raise ValidationError(
+            {"clearance_unit": _("clearance can be asked only of the rule's unit or a unit above it")})
 
 
 def _payload(rule: GuidanceRule) -> dict[str, Any]:
@@ -78,7 +81,7 @@ def create_rule(actor: Person, *, unit: Unit, kind: str, name: str, config: dict
     require(actor, Action.GUIDANCE_MANAGE, unit)
     name = name.strip()
     if not name:
-        raise ValidationError({"name": "give the rule a name"})
+        raise ValidationError({"name": _("give the rule a name")})
     rule = GuidanceRule(unit=unit, kind=kind, name=name[:200], config=_validated(kind, config),
                         severity=severity or DEFAULT_SEVERITY[RuleKind(kind)], clearance_role=clearance_role,
                         clearance_unit=clearance_unit, created_by=actor)
@@ -94,14 +97,14 @@ def update_rule(actor: Person, rule: GuidanceRule, **changes: Any) -> GuidanceRu
     require(actor, Action.GUIDANCE_MANAGE, rule.unit)
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
-        raise ValidationError({name: "cannot be changed here" for name in sorted(unknown)})
+        raise ValidationError({name: _("cannot be changed here") for name in sorted(unknown)})
     before = _payload(rule)
     if "config" in changes:
         changes["config"] = _validated(rule.kind, changes["config"])
     if "name" in changes:
         changes["name"] = str(changes["name"]).strip()[:200]
         if not changes["name"]:
-            raise ValidationError({"name": "give the rule a name"})
+            raise ValidationError({"name": _("give the rule a name")})
     for field, value in changes.items():
         setattr(rule, field, value)
     _settle_clearance(rule)

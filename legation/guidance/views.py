@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from legation.guidance import services
 from legation.guidance.engine import DraftText, Finding, PostDraft, verdict
+from legation.guidance.explain import explained_all
 from legation.guidance.kinds import DEFAULT_SEVERITY, RuleKind
 from legation.guidance.models import KIND_CHOICES, SEVERITY_CHOICES, GuidanceRule
 from legation.network.models import RoleName, Unit
@@ -186,7 +187,7 @@ def try_text(request: HttpRequest) -> HttpResponse:
     text = request.POST.get("text", "")[:20000]
     draft = PostDraft(source=DraftText(text, request.POST.get("language", "").strip()),
                       links=tuple(_lines(request.POST.get("links", ""))))
-    findings = services.check_for(request.user, unit, draft)
+    findings = explained_all(services.check_for(request.user, unit, draft))
     context = {"findings": findings, "verdict": verdict(findings), "pieces": _highlight(text, findings, 0),
                "unit": unit}
     if request.htmx:  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ from ninja import Field, Router, Schema, Status
 
 from legation.network.models import OfficialAccount, Unit
 from legation.network.permissions import Action, require
-from legation.publishing import services
+from legation.publishing import checks, services
 from legation.publishing.models import Clearance, Post
 
 router = Router(tags=["publishing"])
@@ -84,6 +84,10 @@ class PostOut(Schema):
     findings: list[dict[str, Any]]
     clearances: list[ClearanceOut]
     deliveries: list[DeliveryOut]
+
+    @staticmethod
+    def resolve_findings(obj: Post) -> list[dict[str, Any]]:
+        return checks.shown(obj.findings or [])  # "why" in the token owner's language
 
     @staticmethod
     def resolve_variants(obj: Post) -> list[dict[str, Any]]:

@@ -14,16 +14,31 @@ from legation.network.models import OfficialAccount, Unit
 class Finding:
     rule: str
     severity: str  # "block", "needs_clearance" or "warn"
-    why: str
+    why: str  # in English, as the engine wrote it; explain() gives it in the reader's language
     rule_id: int | None = None
     defined_at: str = ""
     clearance_role: str = ""
     clearance_unit_id: int | None = None
     match: str = ""
     where: str = ""
+    because: tuple[dict[str, Any], ...] = ()  # the engine's Message pieces of ``why``, kept to translate when shown
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def explain(finding: Finding | dict[str, Any]) -> str:
+    """Why a finding was raised, in the active language (a stored finding from before the pieces were kept: as
+    written)."""
+    from legation.guidance.explain import explanation_from_data
+
+    data = finding.as_dict() if isinstance(finding, Finding) else finding
+    return explanation_from_data(data.get("because") or (), str(data.get("why", "")))
+
+
+def shown(findings: Sequence[Finding | dict[str, Any]]) -> list[dict[str, Any]]:
+    """Findings as a page or the API shows them: ``why`` in the reader's language."""
+    return [{**(f.as_dict() if isinstance(f, Finding) else f), "why": explain(f)} for f in findings]
 
 
 def _check(unit: Unit, texts: dict[str, str], source_language: str, links: Sequence[str],
@@ -50,7 +65,8 @@ def _check(unit: Unit, texts: dict[str, str], source_language: str, links: Seque
     return [
         Finding(rule=f.rule_name, severity=str(f.severity.value if hasattr(f.severity, "value") else f.severity),
                 why=f.explanation, rule_id=f.rule_id, defined_at=f.unit_name, clearance_role=f.clearance_role or "",
-                clearance_unit_id=f.clearance_unit_id, match=f.matched, where=f.location)
+                clearance_unit_id=f.clearance_unit_id, match=f.matched, where=f.location,
+                because=tuple(message.as_data() for message in f.because))
         for f in found
     ]
 

@@ -16,6 +16,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from legation.network.models import ROLE_RANK, AccountStatus, OfficialAccount, Person, RoleName, Unit
 from legation.network.permissions import Action, may, rank_on, require
@@ -46,31 +47,37 @@ class VariantInput:
 
 def _validate_variants(variants: Sequence[VariantInput], source_language: str) -> None:
     if not variants:
-        raise ValidationError({"variants": "a post needs at least its source text"})
+        raise ValidationError({"variants": _("a post needs at least its source text")})
     languages = [v.language for v in variants]
     if len(set(languages)) != len(languages):
-        raise ValidationError({"variants": "one text per language"})
+        raise ValidationError({"variants": _("one text per language")})
     if source_language not in languages:
-        raise ValidationError({"source_language": f"no text in the source language '{source_language}'"})
+        raise ValidationError({"source_language": _("no text in the source language '%(language)s'")
+                               % {"language": source_language}})
     for variant in variants:
         if not variant.language or len(variant.language) > 10:
-            raise ValidationError({"variants": f"'{variant.language}' is not a language code"})
+            raise ValidationError({"variants": _("'%(language)s' is not a language code")
+                                   % {"language": variant.language}})
         if not variant.text.strip():
-            raise ValidationError({"variants": f"the {variant.language} text is empty"})
+            raise ValidationError({"variants": _("the %(language)s text is empty") % {"language": variant.language}})
         if len(variant.text) > MAX_TEXT:
-            raise ValidationError({"variants": f"the {variant.language} text is over {MAX_TEXT} characters"})
+            raise ValidationError({"variants": _("the %(language)s text is over %(limit)s characters")
+                                   % {"language": variant.language, "limit": MAX_TEXT}})
 
 
 def _validate_targets(unit: Unit, targets: Sequence[tuple[OfficialAccount, str]], languages: set[str]) -> None:
     if not targets:
-        raise ValidationError({"accounts": "choose at least one account"})
+        raise ValidationError({"accounts": _("choose at least one account")})
     for account, language in targets:
         if not account.unit.is_within(unit):
-            raise ValidationError({"accounts": f"{account} belongs to {account.unit}, outside {unit}"})
+            raise ValidationError({"accounts": _("%(account)s belongs to %(owner)s, outside %(unit)s")
+                                   % {"account": account, "owner": account.unit, "unit": unit}})
         if account.status != AccountStatus.ACTIVE:
-            raise ValidationError({"accounts": f"{account} is {account.get_status_display().lower()}"})
+            raise ValidationError({"accounts": _("%(account)s is %(status)s")
+                                   % {"account": account, "status": account.get_status_display().lower()}})
         if language not in languages:
-            raise ValidationError({"accounts": f"{account} is to get a {language} text, which the post lacks"})
+            raise ValidationError({"accounts": _("%(account)s is to get a %(language)s text, which the post lacks")
+                                   % {"account": account, "language": language}})
 
 
 def revision_hash(post: Post) -> str:
@@ -126,7 +133,8 @@ def update_post(actor: Person, post: Post, *, source_language: str, variants: Se
     post = Post.objects.select_for_update().get(pk=post.pk)
     require(actor, Action.POST_DRAFT, post.unit)
     if post.status not in EDITABLE:
-        raise ValidationError({"status": f"a {post.get_status_display().lower()} post is corrected, not edited"})
+        raise ValidationError({"status": _("a %(status)s post is corrected, not edited")
+                               % {"status": post.get_status_display().lower()}})
     _validate_variants(variants, source_language)
     _validate_targets(post.unit, targets, {v.language for v in variants})
     _write_content(post, variants, source_language, targets)
@@ -154,14 +162,18 @@ def attach_image(actor: Person, post: Post, upload: Any, *, alt_text: str) -> Po
     post = Post.objects.select_for_update().get(pk=post.pk)
     require(actor, Action.POST_DRAFT, post.unit)
     if post.status not in EDITABLE:
-        raise ValidationError({"image": f"a {post.get_status_display().lower()} post takes no new image"})
+        raise ValidationError({"image": _("a %(status)s post takes no new image")
+                               % {"status": post.get_status_display().lower()}})
     if not alt_text.strip():
-        raise ValidationError({"image_alt": "describe the image for people who cannot see it"})
+        raise ValidationError({"image_alt": _("describe the image for people who cannot see it")})
     mime_type = getattr(upload, "content_type", "") or ""
     if mime_type not in ALLOWED_IMAGE_TYPES:
-        raise ValidationError({"image": f"{mime_type or 'this file'} is not an image type platforms accept"})
+        refusal = (_("%(type)s is not an image type platforms accept") % {"type": mime_type} if mime_type
+                   else _("this file is not an image type platforms accept"))
+        raise ValidationError({"image": refusal})
     if upload.size > MAX_IMAGE_BYTES:
-        raise ValidationError({"image": f"the image is over {MAX_IMAGE_BYTES // (1024 * 1024)} MB"})
+        raise ValidationError({"image": _("the image is over %(size)s MB")
+                               % {"size": MAX_IMAGE_BYTES // (1024 * 1024)}})
     image = Image.objects.create(post=post, file=upload, mime_type=mime_type, alt_text=alt_text.strip())
     post.revision += 1
     post.revision_hash = revision_hash(post)
@@ -186,7 +198,7 @@ def submit(actor: Person, post: Post, now: datetime | None = None) -> Post:
     post = Post.objects.select_for_update().get(pk=post.pk)
     require(actor, Action.POST_DRAFT, post.unit)
     if post.status not in (PostStatus.DRAFT, PostStatus.AWAITING_CLEARANCE):
-        raise ValidationError({"status": f"the post is {post.get_status_display().lower()}"})
+        raise ValidationError({"status": _("the post is %(status)s") % {"status": post.get_status_display().lower()}})
     now = now or timezone.now()
     findings = checks.run(post, now)
     post.findings = [f.as_dict() for f in findings]
@@ -195,7 +207,8 @@ def submit(actor: Person, post: Post, now: datetime | None = None) -> Post:
         post.save(update_fields=["findings"])
         ledger.append(actor, "post.blocked", obj=post, unit=post.unit,
                       payload={"revision": post.revision, "findings": post.findings})
-        raise ValidationError({"text": [f"{f.rule}: {f.why}" for f in blocks]})
+        raise ValidationError({"text": [_("%(rule)s: %(why)s") % {"rule": f.rule, "why": checks.explain(f)}
+                                        for f in blocks]})
     post.clearances.filter(cleared_at__isnull=True).delete()
     needed: dict[tuple[str, int], tuple[str, str]] = {}
     for finding in findings:
@@ -230,11 +243,12 @@ def clear(actor: Person, clearance: Clearance) -> Post:
     clearance = Clearance.objects.select_for_update().select_related("post", "unit").get(pk=clearance.pk)
     post = clearance.post
     if actor.pk == post.author_id:
-        raise PermissionDenied("the author cannot clear their own post")
+        raise PermissionDenied(_("the author cannot clear their own post"))
     if rank_on(actor, clearance.unit) < ROLE_RANK[clearance.role]:
-        raise PermissionDenied(f"this clearance needs a {clearance.role} at {clearance.unit}")
+        raise PermissionDenied(_("this clearance needs a %(role)s at %(unit)s")
+                               % {"role": clearance.get_role_display().lower(), "unit": clearance.unit})
     if post.status != PostStatus.AWAITING_CLEARANCE:
-        raise ValidationError({"status": f"the post is {post.get_status_display().lower()}"})
+        raise ValidationError({"status": _("the post is %(status)s") % {"status": post.get_status_display().lower()}})
     clearance.cleared_by, clearance.cleared_at, clearance.revision_hash = actor, timezone.now(), post.revision_hash
     clearance.save(update_fields=["cleared_by", "cleared_at", "revision_hash"])
     ledger.append(actor, "post.cleared", obj=post, unit=post.unit, payload={
@@ -279,13 +293,14 @@ def correct(actor: Person, post: Post, *, texts: dict[str, str], mode: str = "ed
     deleted and posted again (``replace``) or answered with the correction (``reply``)."""
     require(actor, Action.POST_PUBLISH, post.unit)
     if mode not in CORRECTION_MODES:
-        raise ValidationError({"mode": f"one of {', '.join(CORRECTION_MODES)}"})
+        raise ValidationError({"mode": _("one of %(choices)s") % {"choices": ", ".join(CORRECTION_MODES)}})
     delivered = list(post.deliveries.filter(kind=DeliveryKind.PUBLISH, status=DeliveryStatus.DELIVERED))
     if not delivered:
-        raise ValidationError({"status": "nothing was delivered yet: edit the post instead"})
+        raise ValidationError({"status": _("nothing was delivered yet: edit the post instead")})
     missing = {d.language for d in delivered} - set(texts)
     if missing:
-        raise ValidationError({"texts": f"give the corrected text in {', '.join(sorted(missing))}"})
+        raise ValidationError({"texts": _("give the corrected text in %(languages)s")
+                               % {"languages": ", ".join(sorted(missing))}})
     count = post.deliveries.filter(kind=DeliveryKind.CORRECT).count()
     Delivery.objects.bulk_create([
         Delivery(post=post, account_id=d.account_id, kind=DeliveryKind.CORRECT, original=d, language=d.language,
@@ -306,7 +321,7 @@ def retract(actor: Person, post: Post, *, reason: str) -> Post:
     """Take the post down everywhere it went (deleted, or where that is impossible, answered with a notice)."""
     require(actor, Action.POST_PUBLISH, post.unit)
     if not reason.strip():
-        raise ValidationError({"reason": "say why the post is retracted"})
+        raise ValidationError({"reason": _("say why the post is retracted")})
     post.deliveries.filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.HELD]).update(
         status=DeliveryStatus.CANCELLED, last_error="retracted")
     # Everything of this post still on a platform: the posts, and corrections that went out as posts of their own.

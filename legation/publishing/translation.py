@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+from django.utils.translation import gettext as _
+
 from legation.connectors import http
 from legation.connectors.base import ConnectorError
 
@@ -25,7 +27,7 @@ def translate(text: str, source: str, target: str) -> str:
     """Translate ``text`` from ``source`` to ``target`` language (ISO 639-1)."""
     base = os.environ.get("LEGATION_TRANSLATE_URL", "").rstrip("/")
     if not base:
-        raise TranslationUnavailable("machine translation is off (set LEGATION_TRANSLATE_URL)")
+        raise TranslationUnavailable(_("machine translation is off (set LEGATION_TRANSLATE_URL)"))
     payload = {"q": text, "source": source, "target": target, "format": "text"}
     key = os.environ.get("LEGATION_TRANSLATE_API_KEY")
     if key:
@@ -33,8 +35,8 @@ def translate(text: str, source: str, target: str) -> str:
     try:
         answer = http.post_json(f"{base}/translate", payload, what="translation")
     except ConnectorError as exc:
-        raise TranslationUnavailable(f"the translation service failed: {exc.message}") from exc
+        raise TranslationUnavailable(_("the translation service failed: %(error)s") % {"error": exc.message}) from exc
     translated = answer.get("translatedText") if isinstance(answer, dict) else None
     if not isinstance(translated, str) or not translated.strip():
-        raise TranslationUnavailable("the translation service answered without a translation")
+        raise TranslationUnavailable(_("the translation service answered without a translation"))
     return translated

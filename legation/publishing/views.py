@@ -150,7 +150,7 @@ def preview(request: HttpRequest) -> HttpResponse:
     findings = checks.preview(unit, texts, [data.get("link") or ""],
                               [(a, data.get(f"account_{a.pk}")) for a in form.accounts if data.get(f"account_{a.pk}")],
                               data.get("scheduled_for"), timezone.now())
-    return render(request, "publishing/_preview.html", {"rows": rows, "findings": findings})
+    return render(request, "publishing/_preview.html", {"rows": rows, "findings": checks.shown(findings)})
 
 
 @login_required
@@ -206,6 +206,7 @@ def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
         "variants": post.variants.all(),
         "targets": post.targets.select_related("account"),
         "clearances": clearances,
+        "findings": checks.shown(post.findings or []),
         "deliveries": post.deliveries.select_related("account").order_by("id"),
         "history": Record.objects.filter(object_type="publishing.post", object_id=str(post.pk)).order_by("id"),
         "can_publish": may(actor, Action.POST_PUBLISH, post.unit),
