@@ -172,6 +172,7 @@ class LinearModel:
     _word_cache: _WordTable = field(default_factory=lambda: _WordTable(), repr=False, compare=False)
     _stacked_coef: np.ndarray | None = field(default=None, repr=False, compare=False)
     _pairs: dict[tuple[str, str], int] | None = field(default=None, repr=False, compare=False)
+    _weighted_coef: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     # -- features -----------------------------------------------------------------------------------------
     def feature_ids(
@@ -278,37 +279,53 @@ class LinearModel:
     def decision_from_ids(
         self, ids: np.ndarray, offsets: np.ndarray, groups: Sequence[str] | None = None
     ) -> np.ndarray:
-        """Class scores from feature ids already looked up (see :meth:`feature_ids`)."""
+        """Class scores from feature ids already looked up (see :meth:`feature_ids`); an id equal to
+        :attr:`zero_row` stands for a feature this model does not know (it adds nothing)."""
         n = len(offsets) - 1
         c = len(self.classes)
         scores = np.tile(self.intercept[:c].astype(np.float32), (n, 1))
         if ids.size == 0:
             return scores
-        vals = self.idf[ids]
-        starts = offsets[:-1]
+        weighted, squares = self._weighted()
         counts = np.diff(offsets)
+        rows = ids
         blocks = self.blocks
         if blocks and groups is not None:
-            # Rows of the (1 + n_blocks) * n_features stacked matrix: shared row plus the text's block row.
+            # Rows of the text's block (shared weights plus its correction) for texts of known groups.
             index = {b: i for i, b in enumerate(blocks)}
-            g = np.fromiter((index.get(x, -1) for x in groups), dtype=np.int64, count=n)
-            block_of = np.repeat(g, counts)
-            has = block_of >= 0
-            padded = self._padded()
-            weights = padded[ids]
-            if has.any():
-                # The text's block row, or the zero row at the end for texts of unknown groups.
-                rows = np.where(has, (1 + block_of) * len(self.vocab) + ids, len(padded) - 1)
-                weights += padded[rows]
-        else:
-            weights = self._padded()[ids]
+            v = len(self.vocab)
+            base = np.fromiter(((1 + index.get(x, -1)) * v for x in groups), dtype=np.int64, count=n)
+            rows = np.where(ids < v, np.repeat(base, counts) + ids, ids)
+        weights = np.take(weighted, rows, axis=0)
         nonempty = counts > 0
-        idx = starts[nonempty]
-        sq = np.add.reduceat(vals * vals, idx)
-        weights *= vals[:, None]
-        weighted = np.add.reduceat(weights, idx, axis=0)
-        scores[nonempty] += weighted / np.sqrt(sq)[:, None]
+        idx = offsets[:-1][nonempty]
+        sq = np.add.reduceat(squares[ids], idx)
+        sums = np.add.reduceat(weights, idx, axis=0)
+        # Texts whose features this model does not know at all keep the intercepts (0 / 1).
+        scores[nonempty] += sums / np.sqrt(np.where(sq > 0, sq, 1))[:, None]
         return scores
+
+    @property
+    def zero_row(self) -> int:
+        """Index of the all-zero row after the stacked coefficients (a feature unknown to this model)."""
+        return len(self._padded()) - 1
+
+    def _weighted(self) -> tuple[np.ndarray, np.ndarray]:
+        """Stacked coefficients (a block's rows with the shared weights added) times each feature's IDF (the
+        value of a present binary feature), and the squared IDF of every shared row (zero elsewhere), both
+        with the zero row at the end."""
+        if self._weighted_coef is None:
+            padded = self._padded()
+            v = len(self.vocab)
+            nb = (len(padded) - 1) // max(v, 1)
+            weighted = padded.copy()
+            if nb > 1:  # a block's rows: shared weights plus the block's correction
+                weighted[v:-1] += np.tile(padded[:v], (nb - 1, 1))
+            weighted[:-1] *= np.tile(self.idf.astype(np.float32), nb)[:, None]
+            squares = np.zeros(len(padded), dtype=np.float32)
+            squares[:v] = self.idf * self.idf
+            self._weighted_coef = (weighted, squares)
+        return self._weighted_coef
 
     def _stacked(self) -> np.ndarray:
         """Coefficients as a contiguous ((1 + n_blocks) * n_features, n_classes) matrix, shared block first."""
@@ -392,9 +409,10 @@ class SharedFeatures:
             for f in m.vocab:
                 joint.setdefault(f, len(joint))
         self.models = list(models)
+        # Joint id -> the model's row, or the model's zero row for features it does not know.
         self.maps: list[np.ndarray] = []
         for m in models:
-            mapping = np.full(len(joint), -1, dtype=np.int64)
+            mapping = np.full(len(joint), m.zero_row, dtype=np.int64)
             mapping[np.fromiter((joint[f] for f in m.vocab), dtype=np.int64, count=len(m.vocab))] = np.fromiter(
                 m.vocab.values(), dtype=np.int64, count=len(m.vocab)
             )
@@ -407,13 +425,10 @@ class SharedFeatures:
     ) -> list[np.ndarray]:
         """Each model's class scores (see :meth:`LinearModel.decision`), ``groups`` given per model."""
         ids, offsets = self._lookup.feature_ids(normalised)
-        out = []
-        for model, mapping, model_groups in zip(self.models, self.maps, groups, strict=True):
-            mids = mapping[ids]
-            keep = mids >= 0
-            cumulative = np.concatenate([[0], np.cumsum(keep)])
-            out.append(model.decision_from_ids(mids[keep], cumulative[offsets], model_groups))
-        return out
+        return [
+            model.decision_from_ids(mapping[ids], offsets, model_groups)
+            for model, mapping, model_groups in zip(self.models, self.maps, groups, strict=True)
+        ]
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
