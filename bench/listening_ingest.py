@@ -3,14 +3,17 @@
 Prints one JSON object. Each database runs in its own subprocess on a fresh, throw-away database:
 SQLite in a temporary directory, PostgreSQL in a temporary database on DATABASE_URL (skipped when unset).
 
-Ingest is measured three ways over the same posts, in batches of 1,000 through ``ingest()``: the whole pipeline
-(enrich + store + index), the store path alone (enrichment computed beforehand and handed in), and enrichment
-alone; plus a naive baseline (one ORM save per post). The peak memory of a process that only enriches is
+Ingest is measured over the same kind of posts, in batches of 1,000: the whole pipeline (enrich + store + index)
+as replay and file pulls run it (``services.ingest_batches``: the next batches enriched in a pool of processes
+while one is stored; the pool started and the models loaded before timing), the same one batch after the other
+in one process (``services.ingest_posts``), the store path alone (enrichment computed beforehand and handed in),
+and enrichment alone; plus a naive baseline (one ORM save per post). The peak memory of a process that only enriches is
 measured in a subprocess. Then the table is filled up to --rows with bulk SQL (SQLite: executemany with the
 full-text trigger off and an FTS5 'rebuild' at the end; PostgreSQL: COPY, GIN index built afterwards) and
 searches of several kinds are timed, beside a LIKE scan as the baseline.
 
     python bench/listening_ingest.py [--rows 1000000] [--ingest 20000] [--queries 40] [--db sqlite,postgres]
+                                     [--processes N]
 """
 
 from __future__ import annotations
@@ -55,10 +58,11 @@ def run_one(vendor: str, rows: int, ingest_n: int, queries: int) -> dict[str, ob
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from legation.listening import services
+    from legation.listening import pipeline, services
     from legation.listening.enrichment import enrich_batch
     from legation.listening.ingest import Post, ingest
     from legation.listening.models import ListenedItem
+    from legation.listening.pipeline import Batch
     from legation.listening.search import Filters, capped_count, search
     from legation.network import services as network_services
 
@@ -84,11 +88,36 @@ def run_one(vendor: str, rows: int, ingest_n: int, queries: int) -> dict[str, ob
                  for i in range(ingest_n)]
         return [posts[start : start + 1000] for start in range(0, ingest_n, 1000)]
 
-    whole = batches("i")
+    # The models load once per process, before timing: in this process, and in the enrichment pool's processes.
     started = time.perf_counter()
-    for batch in whole:
-        services.ingest_posts(source, batch)
+    enrich_batch(["warm up"])
+    result["models_load_s"] = round(time.perf_counter() - started, 2)
+    if os.environ.get("BENCH_ENRICH_PROCESSES"):
+        from django.conf import settings
+
+        settings.LISTENING_ENRICH_PROCESSES = int(os.environ["BENCH_ENRICH_PROCESSES"])
+    enricher = pipeline.shared_enricher()
+    started = time.perf_counter()
+    enricher.submit(["warm up"] * 2, "fast")()
+    if enricher.processes > 1:  # every process of the pool loads its models
+        waits = [enricher.submit(["warm up"] * 2, "fast") for _ in range(4 * enricher.processes)]
+        [wait() for wait in waits]
+    result["enrich_processes"] = enricher.processes
+    result["enrich_pool_start_s"] = round(time.perf_counter() - started, 2)
+
+    # Whole pipeline as replay and file pulls run it: the next batches enriched in the pool while one is stored.
+    whole = batches("i")
+    started, cpu = time.perf_counter(), time.process_time()
+    for _result in services.ingest_batches(source, [Batch(batch) for batch in whole], enricher=enricher):
+        pass
     result["ingest_posts_per_s"] = round(ingest_n / (time.perf_counter() - started))
+    result["ingest_main_process_cpu_ms_per_1000"] = round((time.process_time() - cpu) * 1000 / (ingest_n / 1000), 1)
+    # The same, one batch after the other in this process (a single pull, or LISTENING_ENRICH_PROCESSES = 0).
+    serial = batches("j")
+    started = time.perf_counter()
+    for batch in serial:
+        services.ingest_posts(source, batch)
+    result["ingest_in_one_process_posts_per_s"] = round(ingest_n / (time.perf_counter() - started))
 
     store = batches("s")
     started = time.perf_counter()
@@ -133,6 +162,8 @@ def run_one(vendor: str, rows: int, ingest_n: int, queries: int) -> dict[str, ob
     chunk = 50_000
     if vendor == "sqlite":
         with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'listening_item_fts_ai'")
+            trigger = cursor.fetchone()[0]
             cursor.execute("DROP TRIGGER listening_item_fts_ai")
             placeholders = ", ".join(["%s"] * len(columns))
             sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608 - our names
@@ -143,8 +174,7 @@ def run_one(vendor: str, rows: int, ingest_n: int, queries: int) -> dict[str, ob
             result["bulk_insert_seconds"] = round(time.perf_counter() - started, 1)
             cursor.execute("INSERT INTO listening_item_fts(listening_item_fts) VALUES ('rebuild')")
             cursor.execute("INSERT INTO listening_item_fts(listening_item_fts) VALUES ('optimize')")
-            cursor.execute("CREATE TRIGGER listening_item_fts_ai AFTER INSERT ON listening_listeneditem BEGIN "
-                           "INSERT INTO listening_item_fts(rowid, text) VALUES (new.id, new.text); END")
+            cursor.execute(trigger)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     else:
@@ -232,6 +262,7 @@ def main() -> int:
     parser.add_argument("--ingest", type=int, default=20_000, help="posts pushed through the ingest pipeline")
     parser.add_argument("--queries", type=int, default=40)
     parser.add_argument("--db", default="sqlite,postgres")
+    parser.add_argument("--processes", type=int, help="enrichment processes (default: the setting's default)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--memory", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -250,6 +281,8 @@ def main() -> int:
     for vendor in args.db.split(","):
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "legation.settings",
                "LEGATION_DATA_DIR": tempfile.mkdtemp(prefix="legation-bench-")}
+        if args.processes is not None:
+            env["BENCH_ENRICH_PROCESSES"] = str(args.processes)
         db_name = None
         if vendor == "postgres":
             url = os.environ.get("DATABASE_URL")

@@ -146,16 +146,23 @@ def search(person: Person | AnonymousUser, query: str, filters: Filters | None =
         conditions &= Q(created_at__lte=filters.until)
     items = items.filter(conditions)
     if query.strip():
-        return _full_text(items, query)
+        return _full_text(items, query, filters)
     return items.order_by("-created_at", "-id")
 
 
-def _full_text(items: QuerySet[ListenedItem], query: str) -> QuerySet[ListenedItem]:
+def _full_text(items: QuerySet[ListenedItem], query: str, filters: Filters) -> QuerySet[ListenedItem]:
     vendor = connection.vendor
     if vendor == "sqlite":
         match = fts5_query(query)
         if not match:
             return items.order_by("-created_at", "-id")
+        # The words are looked for in the text column only; the index's language column (migration 0005)
+        # takes the language filter inside FTS5, which intersects the two lists newest first: a common word in
+        # a rare language no longer walks every match of the word (the row's own filter stays, exact).
+        match = f"text : ({match})"
+        language = re.sub(r"[^\w\s]", " ", filters.language, flags=re.UNICODE).strip()
+        if language:
+            match += f' AND language : "{language}"'
         # A join (not "id IN (all matches)"), ordered by the FTS5 rowid: FTS5 hands matches newest first and
         # the query stops at the page size.
         return items.extra(  # noqa: S610 - fixed SQL, the query is a parameter

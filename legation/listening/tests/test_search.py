@@ -72,3 +72,20 @@ def test_fts5_query_quotes_everything():
     assert fts5_query('flood "roads closed" OR rain*') == '"flood" "roads closed" OR "rain"*'
     assert fts5_query("NEAR( col:x ^y") == '"NEAR" "col x" "y"'
     assert fts5_query("OR OR") == "\"OR\""  # a leading OR is a word
+
+
+def test_words_with_a_language_filter_find_only_that_language_newest_first(paris_source, alice):
+    from legation.listening.models import ListenedItem
+
+    services.ingest_posts(paris_source, make_posts([
+        "water cut in the old town", "water cut near the port", "no water since Monday", "en route to the port",
+    ]))
+    for external_id, language in (("p0", "sw"), ("p1", "en"), ("p2", "sw"), ("p3", "fr")):
+        ListenedItem.objects.filter(external_id=external_id).update(language=language)
+    found = search(alice, "water", Filters(language="sw"))
+    assert list(found.values_list("external_id", flat=True)) == ["p2", "p0"]  # newest heard first
+    assert capped_count(found) == (2, False)
+    assert _ids(search(alice, "water OR port", Filters(language="en"))) == ["p1"]
+    # a word that is also a language code matches the text only, not every post in that language
+    assert _ids(search(alice, "en")) == ["p3"]
+    assert _ids(search(alice, "sw")) == []
