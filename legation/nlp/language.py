@@ -78,6 +78,8 @@ _HINGLISH_THRESHOLD = 0.85
 # Other Latin-script answers fastText is this sure of are not checked for Hinglish.
 _HINGLISH_SKIP = 0.99
 _HINGLISH_RULE_CONFIDENCE = 0.9
+# Latin-script texts fastText is unsure of go to the model even without a marker word.
+_HINGLISH_OPEN = 0.7
 # Below this fastText probability, Lingua decides among the candidate languages.
 _CASCADE_THRESHOLD = 0.7
 # fastText's two best answers: the second costs nothing more to get (the third does).
@@ -301,7 +303,7 @@ def detect_languages_scored(texts: Iterable[object], cascade: bool = True) -> li
                 continue
             words = _WORD.findall(prepared[i].lower())
             strong = sum(w in _HINDI_STRONG for w in words)
-            if not strong:
+            if not strong and (prob >= _HINGLISH_OPEN or not words):
                 continue
             if not prepared[i].isascii() and len(_LATIN.findall(prepared[i])) <= 0.5 * len(prepared[i]):
                 continue
