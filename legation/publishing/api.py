@@ -100,7 +100,8 @@ class PostOut(Schema):
 
     @staticmethod
     def resolve_clearances(obj: Post) -> list[dict[str, Any]]:
-        return [{"id": c.pk, "role": c.role, "unit_id": c.unit_id, "reason": c.reason,
+        return [{"id": c.pk, "role": c.role, "unit_id": c.unit_id,
+                 "reason": checks.clearance_reason(c.reason, obj.findings or []),
                  "cleared_by_id": c.cleared_by_id, "cleared_at": c.cleared_at,
                  "valid": c.revision_hash == obj.revision_hash} for c in obj.clearances.all()]
 

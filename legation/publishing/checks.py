@@ -36,6 +36,17 @@ def explain(finding: Finding | dict[str, Any]) -> str:
     return explanation_from_data(data.get("because") or (), str(data.get("why", "")))
 
 
+def clearance_reason(reason: str, findings: Sequence[dict[str, Any]]) -> str:
+    """Why a clearance is asked, in the active language: the finding it came from (kept on the post), or one of
+    the reasons publishing gives itself ("drafted by an editor")."""
+    from django.utils.translation import gettext
+
+    for finding in findings:
+        if finding.get("why") == reason:
+            return explain(finding)
+    return gettext(reason) if reason else reason
+
+
 def shown(findings: Sequence[Finding | dict[str, Any]]) -> list[dict[str, Any]]:
     """Findings as a page or the API shows them: ``why`` in the reader's language."""
     return [{**(f.as_dict() if isinstance(f, Finding) else f), "why": explain(f)} for f in findings]

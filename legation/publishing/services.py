@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from legation.network.models import ROLE_RANK, AccountStatus, OfficialAccount, Person, RoleName, Unit
 from legation.network.permissions import Action, may, rank_on, require
@@ -216,7 +217,9 @@ def submit(actor: Person, post: Post, now: datetime | None = None) -> Post:
             needed.setdefault((finding.clearance_role, finding.clearance_unit_id), (finding.why, finding.rule))
     if not may(actor, Action.POST_PUBLISH, post.unit):
         # An editor drafts; a publisher of the unit publishes (four eyes by default).
-        needed.setdefault((RoleName.PUBLISHER, post.unit_id), ("drafted by an editor", "publishing rights"))
+        # Stored in English, like the findings' reasons; checks.clearance_reason words it for the reader.
+        needed.setdefault((RoleName.PUBLISHER, post.unit_id),
+                          (gettext_noop("drafted by an editor"), gettext_noop("publishing rights")))
     already = {(c.role, c.unit_id) for c in post.clearances.all() if c.revision_hash == post.revision_hash}
     for (role, unit_id), (why, rule) in needed.items():
         if (role, unit_id) not in already:

@@ -200,6 +200,7 @@ def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
     for clearance in clearances:
         clearance.valid = clearance.revision_hash == post.revision_hash  # type: ignore[attr-defined]
         clearance.may_clear = (not clearance.valid and services.may_clear(actor, clearance))  # type: ignore[attr-defined]
+        clearance.why = checks.clearance_reason(clearance.reason, post.findings or [])  # type: ignore[attr-defined]
     delivered_languages = sorted({d.language for d in post.deliveries.all() if d.status == "delivered"})
     return render(request, "publishing/post_detail.html", {
         "post": post,
@@ -228,6 +229,7 @@ def clearance_queue(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     for clearance in mine:
         clearance.waited = now - clearance.requested_at  # type: ignore[attr-defined]
+        clearance.why = checks.clearance_reason(clearance.reason, clearance.post.findings or [])  # type: ignore[attr-defined]
     return render(request, "publishing/clearances.html", {"clearances": mine, "units": units})
 
 

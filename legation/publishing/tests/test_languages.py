@@ -73,6 +73,8 @@ def test_an_arabic_publisher_reads_findings_and_refusals_in_arabic_through_the_a
     assert seen.status_code == 200
     [finding] = seen.json()["findings"]
     assert finding["why"] == "موضوع حساس «Norland» وُجد بصيغة «Norland»؛ يتطلب موافقة مُعتمِد في Ministry"
+    reasons = {(c["role"], c["reason"]) for c in seen.json()["clearances"]}
+    assert reasons == {("approver", finding["why"]), ("publisher", "صاغه محرِّر")}
     refused = _send(client, f"/api/v1/posts/{post.pk}/correct", {"texts": {"fr": "Rectificatif"}}, headers)
     assert refused.status_code == 422
     assert refused.json()["detail"][0]["msg"] == "لم يُنشر شيء بعد: عدّل المنشور بدلًا من ذلك"
@@ -99,6 +101,7 @@ def test_the_post_page_refuses_and_explains_in_the_persons_language(client, tree
     shown = html.unescape(client.get(f"/posts/{post.pk}/").content.decode())
     assert "موضوع حساس «Norland» وُجد بصيغة «Norland»؛ يتطلب موافقة مُعتمِد في Ministry" in shown
     assert "يتطلب موافقة</strong>" in shown  # the severity too
+    assert "<td>صاغه محرِّر</td>" in shown  # why the publisher's clearance is asked
     refused = html.unescape(client.post(f"/posts/{post.pk}/", {"retract": "1", "reason": " "},
                                         follow=True).content.decode())
     assert "اذكر سبب سحب المنشور" in refused
