@@ -47,24 +47,39 @@ def _word_hash(word: str) -> int:
 
 def word_hashes(text: str) -> list[int]:
     """CRC32 of each word of a normalised text (URLs, mentions, a leading RT and punctuation removed)."""
-    words = _NOISE.sub(" ", clean(text, 5000).lower()).split()[: _MAX_SHINGLES + 1]
+    return _hashes(_NOISE.sub(" ", clean(text, 5000).lower()).split()[: _MAX_SHINGLES + 1])
+
+
+def _hashes(words: list[str]) -> list[int]:
     hashes = list(map(_word_hash_cache.get, words))
     if None in hashes:
         hashes = [_word_hash(w) if h is None else h for w, h in zip(words, hashes, strict=True)]
     return hashes  # type: ignore[return-value]
 
 
-def signatures(texts: Iterable[object]) -> np.ndarray:
+def plain_ascii_words(low: str, words: list[str]) -> list[str] | None:
+    """The words :func:`word_hashes` keeps of a clean ASCII text of at most 5,000 characters, from its
+    lower-cased form ``low`` and that form's ``\\w+`` words, or None when the text needs the full pass (it
+    may hold a URL, a mention or a leading RT). Every other ASCII character is a word character, a space or
+    punctuation, which the full pass turns into a space: the words are the same."""
+    if "@" in low or "://" in low or "www." in low or (words and words[0] == "rt") or len(low) > 5000:
+        return None
+    return words[: _MAX_SHINGLES + 1]
+
+
+def signatures(texts: Iterable[object], words: Sequence[list[str] | None] | None = None) -> np.ndarray:
     """MinHash signatures, shape (n_texts, 32), dtype uint32; texts without words get all-max rows.
 
     Shingles are word pairs (a single word for one-word texts), hashed from the words' CRC32 values.
+    ``words`` may give the words of some texts already (see :func:`plain_ascii_words`; None for the others).
     """
     items = as_texts(texts)
     firsts: list[int] = []
     seconds: list[int] = []
     offsets = np.zeros(len(items) + 1, dtype=np.int64)
-    for i, t in enumerate(items):
-        hs = word_hashes(t)
+    known = words if words is not None else [None] * len(items)
+    for i, (t, ws) in enumerate(zip(items, known, strict=True)):
+        hs = word_hashes(t) if ws is None else _hashes(ws)
         if len(hs) == 1:
             firsts.append(hs[0])
             seconds.append(0)

@@ -8,6 +8,7 @@ processing for that stage, so one bad post costs its own fields, never the batch
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import TypeVar
@@ -15,7 +16,7 @@ from typing import TypeVar
 import numpy as np
 
 from legation.nlp.classify import Prediction, classify, classify_tasks
-from legation.nlp.duplicates import DuplicateIndex, signatures
+from legation.nlp.duplicates import DuplicateIndex, plain_ascii_words, signatures
 from legation.nlp.extract import HeadCount, head_counts_in, needs_in, phones_in
 from legation.nlp.language import UNDETERMINED, detect_languages_scored
 from legation.nlp.places import Place, gazetteer
@@ -23,6 +24,7 @@ from legation.nlp.stories import StoryClusterer
 from legation.nlp.text import MAX_SCAN_CHARS, as_texts, binary_share, clean, model_text
 
 log = logging.getLogger(__name__)
+_ASCII_WORD = re.compile(r"\w+")
 T = TypeVar("T")
 
 
@@ -133,23 +135,33 @@ def enrich(
     senti = _stage("sentiment", run_model("sentiment", codes), ("neutral", 0.0), results)
     crisis = _stage("crisis", run_model("crisis", None), ("not_humanitarian", 0.0), results)
     scan = [clean(t, MAX_SCAN_CHARS) for t in items]
+    # Most posts are ASCII: their lower-cased words are found once for places, head counts, needs and
+    # near-duplicate signatures (each stage still finds them itself for other texts).
+    lows = [t.lower() if t.isascii() else None for t in scan]
+    words = [None if low is None else _ASCII_WORD.findall(low) for low in lows]
+    word_sets = [None if w is None else set(w) for w in words]
     gaz = gazetteer()
     no_places: list[Place] = []
     no_counts: list[HeadCount] = []
     no_strings: list[str] = []
-    places = _stage("places", lambda ix: [gaz.find(scan[i]) for i in ix], no_places, results)
-    counts = _stage("head_counts", lambda ix: [head_counts_in(scan[i]) for i in ix], no_counts, results)
+    places = _stage("places", lambda ix: [gaz.find(scan[i], words[i]) for i in ix], no_places, results)
+    counts = _stage("head_counts", lambda ix: [head_counts_in(scan[i], word_sets[i]) for i in ix], no_counts,
+                    results)
     phones = _stage("phones", lambda ix: [phones_in(scan[i], phone_region) for i in ix], no_strings, results)
-    needs = _stage("needs", lambda ix: [needs_in(scan[i]) for i in ix], no_strings, results)
-    sigs = signatures(items)
+    needs = _stage("needs", lambda ix: [needs_in(scan[i], True, lows[i], word_sets[i]) for i in ix], no_strings,
+                   results)
+    sigs = signatures(items, [None if w is None else plain_ascii_words(low, w)  # type: ignore[arg-type]
+                              for low, w in zip(lows, words, strict=True)])
 
+    raw = np.ascontiguousarray(sigs, dtype=np.uint32).tobytes()
+    size = 4 * sigs.shape[1]
     for i, r in enumerate(results):
         r.language, r.language_confidence = langs[i]
         if not r.binary:
             r.sentiment, r.sentiment_confidence = senti[i]
             r.crisis_category, r.crisis_confidence = crisis[i]
         r.places, r.head_counts, r.phone_numbers, r.needs = places[i], counts[i], phones[i], needs[i]
-        r.signature = np.ascontiguousarray(sigs[i]).tobytes()
+        r.signature = raw[i * size : (i + 1) * size]
 
     if len(items) < len(posts):
         results = [replace(results[j], errors=list(results[j].errors)) for j in inverse]

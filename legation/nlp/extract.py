@@ -118,12 +118,14 @@ _NUMBER_THEN_CAPITAL = re.compile(r"\d\s+(?:of\s+)?(?:[\w-]+\s+)?[A-Z]")
 _ANY_DIGIT = re.compile(r"\d")
 
 
-def head_counts_in(text: str) -> list[HeadCount]:
-    """Head counts in one (clean) text, in order of appearance."""
+def head_counts_in(text: str, words: set[str] | None = None) -> list[HeadCount]:
+    """Head counts in one (clean) text, in order of appearance; ``words``, when the caller has them, are the
+    lower-cased words of an ASCII text (``\\w+``)."""
     text = normalise_digits(text)
     has_digit = _ANY_DIGIT.search(text) is not None
-    low = text.lower()
-    words = set(_ASCII_TOKEN.findall(low) if low.isascii() else _TOKEN.findall(low))
+    if words is None:
+        low = text.lower()
+        words = set(_ASCII_TOKEN.findall(low) if low.isascii() else _TOKEN.findall(low))
     wanted = []
     if (has_digit or words & _NUMBER_TRIGGERS) and (words & _PEOPLE_WORDS or _NUMBER_THEN_CAPITAL.search(text)):
         wanted.append(_HEAD_PATTERNS[0])
@@ -289,10 +291,14 @@ def _words(text_lower: str) -> set[str]:
     return words
 
 
-def needs_in(text: str, require_cue: bool = True) -> list[str]:
-    """Needs (water, food, medicine, shelter, transport) expressed in one text."""
-    low = text.lower()
-    words = _words(low)
+def needs_in(
+    text: str, require_cue: bool = True, low: str | None = None, words: set[str] | None = None
+) -> list[str]:
+    """Needs (water, food, medicine, shelter, transport) expressed in one text; ``low`` and ``words``, when
+    the caller has them, are the lower-cased ASCII text and its words (``\\w+``)."""
+    if low is None or words is None:
+        low = text.lower()
+        words = _words(low)
     if require_cue and words.isdisjoint(_CUE_WORDS) and not _CUE_SEARCH(low):
         return []
     return [need for need, (terms, search) in _NEED_SEARCH.items()

@@ -120,11 +120,12 @@ class Gazetteer:
         kind, name, cc, lat, lon, pop = self.places[idx]
         return Place(name, matched, cc, float(lat), float(lon), kind, int(pop))
 
-    def find(self, text: str) -> list[Place]:
-        """All places mentioned in one text, in order of appearance, without repeats."""
+    def find(self, text: str, ascii_words: list[str] | None = None) -> list[Place]:
+        """All places mentioned in one text, in order of appearance, without repeats; ``ascii_words``, when
+        the caller has them, are the lower-cased words (``\\w+``) of an ASCII text."""
         if text.isascii():
             # Most posts name no place: decide that from the set of their words before matching.
-            low = _ASCII_WORD.findall(text.lower())
+            low = _ASCII_WORD.findall(text.lower()) if ascii_words is None else ascii_words
             hits = self._single.intersection(low)
             if (
                 not hits
