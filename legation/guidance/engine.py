@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import unicodedata
 import zoneinfo
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -27,6 +27,7 @@ from legation.guidance.kinds import (
     EmbargoConfig,
     LanguagesConfig,
     LinkDomainsConfig,
+    Message,
     PersonalDataConfig,
     QuietHoursConfig,
     RuleConfig,
@@ -138,36 +139,6 @@ class RuleSpec:
 
 
 # What comes out
-
-
-def _as_written(text: str) -> str:
-    return text
-
-
-@dataclass(frozen=True)
-class Message:
-    """Words for a person: an English text marked with ``gettext_noop`` and its named values, kept apart so that
-    the text is translated when shown, in the reader's language, while the engine stays free of Django."""
-
-    text: str  # with %(name)s placeholders for the values
-    values: tuple[tuple[str, str | Message], ...] = ()
-
-    def render(self, translate: Callable[[str], str] = _as_written) -> str:
-        """The words with their values in, each text (this one and nested ones) passed through ``translate``."""
-        values = {name: value.render(translate) if isinstance(value, Message) else value
-                  for name, value in self.values}
-        return translate(self.text) % values if values else translate(self.text)
-
-    def as_data(self) -> dict[str, Any]:
-        """A JSON-ready form, for findings that are stored and shown later (publishing keeps them on the post)."""
-        return {"text": self.text, "values": {name: value.as_data() if isinstance(value, Message) else value
-                                              for name, value in self.values}}
-
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> Message:
-        values = data.get("values") or {}
-        return cls(str(data["text"]), tuple((str(name), cls.from_data(value) if isinstance(value, dict) else str(value))
-                                            for name, value in values.items()))
 
 
 def _say(text: str, /, **values: str | Message) -> Message:

@@ -6,6 +6,8 @@ Bad configuration fails here, at the edge, with a message naming the field: ``pa
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Annotated, Any, Literal
 
@@ -35,6 +37,45 @@ SEVERITY_ORDER = {Severity.BLOCK: 0, Severity.NEEDS_CLEARANCE: 1, Severity.WARN:
 def gettext_noop(message: str) -> str:
     """Marks a label for translation catalogues (makemessages looks for this name) without importing Django."""
     return message
+
+
+def _as_written(text: str) -> str:
+    return text
+
+
+@dataclass(frozen=True)
+class Message:
+    """Words for a person: an English text marked with ``gettext_noop`` and its named values, kept apart so that
+    the text is translated when shown, in the reader's language, while kinds and the engine stay free of Django."""
+
+    text: str  # with %(name)s placeholders for the values
+    values: tuple[tuple[str, str | Message], ...] = ()
+
+    def render(self, translate: Callable[[str], str] = _as_written) -> str:
+        """The words with their values in, each text (this one and nested ones) passed through ``translate``."""
+        values = {name: value.render(translate) if isinstance(value, Message) else value
+                  for name, value in self.values}
+        return translate(self.text) % values if values else translate(self.text)
+
+    def as_data(self) -> dict[str, Any]:
+        """A JSON-ready form, for findings that are stored and shown later (publishing keeps them on the post)."""
+        return {"text": self.text, "values": {name: value.as_data() if isinstance(value, Message) else value
+                                              for name, value in self.values}}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Message:
+        values = data.get("values") or {}
+        return cls(str(data["text"]), tuple((str(name), cls.from_data(value) if isinstance(value, dict) else str(value))
+                                            for name, value in values.items()))
+
+
+class ConfigRefusal(ValueError):
+    """A bad configuration value, with its reason kept as a :class:`Message` so the Django layer can translate it
+    (pydantic hands the exception on in the error's context)."""
+
+    def __init__(self, text: str, /, **values: str) -> None:
+        self.message = Message(text, tuple(values.items()))
+        super().__init__(self.message.render())
 
 
 KIND_LABELS: dict[RuleKind, str] = {
@@ -71,7 +112,7 @@ DEFAULT_PASSPORT_PATTERNS = [
 def _has_word_character(value: str) -> str:
     value = value.strip()
     if not any(ch.isalnum() for ch in value):
-        raise ValueError(f"'{value}' has no letter or digit to match")
+        raise ConfigRefusal(gettext_noop("'%(value)s' has no letter or digit to match"), value=value)
     return value
 
 
@@ -79,7 +120,8 @@ def _compiles(value: str) -> str:
     try:
         regex.compile(value)
     except regex.error as exc:
-        raise ValueError(f"'{value}' is not a valid pattern: {exc}") from exc
+        raise ConfigRefusal(gettext_noop("'%(value)s' is not a valid pattern: %(error)s"), value=value,
+                            error=str(exc)) from exc
     return value
 
 
@@ -115,7 +157,7 @@ class ClassificationConfig(_Config):
     @model_validator(mode="after")
     def _something_to_look_for(self) -> ClassificationConfig:
         if not self.terms and not self.patterns:
-            raise ValueError("give at least one of terms or patterns")
+            raise ConfigRefusal(gettext_noop("give at least one of terms or patterns"))
         return self
 
 
@@ -132,7 +174,7 @@ class LinkDomainsConfig(_Config):
         for value in values:
             host = normalise_host(value)
             if host is None:
-                raise ValueError(f"'{value}' is not a domain name")
+                raise ConfigRefusal(gettext_noop("'%(value)s' is not a domain name"), value=value)
             hosts.append(host.ascii)
         return hosts
 
@@ -155,13 +197,13 @@ class QuietHoursConfig(_Config):
         import zoneinfo
 
         if value is not None and value not in zoneinfo.available_timezones():
-            raise ValueError(f"unknown time zone '{value}'")
+            raise ConfigRefusal(gettext_noop("unknown time zone '%(zone)s'"), zone=value)
         return value
 
     @model_validator(mode="after")
     def _not_empty(self) -> QuietHoursConfig:
         if self.start == self.end:
-            raise ValueError("start and end must differ")
+            raise ConfigRefusal(gettext_noop("start and end must differ"))
         return self
 
 
@@ -174,7 +216,7 @@ class EmbargoConfig(_Config):
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
-            raise ValueError("give a time zone offset, e.g. 2025-06-01T09:00:00+02:00")
+            raise ConfigRefusal(gettext_noop("give a time zone offset, e.g. 2025-06-01T09:00:00+02:00"))
         return value
 
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from legation.guidance.engine import CheckContext, Finding, PostDraft, RuleSpec, check
-from legation.guidance.kinds import DEFAULT_SEVERITY, RuleKind, Severity, parse_config
+from legation.guidance.kinds import DEFAULT_SEVERITY, ConfigRefusal, RuleKind, Severity, parse_config
 from legation.guidance.models import GuidanceRule
 from legation.network.models import Person, RoleName, Unit
 from legation.network.permissions import Action, require
@@ -35,7 +35,11 @@ def config_errors(exc: pydantic.ValidationError) -> ValidationError:
     for error in exc.errors():
         loc = ".".join(str(part) for part in error["loc"])
         key = f"config.{loc}" if loc else "config"
-        message = str(error["msg"]).removeprefix("Value error, ")
+        refusal = (error.get("ctx") or {}).get("error")
+        if isinstance(refusal, ConfigRefusal):  # our own reasons are translated; pydantic's stay as it words them
+            message = refusal.message.render(_)
+        else:
+            message = str(error["msg"]).removeprefix("Value error, ")
         by_field.setdefault(key, []).append(f"{loc or 'config'}: {message}")
     return ValidationError(by_field)
 

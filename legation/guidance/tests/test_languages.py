@@ -46,6 +46,12 @@ def test_a_french_admin_is_refused_in_french_through_the_api(client, tree, alice
                                                         "name": "  ", "config": {"terms": ["x"]}}, token_for(alice))
     assert response.status_code == 422
     assert response.json()["detail"] == [{"loc": ["body", "name"], "msg": "donnez un nom à la règle"}]
+    bad_zone = _send(client, "/api/v1/guidance/rules", {
+        "unit_id": tree.europe.pk, "kind": "quiet_hours", "name": "Nuit",
+        "config": {"start": "22:00", "end": "07:00", "time_zone": "Mars/Olympus"}}, token_for(alice))
+    assert bad_zone.status_code == 422
+    assert bad_zone.json()["detail"] == [{"loc": ["body", "config.time_zone"],
+                                          "msg": "time_zone: fuseau horaire inconnu « Mars/Olympus »"}]
     assert not GuidanceRule.objects.exists()
 
 
