@@ -7,6 +7,7 @@ import csv
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from legation.nlp import detect_languages, extract
@@ -107,3 +108,86 @@ def test_batch_band_keys_equal_the_per_signature_ones():
     ])
     assert _all_band_keys(sigs) == [_band_keys(s) for s in sigs]
     assert _all_band_keys(sigs[:0]) == []
+
+
+# --- the batch feature pass and the enrichment's shared ASCII words -------------------------------------------
+
+
+def _model_texts() -> list[str]:
+    from legation.nlp.text import model_text
+
+    texts = _sample() + ["a b " * 400, "x", "", "🙂🙂 ok", "RT @user: look https://t.co/x ok ok ok"]
+    return [model_text(t) for t in texts]
+
+
+def _plain_ids(model, text: str) -> set[int]:  # type: ignore[no-untyped-def]
+    from legation.nlp.linear import doc_features
+
+    return {j for j in map(model.vocab.get, doc_features(text, model.spec)) if j is not None}
+
+
+@pytest.mark.parametrize(
+    "name", ["sentiment_fast.npz", "crisis_fast.npz", "sentiment_accurate_chars.npz", "hinglish.npz"]
+)
+def test_batch_feature_pass_gives_each_text_its_plain_features(name: str, monkeypatch: pytest.MonkeyPatch):
+    from legation.nlp import linear
+    from legation.nlp.classify import MODELS
+
+    model = linear.LinearModel.load(MODELS / name)
+    docs = _model_texts()
+    expected = [_plain_ids(model, t) for t in docs]
+
+    def check() -> None:
+        ids, offsets = model.feature_ids(docs)
+        got = [ids[offsets[i] : offsets[i + 1]].tolist() for i in range(len(docs))]
+        assert [set(g) for g in got] == expected
+        assert all(g == sorted(set(g)) for g in got)  # each id once, in increasing order
+
+    check()  # cold: every word is new
+    check()  # warm: every word comes from the table
+    monkeypatch.setattr(linear, "_WORD_CACHE_SIZE", 50)  # the table overflows and restarts, or is bypassed
+    model._word_cache.clear()
+    check()
+    monkeypatch.setattr(linear, "_BATCH_TEXTS", 7)  # big calls cut into passes
+    check()
+
+
+def test_premultiplied_scores_equal_the_plain_tfidf_formula():
+    from legation.nlp.classify import load_models
+
+    model = load_models("sentiment", "fast")[0]
+    docs = _model_texts()
+    groups = [["en", "fr", "ar", "xx", "hi"][i % 5] for i in range(len(docs))]
+    scores = model.decision(docs, groups=groups)
+    v, c = len(model.vocab), len(model.classes)
+    coef = model.coef.astype(np.float64).reshape(v, -1, c)
+    for i, text in enumerate(docs):
+        ids = sorted(_plain_ids(model, text))
+        expected = model.intercept[:c].astype(np.float64)
+        if ids:
+            x = model.idf[ids].astype(np.float64)
+            w = coef[ids, 0]
+            if groups[i] in model.blocks:
+                w = w + coef[ids, 1 + model.blocks.index(groups[i])]
+            expected = expected + (x / np.sqrt((x * x).sum())) @ w
+        assert np.allclose(scores[i], expected, atol=1e-5)
+
+
+def test_shared_ascii_words_give_the_stages_their_own_answers():
+    from legation.nlp.duplicates import plain_ascii_words, signatures
+    from legation.nlp.enrich import _ASCII_WORD
+
+    texts = _sample() + [
+        "RT @embassy: 40 of us stuck in Cairo, need water https://t.co/x", "rt: hello there", "  RT hi",
+        "art rt", "mail me: a@b.com", "WWW.EXAMPLE.COM is down", "x" * 6000 + " Paris", "Paris, Paris; PARIS!",
+    ]
+    gaz = gazetteer()
+    ascii_texts = [t for t in texts if t.isascii()]
+    words = [_ASCII_WORD.findall(t.lower()) for t in ascii_texts]
+    for t, w in zip(ascii_texts, words, strict=True):
+        assert gaz.find(t, w) == gaz.find(t)
+        assert extract.head_counts_in(t, set(w)) == extract.head_counts_in(t)
+        assert extract.needs_in(t, True, t.lower(), set(w)) == extract.needs_in(t)
+    shared = [plain_ascii_words(t.lower(), w) for t, w in zip(ascii_texts, words, strict=True)]
+    assert (signatures(ascii_texts, shared) == signatures(ascii_texts)).all()
+    assert any(s is None for s in shared) and sum(s is not None for s in shared) > 50
