@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from legation.network.models import ROLE_RANK, Person, RoleName, Unit
 
@@ -97,7 +98,7 @@ def may(person: Person | AnonymousUser, action: Action | str, unit: Unit) -> boo
 def require(person: Person | AnonymousUser, action: Action | str, unit: Unit) -> None:
     """Raise PermissionDenied unless ``may`` says yes."""
     if not may(person, action, unit):
-        raise PermissionDenied(f"{action} is not allowed on {unit.name}")
+        raise PermissionDenied(_("%(action)s is not allowed on %(unit)s") % {"action": action, "unit": unit.name})
 
 
 def units_where(person: Person | AnonymousUser, action: Action | str) -> QuerySet[Unit]:

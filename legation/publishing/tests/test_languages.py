@@ -47,8 +47,8 @@ def _body(account, text, submit=False):
             "targets": [{"account_id": account.pk, "language": "fr"}], "submit": submit}
 
 
-def test_a_french_publisher_is_refused_in_french_through_the_api(client, tree, bob, paris_accounts, europe_rules,
-                                                                 token_for):
+def test_a_french_publisher_is_refused_in_french_through_the_api(client, tree, bob, charlie, paris_accounts,
+                                                                 europe_rules, token_for):
     network.set_language(bob, "fr")
     headers = token_for(bob)
     empty = _send(client, "/api/v1/posts", _body(paris_accounts[0], "   "), headers)
@@ -59,6 +59,10 @@ def test_a_french_publisher_is_refused_in_french_through_the_api(client, tree, b
     assert blocked.json()["detail"][0]["msg"] == (
         "Europe words : Terme interdit « propaganda » trouvé sous la forme « propaganda »")
     assert Post.objects.get().status == "draft"  # drafted, then refused on submission
+    network.set_language(charlie, "fr")
+    outsider = _send(client, "/api/v1/posts", _body(paris_accounts[0], "Salut"), token_for(charlie))
+    assert outsider.status_code == 403
+    assert outsider.json()["detail"] == "unit.view n'est pas autorisé sur Embassy in Paris"
 
 
 def test_an_arabic_publisher_reads_findings_and_refusals_in_arabic_through_the_api(client, tree, bob, editor,
