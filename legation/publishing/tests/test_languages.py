@@ -109,3 +109,18 @@ def test_the_post_page_refuses_and_explains_in_the_persons_language(client, tree
     refused = html.unescape(client.post(f"/posts/{post.pk}/", {"retract": "1", "reason": " "},
                                         follow=True).content.decode())
     assert "اذكر سبب سحب المنشور" in refused
+
+
+def test_the_composer_preview_explains_findings_in_the_persons_language(client, tree, editor, paris_accounts,
+                                                                        europe_rules):
+    network.set_language(editor, "es")
+    client.force_login(editor)
+    session = client.session
+    session["unit_id"] = tree.paris.pk
+    session.save()
+    response = client.post("/posts/preview/", {"source_language": "fr", "source_text": "De la propaganda",
+                                               f"account_{paris_accounts[0].pk}": "fr"})
+    assert response.status_code == 200
+    page = html.unescape(response.content.decode())
+    assert ("Bloqueado</strong> — Europe words (Europe): Término prohibido «propaganda» encontrado como "
+            "«propaganda»") in page
