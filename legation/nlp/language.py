@@ -19,6 +19,7 @@ import math
 import re
 import threading
 from collections.abc import Iterable
+from itertools import repeat
 from pathlib import Path
 
 from legation.nlp.linear import LinearModel
@@ -35,7 +36,7 @@ _FASTTEXT_TO_639_1 = {
     "xal": "ru", "tyv": "ru", "krc": "ru", "bxr": "ru", "bpy": "bn", "new": "ne", "bh": "hi", "mai": "hi",
     "gom": "kn", "diq": "tr", "frr": "de", "pfl": "de", "vls": "nl", "zea": "nl", "li": "nl", "rue": "uk",
 }
-_STRIP_LINKS = re.compile(r"(?:https?://|www\.)\S+|@\w+", re.IGNORECASE)
+_STRIP_LINKS = re.compile(r"(?:https?://|www\.)\S+|@\w+")
 _DROP = re.compile(r"[#_\d]+")
 # Scripts that one language (of the ones fastText knows and social media uses) writes in.
 _SCRIPTS = [
@@ -48,7 +49,9 @@ _SCRIPTS = [
     (re.compile(r"[\u1780-\u17ff]"), "km"), (re.compile(r"[\u1000-\u109f]"), "my"),
     (re.compile(r"[\u0d80-\u0dff]"), "si"),
 ]
+_ONE_LANGUAGE_SCRIPT = re.compile("|".join(script.pattern for script, _ in _SCRIPTS))
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
+_OWN_SCRIPT_OR_CJK = re.compile(_ONE_LANGUAGE_SCRIPT.pattern + "|" + _CJK.pattern)
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
@@ -58,7 +61,6 @@ _URDU_ONLY = re.compile(r"[\u0679\u0688\u0691\u06ba\u06be\u06c1\u06d2]")
 _PERSIAN_ARABIC = re.compile(r"[\u067e\u0686\u0698\u06af\u06a9\u06cc]")
 _LETTER = re.compile(r"[^\W\d_]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
-_UPPER = re.compile(r"[A-Z\u00c0-\u00de]")
 # Romanised Hindi function words that are not words of the Latin-script languages fastText confuses it with.
 _HINDI_STRONG = frozenset(
     [
@@ -80,6 +82,7 @@ _HINGLISH_SKIP = 0.99
 _HINGLISH_RULE_CONFIDENCE = 0.9
 # Latin-script texts fastText is unsure of go to the model even without a marker word.
 _HINGLISH_OPEN = 0.7
+_OWN_WORD_ZIPF10 = 45
 # Below this fastText probability, Lingua decides among the candidate languages.
 _CASCADE_THRESHOLD = 0.7
 # fastText's two best answers: the second costs nothing more to get (the third does).
@@ -93,7 +96,6 @@ _CONFUSABLE = {
 # Close calls (fastText probability below this) are settled with word frequencies.
 _WORD_THRESHOLD = 0.8
 _WORD_WEIGHT = 1.0
-_LINGUA_FIRST = False
 _FLOOR_ZIPF10 = 10
 _ABSENT_PROB = 0.02
 _WORDFREQ_CODE = {"tl": "fil", "no": "nb", "hr": "sh", "sr": "sh", "bs": "sh"}
@@ -167,14 +169,11 @@ def _lingua_choice(text: str, candidates: frozenset[str]) -> str | None:
 
 
 def _prepare(text: str) -> str:
-    text = clean(text, 1000)
-    if "@" in text or "://" in text or "www" in text or "WWW" in text:
+    # Lower case: fastText reads ALL-CAPS Italian or Portuguese as English (and mixed case gains nothing).
+    text = clean(text, 1000).lower()
+    if "@" in text or "://" in text or "www." in text:
         text = _STRIP_LINKS.sub(" ", text)
-    text = " ".join(_DROP.sub(" ", text).split())
-    # fastText reads ALL-CAPS Italian or Portuguese as English: lower-case shouted texts.
-    if text.isupper() and len(_UPPER.findall(text)) > 0.5 * len(_LETTER.findall(text)):
-        text = text.lower()
-    return text
+    return " ".join(_DROP.sub(" ", text).split())
 
 
 def _load_words() -> dict[str, dict[str, int]]:
@@ -194,11 +193,9 @@ def _script_rule(text: str, code: str) -> str | None:
             return "ja"
         if _HANGUL.search(text):
             return "ko"
+        if code == "zh":
+            return None
         return "zh" if len(_HAN.findall(text)) >= 0.5 * len(_LETTER.findall(text)) else None
-    for script, lang in _SCRIPTS:
-        if code != lang and script.search(text):
-            letters = len(_LETTER.findall(text))
-            return lang if len(script.findall(text)) >= 0.5 * letters else None
     if code in ("ru", "uk", "be", "bg", "mk", "sr"):
         uk, ru = _UK_ONLY.search(text), _RU_ONLY.search(text)
         if code == "ru" and uk and not ru:
@@ -206,13 +203,22 @@ def _script_rule(text: str, code: str) -> str | None:
         if code != "ru" and ru and not uk:
             return "ru"
         return None
-    if code in ("ur", "fa", "ar", "ps", "ckb", "ku", "sd"):
+    if code in ("ur", "fa", "ar", "ps", "ku", "sd", "pa"):
         if _URDU_ONLY.search(text):
             return "ur" if code != "ur" else None
         if code == "ur":
             return "fa" if _PERSIAN_ARABIC.search(text) else "ar"
         return None
-    return None
+    found = _ONE_LANGUAGE_SCRIPT.search(text)
+    if found is None:
+        return None
+    char = found.group()
+    for script, lang in _SCRIPTS:
+        if script.match(char):
+            if lang == code:
+                return None
+            return lang if len(script.findall(text)) >= 0.5 * len(_LETTER.findall(text)) else None
+    return None  # pragma: no cover - _ONE_LANGUAGE_SCRIPT is the union of _SCRIPTS
 
 
 def _word_choice(text: str, top: dict[str, float], table: dict[str, dict[str, int]]) -> str | None:
@@ -225,13 +231,14 @@ def _word_choice(text: str, top: dict[str, float], table: dict[str, dict[str, in
     probs = dict(top)
     for other in _CONFUSABLE.get(first, ()):
         probs.setdefault(other, _ABSENT_PROB)
-    words = _WORD.findall(text.lower())
+    words = _WORD.findall(text)
+    floor = repeat(_FLOOR_ZIPF10)
     best, best_score = None, -1e9
     for code, prob in probs.items():
         freqs = table.get(_WORDFREQ_CODE.get(code, code))
         if freqs is None:
             continue
-        score = math.log(prob) + _WORD_WEIGHT * 0.1 * sum([freqs.get(w, _FLOOR_ZIPF10) for w in words])
+        score = math.log(prob) + _WORD_WEIGHT * 0.1 * sum(map(freqs.get, words, floor))
         if score > best_score:
             best, best_score = code, score
     return best
@@ -265,7 +272,9 @@ def detect_languages_scored(texts: Iterable[object], cascade: bool = True) -> li
             continue
         prob, label = res[0]
         code = _FASTTEXT_TO_639_1.get(label[9:], label[9:])
-        if prob >= _WORD_THRESHOLD and (code not in _SCRIPT_CHECKED or text.isascii()):
+        if prob >= _WORD_THRESHOLD and (
+            text.isascii() or (code not in _SCRIPT_CHECKED and not _OWN_SCRIPT_OR_CJK.search(text))
+        ):
             out[i] = (code, min(1.0, float(prob)))  # the common case: fastText is sure
             continue
         top: dict[str, float] = {}
@@ -287,10 +296,14 @@ def detect_languages_scored(texts: Iterable[object], cascade: bool = True) -> li
         if prob < _WORD_THRESHOLD:
             word = _word_choice(text, top, table)
             if cascade and prob < _CASCADE_THRESHOLD:
-                candidates = set(top) | set(_CONFUSABLE.get(code, ()))
+                # Lingua chooses among fastText's three best and their partners; the word lists overrule it only
+                # between languages they have (Malay/Indonesian, Portuguese/Spanish ...).
+                top3 = predict(text, 3, 0.0, "strict")
+                candidates = {_FASTTEXT_TO_639_1.get(lab[9:], lab[9:]) for _, lab in top3}
+                candidates |= set(top) | set(_CONFUSABLE.get(code, ()))
                 lingua = _lingua_choice(text, frozenset(candidates))
-                if _LINGUA_FIRST or word is None:
-                    word = lingua or word
+                if lingua is not None and (word is None or _WORDFREQ_CODE.get(lingua, lingua) not in table):
+                    word = lingua
             if word is not None:
                 code = word
         out[i] = (code, prob)
@@ -301,8 +314,12 @@ def detect_languages_scored(texts: Iterable[object], cascade: bool = True) -> li
             code, prob = out[i]
             if code not in ("en", "hi") and prob > _HINGLISH_SKIP:
                 continue
-            words = _WORD.findall(prepared[i].lower())
-            strong = sum(w in _HINDI_STRONG for w in words)
+            words = _WORD.findall(prepared[i])
+            if prob >= _HINGLISH_OPEN and _HINDI_STRONG.isdisjoint(words):
+                continue  # the common case, settled in C
+            # A marker that is also a common word of fastText's language ("hai", "mai" in Italian) is no marker.
+            own = table.get(_WORDFREQ_CODE.get(code, code), {})
+            strong = sum(w in _HINDI_STRONG and own.get(w, 0) < _OWN_WORD_ZIPF10 for w in words)
             if not strong and (prob >= _HINGLISH_OPEN or not words):
                 continue
             if not prepared[i].isascii() and len(_LATIN.findall(prepared[i])) <= 0.5 * len(prepared[i]):
