@@ -1,25 +1,37 @@
 from __future__ import annotations
 
 import csv
+import time
 from pathlib import Path
+
+import pytest
 
 from legation.nlp import detect_languages, detect_languages_scored
 
-FIXTURE = Path(__file__).parent / "fixtures" / "langid_sentences.tsv"
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def _fixture() -> tuple[list[str], list[str]]:
-    with FIXTURE.open(encoding="utf-8", newline="") as f:
+def _fixture(name: str) -> tuple[list[str], list[str]]:
+    with (FIXTURES / f"{name}.tsv").open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
     return [r["text"] for r in rows], [r["lang"] for r in rows]
 
 
-def test_own_multilingual_fixture_covers_35_languages_at_95_percent():
-    texts, gold = _fixture()
-    assert len(set(gold)) >= 30
-    pred = detect_languages(texts)
-    accuracy = sum(p == g for p, g in zip(pred, gold, strict=True)) / len(gold)
-    assert accuracy >= 0.95, [(g, p, t) for t, g, p in zip(texts, gold, pred, strict=True) if g != p]
+def _accuracy(name: str, cascade: bool) -> tuple[float, list[tuple[str, str, str]]]:
+    texts, gold = _fixture(name)
+    pred = [code for code, _ in detect_languages_scored(texts, cascade=cascade)]
+    wrong = [(g, p, t) for t, g, p in zip(texts, gold, pred, strict=True) if g != p]
+    return 1 - len(wrong) / len(gold), wrong
+
+
+@pytest.mark.parametrize("cascade", [False, True], ids=["fast", "accurate"])
+def test_own_fixtures_cover_35_languages_in_both_tiers(cascade):
+    # Clean sentences (105), noisy posts (210) and held-out noisy posts (140), 35 languages each.
+    for name, floor in (("langid_sentences", 0.98), ("langid_posts", 0.96), ("langid_posts_heldout", 0.96)):
+        texts, gold = _fixture(name)
+        assert len(set(gold)) >= 35
+        accuracy, wrong = _accuracy(name, cascade)
+        assert accuracy >= floor, (name, wrong)
 
 
 def test_romanised_hindi_is_hindi_and_plain_english_stays_english():
@@ -28,16 +40,60 @@ def test_romanised_hindi_is_hindi_and_plain_english_stays_english():
             "yaar ye match toh bahut accha tha, kya baat hai",
             "Thanks so much for helping us get home safely!",
             "bhai mujhe nahi pata ki kal kya hoga",
+            "The embassy will be closed tomorrow for the national holiday.",
         ]
-    ) == ["hi", "en", "hi"]
+    ) == ["hi", "en", "hi", "en"]
 
 
-def test_shouted_italian_is_not_english():
-    assert detect_languages(["GOVERNO: IL PRESIDENTE CHIEDE APPOGGIO AI PARTITI PER LA RIFORMA"]) == ["it"]
+def test_italian_words_that_look_like_hindi_markers_stay_italian():
+    # "hai" and "mai" are Hinglish markers and everyday Italian words.
+    assert detect_languages(["non hai mai visto una cosa del genere, te lo giuro"]) == ["it"]
+
+
+def test_shouted_italian_and_portuguese_are_not_english():
+    assert detect_languages(
+        [
+            "GOVERNO: IL PRESIDENTE CHIEDE APPOGGIO AI PARTITI PER LA RIFORMA",
+            "NÃO ACREDITO QUE ELES PERDERAM DE NOVO #Brasil",
+        ]
+    ) == ["it", "pt"]
+
+
+def test_scripts_settle_what_fasttext_gets_wrong_on_short_posts():
+    assert detect_languages(
+        [
+            "谢谢大家的祝福 ❤️ https://t.co/x",  # Han only: Chinese, whatever the emoji and link suggest
+            "大使館は明日休館です",  # kana: Japanese
+            "Посольство завтра буде зачинене через державне свято.",  # і, є: Ukrainian, not Russian
+            "کیا زبردست میچ تھا!!! 🏏",  # ھ: Urdu, not Persian
+        ]
+    ) == ["zh", "ja", "uk", "ur"]
+
+
+def test_word_frequencies_separate_close_languages():
+    assert detect_languages(
+        [
+            "A embaixada estará fechada amanhã por causa do feriado.",
+            "Ada sesiapa tahu sama ada lapangan terbang sudah dibuka semula selepas ribut?",
+            "Ada yang tahu apakah bandara sudah dibuka lagi setelah badai?",
+        ]
+    ) == ["pt", "ms", "id"]
 
 
 def test_codes_are_iso_639_1_and_confidence_is_bounded():
-    scored = detect_languages_scored(["مرحبا بكم في السفارة", "😀😀", "http://t.co/x @user"])
+    scored = detect_languages_scored(["مرحبا بكم في السفارة", "😀😀", "http://t.co/x @user", "kya baat hai yaar"])
     assert scored[0][0] == "ar" and 0.5 < scored[0][1] <= 1.0
     assert scored[1] == ("und", 0.0)
     assert scored[2] == ("und", 0.0)
+    assert scored[3][0] == "hi" and 0.5 <= scored[3][1] <= 1.0
+
+
+def test_fast_tier_keeps_its_speed_budget_order_of_magnitude():
+    # The enrichment budget wants >= 25,000 posts/s on one idle core; a shared test machine is slower and
+    # noisier, so this only guards against an order-of-magnitude regression (e.g. Lingua in the fast tier).
+    texts, _ = _fixture("langid_posts")
+    detect_languages_scored(texts, cascade=False)
+    batch = texts * 10
+    start = time.process_time()
+    detect_languages_scored(batch, cascade=False)
+    assert len(batch) / (time.process_time() - start) > 3000
