@@ -85,6 +85,11 @@ class Enricher:
 
         return wait
 
+    def pids(self) -> list[int]:
+        """The process ids of the pool (none before its first batch); for accounting."""
+        pool = self._pool
+        return list(pool._processes or {}) if pool is not None else []  # noqa: SLF001 - no public accessor
+
     def _running_pool(self) -> ProcessPoolExecutor | None:
         if self.processes < 1:
             return None

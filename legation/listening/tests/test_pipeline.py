@@ -57,7 +57,7 @@ def test_a_dead_enrichment_process_costs_time_not_posts(paris_source, one_proces
         yield Batch(posts(0, 4))
         yield Batch(posts(4, 8))
         # By now the process has enriched the first two batches: kill it while the rest are on their way.
-        for pid in list(one_process._pool._processes):  # noqa: SLF001 - the test plays the OOM killer
+        for pid in one_process.pids():  # the test plays the out-of-memory killer
             os.kill(pid, signal.SIGKILL)
         yield Batch(posts(8, 12))
         yield Batch(posts(12, 16))
