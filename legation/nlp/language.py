@@ -231,13 +231,14 @@ def _word_choice(text: str, top: dict[str, float], table: dict[str, dict[str, in
     probs = dict(top)
     for other in _CONFUSABLE.get(first, ()):
         probs.setdefault(other, _ABSENT_PROB)
+    scored = [(code, prob, freqs) for code, prob in probs.items()
+              if (freqs := table.get(_WORDFREQ_CODE.get(code, code))) is not None]
+    if len(scored) < 2:
+        return None
     words = _WORD.findall(text)
     floor = repeat(_FLOOR_ZIPF10)
     best, best_score = None, -1e9
-    for code, prob in probs.items():
-        freqs = table.get(_WORDFREQ_CODE.get(code, code))
-        if freqs is None:
-            continue
+    for code, prob, freqs in scored:
         score = math.log(prob) + _WORD_WEIGHT * 0.1 * sum(map(freqs.get, words, floor))
         if score > best_score:
             best, best_score = code, score
@@ -256,7 +257,7 @@ def detect_languages_scored(texts: Iterable[object], cascade: bool = True) -> li
     prepared = [_prepare(t) for t in items]
     judged = [
         i for i, (raw, p) in enumerate(zip(items, prepared, strict=True))
-        if _LETTER.search(p) and binary_share(raw[:2000]) < 0.3
+        if _LETTER.search(p) and binary_share(raw) < 0.3
     ]
     out: list[tuple[str, float]] = [(UNDETERMINED, 0.0)] * len(items)
     if not judged:
