@@ -249,19 +249,23 @@ def _english(because: Sequence[Message]) -> str:
 
 def _where(index: int, text: DraftText, *, capital: bool = False) -> Message:
     """Which text of the post: "source (en)", "variant 2 (fr)"; capitalised to open a sentence."""
-    language = text.language
+    return _text_name(index, text.language, capital)
+
+
+@functools.lru_cache(maxsize=256)
+def _text_name(index: int, language: str, capital: bool) -> Message:
+    values: dict[str, str | Message] = {}
     if index == 0:
-        if capital:
-            return _say(gettext_noop("Source (%(language)s)"), language=language) if language else _say(
-                gettext_noop("Source"))
-        return _say(gettext_noop("source (%(language)s)"), language=language) if language else _say(
-            gettext_noop("source"))
-    number = str(index)
-    if capital:
-        return _say(gettext_noop("Variant %(number)s (%(language)s)"), number=number, language=language) if (
-            language) else _say(gettext_noop("Variant %(number)s"), number=number)
-    return _say(gettext_noop("variant %(number)s (%(language)s)"), number=number, language=language) if (
-        language) else _say(gettext_noop("variant %(number)s"), number=number)
+        with_language, alone = (gettext_noop("Source (%(language)s)"), gettext_noop("Source")) if capital else (
+            gettext_noop("source (%(language)s)"), gettext_noop("source"))
+    else:
+        values["number"] = str(index)
+        with_language, alone = (
+            gettext_noop("Variant %(number)s (%(language)s)"), gettext_noop("Variant %(number)s")) if capital else (
+            gettext_noop("variant %(number)s (%(language)s)"), gettext_noop("variant %(number)s"))
+    if language:
+        return _say(with_language, **values, language=language)
+    return _say(alone, **values)
 
 
 def _role(role: str) -> Message:
