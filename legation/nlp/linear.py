@@ -93,13 +93,21 @@ class _WordTable:
         self.starts = np.zeros(0, dtype=np.int64)
         self.lens = np.zeros(0, dtype=np.int64)
         self.flat = np.zeros(0, dtype=np.int32)
+        self.pair_word = np.zeros(0, dtype=np.int64)  # the word's number among bigram words, -1 if none
         self.used = 0
 
     def __len__(self) -> int:
         return len(self.slot)
 
-    def add(self, words: list[str], spec: FeatureSpec, get: Callable[[str], int | None]) -> None:
-        """Look up the features of new words, all in one pass, and store them."""
+    def add(
+        self,
+        words: list[str],
+        spec: FeatureSpec,
+        get: Callable[[str], int | None],
+        pair_word: Callable[[str, int], int] | None = None,
+    ) -> None:
+        """Look up the features of new words, all in one pass, and store them (with ``pair_word``, each
+        word's number among the words of bigram features, -1 for other words)."""
         feats: list[str] = []
         counts: list[int] = []
         lo, hi = spec.char_min, spec.char_max
@@ -121,6 +129,8 @@ class _WordTable:
         self.slot.update(zip(words, range(first, first + len(words)), strict=True))
         self.starts = _grown(self.starts, first + len(words))
         self.lens = _grown(self.lens, first + len(words))
+        self.pair_word = _grown(self.pair_word, first + len(words))
+        self.pair_word[first : first + len(words)] = -1 if pair_word is None else [pair_word(w, -1) for w in words]
         self.flat = _grown(self.flat, used + len(ids))
         self.lens[first : first + len(words)] = lens
         self.starts[first : first + len(words)] = used + np.cumsum(lens) - lens
@@ -143,6 +153,38 @@ def _grown(a: np.ndarray, size: int) -> np.ndarray:
     out = np.zeros(max(2 * size, 1024), dtype=a.dtype)
     out[: len(a)] = a
     return out
+
+
+class _PairIndex:
+    """The bigram features of a vocabulary: ``"a b"`` -> ``number[a] * width + number[b]`` in one sorted
+    array (``number``: a word's number among the words of bigram features)."""
+
+    def __init__(self, vocab: dict[str, int]) -> None:
+        self.number: dict[str, int] = {}
+        lefts: list[int] = []
+        rights: list[int] = []
+        ids: list[int] = []
+        for f, j in vocab.items():
+            if " " in f:
+                parts = f.split(" ")
+                if len(parts) == 2:
+                    lefts.append(self.number.setdefault(parts[0], len(self.number)))
+                    rights.append(self.number.setdefault(parts[1], len(self.number)))
+                    ids.append(j)
+        self.width = max(len(self.number), 1)
+        keys = np.asarray(lefts, dtype=np.int64) * self.width + np.asarray(rights, dtype=np.int64)
+        order = np.argsort(keys, kind="stable")
+        self.keys = keys[order]
+        self.values = np.asarray(ids, dtype=np.int64)[order]
+
+    def ids(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The feature ids of the pairs ``keys`` that are features, and where they are among ``keys``."""
+        if not len(self.keys) or not len(keys):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        pos = np.searchsorted(self.keys, keys)
+        np.minimum(pos, len(self.keys) - 1, out=pos)
+        found = np.flatnonzero(self.keys[pos] == keys)
+        return self.values[pos[found]], found
 
 
 class FeatureCache:
@@ -171,7 +213,7 @@ class LinearModel:
     meta: dict[str, object] = field(default_factory=dict)
     _word_cache: _WordTable = field(default_factory=lambda: _WordTable(), repr=False, compare=False)
     _stacked_coef: np.ndarray | None = field(default=None, repr=False, compare=False)
-    _pairs: dict[tuple[str, str], int] | None = field(default=None, repr=False, compare=False)
+    _pairs: _PairIndex | None = field(default=None, repr=False, compare=False)
     _weighted_coef: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     # -- features -----------------------------------------------------------------------------------------
@@ -206,7 +248,8 @@ class LinearModel:
                 missing = set(flat)
                 if len(missing) > _WORD_CACHE_SIZE:  # one huge batch: its words are looked up for it alone
                     table = _WordTable()
-            table.add(list(missing), self.spec, self.vocab.get)
+            table.add(list(missing), self.spec, self.vocab.get,
+                      self._pair_index().number.get if self.spec.bigrams else None)
         per_text = np.fromiter(map(len, toks_of), dtype=np.int64, count=n)
         text_of_tok = np.repeat(np.arange(n, dtype=np.int64), per_text)
         slots = np.fromiter(map(table.slot.__getitem__, flat), dtype=np.int64, count=len(flat))
@@ -217,10 +260,14 @@ class LinearModel:
         id_parts = [table.flat[where].astype(np.int64)]
         text_parts = [np.repeat(text_of_tok, lens)]
         if self.spec.bigrams and len(flat) > 1:
-            pair_ids = _known_ids(list(map(self._pair_ids().get, zip(flat, flat[1:], strict=False))))
-            inside = (pair_ids >= 0) & (text_of_tok[1:] == text_of_tok[:-1])
-            id_parts.append(pair_ids[inside])
-            text_parts.append(text_of_tok[1:][inside])
+            # Bigram ids by the pair of the words' numbers among bigram words, found in one sorted array.
+            pairs = self._pair_index()
+            number = table.pair_word[slots]
+            left, right = number[:-1], number[1:]
+            inside = (left >= 0) & (right >= 0) & (text_of_tok[1:] == text_of_tok[:-1])
+            pair_ids, hit = pairs.ids(left[inside] * pairs.width + right[inside])
+            id_parts.append(pair_ids)
+            text_parts.append(text_of_tok[1:][inside][hit])
         if self.spec.text_char_max:
             found, owners = self._text_char_ids(normalised)
             id_parts.append(np.asarray(found, dtype=np.int64))
@@ -230,7 +277,7 @@ class LinearModel:
         keys = np.concatenate(text_parts) * width + np.concatenate(id_parts)
         if keys.size == 0:
             return keys, offsets
-        keys.sort()
+        keys.sort(kind="stable")  # about twice as fast as numpy's default sort on these keys
         first = np.empty(keys.size, dtype=bool)
         first[0] = True
         np.not_equal(keys[1:], keys[:-1], out=first[1:])
@@ -253,16 +300,10 @@ class LinearModel:
                 owners += [i] * len(ids)
         return found, owners
 
-    def _pair_ids(self) -> dict[tuple[str, str], int]:
-        """Bigram features by word pair: ``(a, b)`` -> the id of ``"a b"`` (tokens never hold spaces)."""
+    def _pair_index(self) -> _PairIndex:
+        """Bigram features by word pair (tokens never hold spaces, so ``"a b"`` is the pair ``(a, b)``)."""
         if self._pairs is None:
-            pairs: dict[tuple[str, str], int] = {}
-            for f, j in self.vocab.items():
-                if " " in f:
-                    parts = f.split(" ")
-                    if len(parts) == 2:
-                        pairs[parts[0], parts[1]] = j
-            self._pairs = pairs
+            self._pairs = _PairIndex(self.vocab)
         return self._pairs
 
     def decision(
