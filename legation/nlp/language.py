@@ -36,7 +36,7 @@ _FASTTEXT_TO_639_1 = {
     "xal": "ru", "tyv": "ru", "krc": "ru", "bxr": "ru", "bpy": "bn", "new": "ne", "bh": "hi", "mai": "hi",
     "gom": "kn", "diq": "tr", "frr": "de", "pfl": "de", "vls": "nl", "zea": "nl", "li": "nl", "rue": "uk",
 }
-_STRIP_LINKS = re.compile(r"(?:https?://|www\.)\S+|@\w+")
+_STRIP_LINKS = re.compile(r"(?:https?://|www\.)\S+|@\w+", re.IGNORECASE)
 _DROP = re.compile(r"[#_\d]+")
 # Scripts that one language (of the ones fastText knows and social media uses) writes in.
 _SCRIPTS = [
@@ -82,6 +82,7 @@ _HINGLISH_SKIP = 0.99
 _HINGLISH_RULE_CONFIDENCE = 0.9
 # Latin-script texts fastText is unsure of go to the model even without a marker word.
 _HINGLISH_OPEN = 0.7
+_HINGLISH_OPEN_THRESHOLD = 0.85
 _OWN_WORD_ZIPF10 = 45
 # Below this fastText probability, Lingua decides among the candidate languages.
 _CASCADE_THRESHOLD = 0.7
@@ -168,10 +169,12 @@ def _lingua_choice(text: str, candidates: frozenset[str]) -> str | None:
     return None if best is None else str(best.iso_code_639_1.name).lower()
 
 
-def _prepare(text: str) -> str:
+def _prepare(text: str, lower: bool = True) -> str:
     # Lower case: fastText reads ALL-CAPS Italian or Portuguese as English (and mixed case gains nothing).
-    text = clean(text, 1000).lower()
-    if "@" in text or "://" in text or "www." in text:
+    text = clean(text, 1000)
+    if lower:
+        text = text.lower()
+    if "@" in text or "://" in text or "www." in text or "WWW." in text:
         text = _STRIP_LINKS.sub(" ", text)
     return " ".join(_DROP.sub(" ", text).split())
 
@@ -270,7 +273,11 @@ def detect_languages_scored(texts: Iterable[object], cascade: bool = True) -> li
         text = prepared[i]
         res = predict(text, _TOP_K, 0.0, "strict")
         if not res:
-            continue
+            # Short texts whose lower-cased character n-grams were all pruned from the quantised model
+            # ("hola", "ach so"): fastText answers nothing; the original case often has n-grams left.
+            res = predict(_prepare(items[i], lower=False), _TOP_K, 0.0, "strict")
+            if not res:
+                continue
         prob, label = res[0]
         code = _FASTTEXT_TO_639_1.get(label[9:], label[9:])
         if prob >= _WORD_THRESHOLD and (
@@ -311,6 +318,7 @@ def detect_languages_scored(texts: Iterable[object], cascade: bool = True) -> li
     hinglish = _load_hinglish()
     if hinglish is not None:
         cand: list[int] = []
+        bar: list[float] = []
         for i in judged:
             code, prob = out[i]
             if code not in ("en", "hi") and prob > _HINGLISH_SKIP:
@@ -329,10 +337,11 @@ def detect_languages_scored(texts: Iterable[object], cascade: bool = True) -> li
                 out[i] = ("hi", _HINGLISH_RULE_CONFIDENCE)  # marker words decide clear cases
             else:
                 cand.append(i)
-        if cand:  # the model decides the ones with a single marker
+                bar.append(_HINGLISH_THRESHOLD if strong else _HINGLISH_OPEN_THRESHOLD)
+        if cand:  # the model decides the ones with a single marker or none
             probs = hinglish.predict_proba([model_text(items[i]) for i in cand])
             hi_col = hinglish.classes.index("hi")
-            for i, p in zip(cand, probs[:, hi_col], strict=True):
-                if p > _HINGLISH_THRESHOLD:
+            for i, p, needed in zip(cand, probs[:, hi_col], bar, strict=True):
+                if p > needed:
                     out[i] = ("hi", float(p))
     return out
