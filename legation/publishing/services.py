@@ -193,9 +193,21 @@ def pending_clearances(post: Post) -> list[Clearance]:
     return [c for c in post.clearances.all() if c.cleared_at is None]
 
 
-@transaction.atomic
 def submit(actor: Person, post: Post, now: datetime | None = None) -> Post:
-    """Check the post against guidance; block, ask for the clearances it needs, or release it."""
+    """Check the post against guidance; block, ask for the clearances it needs, or release it.
+
+    A blocked post keeps its findings and the ``post.blocked`` record on the ledger: the refusal is raised
+    once that transaction has committed, so that governance sees every attempt.
+    """
+    post, blocks = _submit(actor, post, now)
+    if blocks:
+        raise ValidationError({"text": [_("%(rule)s: %(why)s") % {"rule": f.rule, "why": checks.explain(f)}
+                                        for f in blocks]})
+    return post
+
+
+@transaction.atomic
+def _submit(actor: Person, post: Post, now: datetime | None) -> tuple[Post, list[checks.Finding]]:
     post = Post.objects.select_for_update().get(pk=post.pk)
     require(actor, Action.POST_DRAFT, post.unit)
     if post.status not in (PostStatus.DRAFT, PostStatus.AWAITING_CLEARANCE):
@@ -208,8 +220,7 @@ def submit(actor: Person, post: Post, now: datetime | None = None) -> Post:
         post.save(update_fields=["findings"])
         ledger.append(actor, "post.blocked", obj=post, unit=post.unit,
                       payload={"revision": post.revision, "findings": post.findings})
-        raise ValidationError({"text": [_("%(rule)s: %(why)s") % {"rule": f.rule, "why": checks.explain(f)}
-                                        for f in blocks]})
+        return post, blocks
     post.clearances.filter(cleared_at__isnull=True).delete()
     needed: dict[tuple[str, int], tuple[str, str]] = {}
     for finding in findings:
@@ -232,7 +243,7 @@ def submit(actor: Person, post: Post, now: datetime | None = None) -> Post:
         "clearances_needed": [{"role": r, "unit": u} for (r, u) in needed if (r, u) not in already],
     })
     _release_if_cleared(actor, post)
-    return post
+    return post, []
 
 
 def may_clear(person: Person, clearance: Clearance) -> bool:

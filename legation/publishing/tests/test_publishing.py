@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -207,6 +208,23 @@ def test_bad_input_is_refused_with_the_reason(tree, bob, charlie, paris_accounts
         services.create_post(charlie, unit=tree.paris, source_language="fr",
                              variants=[VariantInput("fr", "Salut")], targets=[(paris_accounts[0], "fr")])
     assert Post.objects.count() == 0
+
+
+def test_a_blocked_submission_stays_on_the_ledger_with_its_findings(tree, alice, bob, paris_accounts):
+    from legation.guidance import services as guidance
+
+    guidance.create_rule(alice, unit=tree.europe, kind="blocked_terms", name="Europe words",
+                         config={"terms": ["propaganda"]})
+    post = services.create_post(bob, unit=tree.paris, source_language="fr",
+                                variants=[VariantInput("fr", "Pure propaganda")], targets=[(paris_accounts[0], "fr")])
+    with pytest.raises(ValidationError, match="propaganda"):
+        services.submit(bob, post)
+    post.refresh_from_db()
+    assert post.status == "draft"
+    assert [f["rule"] for f in post.findings] == ["Europe words"]
+    blocked = Record.objects.filter(action="post.blocked", object_id=str(post.pk))
+    assert blocked.count() == 1
+    assert json.loads(blocked.get().payload)["findings"][0]["rule"] == "Europe words"
 
 
 def network_provider(account):
