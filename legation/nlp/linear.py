@@ -26,6 +26,8 @@ _MAX_SUBWORD_TOKEN = 30
 _WORD_CACHE_SIZE = 100_000
 # Texts per feature pass: bigger calls (training sets) are cut into passes of this size.
 _BATCH_TEXTS = 5000
+# New words' character n-grams are looked up in a numpy hash table (False: one dict lookup each, as before).
+_NGRAMS_IN_NUMPY = True
 
 
 # Kept for ``classify.clear_caches``, which empties it; the batch feature pass keeps no per-spec n-gram strings.
@@ -105,26 +107,41 @@ class _WordTable:
         spec: FeatureSpec,
         get: Callable[[str], int | None],
         pair_word: Callable[[str, int], int] | None = None,
+        ngrams: _NgramIndex | None = None,
     ) -> None:
         """Look up the features of new words, all in one pass, and store them (with ``pair_word``, each
-        word's number among the words of bigram features, -1 for other words)."""
+        word's number among the words of bigram features, -1 for other words; with ``ngrams``, the character
+        n-grams are looked up in numpy)."""
+        lo, hi = spec.char_min, spec.char_max
+        by_dict = range(len(words))
+        parts: list[tuple[np.ndarray, np.ndarray]] = []
+        if ngrams is not None and hi:
+            gram_ids, gram_word, unsure = ngrams.lookup(words)
+            parts.append((gram_ids, gram_word))
+            if spec.words:
+                parts.append((_known_ids(list(map(get, words))), np.arange(len(words), dtype=np.int64)))
+            by_dict = unsure  # type: ignore[assignment]
         feats: list[str] = []
         counts: list[int] = []
-        lo, hi = spec.char_min, spec.char_max
-        for tok in words:
+        for i in by_dict:
+            tok = words[i]
             before = len(feats)
-            if spec.words:
+            if spec.words and ngrams is None:
                 feats.append(tok)
             if hi and 2 <= len(tok) <= _MAX_SUBWORD_TOKEN:
                 w = f"<{tok}>"
                 size = len(w)
                 feats += [w[k : k + n] for n in range(lo, min(hi, size) + 1) for k in range(size - n + 1)]
             counts.append(len(feats) - before)
-        ids = _known_ids(list(map(get, feats)))
-        word_of = np.repeat(np.arange(len(words), dtype=np.int64), counts)
+        parts.append((_known_ids(list(map(get, feats))), np.repeat(np.asarray(by_dict, dtype=np.int64), counts)))
+        ids = np.concatenate([p[0] for p in parts])
+        word_of = np.concatenate([p[1] for p in parts])
         known = ids >= 0
-        ids = ids[known]
-        lens = np.bincount(word_of[known], minlength=len(words))
+        ids, word_of = ids[known], word_of[known]
+        if len(parts) > 1:  # each word's ids together
+            order = np.argsort(word_of, kind="stable")
+            ids, word_of = ids[order], word_of[order]
+        lens = np.bincount(word_of, minlength=len(words))
         first, used = len(self.slot), self.used
         self.slot.update(zip(words, range(first, first + len(words)), strict=True))
         self.starts = _grown(self.starts, first + len(words))
@@ -153,6 +170,103 @@ def _grown(a: np.ndarray, size: int) -> np.ndarray:
     out = np.zeros(max(2 * size, 1024), dtype=a.dtype)
     out[: len(a)] = a
     return out
+
+
+_MIX = np.uint64(0x100000001B3)
+_FINAL = np.uint64(0xFF51AFD7ED558CCD)
+
+
+def _window_hashes(windows: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """64-bit hashes of strings given as zero-padded code points (one row each) and their lengths; never 0."""
+    with np.errstate(over="ignore"):
+        h = sizes.astype(np.uint64)
+        for j in range(windows.shape[1]):
+            h = h * _MIX ^ windows[:, j].astype(np.uint64)
+        h ^= h >> np.uint64(33)
+        h *= _FINAL
+        h ^= h >> np.uint64(29)
+    h[h == 0] = 1
+    return h
+
+
+def _code_points(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+class _NgramIndex:
+    """The vocabulary's strings of ``lo`` to ``hi`` characters in an open-addressing hash table of numpy
+    arrays, so that the character n-grams of a batch's new words are looked up together. A hit is confirmed
+    by comparing code points, so the ids are exactly the dict's; anything unsure goes to the dict."""
+
+    def __init__(self, vocab: dict[str, int], lo: int, hi: int) -> None:
+        self.lo, self.hi = lo, hi
+        short = [(f, j) for f, j in vocab.items() if lo <= len(f) <= hi]
+        self.ids = np.fromiter((j for _, j in short), dtype=np.int64, count=len(short))
+        self.sizes = np.fromiter((len(f) for f, _ in short), dtype=np.int64, count=len(short))
+        padded = "".join(f.ljust(hi, "\0") for f, _ in short)
+        self.points = _code_points(padded).reshape(len(short), hi) if short else np.zeros((0, hi), np.uint32)
+        hashes = _window_hashes(self.points, self.sizes)
+        bits = max(int(2 * len(short)).bit_length(), 4)
+        self.mask = (1 << bits) - 1
+        self.shift = np.uint64(64 - bits)
+        self.keys = np.zeros(1 << bits, dtype=np.uint64)  # 0: empty slot
+        self.rows = np.full(1 << bits, -1, dtype=np.int64)
+        pos = (hashes >> self.shift).astype(np.int64)
+        pending = np.arange(len(short), dtype=np.int64)
+        while pending.size:  # linear probing, one round per probe step for every string still unplaced
+            p = pos[pending]
+            free = self.keys[p] == 0
+            _, first = np.unique(p[free], return_index=True)
+            placed = pending[free][first]
+            self.keys[pos[placed]] = hashes[placed]
+            self.rows[pos[placed]] = placed
+            rest = np.ones(len(pending), dtype=bool)
+            rest[np.flatnonzero(free)[first]] = False
+            pending = pending[rest]
+            pos[pending] = (pos[pending] + 1) & self.mask
+
+    def lookup(self, words: list[str]) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        """Known ids of the character n-grams of ``words`` (as in :func:`doc_features`: ``<word>``, words of
+        2 to 30 characters), the number of the word of each, and the numbers of words to look up by dict."""
+        kept = [i for i, w in enumerate(words) if 2 <= len(w) <= _MAX_SUBWORD_TOKEN]
+        lo, hi = self.lo, self.hi
+        if not kept:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), []
+        size = np.fromiter((len(words[i]) + 2 for i in kept), dtype=np.int64, count=len(kept))
+        start = np.cumsum(size) - size
+        points = np.concatenate([_code_points("".join(f"<{words[i]}>" for i in kept)), np.zeros(hi, np.uint32)])
+        owners, starts, sizes = [], [], []
+        for n in range(lo, hi + 1):
+            count = np.maximum(size - n + 1, 0)
+            total = int(count.sum())
+            owner = np.repeat(np.arange(len(kept), dtype=np.int64), count)
+            first = np.cumsum(count) - count
+            starts.append(start[owner] + np.arange(total, dtype=np.int64) - first[owner])
+            owners.append(owner)
+            sizes.append(np.full(total, n, dtype=np.int64))
+        owner = np.concatenate(owners)
+        at = np.concatenate(starts)
+        n_of = np.concatenate(sizes)
+        windows = points[at[:, None] + np.arange(hi)]
+        windows[np.arange(hi) >= n_of[:, None]] = 0
+        hashes = _window_hashes(windows, n_of)
+        row = np.full(len(at), -1, dtype=np.int64)
+        pos = (hashes >> self.shift).astype(np.int64)
+        pending = np.arange(len(at), dtype=np.int64)
+        while pending.size:
+            key = self.keys[pos[pending]]
+            hit = key == hashes[pending]
+            row[pending[hit]] = self.rows[pos[pending[hit]]]
+            pending = pending[(key != 0) & ~hit]
+            pos[pending] = (pos[pending] + 1) & self.mask
+        found = np.flatnonzero(row >= 0)
+        same = (self.sizes[row[found]] == n_of[found]) & (self.points[row[found]] == windows[found]).all(axis=1)
+        # A hash shared by different strings: that word's n-grams are looked up by dict instead.
+        unsure = np.unique(owner[found[~same]])
+        found = found[same]
+        keep = ~np.isin(owner[found], unsure)
+        return (self.ids[row[found[keep]]], np.asarray(kept, dtype=np.int64)[owner[found[keep]]],
+                [kept[i] for i in unsure.tolist()])
 
 
 class _PairIndex:
@@ -213,6 +327,7 @@ class LinearModel:
     meta: dict[str, object] = field(default_factory=dict)
     _word_cache: _WordTable = field(default_factory=lambda: _WordTable(), repr=False, compare=False)
     _stacked_coef: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _ngrams: _NgramIndex | None = field(default=None, repr=False, compare=False)
     _pairs: _PairIndex | None = field(default=None, repr=False, compare=False)
     _weighted_coef: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
@@ -249,7 +364,7 @@ class LinearModel:
                 if len(missing) > _WORD_CACHE_SIZE:  # one huge batch: its words are looked up for it alone
                     table = _WordTable()
             table.add(list(missing), self.spec, self.vocab.get,
-                      self._pair_index().number.get if self.spec.bigrams else None)
+                      self._pair_index().number.get if self.spec.bigrams else None, self._ngram_index())
         per_text = np.fromiter(map(len, toks_of), dtype=np.int64, count=n)
         text_of_tok = np.repeat(np.arange(n, dtype=np.int64), per_text)
         slots = np.fromiter(map(table.slot.__getitem__, flat), dtype=np.int64, count=len(flat))
@@ -299,6 +414,15 @@ class LinearModel:
                 found += ids
                 owners += [i] * len(ids)
         return found, owners
+
+    def _ngram_index(self) -> _NgramIndex | None:
+        """The numpy index of the character n-grams (None without them, or where numpy is not faster)."""
+        lo, hi = self.spec.char_min, self.spec.char_max
+        if not hi or hi > 8 or lo < 1 or not _NGRAMS_IN_NUMPY:
+            return None
+        if self._ngrams is None:
+            self._ngrams = _NgramIndex(self.vocab, lo, hi)
+        return self._ngrams
 
     def _pair_index(self) -> _PairIndex:
         """Bigram features by word pair (tokens never hold spaces, so ``"a b"`` is the pair ``(a, b)``)."""

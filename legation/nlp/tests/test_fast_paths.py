@@ -150,6 +150,34 @@ def test_batch_feature_pass_gives_each_text_its_plain_features(name: str, monkey
     check()
     monkeypatch.setattr(linear, "_BATCH_TEXTS", 7)  # big calls cut into passes
     check()
+    monkeypatch.setattr(linear, "_NGRAMS_IN_NUMPY", False)  # character n-grams by dict, one lookup each
+    model._word_cache.clear()
+    check()
+
+
+@pytest.mark.parametrize("name", ["crisis_fast.npz", "hinglish.npz"])
+def test_numpy_ngram_lookup_sends_hash_collisions_to_the_dict(name: str, monkeypatch: pytest.MonkeyPatch):
+    from legation.nlp import linear
+    from legation.nlp.classify import MODELS
+
+    strong = linear._window_hashes
+    # Only 12 bits of hash left: many different strings share one, in the vocabulary and among the n-grams.
+    monkeypatch.setattr(linear, "_window_hashes", lambda w, n: strong(w, n) >> np.uint64(52) << np.uint64(52) | 1)
+    unsure: list[int] = []
+    lookup = linear._NgramIndex.lookup
+
+    def spy(self, words):  # type: ignore[no-untyped-def]
+        out = lookup(self, words)
+        unsure.append(len(out[2]))
+        return out
+
+    monkeypatch.setattr(linear._NgramIndex, "lookup", spy)
+    model = linear.LinearModel.load(MODELS / name)
+    docs = _model_texts()
+    ids, offsets = model.feature_ids(docs)
+    got = [set(ids[offsets[i] : offsets[i + 1]].tolist()) for i in range(len(docs))]
+    assert got == [_plain_ids(model, t) for t in docs]
+    assert sum(unsure) > 0
 
 
 def test_premultiplied_scores_equal_the_plain_tfidf_formula():
