@@ -167,6 +167,51 @@ class DuplicateIndex:
             members = self._buckets.setdefault(band, [])
             if len(members) < _BUCKET_CAP:
                 members.append(key)
+        if len(self._sigs) > self.capacity:
+            self._evict()
+
+    def check_and_add(self, keys: Sequence[object], sigs: np.ndarray) -> list[object | None]:
+        """For each new text: the key of an earlier near-duplicate (seen before or earlier in this batch).
+
+        The same as :meth:`find` then :meth:`add` for each text in turn, with their per-text steps inlined
+        (most texts of a stream have no candidate at all)."""
+        out: list[object | None] = []
+        if len(sigs) == 0:
+            return out
+        stored, buckets, threshold = self._sigs, self._buckets, self.threshold
+        empty = (np.asarray(sigs)[:, 0] == _EMPTY).tolist()
+        for key, sig, bands, is_empty in zip(keys, sigs, _all_band_keys(sigs), empty, strict=True):
+            if is_empty:
+                out.append(None)
+                continue
+            candidates: dict[object, None] = {}
+            for band in bands:
+                members = buckets.get(band)
+                if members:
+                    candidates.update(dict.fromkeys(members))
+            dup = None
+            if candidates:
+                found = [k for k in candidates if k in stored]
+                if found:
+                    sims = (np.stack([stored[k] for k in found]) == sig).mean(axis=1)
+                    best = int(sims.argmax())
+                    dup = found[best] if sims[best] >= threshold else None
+            out.append(dup)
+            if key in stored:
+                continue
+            stored[key] = sig
+            for band in bands:
+                members = buckets.get(band)
+                if members is None:
+                    buckets[band] = [key]
+                elif len(members) < _BUCKET_CAP:
+                    members.append(key)
+            if len(stored) > self.capacity:
+                self._evict()
+        return out
+
+    def _evict(self) -> None:
+        """Forget the oldest signatures beyond the capacity."""
         while len(self._sigs) > self.capacity:
             old, old_sig = self._sigs.popitem(last=False)
             for band in _band_keys(old_sig):
@@ -175,14 +220,6 @@ class DuplicateIndex:
                     stored.remove(old)
                     if not stored:
                         del self._buckets[band]
-
-    def check_and_add(self, keys: Sequence[object], sigs: np.ndarray) -> list[object | None]:
-        """For each new text: the key of an earlier near-duplicate (seen before or earlier in this batch)."""
-        out: list[object | None] = []
-        for key, sig, bands in zip(keys, sigs, _all_band_keys(sigs), strict=True):
-            out.append(self.find(sig, bands))
-            self.add(key, sig, bands)
-        return out
 
 
 def near_duplicate_groups(texts: Iterable[object], threshold: float = DEFAULT_THRESHOLD) -> list[int]:

@@ -219,3 +219,29 @@ def test_shared_ascii_words_give_the_stages_their_own_answers():
     shared = [plain_ascii_words(t.lower(), w) for t, w in zip(ascii_texts, words, strict=True)]
     assert (signatures(ascii_texts, shared) == signatures(ascii_texts)).all()
     assert any(s is None for s in shared) and sum(s is not None for s in shared) > 50
+
+
+@pytest.mark.parametrize("capacity", [1_000_000, 25])
+def test_check_and_add_equals_find_then_add_for_each_text(capacity: int):
+    from legation.nlp.duplicates import DuplicateIndex, signatures
+
+    texts = _sample()[:150]
+    # Copies, near-copies and empty texts among the others, in two batches.
+    texts += [t + " !" for t in texts[:40]] + texts[10:30] + ["", "  "] + [t.upper() for t in texts[50:60]]
+    sigs = signatures(texts)
+    keys = [f"post-{i}" for i in range(len(texts))] + ["post-3"]
+    sigs = np.concatenate([sigs, sigs[3:4]])  # a key seen before
+    fast, plain = DuplicateIndex(capacity=capacity), DuplicateIndex(capacity=capacity)
+    got: list[object] = []
+    expected: list[object] = []
+    for lo, hi in [(0, 120), (120, len(keys))]:
+        got += fast.check_and_add(keys[lo:hi], sigs[lo:hi])
+        for key, sig in zip(keys[lo:hi], sigs[lo:hi], strict=True):
+            expected.append(plain.find(sig))
+            plain.add(key, sig)
+    assert got == expected
+    assert sum(d is not None for d in got) >= (20 if capacity > len(keys) else 1)
+    stored = {k for k, s in zip(keys, sigs, strict=True) if int(s[0]) != 2**32 - 1}  # empty texts are not
+    assert len(fast) == min(capacity, len(stored))
+    assert list(fast._sigs) == list(plain._sigs)
+    assert fast._buckets == plain._buckets
