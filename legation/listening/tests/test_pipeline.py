@@ -106,3 +106,17 @@ def test_one_batch_is_enriched_here(paris_source, monkeypatch):
     [result] = services.ingest_batches(paris_source, [Batch(posts(0, 3), cursor="3")])
     paris_source.refresh_from_db()
     assert result.stored == 3 and paris_source.cursor == "3"
+
+
+def test_a_post_stored_by_another_worker_meanwhile_is_marked_heard_not_stored_twice(paris_source, berlin_source):
+    from legation.listening.enrichment import enrich_batch
+    from legation.listening.ingest import prepare, write
+
+    batch = prepare(paris_source, posts(0, 3))  # read before Berlin's worker stores p1 and p2
+    services.ingest_posts(berlin_source, posts(1, 3))
+    result = write(paris_source, batch, enrich_batch(batch.texts))
+    assert (result.stored, result.duplicates, result.heard_again) == (1, 2, 2)
+    assert ListenedItem.objects.count() == 3
+    both = f"|{berlin_source.unit.path}|{paris_source.unit.path}|"
+    assert set(ListenedItem.objects.filter(external_id__in=["p1", "p2"]).values_list("heard_by", flat=True)) == {both}
+    assert ListenedItem.objects.get(external_id="p0").heard_by == f"|{paris_source.unit.path}|"
