@@ -127,11 +127,13 @@ def head_counts_in(text: str, words: set[str] | None = None) -> list[HeadCount]:
         low = text.lower()
         words = set(_ASCII_TOKEN.findall(low) if low.isascii() else _TOKEN.findall(low))
     wanted = []
-    if (has_digit or words & _NUMBER_TRIGGERS) and (words & _PEOPLE_WORDS or _NUMBER_THEN_CAPITAL.search(text)):
+    if (has_digit or not words.isdisjoint(_NUMBER_TRIGGERS)) and (
+        not words.isdisjoint(_PEOPLE_WORDS) or _NUMBER_THEN_CAPITAL.search(text)
+    ):
         wanted.append(_HEAD_PATTERNS[0])
-    if words & _APPROX_TRIGGERS:
+    if not words.isdisjoint(_APPROX_TRIGGERS):
         wanted.append(_HEAD_PATTERNS[1])
-    if has_digit and words & _WE_TRIGGERS:
+    if has_digit and not words.isdisjoint(_WE_TRIGGERS):
         wanted.append(_HEAD_PATTERNS[2])
     if not wanted:
         return []

@@ -83,6 +83,8 @@ class Gazetteer:
             if len(parts) > 1:
                 self.first_words[parts[0]] = max(self.first_words.get(parts[0], 1), len(parts))
         self._fold_cache: dict[str, str] = {}
+        # Non-ASCII words (as written) known to start no match, not even with a proclitic or case ending.
+        self._dead: set[str] = set()
         # Prefilter of ASCII texts: words that can start a match at all, and the single-word names that
         # only match when written with a capital (lower-case mentions of small places are rejected).
         self._single = frozenset(self.names)
@@ -135,11 +137,12 @@ class Gazetteer:
                 return []
             # ASCII: lower() keeps every position, so words can be found in the lower-cased text directly.
             words = list(_WORD.finditer(text.lower()))
-            folded = [m.group() for m in words]
+            folded = raw = [m.group() for m in words]
         else:
             words = list(_WORD.finditer(text))
             fold = self.fold
-            folded = [fold(m.group()) for m in words]
+            raw = [m.group() for m in words]
+            folded = [fold(w) for w in raw]
             # Without Arabic, Cyrillic or unspaced scripts only whole known names can match.
             if (
                 self._single.isdisjoint(folded)
@@ -149,16 +152,21 @@ class Gazetteer:
                 return []
         found: list[tuple[int, Place]] = []
         seen: set[int] = set()
-        names, first_words = self.names, self.first_words
+        names, first_words, dead = self.names, self.first_words, self._dead
         i = 0
         while i < len(words) and len(found) < _MAX_PLACES:
             w = folded[i]
-            if w.isascii() and w not in names and w not in first_words:
+            unknown = w not in names and w not in first_words
+            if unknown and (w.isascii() or raw[i] in dead):
                 i += 1  # the common case: an ordinary word
                 continue
             hit = self._match_at(text, words, folded, i)
             if hit is None:
                 hit = self._match_inside(words[i], folded[i])
+                if hit is None and unknown:  # the same word will not match next time either
+                    if len(dead) > 200_000:
+                        dead.clear()
+                    dead.add(raw[i])
                 i += 1
             else:
                 i = hit[0]

@@ -24,6 +24,7 @@ _DIGITS = str.maketrans(
     {**{0x0660 + i: str(i) for i in range(10)}, **{0x06F0 + i: str(i) for i in range(10)},
      **{0x0966 + i: str(i) for i in range(10)}}
 )
+_OTHER_DIGIT = re.compile("[\u0660-\u0669\u06f0-\u06f9\u0966-\u096f]")
 
 
 def to_text(value: object) -> str:
@@ -54,7 +55,7 @@ def clean(value: object, limit: int = MAX_MODEL_CHARS) -> str:
 
 def normalise_digits(text: str) -> str:
     """Map Arabic-Indic and Devanagari digits to ASCII digits."""
-    if text.isascii():
+    if text.isascii() or not _OTHER_DIGIT.search(text):  # a scan is much cheaper than translate's lookups
         return text
     return text.translate(_DIGITS)
 

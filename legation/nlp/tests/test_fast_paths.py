@@ -49,9 +49,32 @@ def test_places_prefilter_gives_the_same_places_as_full_matching():
     plain.__dict__.update(gaz.__dict__)
     plain._first_pairs = _Never()  # type: ignore[assignment]
     plain._fold_cache = {}
+    plain._dead = _Forgetful()  # type: ignore[assignment]
     texts = _sample()
-    assert [gaz.find(t) for t in texts] == [plain.find(t) for t in texts]
-    assert any(gaz.find(t) for t in texts)
+    fast = Gazetteer.__new__(Gazetteer)
+    fast.__dict__.update(gaz.__dict__)
+    fast._dead = set()
+    first = [fast.find(t) for t in texts]
+    assert fast._dead  # unknown Arabic/Cyrillic/CJK words were remembered ...
+    assert [fast.find(t) for t in texts] == first  # ... and skipped the second time, with the same places
+    assert first == [plain.find(t) for t in texts]
+    assert any(first)
+
+
+class _Forgetful(set):  # type: ignore[type-arg]
+    """A set that keeps nothing: the plain path never skips a word it saw before."""
+
+    def add(self, _item: object) -> None:
+        pass
+
+
+def test_other_digit_scan_finds_exactly_the_digits_normalise_digits_maps():
+    from legation.nlp.text import _DIGITS, _OTHER_DIGIT, normalise_digits
+
+    found = {c for c in range(0x110000) if not 0xD800 <= c < 0xE000 and _OTHER_DIGIT.match(chr(c))}
+    assert found == set(_DIGITS)
+    assert normalise_digits("عددنا ٣٠ و۴ और ४२ people") == "عددنا 30 و4 और 42 people"
+    assert normalise_digits("ok é") == "ok é"
 
 
 def test_head_counts_and_needs_fast_paths_match_the_plain_paths(monkeypatch: pytest.MonkeyPatch):
