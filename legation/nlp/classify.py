@@ -1,7 +1,9 @@
 """Text classification with the shipped (or a ministry's own) linear models, in two tiers.
 
 The fast tier is one linear model; the accurate tier adds a second model over character n-grams that cross
-word boundaries and averages the two models' probabilities.
+word boundaries (and, where a task ships one, a linear model over multilingual sentence vectors, see
+:mod:`legation.nlp.embeddings`) and averages the models' probabilities, weighted by each model's
+:func:`ensemble_weight`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from legation.nlp.embeddings import VectorModel, sentence_vectors
 from legation.nlp.linear import FeatureCache, LinearModel, SharedFeatures, softmax
 from legation.nlp.text import model_text
 
@@ -22,7 +25,7 @@ TIERS = ("fast", "accurate")
 MODEL_FILES: dict[str, dict[str, tuple[str, ...]]] = {
     "sentiment": {
         "fast": ("sentiment_fast.npz",),
-        "accurate": ("sentiment_fast.npz", "sentiment_accurate_chars.npz"),
+        "accurate": ("sentiment_fast.npz", "sentiment_accurate_chars.npz", "sentiment_accurate_vectors.npz"),
     },
     "crisis": {
         "fast": ("crisis_fast.npz",),
@@ -47,12 +50,23 @@ class Prediction:
         return [float(x) for x in self.probabilities.max(axis=1)]
 
 
+Model = LinearModel | VectorModel
+
+
 @cache
-def _load(path: str) -> LinearModel:
+def _load(path: str) -> Model:
+    if VectorModel.is_vector_model(path):
+        return VectorModel.load(path)
     return LinearModel.load(path)
 
 
-def load_models(task: str, tier: str = "fast", model_path: str | Path | None = None) -> list[LinearModel]:
+def ensemble_weight(model: Model) -> float:
+    """A model's weight in the probability average of a tier (``meta["ensemble_weight"]``, chosen by
+    cross-validation at training time; 1 when absent, i.e. a plain average)."""
+    return float(model.meta.get("ensemble_weight", 1.0))  # type: ignore[arg-type]
+
+
+def load_models(task: str, tier: str = "fast", model_path: str | Path | None = None) -> list[Model]:
     """The models of a task and tier (a ministry's own model file replaces the shipped ones)."""
     if model_path is not None:
         with _lock:
@@ -81,9 +95,14 @@ def classify(
     if not docs:
         return Prediction([], np.zeros((0, len(classes)), dtype=np.float32), classes)
     probs = np.zeros((len(docs), len(classes)), dtype=np.float32)
+    vectors: np.ndarray | None = None
     for m in models:
-        probs += m.predict_proba(docs, groups, features)
-    probs /= len(models)
+        if isinstance(m, VectorModel):
+            vectors = sentence_vectors(docs) if vectors is None else vectors
+            probs += ensemble_weight(m) * softmax(m.decision_from_vectors(vectors))
+        else:
+            probs += ensemble_weight(m) * m.predict_proba(docs, groups, features)
+    probs /= sum(ensemble_weight(m) for m in models)
     return Prediction([classes[i] for i in probs.argmax(axis=1)], probs, classes)
 
 
@@ -101,29 +120,37 @@ def classify_tasks(
     docs = list(normalised) if normalised is not None else [model_text(t) for t in texts]
     task_models = {task: load_models(task, tier) for task in groups}
     by_spec: dict[object, list[LinearModel]] = {}
+    vector_models: list[VectorModel] = []
     for models in task_models.values():
         for m in models:
+            if isinstance(m, VectorModel):
+                vector_models.append(m)
+                continue
             same = by_spec.setdefault(m.spec, [])
             if all(m is not other for other in same):
                 same.append(m)
     owner = {id(m): task for task, models in task_models.items() for m in models}
     probs_of: dict[int, np.ndarray] = {}
-    for models in by_spec.values():
-        key = tuple(id(m) for m in models)
+    for same_spec in by_spec.values():
+        key = tuple(id(m) for m in same_spec)
         with _lock:
             shared = _shared.get(key)
             if shared is None:
-                shared = _shared[key] = SharedFeatures(models)
-        scores = shared.decisions(docs, [groups[owner[id(m)]] for m in models])
-        for m, sc in zip(models, scores, strict=True):
-            probs_of[id(m)] = softmax(sc)
+                shared = _shared[key] = SharedFeatures(same_spec)
+        scores = shared.decisions(docs, [groups[owner[id(m)]] for m in same_spec])
+        for lm, sc in zip(same_spec, scores, strict=True):
+            probs_of[id(lm)] = softmax(sc)
+    if vector_models:  # one sentence-vector pass for every task's vector model
+        vectors = sentence_vectors(docs)
+        for vm in vector_models:
+            probs_of[id(vm)] = softmax(vm.decision_from_vectors(vectors))
     out: dict[str, Prediction] = {}
     for task, models in task_models.items():
         classes = models[0].classes
         probs = np.zeros((len(docs), len(classes)), dtype=np.float32)
         for m in models:
-            probs += probs_of[id(m)]
-        probs /= len(models)
+            probs += ensemble_weight(m) * probs_of[id(m)]
+        probs /= sum(ensemble_weight(m) for m in models)
         labels = [classes[i] for i in probs.argmax(axis=1)] if len(docs) else []
         out[task] = Prediction(labels, probs, classes)
     return out
@@ -138,8 +165,8 @@ def clear_caches() -> None:
             for names in task.values():
                 for name in names:
                     path = MODELS / name
-                    if path.exists():
-                        _load(str(path))._word_cache.clear()
+                    if path.exists() and isinstance(model := _load(str(path)), LinearModel):
+                        model._word_cache.clear()
         for shared in _shared.values():
             shared._lookup._word_cache.clear()
     duplicates._word_hash_cache.clear()

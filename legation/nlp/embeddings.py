@@ -15,9 +15,12 @@ processes that use the accurate tier.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
@@ -81,3 +84,58 @@ def encoder() -> StaticEncoder:
 def sentence_vectors(texts: Sequence[str]) -> np.ndarray:
     """Multilingual vectors of already-valid texts (see :func:`legation.nlp.text.as_texts`)."""
     return encoder().encode(texts)
+
+
+@dataclass
+class VectorModel:
+    """A linear classifier over :func:`sentence_vectors`, beside the n-gram models of the accurate tier.
+
+    Stored like the n-gram models (a compressed ``.npz`` of plain arrays, ``kind`` = ``sentence_vectors``); its
+    weights are pre-scaled by training so that averaging its probabilities with the n-gram models' gives it the
+    weight chosen there.
+    """
+
+    classes: list[str]
+    coef: np.ndarray  # (DIMENSIONS, n_classes)
+    intercept: np.ndarray  # (n_classes,)
+    meta: dict[str, object] = field(default_factory=dict)
+
+    KIND = "sentence_vectors"
+
+    def decision_from_vectors(self, vectors: np.ndarray) -> np.ndarray:
+        """Class scores, shape (n_texts, n_classes), from :func:`sentence_vectors` output."""
+        out: np.ndarray = vectors @ self.coef + self.intercept
+        return out
+
+    def predict_proba(self, normalised: Sequence[str], groups: object = None, features: object = None) -> np.ndarray:
+        """Class probabilities of normalised texts (:func:`legation.nlp.text.model_text`); groups are unused."""
+        from legation.nlp.linear import softmax
+
+        return softmax(self.decision_from_vectors(sentence_vectors(normalised)))
+
+    def save(self, path: str | Path) -> None:
+        np.savez_compressed(
+            path,
+            kind=np.frombuffer(self.KIND.encode(), dtype=np.uint8),
+            coef=self.coef.astype(np.float16),
+            intercept=self.intercept.astype(np.float32),
+            classes=np.frombuffer(json.dumps(self.classes).encode(), dtype=np.uint8),
+            meta=np.frombuffer(json.dumps(self.meta).encode(), dtype=np.uint8),
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> VectorModel:
+        with np.load(path, allow_pickle=False) as data:
+            if "kind" not in data.files or data["kind"].tobytes().decode() != cls.KIND:
+                raise ValueError(f"{path} is not a sentence-vector model")
+            return cls(
+                classes=list(json.loads(data["classes"].tobytes().decode())),
+                coef=data["coef"].astype(np.float32),
+                intercept=data["intercept"].astype(np.float32),
+                meta=dict(json.loads(data["meta"].tobytes().decode())),
+            )
+
+    @staticmethod
+    def is_vector_model(path: str | Path) -> bool:
+        with np.load(path, allow_pickle=False) as data:
+            return "kind" in data.files and data["kind"].tobytes().decode() == VectorModel.KIND

@@ -31,3 +31,30 @@ def test_probabilities_are_distributions_over_the_three_labels():
 def test_given_languages_are_used_instead_of_detection():
     texts = ["Che schifo, una vergogna", "Bellissimo, grazie mille"]
     assert sentiment(texts, languages=["it", "it"]) == ["negative", "positive"]
+
+
+def test_accurate_tier_is_the_weighted_average_of_its_three_models_and_the_joint_pass_agrees():
+    import numpy as np
+
+    from legation.nlp.classify import classify_tasks, ensemble_weight, load_models
+    from legation.nlp.embeddings import VectorModel
+    from legation.nlp.text import model_text
+
+    with FIXTURE.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    texts = [r["text"] for r in rows]
+    langs = [r["lang"] for r in rows]
+    models = load_models("sentiment", "accurate")
+    assert [isinstance(m, VectorModel) for m in models] == [False, False, True]
+    weights = [ensemble_weight(m) for m in models]
+    assert all(w > 0 for w in weights) and len(set(weights)) > 1  # weighted, not a plain average
+    docs = [model_text(t) for t in texts]
+    expected = sum(w * m.predict_proba(docs, langs) for w, m in zip(weights, models, strict=True)) / sum(weights)
+    alone = classify_sentiment(texts, tier="accurate", languages=langs)
+    joint = classify_tasks(texts, {"sentiment": langs, "crisis": None}, "accurate")["sentiment"]
+    assert np.abs(alone.probabilities - expected).max() < 1e-5
+    assert np.abs(joint.probabilities - alone.probabilities).max() < 1e-5
+    assert joint.labels == alone.labels
+    # The fast tier is the first model alone, its weight playing no part.
+    fast = classify_sentiment(texts, tier="fast", languages=langs)
+    assert np.abs(fast.probabilities - models[0].predict_proba(docs, langs)).max() < 1e-5
