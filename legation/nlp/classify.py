@@ -66,6 +66,16 @@ def ensemble_weight(model: Model) -> float:
     return float(model.meta.get("ensemble_weight", 1.0))  # type: ignore[arg-type]
 
 
+def ensemble_weights(model: Model, groups: Sequence[str] | None, n: int) -> np.ndarray:
+    """Each text's weight for ``model``, shape (n, 1): :func:`ensemble_weight`, or the weight of the text's
+    group (language) where the model's ``meta["ensemble_weight_by_group"]`` names one."""
+    default = ensemble_weight(model)
+    by_group = model.meta.get("ensemble_weight_by_group")
+    if not isinstance(by_group, dict) or groups is None:
+        return np.full((n, 1), default, dtype=np.float32)
+    return np.fromiter((float(by_group.get(g, default)) for g in groups), dtype=np.float32, count=n)[:, None]
+
+
 def load_models(task: str, tier: str = "fast", model_path: str | Path | None = None) -> list[Model]:
     """The models of a task and tier (a ministry's own model file replaces the shipped ones)."""
     if model_path is not None:
@@ -95,14 +105,18 @@ def classify(
     if not docs:
         return Prediction([], np.zeros((0, len(classes)), dtype=np.float32), classes)
     probs = np.zeros((len(docs), len(classes)), dtype=np.float32)
+    total = np.zeros((len(docs), 1), dtype=np.float32)
     vectors: np.ndarray | None = None
     for m in models:
         if isinstance(m, VectorModel):
             vectors = sentence_vectors(docs) if vectors is None else vectors
-            probs += ensemble_weight(m) * softmax(m.decision_from_vectors(vectors))
+            p = softmax(m.decision_from_vectors(vectors))
         else:
-            probs += ensemble_weight(m) * m.predict_proba(docs, groups, features)
-    probs /= sum(ensemble_weight(m) for m in models)
+            p = m.predict_proba(docs, groups, features)
+        w = ensemble_weights(m, groups, len(docs))
+        probs += w * p
+        total += w
+    probs /= total
     return Prediction([classes[i] for i in probs.argmax(axis=1)], probs, classes)
 
 
@@ -148,9 +162,13 @@ def classify_tasks(
     for task, models in task_models.items():
         classes = models[0].classes
         probs = np.zeros((len(docs), len(classes)), dtype=np.float32)
+        total = np.zeros((len(docs), 1), dtype=np.float32)
         for m in models:
-            probs += ensemble_weight(m) * probs_of[id(m)]
-        probs /= sum(ensemble_weight(m) for m in models)
+            w = ensemble_weights(m, groups[task], len(docs))
+            probs += w * probs_of[id(m)]
+            total += w
+        if len(docs):
+            probs /= total
         labels = [classes[i] for i in probs.argmax(axis=1)] if len(docs) else []
         out[task] = Prediction(labels, probs, classes)
     return out

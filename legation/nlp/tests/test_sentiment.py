@@ -36,18 +36,21 @@ def test_given_languages_are_used_instead_of_detection():
 def test_accurate_tier_is_the_weighted_average_of_its_three_models_and_the_joint_pass_agrees():
     import numpy as np
 
-    from legation.nlp.classify import classify_tasks, ensemble_weight, load_models
+    from legation.nlp.classify import classify_tasks, ensemble_weight, ensemble_weights, load_models
     from legation.nlp.embeddings import VectorModel
     from legation.nlp.text import model_text
 
     with FIXTURE.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
-    texts = [r["text"] for r in rows]
-    langs = [r["lang"] for r in rows]
+    texts = [r["text"] for r in rows] + ["Un texte sans langue connue"]
+    langs = [r["lang"] for r in rows] + ["xx"]  # a language without weights of its own gets the overall ones
     models = load_models("sentiment", "accurate")
     assert [isinstance(m, VectorModel) for m in models] == [False, False, True]
-    weights = [ensemble_weight(m) for m in models]
-    assert all(w > 0 for w in weights) and len(set(weights)) > 1  # weighted, not a plain average
+    assert all(ensemble_weight(m) > 0 for m in models)
+    assert len({ensemble_weight(m) for m in models}) > 1  # weighted, not a plain average
+    weights = [ensemble_weights(m, langs, len(langs)) for m in models]
+    assert np.allclose([w[-1, 0] for w in weights], [ensemble_weight(m) for m in models])
+    assert len({tuple(float(w[i, 0]) for w in weights) for i in range(len(langs))}) > 1  # per language
     docs = [model_text(t) for t in texts]
     expected = sum(w * m.predict_proba(docs, langs) for w, m in zip(weights, models, strict=True)) / sum(weights)
     alone = classify_sentiment(texts, tier="accurate", languages=langs)
