@@ -12,6 +12,7 @@ import re
 import zlib
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from itertools import chain
 
 import numpy as np
 
@@ -47,7 +48,11 @@ def _word_hash(word: str) -> int:
 
 def word_hashes(text: str) -> list[int]:
     """CRC32 of each word of a normalised text (URLs, mentions, a leading RT and punctuation removed)."""
-    return _hashes(_NOISE.sub(" ", clean(text, 5000).lower()).split()[: _MAX_SHINGLES + 1])
+    return _hashes(_plain_words(text))
+
+
+def _plain_words(text: str) -> list[str]:
+    return _NOISE.sub(" ", clean(text, 5000).lower()).split()[: _MAX_SHINGLES + 1]
 
 
 def _hashes(words: list[str]) -> list[int]:
@@ -74,23 +79,24 @@ def signatures(texts: Iterable[object], words: Sequence[list[str] | None] | None
     ``words`` may give the words of some texts already (see :func:`plain_ascii_words`; None for the others).
     """
     items = as_texts(texts)
-    firsts: list[int] = []
-    seconds: list[int] = []
-    offsets = np.zeros(len(items) + 1, dtype=np.int64)
     known = words if words is not None else [None] * len(items)
-    for i, (t, ws) in enumerate(zip(items, known, strict=True)):
-        hs = word_hashes(t) if ws is None else _hashes(ws)
-        if len(hs) == 1:
-            firsts.append(hs[0])
-            seconds.append(0)
-        elif hs:
-            firsts.extend(hs[:-1])
-            seconds.extend(hs[1:])
-        offsets[i + 1] = len(firsts)
+    # Every text's words, then all their CRC32 values in one pass over the batch.
+    word_lists = [_plain_words(t) if ws is None else ws for t, ws in zip(items, known, strict=True)]
+    counts = np.fromiter(map(len, word_lists), dtype=np.int64, count=len(items))
+    hashes = np.asarray(_hashes(list(chain.from_iterable(word_lists))), dtype=np.uint64)
+    # Shingles: each pair of neighbouring words of a text, or (word, 0) for a one-word text.
+    word_start = np.cumsum(counts) - counts
+    text_shingles = np.where(counts == 1, 1, np.maximum(counts - 1, 0))
+    offsets = np.zeros(len(items) + 1, dtype=np.int64)
+    np.cumsum(text_shingles, out=offsets[1:])
+    first_at = np.repeat(word_start - offsets[:-1], text_shingles) + np.arange(int(offsets[-1]), dtype=np.int64)
+    single = np.repeat(counts == 1, text_shingles)
+    firsts = hashes[first_at]
+    seconds = np.where(single, np.uint64(0), hashes[np.minimum(first_at + 1, max(len(hashes) - 1, 0))])
     out = np.full((len(items), NUM_HASHES), _EMPTY, dtype=np.uint32)
-    if not firsts:
+    if not len(firsts):
         return out
-    pair = (np.asarray(firsts, dtype=np.uint64) << np.uint64(32)) | np.asarray(seconds, dtype=np.uint64)
+    pair = (firsts << np.uint64(32)) | seconds
     # Multiply-shift hashing: (a*h + b) mod 2**64, top 32 bits (uint64 arithmetic wraps around).
     # Computed in slices of texts so that memory stays bounded on big batches.
     step = 2000

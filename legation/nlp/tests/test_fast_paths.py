@@ -281,3 +281,20 @@ def test_head_count_phrase_cues_find_what_the_looser_word_cues_found(monkeypatch
     monkeypatch.setattr(extract, "_PEOPLE_WORDS", frozenset(w for p in extract.PEOPLE.split("|") for w in p.split()))
     assert fast == [extract.head_counts_in(t) for t in texts]
     assert sum(bool(h) for h in fast[-10:]) >= 5
+
+
+def test_batch_signatures_equal_the_minhash_formula_text_by_text():
+    from legation.nlp import duplicates
+
+    texts = _sample()[:120] + ["", "one", "two words", "RT @x http://t.co", "   ", "a b a b a b"]
+    sigs = duplicates.signatures(texts)
+    a = [int(x) for x in duplicates._A]
+    b = [int(x) for x in duplicates._B]
+    for text, sig in zip(texts, sigs, strict=True):
+        hs = duplicates.word_hashes(text)
+        shingles = [(h1 << 32) | h2 for h1, h2 in zip(hs, hs[1:], strict=False)] or [h << 32 for h in hs]
+        if not shingles:
+            assert sig.tolist() == [2**32 - 1] * 32
+            continue
+        expected = [min(((ak * s + bk) % 2**64) >> 32 for s in shingles) for ak, bk in zip(a, b, strict=True)]
+        assert sig.tolist() == expected
