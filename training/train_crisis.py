@@ -4,9 +4,20 @@
 2. leave-events-out: whole HumAID events held out, trained on the others (a model always meets a new disaster);
 3. CrisisLexT26 (2012-2013 disasters absent from training, several languages) mapped to coarse categories.
 Each is printed next to the baseline (plain scikit-learn TF-IDF + LogisticRegression). Writes
-``legation/nlp/models/crisis_fast.npz`` and ``crisis_accurate_chars.npz``.
+``legation/nlp/models/crisis_fast.npz``, ``crisis_accurate_chars.npz`` and ``crisis_accurate_vectors.npz``.
+
+The accurate tier's third model is a logistic regression over multilingual sentence vectors
+(:mod:`legation.nlp.embeddings`) between the coarse categories (each HumAID class gets its category's weights),
+trained on HumAID train and CrisisLexT26 posts (weight ``LEX_WEIGHT`` each), its scores scaled by
+``VECTOR_SCALE``. Since CrisisLexT26 is then training data, its score is cross-fitted: the 20 events are split
+in two halves (alternate events in name order) and each half is scored by a vector model trained on HumAID and
+the other half. ``--choose`` re-runs the choice of the two constants
+(nested: for each half, chosen on the other half alone, by the mean of that half's inner cross-fitted score and
+HumAID train 5-fold out-of-fold macro-F1 with vector models trained on the other folds and all CrisisLexT26;
+~20 minutes more).
 
     .venv/bin/python training/train_crisis.py [--data ../shared/data] [--events-out N] [--no-save]
+        [--vectors-only] [--choose]
 """
 
 from __future__ import annotations
@@ -23,9 +34,14 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from legation.nlp.crisis import COARSE_OF, CRISISLEX_TO_COARSE
+from legation.nlp.embeddings import VectorModel, sentence_vectors
 from legation.nlp.language import detect_languages
-from legation.nlp.linear import FeatureSpec, LinearModel
+from legation.nlp.linear import FeatureSpec, LinearModel, softmax
 from legation.nlp.text import model_text
+
+# Chosen by --choose (see the module docstring and the model card).
+LEX_WEIGHT = 3.0
+VECTOR_SCALE = 0.4
 
 Rows = tuple[list[str], list[str], list[str]]  # texts, labels, events
 
@@ -72,10 +88,118 @@ def predict(models: list[LinearModel], texts: list[str]) -> list[str]:
     return [models[0].classes[i] for i in np.asarray(probs).argmax(axis=1)]
 
 
+def ngram_scores(models: list[LinearModel], texts: list[str]) -> list[np.ndarray]:
+    docs = [model_text(t) for t in texts]
+    return [m.decision(docs) for m in models]
+
+
+def vectors(texts: list[str]) -> np.ndarray:
+    return sentence_vectors([model_text(t) for t in texts])
+
+
+def fit_vector_model(
+    x: np.ndarray, y: np.ndarray, weights: np.ndarray, classes: list[str], scale: float, meta: dict[str, object]
+) -> VectorModel:
+    """Logistic regression over sentence vectors between the coarse categories (labels may be HumAID classes or
+    coarse categories), written out as a model of the HumAID classes: every class gets its category's weights,
+    so the model moves posts between categories and leaves the choice within one to the n-gram models."""
+    coarse = np.asarray([COARSE_OF.get(str(v), str(v)) for v in y])
+    clf = LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced").fit(x, coarse, sample_weight=weights)
+    order = [list(clf.classes_).index(COARSE_OF[k]) for k in classes]
+    return VectorModel(classes, (scale * clf.coef_[order].T).astype(np.float32),
+                       (scale * clf.intercept_[order]).astype(np.float32), meta)
+
+
+def fused(scores: list[np.ndarray], extra: np.ndarray | None = None) -> np.ndarray:
+    """Average of the models' probabilities, as :func:`legation.nlp.classify.classify` does."""
+    probs = sum(softmax(s) for s in scores) + (softmax(extra) if extra is not None else 0)
+    return np.asarray(probs)
+
+
+class LexCrossFit:
+    """Vector models trained on HumAID train plus some CrisisLexT26 events, scoring the other events."""
+
+    def __init__(self, hum_x: np.ndarray, hum_y: list[str], lex_x: np.ndarray, lex_y: np.ndarray,
+                 lex_events: list[str], classes: list[str]) -> None:
+        self.hum_x, self.hum_y, self.lex_x, self.lex_y = hum_x, np.asarray(hum_y), lex_x, lex_y
+        self.events, self.classes = np.asarray(lex_events), classes
+        self._fits: dict[tuple[tuple[str, ...], float], VectorModel] = {}
+
+    def model(self, train_events: set[str], lex_weight: float) -> VectorModel:
+        key = (tuple(sorted(train_events)), lex_weight)
+        if key not in self._fits:
+            m = np.isin(self.events, list(train_events))
+            x = np.vstack([self.hum_x, self.lex_x[m]])
+            y = np.concatenate([self.hum_y, self.lex_y[m]])
+            w = np.concatenate([np.ones(len(self.hum_y)), np.full(int(m.sum()), lex_weight)])
+            self._fits[key] = fit_vector_model(x, y, w, self.classes, 1.0, {})
+        return self._fits[key]
+
+    def raw_scores(self, train_events: set[str], test_events: set[str], lex_weight: float) -> tuple[np.ndarray,
+                                                                                                    np.ndarray]:
+        m = np.isin(self.events, list(test_events))
+        return m, self.model(train_events, lex_weight).decision_from_vectors(self.lex_x[m])
+
+
+def halves(events: set[str]) -> tuple[set[str], set[str]]:
+    ordered = sorted(events)
+    return set(ordered[0::2]), set(ordered[1::2])
+
+
 def baseline(train: Rows, texts: list[str]) -> list[str]:
     vec = TfidfVectorizer()
     clf = LogisticRegression(max_iter=1000).fit(vec.fit_transform(train[0]), train[1])
     return [str(p) for p in clf.predict(vec.transform(texts))]
+
+
+SCALES = (0.1, 0.2, 0.3, 0.4, 0.6, 0.8)
+LEX_WEIGHTS = (1.0, 3.0)
+
+
+def humaid_oof(train: Rows, hum_x: np.ndarray, classes: list[str], lex_x: np.ndarray, lex_y: np.ndarray
+               ) -> dict[tuple[float, float], float]:
+    """HumAID train 5-fold out-of-fold macro-F1 of the accurate tier for each (lex weight, vector scale)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    y = np.asarray(train[1])
+    names = np.asarray(classes)
+    folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(np.zeros(len(y)), y))
+    s0, s1 = (np.zeros((len(y), len(classes)), dtype=np.float32) for _ in range(2))
+    for a, b in folds:
+        ms = train_models([train[0][i] for i in a], [train[1][i] for i in a], {})
+        s0[b], s1[b] = ngram_scores(ms, [train[0][i] for i in b])
+        print("out-of-fold n-gram part done", flush=True)
+    out = {}
+    for lex_weight in LEX_WEIGHTS:
+        vec = np.zeros((len(y), len(classes)), dtype=np.float32)
+        for a, b in folds:
+            vm = fit_vector_model(np.vstack([hum_x[a], lex_x]), np.concatenate([y[a], lex_y]),
+                                  np.concatenate([np.ones(len(a)), np.full(len(lex_y), lex_weight)]), classes, 1.0, {})
+            vec[b] = vm.decision_from_vectors(hum_x[b])
+        for scale in SCALES:
+            out[lex_weight, scale] = macro_f1(y, names[fused([s0, s1], scale * vec).argmax(axis=1)])
+    return out
+
+
+def choose(cf: LexCrossFit, pool: set[str], lex_s: list[np.ndarray], lex: Rows,
+           hum: dict[tuple[float, float], float]) -> tuple[float, float, float]:
+    """(criterion, lex_weight, scale) maximising mean(inner cross-fitted CrisisLexT26 score on ``pool``, HumAID
+    out-of-fold score)."""
+    first, second = halves(pool)
+    coarse_of = np.asarray([COARSE_OF[k] for k in cf.classes])
+    gold = np.asarray(lex[1])
+    best = (-1.0, 0.0, 0.0)
+    for lex_weight in LEX_WEIGHTS:
+        parts = [cf.raw_scores(tr, te, lex_weight) for tr, te in ((first, second), (second, first))]
+        mask = parts[0][0] | parts[1][0]
+        for scale in SCALES:
+            pred = np.empty(len(gold), dtype=object)
+            for m, raw in parts:
+                pred[m] = coarse_of[fused([s[m] for s in lex_s], scale * raw).argmax(axis=1)]
+            crit = 0.5 * macro_f1(gold[mask], pred[mask].astype(str)) + 0.5 * hum[lex_weight, scale]
+            print(f"  choice over {len(pool)} events: lex weight {lex_weight}, scale {scale}: {crit:.4f}", flush=True)
+            best = max(best, (crit, lex_weight, scale))
+    return best
 
 
 def main() -> None:
@@ -83,65 +207,116 @@ def main() -> None:
     ap.add_argument("--data", default=None)
     ap.add_argument("--events-out", type=int, default=3, help="how many HumAID events to hold out, one at a time")
     ap.add_argument("--no-save", action="store_true")
+    ap.add_argument("--vectors-only", action="store_true",
+                    help="keep the shipped n-gram models, train (and evaluate) the vector model only")
+    ap.add_argument("--choose", action="store_true", help="re-run the choice of LEX_WEIGHT and VECTOR_SCALE")
     args = ap.parse_args()
     data = shared_data(args.data)
     humaid = data / "crisis" / "humaid"
     train, dev = read_humaid(humaid, "train"), read_humaid(humaid, "dev")
+    lex = read_crisislex(data / "crisis" / "crisislex-t26")
     report: dict[str, object] = {}
     t0 = time.time()
-    models = train_models(train[0], train[1], {"task": "crisis", "data": "HumAID train (10 events)"})
-    print(f"trained in {time.time() - t0:.0f}s; vocab {len(models[0].vocab)} + {len(models[1].vocab)}", flush=True)
+    if args.vectors_only:
+        models = [LinearModel.load(MODELS_DIR / name) for name in ("crisis_fast.npz", "crisis_accurate_chars.npz")]
+    else:
+        models = train_models(train[0], train[1], {"task": "crisis", "data": "HumAID train (10 events)"})
+        print(f"trained in {time.time() - t0:.0f}s; vocab {len(models[0].vocab)} + {len(models[1].vocab)}", flush=True)
+    classes = models[0].classes
+    names = np.asarray(classes)
+    hum_x, dev_x, lex_x = vectors(train[0]), vectors(dev[0]), vectors(lex[0])
+    dev_s, lex_s = ngram_scores(models, dev[0]), ngram_scores(models, lex[0])
+    lex_fine = np.asarray(lex[1])  # coarse categories: the vector model is trained between categories
+    cf = LexCrossFit(hum_x, train[1], lex_x, lex_fine, lex[2], classes)
+    lex_events = set(lex[2])
+    lex_weight, scale = LEX_WEIGHT, VECTOR_SCALE
+    choices: dict[str, object] = {}
+    hum: dict[tuple[float, float], float] = {}
+    if args.choose:
+        hum = humaid_oof(train, hum_x, classes, lex_x, lex_fine)
+        print("HumAID out-of-fold", hum, flush=True)
+        _, lex_weight, scale = choose(cf, lex_events, lex_s, lex, hum)
+        choices["all_events"] = {"lex_weight": lex_weight, "scale": scale}
+    vec_model = fit_vector_model(
+        np.vstack([hum_x, lex_x]), np.concatenate([np.asarray(train[1]), lex_fine]),
+        np.concatenate([np.ones(len(train[1])), np.full(len(lex_fine), lex_weight)]), classes, scale,
+        {"task": "crisis", "data": "HumAID train (10 events) + CrisisLexT26 (20 events, coarse types mapped)",
+         "lex_weight": lex_weight, "scale": scale},
+    )
     report["humaid_dev"] = {
         "baseline_tfidf_lr": macro_f1(dev[1], baseline(train, dev[0])),
-        "fast": macro_f1(dev[1], predict(models[:1], dev[0])),
-        "accurate": macro_f1(dev[1], predict(models, dev[0])),
+        "fast": macro_f1(dev[1], names[dev_s[0].argmax(axis=1)]),
+        "accurate_ngrams_only": macro_f1(dev[1], names[fused(dev_s).argmax(axis=1)]),
+        "accurate": macro_f1(dev[1], names[fused(dev_s, vec_model.decision_from_vectors(dev_x)).argmax(axis=1)]),
     }
     print(json.dumps(report), flush=True)
 
-    # CrisisLexT26: predictions mapped to coarse categories, per language too.
-    lex = read_crisislex(data / "crisis" / "crisislex-t26")
+    # CrisisLexT26: predictions mapped to coarse categories, per language too. The accurate tier's vector model
+    # is cross-fitted (each half of the events scored by a model trained without them, constants chosen without
+    # them under --choose).
     langs = detect_languages(lex[0])
+    acc = np.zeros((len(lex[0]), len(classes)))
+    for held, other in zip(halves(lex_events), reversed(halves(lex_events)), strict=True):
+        lw, sc = lex_weight, scale
+        if args.choose:
+            _, lw, sc = choose(cf, other, lex_s, lex, hum)
+            choices[f"{len(held)} events from {min(held)}"] = {"lex_weight": lw, "scale": sc}
+        m, raw = cf.raw_scores(other, held, lw)
+        acc[m] = fused([s[m] for s in lex_s], sc * raw)
     coarse: dict[str, object] = {"rows": len(lex[0])}
     for name, pred in (
         ("baseline_tfidf_lr", baseline(train, lex[0])),
-        ("fast", predict(models[:1], lex[0])),
-        ("accurate", predict(models, lex[0])),
+        ("fast", list(names[lex_s[0].argmax(axis=1)])),
+        ("accurate_ngrams_only", list(names[fused(lex_s).argmax(axis=1)])),
+        ("accurate", list(names[acc.argmax(axis=1)])),
     ):
         mapped = [COARSE_OF[p] for p in pred]
         by_lang = {}
-        for code in ("en", "es", "it", "pt", "tl"):
+        for code in ("en", "es", "it", "pt", "tl", "fr"):
             idx = [i for i, c in enumerate(langs) if c == code]
             if len(idx) >= 30:
                 by_lang[code] = {"n": len(idx), "macro_f1": round(macro_f1([lex[1][i] for i in idx],
                                                                            [mapped[i] for i in idx]), 4)}
         coarse[name] = {"macro_f1": round(macro_f1(lex[1], mapped), 4), "by_language": by_lang}
+    if choices:
+        coarse["choices"] = choices
     report["crisislex_t26_coarse"] = coarse
     print(json.dumps(report["crisislex_t26_coarse"]), flush=True)
 
     # Leave-events-out: hold out whole events (train split of the others -> train+dev of the held-out one).
     events = sorted(set(train[2]))
-    held = events[:: max(1, len(events) // max(1, args.events_out))][: args.events_out]
+    held_out = events[:: max(1, len(events) // max(1, args.events_out))][: args.events_out] if args.events_out else []
     leo: dict[str, dict[str, float]] = {}
-    for event in held:
+    for event in held_out:
         keep = [i for i, e in enumerate(train[2]) if e != event]
         sub: Rows = ([train[0][i] for i in keep], [train[1][i] for i in keep], [train[2][i] for i in keep])
-        test_t = [t for t, e in zip(train[0] + dev[0], train[2] + dev[2], strict=True) if e == event]
-        test_y = [y for y, e in zip(train[1] + dev[1], train[2] + dev[2], strict=True) if e == event]
+        test = [i for i, e in enumerate(train[2] + dev[2]) if e == event]
+        test_t = [(train[0] + dev[0])[i] for i in test]
+        test_y = [(train[1] + dev[1])[i] for i in test]
+        test_x = np.vstack([hum_x, dev_x])[test]
         ms = train_models(sub[0], sub[1], {})
+        sc = ngram_scores(ms, test_t)
+        vm = fit_vector_model(
+            np.vstack([hum_x[keep], lex_x]), np.concatenate([np.asarray(sub[1]), lex_fine]),
+            np.concatenate([np.ones(len(keep)), np.full(len(lex_fine), lex_weight)]), classes, scale, {})
         leo[event] = {
             "baseline_tfidf_lr": round(macro_f1(test_y, baseline(sub, test_t)), 4),
-            "fast": round(macro_f1(test_y, predict(ms[:1], test_t)), 4),
-            "accurate": round(macro_f1(test_y, predict(ms, test_t)), 4),
+            "fast": round(macro_f1(test_y, names[sc[0].argmax(axis=1)]), 4),
+            "accurate_ngrams_only": round(macro_f1(test_y, names[fused(sc).argmax(axis=1)]), 4),
+            "accurate": round(macro_f1(test_y, names[fused(sc, vm.decision_from_vectors(test_x)).argmax(axis=1)]), 4),
         }
         print(event, leo[event], flush=True)
-    leo["mean"] = {k: round(float(np.mean([v[k] for v in leo.values()])), 4)
-                   for k in ("baseline_tfidf_lr", "fast", "accurate")}
-    report["leave_events_out"] = leo
+    if leo:
+        leo["mean"] = {k: round(float(np.mean([v[k] for v in leo.values()])), 4)
+                       for k in ("baseline_tfidf_lr", "fast", "accurate_ngrams_only", "accurate")}
+        report["leave_events_out"] = leo
     print(json.dumps(report, indent=1))
     if not args.no_save:
-        models[0].meta["humaid_dev_macro_f1"] = report["humaid_dev"]
-        models[0].save(MODELS_DIR / "crisis_fast.npz")
-        models[1].save(MODELS_DIR / "crisis_accurate_chars.npz")
+        if not args.vectors_only:
+            models[0].meta["humaid_dev_macro_f1"] = report["humaid_dev"]
+            models[0].save(MODELS_DIR / "crisis_fast.npz")
+            models[1].save(MODELS_DIR / "crisis_accurate_chars.npz")
+        vec_model.save(MODELS_DIR / "crisis_accurate_vectors.npz")
         (MODELS_DIR / "crisis_scores.json").write_text(json.dumps(report, indent=1) + "\n")
 
 

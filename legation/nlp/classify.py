@@ -29,7 +29,7 @@ MODEL_FILES: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "crisis": {
         "fast": ("crisis_fast.npz",),
-        "accurate": ("crisis_fast.npz", "crisis_accurate_chars.npz"),
+        "accurate": ("crisis_fast.npz", "crisis_accurate_chars.npz", "crisis_accurate_vectors.npz"),
     },
 }
 _lock = threading.Lock()

@@ -36,3 +36,59 @@ def test_labels_are_the_ten_humaid_classes_and_all_map_to_coarse_categories():
     pred = classify_crisis(["flood", "fire"], tier="fast")
     assert sorted(pred.classes) == sorted(CLASSES)
     assert set(COARSE_OF) == set(CLASSES)
+
+
+# Hand-written Spanish, French and Italian posts (not from any data set); the n-gram models saw English only.
+OTHER_LANGUAGES = [
+    ("Nuestras oraciones están con las familias de las víctimas, fuerza Costa Rica", "sympathy_and_support"),
+    ("Se necesitan voluntarios y donaciones de agua y comida para los damnificados",
+     "rescue_volunteering_or_donation_effort"),
+    ("Pensées pour les familles des victimes, courage à tous", "sympathy_and_support"),
+    ("Il ponte è crollato e la strada è chiusa, manca la corrente elettrica in tutta la zona",
+     "infrastructure_and_utility_damage"),
+    ("Siamo vicini alle famiglie delle vittime, preghiamo per voi", "sympathy_and_support"),
+    ("Raccolta fondi e volontari per aiutare gli sfollati del terremoto", "rescue_volunteering_or_donation_effort"),
+]
+
+
+def test_accurate_tier_reads_other_languages_better_than_the_english_only_fast_tier():
+    texts = [t for t, _ in OTHER_LANGUAGES]
+    gold = [g for _, g in OTHER_LANGUAGES]
+    fast = sum(p == g for p, g in zip(crisis_categories(texts, tier="fast"), gold, strict=True))
+    accurate = sum(p == g for p, g in zip(crisis_categories(texts, tier="accurate"), gold, strict=True))
+    assert accurate > fast, (crisis_categories(texts, tier="fast"), crisis_categories(texts, tier="accurate"))
+    assert accurate >= len(texts) // 2
+
+
+def test_accurate_tier_averages_its_three_models_and_the_joint_pass_agrees():
+    from legation.nlp.classify import classify_tasks, load_models
+    from legation.nlp.embeddings import VectorModel
+    from legation.nlp.text import model_text
+
+    texts = [t for t, _ in EXAMPLES + OTHER_LANGUAGES]
+    models = load_models("crisis", "accurate")
+    assert [isinstance(m, VectorModel) for m in models] == [False, False, True]
+    docs = [model_text(t) for t in texts]
+    expected = sum(m.predict_proba(docs) for m in models) / 3
+    alone = classify_crisis(texts, tier="accurate")
+    joint = classify_tasks(texts, {"sentiment": None, "crisis": None}, "accurate")["crisis"]
+    assert abs(alone.probabilities - expected).max() < 1e-5
+    assert abs(joint.probabilities - alone.probabilities).max() < 1e-5
+    assert joint.labels == alone.labels
+
+
+def test_vector_model_file_round_trips(tmp_path):
+    import numpy as np
+
+    from legation.nlp.embeddings import DIMENSIONS, VectorModel
+
+    rng = np.random.default_rng(0)
+    model = VectorModel(["a", "b"], rng.normal(size=(DIMENSIONS, 2)).astype(np.float32),
+                        np.array([0.5, -0.5], dtype=np.float32), {"task": "test"})
+    model.save(tmp_path / "m.npz")
+    assert VectorModel.is_vector_model(tmp_path / "m.npz")
+    back = VectorModel.load(tmp_path / "m.npz")
+    assert back.classes == ["a", "b"] and back.meta == {"task": "test"}
+    probs = back.predict_proba(["we need water", "merci"])
+    assert probs.shape == (2, 2)
+    assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
