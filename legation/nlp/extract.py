@@ -110,13 +110,10 @@ def _to_int(raw: str) -> int | None:
 
 
 # Cheap checks that decide which patterns can match at all (most posts skip all three).
-# A phrase matches only where all its words are words of the text, so a phrase is a cue only when all its
-# words are there ("a dozen" needs "dozen", itself a number word; "of us" needs "of" and "us").
-_NUMBER_TRIGGERS = frozenset(k for k in NUMBER_WORDS if " " not in k)
+_NUMBER_TRIGGERS = frozenset(w for k in NUMBER_WORDS for w in k.split())
 _APPROX_TRIGGERS = frozenset(APPROXIMATE)
 _WE_TRIGGERS = frozenset(["we", "there", "nous", "on", "somos", "siamo", "wir", "нас", "نحن", "عددنا"])
-_PEOPLE_WORDS = frozenset(w for w in PEOPLE.split("|") if " " not in w)
-_PEOPLE_PHRASES = tuple(frozenset(p.split()) for p in PEOPLE.split("|") if " " in p)
+_PEOPLE_WORDS = frozenset(w for phrase in PEOPLE.split("|") for w in phrase.split())
 _NUMBER_THEN_CAPITAL = re.compile(r"\d\s+(?:of\s+)?(?:[\w-]+\s+)?[A-Z]")
 _ANY_DIGIT = re.compile(r"\d")
 
@@ -130,15 +127,13 @@ def head_counts_in(text: str, words: set[str] | None = None) -> list[HeadCount]:
         low = text.lower()
         words = set(_ASCII_TOKEN.findall(low) if low.isascii() else _TOKEN.findall(low))
     wanted = []
-    if (has_digit or not _NUMBER_TRIGGERS.isdisjoint(words)) and (
-        not _PEOPLE_WORDS.isdisjoint(words)
-        or any(phrase <= words for phrase in _PEOPLE_PHRASES)
-        or _NUMBER_THEN_CAPITAL.search(text)
+    if (has_digit or not words.isdisjoint(_NUMBER_TRIGGERS)) and (
+        not words.isdisjoint(_PEOPLE_WORDS) or _NUMBER_THEN_CAPITAL.search(text)
     ):
         wanted.append(_HEAD_PATTERNS[0])
-    if not _APPROX_TRIGGERS.isdisjoint(words):
+    if not words.isdisjoint(_APPROX_TRIGGERS):
         wanted.append(_HEAD_PATTERNS[1])
-    if has_digit and not _WE_TRIGGERS.isdisjoint(words):
+    if has_digit and not words.isdisjoint(_WE_TRIGGERS):
         wanted.append(_HEAD_PATTERNS[2])
     if not wanted:
         return []
