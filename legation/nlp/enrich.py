@@ -28,7 +28,7 @@ _ASCII_WORD = re.compile(r"\w+")
 T = TypeVar("T")
 
 
-@dataclass
+@dataclass(slots=True)
 class Enrichment:
     """Everything the offline models say about one post."""
 
@@ -58,9 +58,9 @@ class Enrichment:
         return d
 
 
-def _stage(name: str, fn: Callable[[list[int]], list[T]], default: T, results: list[Enrichment]) -> list[T]:
-    """Run ``fn`` over all positions; if it fails, run it position by position and mark the failures."""
-    everyone = list(range(len(results)))
+def _stage(name: str, fn: Callable[[list[int]], list[T]], default: T, errors: list[list[str]]) -> list[T]:
+    """Run ``fn`` over all positions; if it fails, run it position by position and note the failures."""
+    everyone = list(range(len(errors)))
     try:
         out = fn(everyone)
         if len(out) == len(everyone):
@@ -74,7 +74,7 @@ def _stage(name: str, fn: Callable[[list[int]], list[T]], default: T, results: l
             out.append(fn([i])[0])
         except Exception as exc:  # noqa: BLE001
             out.append(default)
-            results[i].errors.append(f"{name}: {type(exc).__name__}")
+            errors[i].append(f"{name}: {type(exc).__name__}")
     return out
 
 
@@ -102,13 +102,12 @@ def enrich(
     first: dict[str, int] = {}
     inverse = [first.setdefault(p, len(first)) for p in posts]
     items = list(first)
-    results = [Enrichment() for _ in items]
-    for r, t in zip(results, items, strict=True):
-        r.binary = binary_share(t) >= 0.3
+    errors: list[list[str]] = [[] for _ in items]
+    binary = [binary_share(t) >= 0.3 for t in items]
 
     # The fast tier skips the Lingua step of the language cascade (about 0.2 ms for one post in six).
     langs = _stage("language", lambda ix: detect_languages_scored([items[i] for i in ix], tier != "fast"),
-                   (UNDETERMINED, 0.0), results)
+                   (UNDETERMINED, 0.0), errors)
     codes = [c for c, _ in langs]
     normalised = [model_text(t) for t in items]
     everyone = len(items)
@@ -132,8 +131,8 @@ def enrich(
 
         return run
 
-    senti = _stage("sentiment", run_model("sentiment", codes), ("neutral", 0.0), results)
-    crisis = _stage("crisis", run_model("crisis", None), ("not_humanitarian", 0.0), results)
+    senti = _stage("sentiment", run_model("sentiment", codes), ("neutral", 0.0), errors)
+    crisis = _stage("crisis", run_model("crisis", None), ("not_humanitarian", 0.0), errors)
     scan = [clean(t, MAX_SCAN_CHARS) for t in items]
     # Most posts are ASCII: their lower-cased words are found once for places, head counts, needs and
     # near-duplicate signatures (each stage still finds them itself for other texts).
@@ -144,24 +143,37 @@ def enrich(
     no_places: list[Place] = []
     no_counts: list[HeadCount] = []
     no_strings: list[str] = []
-    places = _stage("places", lambda ix: [gaz.find(scan[i], words[i]) for i in ix], no_places, results)
+    places = _stage("places", lambda ix: [gaz.find(scan[i], words[i]) for i in ix], no_places, errors)
     counts = _stage("head_counts", lambda ix: [head_counts_in(scan[i], word_sets[i]) for i in ix], no_counts,
-                    results)
-    phones = _stage("phones", lambda ix: [phones_in(scan[i], phone_region) for i in ix], no_strings, results)
+                    errors)
+    phones = _stage("phones", lambda ix: [phones_in(scan[i], phone_region) for i in ix], no_strings, errors)
     needs = _stage("needs", lambda ix: [needs_in(scan[i], True, lows[i], word_sets[i]) for i in ix], no_strings,
-                   results)
+                   errors)
     sigs = signatures(items, [None if w is None else plain_ascii_words(low, w)  # type: ignore[arg-type]
                               for low, w in zip(lows, words, strict=True)])
 
     raw = np.ascontiguousarray(sigs, dtype=np.uint32).tobytes()
     size = 4 * sigs.shape[1]
-    for i, r in enumerate(results):
-        r.language, r.language_confidence = langs[i]
-        if not r.binary:
-            r.sentiment, r.sentiment_confidence = senti[i]
-            r.crisis_category, r.crisis_confidence = crisis[i]
-        r.places, r.head_counts, r.phone_numbers, r.needs = places[i], counts[i], phones[i], needs[i]
-        r.signature = raw[i * size : (i + 1) * size]
+    # Each record is built in one call (binary posts keep the default sentiment and crisis fields).
+    default = Enrichment()
+    results = [
+        Enrichment(
+            language=langs[i][0],
+            language_confidence=langs[i][1],
+            sentiment=default.sentiment if binary[i] else senti[i][0],
+            sentiment_confidence=default.sentiment_confidence if binary[i] else senti[i][1],
+            crisis_category=default.crisis_category if binary[i] else crisis[i][0],
+            crisis_confidence=default.crisis_confidence if binary[i] else crisis[i][1],
+            places=places[i],
+            head_counts=counts[i],
+            phone_numbers=phones[i],
+            needs=needs[i],
+            signature=raw[i * size : (i + 1) * size],
+            binary=binary[i],
+            errors=errors[i],
+        )
+        for i in range(len(items))
+    ]
 
     if len(items) < len(posts):
         results = [replace(results[j], errors=list(results[j].errors)) for j in inverse]
