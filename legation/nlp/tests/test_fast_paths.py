@@ -285,3 +285,27 @@ def test_batch_signatures_equal_the_minhash_formula_text_by_text():
             continue
         expected = [min(((ak * s + bk) % 2**64) >> 32 for s in shingles) for ak, bk in zip(a, b, strict=True)]
         assert sig.tolist() == expected
+
+
+def test_a_stage_failing_on_one_post_costs_only_that_posts_field(monkeypatch: pytest.MonkeyPatch):
+    import importlib
+
+    enrich_module = importlib.import_module("legation.nlp.enrich")
+    texts = ["We are 40 stuck in Beirut, need water", "BOOM 12 people", "hundreds of Indians in Cairo",
+             "BOOM 12 people"]
+    before = enrich_module.enrich(texts)
+    real = enrich_module.head_counts_in
+
+    def fragile(text: str, words: object = None) -> object:
+        if "BOOM" in text:
+            raise RuntimeError("bad post")
+        return real(text, words)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(enrich_module, "head_counts_in", fragile)
+    after = enrich_module.enrich(texts)
+    assert [r.errors for r in after] == [[], ["head_counts: RuntimeError"], [], ["head_counts: RuntimeError"]]
+    assert after[1].head_counts == [] and before[1].head_counts
+    assert after[1].errors is not after[3].errors  # copies of one text get their own lists
+    for b, a in zip(before, after, strict=True):
+        assert (a.places, a.needs, a.language, a.sentiment) == (b.places, b.needs, b.language, b.sentiment)
+    assert after[0].head_counts == before[0].head_counts and after[0].head_counts
