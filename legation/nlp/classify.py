@@ -110,7 +110,7 @@ def classify(
     for m in models:
         if isinstance(m, VectorModel):
             vectors = sentence_vectors(docs) if vectors is None else vectors
-            p = softmax(m.decision_from_vectors(vectors))
+            p = softmax(m.decision_from_vectors(vectors, groups))
         else:
             p = m.predict_proba(docs, groups, features)
         w = ensemble_weights(m, groups, len(docs))
@@ -157,7 +157,7 @@ def classify_tasks(
     if vector_models:  # one sentence-vector pass for every task's vector model
         vectors = sentence_vectors(docs)
         for vm in vector_models:
-            probs_of[id(vm)] = softmax(vm.decision_from_vectors(vectors))
+            probs_of[id(vm)] = softmax(vm.decision_from_vectors(vectors, groups[owner[id(vm)]]))
     out: dict[str, Prediction] = {}
     for task, models in task_models.items():
         classes = models[0].classes

@@ -96,22 +96,43 @@ class VectorModel:
     """
 
     classes: list[str]
-    coef: np.ndarray  # (DIMENSIONS, n_classes)
-    intercept: np.ndarray  # (n_classes,)
+    coef: np.ndarray  # (DIMENSIONS, n_classes), or (DIMENSIONS, n_classes * (1 + n_blocks)) with blocks
+    intercept: np.ndarray  # (n_classes,), or (n_classes * (1 + n_blocks),)
     meta: dict[str, object] = field(default_factory=dict)
 
     KIND = "sentence_vectors"
 
-    def decision_from_vectors(self, vectors: np.ndarray) -> np.ndarray:
-        """Class scores, shape (n_texts, n_classes), from :func:`sentence_vectors` output."""
-        out: np.ndarray = vectors @ self.coef + self.intercept
+    @property
+    def blocks(self) -> list[str]:
+        """Groups (languages) with a correction of their own (``meta["blocks"]``), as in the n-gram models:
+        shared weights first, then one block of columns per group."""
+        raw = self.meta.get("blocks")
+        return [str(b) for b in raw] if isinstance(raw, list) else []
+
+    def decision_from_vectors(self, vectors: np.ndarray, groups: Sequence[str] | None = None) -> np.ndarray:
+        """Class scores, shape (n_texts, n_classes), from :func:`sentence_vectors` output: the shared weights
+        plus, for a model with blocks, the correction of each text's group (other groups get the shared ones)."""
+        c = len(self.classes)
+        blocks = self.blocks
+        if not blocks or groups is None:
+            shared: np.ndarray = vectors @ self.coef[:, :c] + self.intercept[:c]
+            return shared
+        full = vectors @ self.coef + self.intercept
+        out: np.ndarray = full[:, :c].copy()
+        index = {b: i for i, b in enumerate(blocks)}
+        block = np.fromiter((index.get(g, -1) for g in groups), dtype=np.int64, count=len(vectors))
+        for i in range(len(blocks)):
+            rows = block == i
+            out[rows] += full[rows, c * (1 + i) : c * (2 + i)]
         return out
 
-    def predict_proba(self, normalised: Sequence[str], groups: object = None, features: object = None) -> np.ndarray:
-        """Class probabilities of normalised texts (:func:`legation.nlp.text.model_text`); groups are unused."""
+    def predict_proba(
+        self, normalised: Sequence[str], groups: Sequence[str] | None = None, features: object = None
+    ) -> np.ndarray:
+        """Class probabilities of normalised texts (:func:`legation.nlp.text.model_text`)."""
         from legation.nlp.linear import softmax
 
-        return softmax(self.decision_from_vectors(sentence_vectors(normalised)))
+        return softmax(self.decision_from_vectors(sentence_vectors(normalised), groups))
 
     def save(self, path: str | Path) -> None:
         np.savez_compressed(
