@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+from django.db import connection
 from django.db.models import Count, Min
 from django.db.models.functions import TruncMinute
 from django.utils import timezone
 
 from legation.listening import services
 from legation.listening.enrichment import spikes
-from legation.listening.models import Alert, AlertKind, ListenedItem, ListeningSource, Story, heard_mark
+from legation.listening.ingest import minute_of, series_keys
+from legation.listening.models import Alert, AlertKind, HeardCount, ListenedItem, ListeningSource, Story, heard_mark
 from legation.network.models import Unit
 
 WINDOWS = 12  # hourly buckets compared: the last one against the eleven before
@@ -28,8 +30,38 @@ def thresholds(unit: Unit) -> tuple[float, int, int]:
 def hourly_series(unit: Unit, now: datetime) -> dict[str, list[int]]:
     """Posts per hour over the last WINDOWS hours ending now, in total and per language, country and category.
 
-    Hours are counted back from ``now`` (not clock hours), so a burst is never split across two buckets.
+    Hours are counted back from ``now`` (not clock hours), so a burst is never split across two buckets. Read
+    from the per-minute counters ingestion keeps (``HeardCount``): at most WINDOWS x 60 minutes x keys rows,
+    summed by the database, whatever the number of posts. A post falls in the hour of the minute it was made
+    in, as it did when the posts themselves were grouped by minute (``series_from_items``, same figures).
     """
+    now_minute = minute_of(now)
+    now_second = int((now if now.tzinfo else now.replace(tzinfo=UTC)).timestamp() // 1)
+    series: dict[str, list[int]] = defaultdict(lambda: [0] * WINDOWS)
+    table = HeardCount._meta.db_table
+    with connection.cursor() as cursor:
+        # The minutes whose start is less than WINDOWS hours before now; each one's hour back from now.
+        cursor.execute(
+            f"SELECT key, (%s - minute * 60) / 3600 AS age, SUM(n) FROM {table} "  # noqa: S608 - our table
+            "WHERE unit_path = %s AND minute > %s AND minute <= %s GROUP BY key, age",
+            [now_second, unit.path, now_minute - WINDOWS * 60, now_minute])
+        for key, age, n in cursor.fetchall():
+            i = WINDOWS - 1 - int(age)
+            if 0 <= i < WINDOWS and n:
+                series[key][i] += int(n)
+    # The counters hold whole minutes: posts made later in now's own minute are not counted yet (an index
+    # range on created_at that is empty unless ``now`` is in the past or posts are dated ahead).
+    ahead = ListenedItem.objects.filter(heard_by__contains=heard_mark(unit.path), created_at__gt=now,
+                                        created_at__lt=datetime.fromtimestamp((now_minute + 1) * 60, tz=UTC))
+    for language, category, countries in ahead.values_list("language", "crisis_category", "countries"):
+        for key in series_keys(language, category, countries):
+            series[key][WINDOWS - 1] -= 1
+    return {key: counts for key, counts in series.items() if any(counts)}
+
+
+def series_from_items(unit: Unit, now: datetime) -> dict[str, list[int]]:
+    """``hourly_series`` computed from the posts themselves (GROUP BY minute): the reference the counters must
+    match, and the way it was done before (seconds with 100,000 recent posts)."""
     start = now - timedelta(hours=WINDOWS)
     series: dict[str, list[int]] = defaultdict(lambda: [0] * WINDOWS)
     items = ListenedItem.objects.filter(heard_by__contains=heard_mark(unit.path), created_at__gt=start,

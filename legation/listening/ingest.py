@@ -5,7 +5,10 @@ gain the new unit and source in their ``heard_by`` / ``heard_sources``. New rows
 ``INSERT ... ON CONFLICT DO NOTHING`` run over the whole batch (``executemany``: no model instances, no ORM
 compilation per row, which cost more than the database itself). The full-text index follows the rows by
 itself (SQLite FTS5 trigger, buffered by FTS5 until commit; PostgreSQL stored tsvector column with a GIN
-index), so storing a row is indexing it. Story sizes and spans move with one ``executemany`` per batch.
+index), so storing a row is indexing it. Story sizes and spans move with one ``executemany`` per batch, and so
+do the unit's counters of posts per minute and key (``HeardCount``, read by the alerts): a post counts for a unit
+when it is stored for it or first marked as heard by it, in the same transaction, so a duplicate never counts
+twice and a batch that rolls back counts nothing.
 Nothing here runs in the web process: tasks and the CLI call it.
 """
 
@@ -13,10 +16,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection, models, transaction
@@ -25,7 +28,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from legation.listening.enrichment import Enriched, enrich_batch, story_keys, story_label
-from legation.listening.models import ListenedItem, ListeningSource, Story, heard_mark
+from legation.listening.models import HeardCount, ListenedItem, ListeningSource, Story, heard_mark
 from legation.network.models import Unit
 
 MAX_TEXT_BYTES = 1_000_000  # a post of 1 MB or more is refused, with the reason
@@ -212,14 +215,63 @@ def _mark_heard(source: ListeningSource, unit: Unit, known: Iterable[tuple[int, 
     path_mark, source_mark = heard_mark(unit.path), heard_mark(source.pk)
     new_unit = [item_id for item_id, heard_by, _s in known if path_mark not in heard_by]
     new_source = [item_id for item_id, _h, heard_sources in known if source_mark not in heard_sources]
+    counts: Counter[tuple[str, int, str]] = Counter()
     for ids, name, mark in ((new_unit, "heard_by", path_mark), (new_source, "heard_sources", source_mark)):
         field = models.TextField()
         # "|/1/|" + "/4/|": the list's last bar starts the new mark; an empty list takes the whole mark.
         appended = Case(When(**{name: ""}, then=Value(mark)), default=Concat(name, Value(mark[1:])),
                         output_field=field)
         for start in range(0, len(ids), _QUERY_CHUNK):
-            ListenedItem.objects.filter(id__in=ids[start : start + _QUERY_CHUNK]).update(**{name: appended})
+            # Rows that gained the mark since they were read are left alone (and not counted again).
+            rows = ListenedItem.objects.filter(id__in=ids[start : start + _QUERY_CHUNK]).exclude(
+                **{f"{name}__contains": mark})
+            if name == "heard_by":  # the unit hears these posts now: they count in its volumes from now on
+                for when, language, category, countries in rows.values_list(
+                        "created_at", "language", "crisis_category", "countries"):
+                    count_post(counts, unit.path, when, language, category, countries)
+            rows.update(**{name: appended})
+    add_counts(counts)
     return len(set(new_unit) | set(new_source))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MINUTE = timedelta(minutes=1)
+
+
+def minute_of(when: datetime) -> int:
+    """Minutes since 1970-01-01 UTC, rounded down (a naive time is UTC, as the database stores it)."""
+    return ((when if when.tzinfo else when.replace(tzinfo=UTC)) - _EPOCH) // _MINUTE
+
+
+def series_keys(language: str, category: str, countries: str) -> list[str]:
+    """The volume series a post counts in: all posts, its language, its crisis category, each of its countries."""
+    keys = ["all"]
+    if language:
+        keys.append(f"language:{language}")
+    if category and category != "not_humanitarian":
+        keys.append(f"category:{category}")
+    keys.extend(f"country:{country}" for country in countries.split(",") if country)
+    return keys
+
+
+def count_post(counts: Counter[tuple[str, int, str]], path: str, when: datetime, language: str, category: str,
+               countries: str) -> None:
+    minute = minute_of(when)
+    for key in series_keys(language, category, countries):
+        counts[(path, minute, key)] += 1
+
+
+def add_counts(counts: Counter[tuple[str, int, str]]) -> None:
+    """Add a batch's counts to the stored counters: one upsert per (unit, minute, key), in a fixed order, so two
+    transactions adding to the same counters lock them in the same order (no deadlock)."""
+    if not counts:
+        return
+    table = HeardCount._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (unit_path, minute, key, n) VALUES (%s, %s, %s, %s) "  # noqa: S608 - our table
+            f"ON CONFLICT (unit_path, minute, key) DO UPDATE SET n = {table}.n + excluded.n",
+            [(path, minute, key, n) for (path, minute, key), n in sorted(counts.items())])
 
 
 _COLUMNS = ("source_id", "unit_id", "unit_path", "heard_by", "heard_sources", "platform", "external_id", "kind",
@@ -253,19 +305,46 @@ def _store(source: ListeningSource, unit: Unit, fresh: list[tuple[tuple[str, str
     table = ListenedItem._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            return _copy_rows(cursor, table, rows)
-        cursor.executemany(
-            f"INSERT INTO {table} ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))}) "  # noqa: S608
-            "ON CONFLICT (platform, external_id) DO NOTHING", rows)
-        inserted = cursor.rowcount
-    return inserted if inserted is not None and inserted >= 0 else len(rows)
+            inserted_keys = _copy_rows(cursor, table, rows)
+        else:
+            cursor.executemany(
+                f"INSERT INTO {table} ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))}) "  # noqa: S608
+                "ON CONFLICT (platform, external_id) DO NOTHING", rows)
+            inserted = cursor.rowcount
+            inserted_keys = None if inserted is None or inserted < 0 or inserted >= len(rows) else set(
+                _inserted_here(source, [key for key, _post, _text in fresh], now))
+    # Count the posts this batch stored (another process's copies of a raced post count where it stored them).
+    counts: Counter[tuple[str, int, str]] = Counter()
+    for (key, _post, _text), record, when in zip(fresh, records, created, strict=True):
+        if inserted_keys is None or key in inserted_keys:
+            count_post(counts, path, when, record.language, record.crisis_category,
+                       f",{','.join(record.countries)}," if record.countries else "")
+    add_counts(counts)
+    return len(rows) if inserted_keys is None else len(inserted_keys)
+
+
+def _inserted_here(source: ListeningSource, keys: list[tuple[str, str]], stamped: datetime) -> list[tuple[str, str]]:
+    """SQLite, when some posts of the batch were stored by another process meanwhile (rare): those this
+    transaction inserted, known by their source and storing time to the microsecond."""
+    found: list[tuple[str, str]] = []
+    by_platform: dict[str, list[str]] = defaultdict(list)
+    for platform, external_id in keys:
+        by_platform[platform].append(external_id)
+    for platform, ids in by_platform.items():
+        for start in range(0, len(ids), _QUERY_CHUNK):
+            rows = ListenedItem.objects.filter(platform=platform, external_id__in=ids[start : start + _QUERY_CHUNK],
+                                               source=source, ingested_at=stamped)
+            found.extend((platform, external_id) for external_id in rows.values_list("external_id", flat=True))
+    return found
 
 
 _STAGE = "listening_item_stage"
 
 
-def _copy_rows(cursor: Any, table: str, rows: list[tuple[Any, ...]]) -> int:
+def _copy_rows(cursor: Any, table: str, rows: list[tuple[Any, ...]]) -> set[tuple[str, str]] | None:
     """PostgreSQL: COPY the rows into a session-private staging table, then move them in one statement.
+
+    Returns None when every row went in, else the (platform, external id) of those that did.
 
     COPY formats the rows in psycopg's C code (an ``INSERT ... unnest()`` of column arrays spent more time
     quoting arrays in Python than the server spent storing them); the move empties the staging table and
@@ -279,9 +358,9 @@ def _copy_rows(cursor: Any, table: str, rows: list[tuple[Any, ...]]) -> int:
             copy.write_row(row)
     cursor.execute(f"WITH staged AS (DELETE FROM {_STAGE} RETURNING {names}) "  # noqa: S608 - our names
                    f"INSERT INTO {table} ({names}) SELECT {names} FROM staged "
-                   "ON CONFLICT (platform, external_id) DO NOTHING")
-    inserted = cursor.rowcount
-    return inserted if inserted is not None and inserted >= 0 else len(rows)
+                   "ON CONFLICT (platform, external_id) DO NOTHING RETURNING platform, external_id")
+    inserted = {(platform, external_id) for platform, external_id in cursor.fetchall()}
+    return None if len(inserted) >= len(rows) else inserted
 
 
 def _attach_stories(unit: Unit, texts: list[str], records: list[Enriched], created: list[datetime]) -> list[int | None]:

@@ -180,3 +180,23 @@ class SavedSearch(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class HeardCount(models.Model):
+    """Posts a unit heard per minute of their time, in total and per language, category and country.
+
+    Kept by ingestion in the transaction that stores (or marks as heard) the posts, so the alerts read a few
+    hundred counters instead of regrouping the unit's posts. ``minute``: minutes since 1970-01-01 UTC of the
+    post's ``created_at``; ``key``: "all", "language:fr", "category:caution_and_advice" or "country:FR".
+    """
+
+    unit_path = models.CharField(max_length=500)
+    minute = models.BigIntegerField()
+    key = models.CharField(max_length=250)
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit_path", "minute", "key"], name="one_count_per_minute")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_path} {self.minute} {self.key}: {self.n}"

@@ -1,0 +1,106 @@
+"""Alert volumes read from the per-minute counters kept by ingestion: the same figures as grouping the posts."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import transaction
+
+from legation.listening import alerts, services
+from legation.listening.enrichment import Enriched, Place
+from legation.listening.ingest import Post, ingest, prepare, write
+from legation.listening.models import HeardCount, ListenedItem
+
+LANGUAGES = ["en", "fr", "ar", "", "es"]
+CATEGORIES = ["not_humanitarian", "caution_and_advice", "", "requests_or_urgent_needs"]
+COUNTRIES = [(), ("FR",), ("DE", "FR"), ("ID",), ("KE", "LB", "FR")]
+
+
+def _fake_enrich(texts, tier="fast"):  # type: ignore[no-untyped-def]
+    """Each text says what it is about: "lang|category|FR,DE|anything"."""
+    records = []
+    for text in texts:
+        language, category, countries, _rest = text.split("|", 3)
+        records.append(Enriched(language=language, crisis_category=category,
+                                places=tuple(Place(name=c, country=c) for c in countries.split(",") if c)))
+    return records
+
+
+def _posts(rng: random.Random, now: datetime, n: int, prefix: str) -> list[Post]:
+    posts = []
+    for i in range(n):
+        # Mostly the last 13 hours, some on the edges: the minute of now, later in it, the next minutes.
+        when = rng.choice([
+            now - timedelta(seconds=rng.randint(0, 13 * 3600)),
+            now - timedelta(seconds=rng.randint(0, 120)),
+            now + timedelta(seconds=rng.randint(0, 90)),
+            now - timedelta(hours=12, seconds=rng.randint(-90, 90)),
+            now - timedelta(hours=rng.randint(1, 11), seconds=rng.randint(-90, 90)),
+        ])
+        text = "|".join([rng.choice(LANGUAGES), rng.choice(CATEGORIES), ",".join(rng.choice(COUNTRIES)),
+                         f"post {prefix}{i}"])
+        posts.append(Post(text=text, platform=rng.choice(["x", "mastodon"]), external_id=f"{prefix}{i}",
+                          created_at=when))
+    return posts
+
+
+def _assert_same_series(unit, now):  # type: ignore[no-untyped-def]
+    assert alerts.hourly_series(unit, now) == alerts.series_from_items(unit, now)
+
+
+def test_counters_give_the_same_series_as_grouping_the_posts(tree, alice, paris_source, berlin_source):
+    rng = random.Random(7)
+    # Seconds and microseconds in now, so minutes and hours back from now do not line up.
+    now = datetime(2026, 3, 4, 15, 37, 23, 456789, tzinfo=UTC)
+    second_paris = services.create_source(alice, unit=tree.paris, name="Paris hashtags", kind="hashtag",
+                                          platform="mastodon", query="#veridia")
+    posts = _posts(rng, now, 900, "a")
+    ingest(paris_source, posts[:600], enrich=_fake_enrich)
+    # Berlin hears some of Paris's posts (counted once more, for Berlin) and new ones; the same unit hearing a
+    # post through a second source, or again, does not count it again; duplicates inside a batch neither.
+    ingest(berlin_source, posts[300:900] + posts[850:900], enrich=_fake_enrich)
+    ingest(second_paris, posts[500:700], enrich=_fake_enrich)
+    ingest(paris_source, posts[:100], enrich=_fake_enrich)
+    # A batch that rolls back counts nothing.
+    with pytest.raises(RuntimeError), transaction.atomic():
+        ingest(paris_source, _posts(rng, now, 200, "rolled"), enrich=_fake_enrich)
+        raise RuntimeError("the batch fails after it was written")
+    assert not ListenedItem.objects.filter(external_id__startswith="rolled").exists()
+
+    both = ListenedItem.objects.filter(heard_by__contains=f"|{tree.paris.path}|").filter(
+        heard_by__contains=f"|{tree.berlin.path}|")
+    assert both.count() == 400  # posts 300-699 were heard by both units
+    for unit in (tree.paris, tree.berlin):
+        series = alerts.hourly_series(unit, now)
+        assert sum(series["all"]) > 300 and any(k.startswith("country:") for k in series)
+        assert any(k.startswith("category:") for k in series) and any(k.startswith("language:") for k in series)
+        assert "category:not_humanitarian" not in series
+        for at in (now, now.replace(second=0, microsecond=0), now + timedelta(seconds=50),
+                   now - timedelta(minutes=30, seconds=11), now + timedelta(hours=2)):
+            _assert_same_series(unit, at)
+    assert alerts.hourly_series(tree.jakarta, now) == alerts.series_from_items(tree.jakarta, now) == {}
+
+
+def test_a_post_stored_elsewhere_meanwhile_counts_once(tree, paris_source):
+    now = datetime.now(tz=UTC)
+    posts = _posts(random.Random(3), now, 50, "r")
+    batch = prepare(paris_source, posts)  # read before another process stores the first posts
+    ingest(paris_source, posts[:20], enrich=_fake_enrich)
+    write(paris_source, batch, _fake_enrich(batch.texts))
+    assert ListenedItem.objects.count() == 50
+    assert sum(HeardCount.objects.filter(key="all").values_list("n", flat=True)) == 50
+    _assert_same_series(tree.paris, now)
+
+
+def test_a_spike_alert_reads_the_counters_and_raises_once(tree, paris_source):
+    now = datetime.now(tz=UTC)
+    quiet = [Post(text=f"en||FR|quiet {i}", platform="x", external_id=f"q{i}",
+                  created_at=now - timedelta(hours=1 + i % 10, minutes=5)) for i in range(20)]
+    loud = [Post(text=f"fr||FR|loud {i}", platform="x", external_id=f"l{i}", created_at=now - timedelta(minutes=i))
+            for i in range(45)]
+    ingest(paris_source, quiet + loud, enrich=_fake_enrich)
+    keys = sorted(a.key.split("@")[0] for a in alerts.evaluate(tree.paris, now=now))
+    assert keys == ["all", "country:FR", "language:fr"]
+    assert alerts.evaluate(tree.paris, now=now) == []
