@@ -255,6 +255,82 @@ def run_one(vendor: str, rows: int, ingest_n: int, queries: int) -> dict[str, ob
     return result
 
 
+def run_alerts(vendor: str, n: int) -> dict[str, object]:
+    """Alert evaluation with ``n`` posts of the last 12 hours stored for one unit: the volumes read from the
+    per-minute counters (``hourly_series``) against grouping the posts (``series_from_items``, as before), and
+    the store path with and without keeping the counters (batches of 1,000 alternating between two units).
+    Enrichment is synthetic (languages, categories and countries drawn as in the ingest benchmark)."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from legation.listening import alerts, ingest, services
+    from legation.listening.enrichment import Enriched, Place
+    from legation.listening.models import HeardCount
+    from legation.network import services as network_services
+
+    call_command("migrate", verbosity=0, interactive=False)
+    root = network_services.create_root_unit(name="Bench ministry")
+    person = network_services.create_first_admin(unit=root, username="bench", password="bench-password-123")
+    other = network_services.create_unit(person, parent=root, name="Region", kind="embassy")
+    counted = services.create_source(None, unit=root, name="counted", kind="keyword", platform="x", query="a")
+    uncounted = services.create_source(None, unit=other, name="uncounted", kind="keyword", platform="x", query="b")
+    rng = random.Random(1)
+    now = timezone.now()
+    backend = None
+    if vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = cursor.fetchone()[0]
+
+    def cpu() -> float:
+        return time.process_time() + (_cpu_seconds(backend) if backend else 0.0)
+
+    def synthetic(texts, tier="fast"):  # type: ignore[no-untyped-def]
+        return [Enriched(language=rng.choice(LANGUAGES), crisis_category=rng.choice(CATEGORIES),
+                         places=tuple(Place(name=c, country=c) for c in rng.choice(COUNTRIES).split(",") if c),
+                         dup_signature=secrets.token_hex(8)) for _ in texts]
+
+    keep = ingest.add_counts
+    spent = {"with_counters": [0.0, 0.0], "without_counters": [0.0, 0.0]}  # cpu, wall
+    for start in range(0, n, 1000):
+        for source, label in ((counted, "with_counters"), (uncounted, "without_counters")):
+            posts = [ingest.Post(text=synthetic_text(rng), platform="x", external_id=f"{label}{start + i}",
+                                 created_at=now - timedelta(seconds=rng.uniform(0, 12 * 3600)))
+                     for i in range(min(1000, n - start))]
+            batch = ingest.prepare(source, posts)
+            records = synthetic(batch.texts)
+            ingest.add_counts = keep if label == "with_counters" else (lambda counts: None)  # type: ignore[assignment]
+            c0, w0 = cpu(), time.perf_counter()
+            ingest.write(source, batch, records)
+            spent[label][0] += cpu() - c0
+            spent[label][1] += time.perf_counter() - w0
+    ingest.add_counts = keep  # type: ignore[assignment]
+    result: dict[str, object] = {"vendor": vendor, "posts": n, "counters": HeardCount.objects.count()}
+    per = n / 1000
+    result["store_ms_per_1000"] = {label: {"cpu": round(c / per * 1000, 1), "wall": round(w / per * 1000, 1)}
+                                   for label, (c, w) in spent.items()}
+    timings: dict[str, list[tuple[float, float]]] = {"counters": [], "grouping_posts": []}
+    for _ in range(3):  # A/B back to back
+        for label, function in (("counters", alerts.hourly_series), ("grouping_posts", alerts.series_from_items)):
+            c0, w0 = cpu(), time.perf_counter()
+            series = function(root, now)
+            timings[label].append((cpu() - c0, time.perf_counter() - w0))
+            result[f"{label}_keys"] = len(series)
+    result["same_series"] = alerts.hourly_series(root, now) == alerts.series_from_items(root, now)
+    result["hourly_series_ms"] = {label: {"cpu": round(min(c for c, _w in t) * 1000, 1),
+                                          "wall": round(min(w for _c, w in t) * 1000, 1)}
+                                  for label, t in timings.items()}
+    c0, w0 = cpu(), time.perf_counter()
+    raised = alerts.evaluate(root, now=now)
+    result["evaluate_ms"] = {"cpu": round((cpu() - c0) * 1000, 1), "wall": round((time.perf_counter() - w0) * 1000, 1),
+                             "alerts": len(raised)}
+    return result
+
+
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of a process of this machine (Linux /proc); 0 when it is gone."""
     try:
@@ -296,21 +372,28 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=40)
     parser.add_argument("--db", default="sqlite,postgres")
     parser.add_argument("--processes", type=int, help="enrichment processes (default: the setting's default)")
+    parser.add_argument("--alerts", type=int, help="only time alert evaluation with this many recent posts stored")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--memory", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory:
         print(json.dumps(enrich_memory(args.memory)))
         return 0
+    if args.one and args.alerts:
+        print(json.dumps(run_alerts(args.one, args.alerts)))
+        return 0
     if args.one:
         print(json.dumps(run_one(args.one, args.rows, args.ingest, args.queries)))
         return 0
     report: dict[str, object] = {"rows": args.rows, "ingest_posts": args.ingest}
-    out = subprocess.run([sys.executable, __file__, "--memory", str(min(args.ingest, 10_000))], cwd=ROOT,
-                         env={**os.environ, "DJANGO_SETTINGS_MODULE": "legation.settings"}, capture_output=True,
-                         text=True, check=False)
-    report["enrichment_process"] = json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else {
-        "error": out.stderr[-2000:]}
+    if args.alerts:
+        report = {"alert_posts": args.alerts}
+    else:
+        out = subprocess.run([sys.executable, __file__, "--memory", str(min(args.ingest, 10_000))], cwd=ROOT,
+                             env={**os.environ, "DJANGO_SETTINGS_MODULE": "legation.settings"}, capture_output=True,
+                             text=True, check=False)
+        report["enrichment_process"] = json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else {
+            "error": out.stderr[-2000:]}
     for vendor in args.db.split(","):
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "legation.settings",
                "LEGATION_DATA_DIR": tempfile.mkdtemp(prefix="legation-bench-")}
@@ -333,7 +416,8 @@ def main() -> int:
         try:
             out = subprocess.run([sys.executable, __file__, "--one", "postgresql" if vendor == "postgres" else vendor,
                                   "--rows", str(args.rows), "--ingest", str(args.ingest), "--queries",
-                                  str(args.queries)], env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+                                  str(args.queries), *(["--alerts", str(args.alerts)] if args.alerts else [])],
+                                 env=env, cwd=ROOT, capture_output=True, text=True, check=False)
             report[vendor] = json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else {
                 "error": out.stderr[-2000:]}
         finally:

@@ -267,11 +267,18 @@ def add_counts(counts: Counter[tuple[str, int, str]]) -> None:
     if not counts:
         return
     table = HeardCount._meta.db_table
+    upsert = f"ON CONFLICT (unit_path, minute, key) DO UPDATE SET n = {table}.n + excluded.n"
+    rows = [(path, minute, key, n) for (path, minute, key), n in sorted(counts.items())]
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table} (unit_path, minute, key, n) VALUES (%s, %s, %s, %s) "  # noqa: S608 - our table
-            f"ON CONFLICT (unit_path, minute, key) DO UPDATE SET n = {table}.n + excluded.n",
-            [(path, minute, key, n) for (path, minute, key), n in sorted(counts.items())])
+        if connection.vendor == "postgresql":  # one statement over column arrays (a batch of old posts: 1000s)
+            columns = [list(column) for column in zip(*rows, strict=True)]
+            cursor.execute(
+                f"INSERT INTO {table} (unit_path, minute, key, n) "  # noqa: S608 - our table
+                f"SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::bigint[]) {upsert}", columns)
+        else:
+            cursor.executemany(
+                f"INSERT INTO {table} (unit_path, minute, key, n) VALUES (%s, %s, %s, %s) {upsert}",  # noqa: S608
+                rows)
 
 
 _COLUMNS = ("source_id", "unit_id", "unit_path", "heard_by", "heard_sources", "platform", "external_id", "kind",
