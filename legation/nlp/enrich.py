@@ -114,9 +114,11 @@ def enrich(
 
     # Sentiment and crisis models share one n-gram pass over the batch; if that fails, each task runs alone
     # (and post by post if need be) so that one bad post costs only its own fields.
+    # Crisis gets the languages in the accurate tier only (its vector model's weight depends on them).
+    crisis_groups = codes if tier != "fast" else None
     joint: dict[str, Prediction] = {}
     try:
-        joint = classify_tasks(items, {"sentiment": codes, "crisis": None}, tier, normalised=normalised)
+        joint = classify_tasks(items, {"sentiment": codes, "crisis": crisis_groups}, tier, normalised=normalised)
     except Exception:  # noqa: BLE001
         log.exception("nlp joint classification failed on a batch; running the tasks one by one")
 
@@ -132,7 +134,7 @@ def enrich(
         return run
 
     senti = _stage("sentiment", run_model("sentiment", codes), ("neutral", 0.0), errors)
-    crisis = _stage("crisis", run_model("crisis", None), ("not_humanitarian", 0.0), errors)
+    crisis = _stage("crisis", run_model("crisis", crisis_groups), ("not_humanitarian", 0.0), errors)
     scan = [clean(t, MAX_SCAN_CHARS) for t in items]
     # Most posts are ASCII: their lower-cased words are found once for places, head counts, needs and
     # near-duplicate signatures (each stage still finds them itself for other texts).
