@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection
-from django.db.models import Count, Min
+from django.db.models import Count, Min, Q
 from django.db.models.functions import TruncMinute
 from django.utils import timezone
 
@@ -114,12 +114,17 @@ def _update_growth(unit: Unit, now: datetime) -> None:
     recent = now - timedelta(hours=1)
     before = now - timedelta(hours=2)
     active = Story.objects.filter(unit=unit, last_seen__gte=before).values_list("pk", flat=True)
-    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    counts: dict[int, tuple[int, int]] = {}
     rows = (ListenedItem.objects.filter(story_id__in=list(active), created_at__gte=before, created_at__lte=now)
-            .values("story_id", "created_at"))
-    for row in rows.iterator():
-        counts[row["story_id"]][0 if row["created_at"] >= recent else 1] += 1
-    for story_id in active:
-        last, previous = counts[story_id]
+            .values("story_id").annotate(last=Count("id", filter=Q(created_at__gte=recent)),
+                                         previous=Count("id", filter=Q(created_at__lt=recent))).order_by())
+    for row in rows:  # counted by the database, not row by row here
+        counts[row["story_id"]] = (row["last"], row["previous"])
+    changed = []
+    for story in Story.objects.filter(pk__in=list(active)).only("pk", "growth"):
+        last, previous = counts.get(story.pk, (0, 0))
         growth = round(last / previous, 2) if previous else float(last)
-        Story.objects.filter(pk=story_id).update(growth=growth)
+        if story.growth != growth:
+            story.growth = growth
+            changed.append(story)
+    Story.objects.bulk_update(changed, ["growth"], batch_size=500)

@@ -104,3 +104,19 @@ def test_a_spike_alert_reads_the_counters_and_raises_once(tree, paris_source):
     keys = sorted(a.key.split("@")[0] for a in alerts.evaluate(tree.paris, now=now))
     assert keys == ["all", "country:FR", "language:fr"]
     assert alerts.evaluate(tree.paris, now=now) == []
+
+
+def test_story_growth_compares_the_last_hour_with_the_hour_before(tree, paris_source):
+    from legation.listening.models import Story
+
+    now = datetime.now(tz=UTC)
+    posts = [Post(text=f"en|requests_or_urgent_needs|FR|need water {i}", platform="x", external_id=f"w{i}",
+                  created_at=now - timedelta(minutes=5 + i)) for i in range(6)]
+    posts += [Post(text=f"en|requests_or_urgent_needs|FR|need water {i}", platform="x", external_id=f"v{i}",
+                   created_at=now - timedelta(minutes=70 + i)) for i in range(3)]
+    posts += [Post(text=f"en|caution_and_advice|KE|stay inside {i}", platform="x", external_id=f"k{i}",
+                   created_at=now - timedelta(minutes=3 * i)) for i in range(4)]
+    ingest(paris_source, posts, enrich=_fake_enrich)
+    alerts.evaluate(tree.paris, now=now)
+    growth = sorted(Story.objects.values_list("size", "growth"))
+    assert growth == [(4, 4.0), (9, 2.0)]
