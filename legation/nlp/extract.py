@@ -70,7 +70,13 @@ _NUM = r"(?P<num>\d{1,3}(?:[,.\s]\d{3})+|\d{1,6})"
 _WORDNUM = "|".join(sorted((re.escape(k) for k in NUMBER_WORDS), key=len, reverse=True))
 _APPROX = "|".join(sorted((re.escape(k) for k in APPROXIMATE), key=len, reverse=True))
 # Demonyms and group nouns in English: "40 Indians", "hundreds of Filipinos", "300 Nigerian nationals".
-_CAP_PLURAL = r"[A-Z][a-z]+(?:ans|ese|ians|is|ers|ns|s)\b"
+# Case-sensitive inside the case-insensitive patterns, and never a unit of time, money or score ("5 years").
+_NOT_PEOPLE = (
+    "Years|Weeks|Days|Months|Hours|Minutes|Seconds|Times|Points|Goals|Votes|Likes|Retweets|Followers|Dollars|"
+    "Euros|Pounds|Rupees|Miles|Kilometers|Kilometres|Things|Ways|Reasons|Tips|Steps|Photos|Pictures|Videos|"
+    "Questions|Comments|Tweets|Posts|Pages|Seasons|Episodes|Games|Matches|Runs|Wickets|Laps"
+)
+_CAP_PLURAL = rf"(?-i:(?!(?:{_NOT_PEOPLE})\b)[A-Z][a-z]+(?:ans|ese|ians|is|ers|ns|s))\b"
 _HEAD_PATTERNS = [
     re.compile(
         rf"(?<![\w+:/.-])(?:{_NUM}|(?P<word>{_WORDNUM}))\s+(?:(?:of|de|di|des|du)\s+)?"
@@ -114,7 +120,7 @@ _NUMBER_TRIGGERS = frozenset(w for k in NUMBER_WORDS for w in k.split())
 _APPROX_TRIGGERS = frozenset(APPROXIMATE)
 _WE_TRIGGERS = frozenset(["we", "there", "nous", "on", "somos", "siamo", "wir", "нас", "نحن", "عددنا"])
 _PEOPLE_WORDS = frozenset(w for phrase in PEOPLE.split("|") for w in phrase.split())
-_NUMBER_THEN_CAPITAL = re.compile(r"\d\s+(?:of\s+)?(?:[\w-]+\s+)?[A-Z]")
+_NUMBER_THEN_CAPITAL = re.compile(rf"(?:\d|(?i:\b(?:{_WORDNUM})))\s+(?:of\s+)?(?:[\w-]+\s+)?[A-Z]")
 _ANY_DIGIT = re.compile(r"\d")
 
 

@@ -47,3 +47,14 @@ def test_needs_in_several_languages_need_a_request_or_lack():
         ]
     )
     assert got == [["medicine", "transport"], ["water", "food"], ["water", "food"], ["water"], []]
+
+
+def test_units_of_time_and_things_are_not_people_and_spelled_numbers_count_nationalities():
+    from legation.nlp import extract_head_counts
+
+    none = ["5 years later we are back", "two weeks ago", "One of many things to do", "In 5 Years",
+            "10 Points to remember about the visa"]
+    assert extract_head_counts(none) == [[] for _ in none]
+    found = extract_head_counts(["forty Indians stranded at the port", "2 stranded Britons", "Three Americans"])
+    assert [[(h.count, h.group) for h in hs] for hs in found] == [
+        [(40, "Indians")], [(2, "Britons")], [(3, "Americans")]]
