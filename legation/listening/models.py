@@ -197,6 +197,7 @@ class HeardCount(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["unit_path", "minute", "key"], name="one_count_per_minute")]
+        indexes = [models.Index(fields=["minute"], name="heardcount_minute")]  # the hourly purge
 
     def __str__(self) -> str:
         return f"{self.unit_path} {self.minute} {self.key}: {self.n}"

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from legation.listening import alerts
-from legation.listening.models import ListeningSource
+from legation.listening.models import HeardCount, ListeningSource
 from legation.listening.pull import pull_source as pull_one
 from legation.worker.periodic import periodic
 
@@ -44,3 +44,15 @@ def pull_due_sources() -> list[int]:
     return due
 
 
+
+
+COUNTS_KEPT = timedelta(hours=48)  # alerts compare the last 12 hours; the rest is margin for late posts
+
+
+@periodic(every=timedelta(hours=1))
+@task()
+def purge_old_counts() -> int:
+    """Forget the alert counters of minutes older than COUNTS_KEPT (the posts themselves stay)."""
+    oldest = int((timezone.now() - COUNTS_KEPT).timestamp() // 60)
+    deleted, _ = HeardCount.objects.filter(minute__lt=oldest).delete()
+    return deleted

@@ -120,3 +120,20 @@ def test_story_growth_compares_the_last_hour_with_the_hour_before(tree, paris_so
     alerts.evaluate(tree.paris, now=now)
     growth = sorted(Story.objects.values_list("size", "growth"))
     assert growth == [(4, 4.0), (9, 2.0)]
+
+
+def test_the_hourly_purge_forgets_old_counters_and_keeps_the_window(tree, paris_source):
+    from legation.listening.tasks import COUNTS_KEPT, purge_old_counts
+
+    now = datetime.now(tz=UTC)
+    old = [Post(text=f"en||FR|old {i}", platform="x", external_id=f"o{i}",
+                created_at=now - COUNTS_KEPT - timedelta(hours=1, minutes=i)) for i in range(5)]
+    recent = [Post(text=f"en||FR|new {i}", platform="x", external_id=f"n{i}",
+                   created_at=now - timedelta(hours=2, minutes=i)) for i in range(5)]
+    ingest(paris_source, old + recent, enrich=_fake_enrich)
+    before = alerts.hourly_series(tree.paris, now)
+    assert purge_old_counts.call() > 0
+    cutoff = int((now - COUNTS_KEPT).timestamp() // 60)
+    assert not HeardCount.objects.filter(minute__lt=cutoff).exists()
+    assert alerts.hourly_series(tree.paris, now) == before
+    assert ListenedItem.objects.count() == 10  # the posts themselves stay
