@@ -70,6 +70,27 @@ def charlie(tree, alice):
 DB_FIXTURES = {"db", "transactional_db", "django_db_setup", "live_site"}
 
 
+@pytest.fixture
+def token_for(db):
+    """Headers that sign a request in with a fresh personal API token of ``person``."""
+    from legation.network import services
+
+    def make(person) -> dict[str, str]:
+        _token, plain = services.create_api_token(person, "tests")
+        return {"HTTP_AUTHORIZATION": f"Bearer {plain}"}
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def _back_to_english():
+    """The API and the pages switch this thread to the person's language; every test starts in English."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 def pytest_collection_modifyitems(config, items):
     """With LEGATION_DB_TESTS_ONLY=1 (the PostgreSQL pass), keep only the tests that touch the database."""
     if os.environ.get("LEGATION_DB_TESTS_ONLY") != "1":

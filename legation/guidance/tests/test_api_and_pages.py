@@ -11,15 +11,6 @@ from legation.guidance.models import GuidanceRule
 from legation.network import services as network
 
 
-@pytest.fixture
-def token_for(db):
-    def make(person) -> dict[str, str]:
-        _token, plain = network.create_api_token(person, "tests")
-        return {"HTTP_AUTHORIZATION": f"Bearer {plain}"}
-
-    return make
-
-
 def _send(client, url, body, headers, method="post"):
     return getattr(client, method)(url, data=json.dumps(body), content_type="application/json", **headers)
 

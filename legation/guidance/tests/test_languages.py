@@ -6,26 +6,10 @@ import html
 import json
 
 import pytest
-from django.utils import translation
 
 from legation.guidance import services
 from legation.guidance.models import GuidanceRule
 from legation.network import services as network
-
-
-@pytest.fixture(autouse=True)
-def _back_to_english():
-    yield
-    translation.deactivate()  # the API and the pages activate the person's language in this thread
-
-
-@pytest.fixture
-def token_for(db):
-    def make(person) -> dict[str, str]:
-        _token, plain = network.create_api_token(person, "tests")
-        return {"HTTP_AUTHORIZATION": f"Bearer {plain}"}
-
-    return make
 
 
 @pytest.fixture

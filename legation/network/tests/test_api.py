@@ -4,20 +4,9 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from legation.network import services
-from legation.network.models import OfficialAccount, Person, Unit
+from legation.network.models import OfficialAccount, Unit
 from legation.records.models import Record
-
-
-@pytest.fixture
-def token_for(db):
-    def make(person: Person) -> dict[str, str]:
-        _token, plain = services.create_api_token(person, "tests")
-        return {"HTTP_AUTHORIZATION": f"Bearer {plain}"}
-
-    return make
 
 
 def _post(client, url, body, headers, method="post"):
