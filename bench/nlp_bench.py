@@ -76,24 +76,10 @@ def run_ours(posts: list[str]) -> dict[str, object]:
 
     from legation import nlp
     from legation.nlp.classify import clear_caches
-    from legation.nlp.duplicates import signatures
+    from legation.nlp.cli import bench_stages
 
     n = len(posts)
-    nlp.enrich(posts[:50], "accurate")  # load every model once, outside the timings
-    langs = nlp.detect_languages(posts)
-    stages = {
-        "language": lambda: nlp.detect_languages(posts),
-        "sentiment_fast": lambda: nlp.sentiment(posts, "fast", languages=langs),
-        "sentiment_accurate": lambda: nlp.sentiment(posts, "accurate", languages=langs),
-        "crisis_fast": lambda: nlp.crisis_categories(posts, "fast"),
-        "crisis_accurate": lambda: nlp.crisis_categories(posts, "accurate"),
-        "places": lambda: nlp.extract_places(posts),
-        "head_counts": lambda: nlp.extract_head_counts(posts),
-        "phone_numbers": lambda: nlp.extract_phone_numbers(posts),
-        "needs": lambda: nlp.extract_needs(posts),
-        "near_duplicate_signatures": lambda: signatures(posts),
-        "stories": lambda: nlp.StoryClusterer().add(posts),
-    }
+    stages = bench_stages(posts)
     per_stage = {name: rate(fn, n) for name, fn in stages.items()}
     enrich_rate: dict[str, dict[str, object]] = {}
     for tier in ("fast", "accurate"):

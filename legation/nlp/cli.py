@@ -181,20 +181,14 @@ def sample_posts(n: int, seed: int = 7) -> list[str]:
     return posts
 
 
-def run_bench(n: int = 5000, texts: list[str] | None = None) -> dict[str, object]:
-    """Posts per second per stage and for the whole enrichment per tier, on one core, and peak memory."""
-    import resource
-    import tracemalloc
-
+def bench_stages(posts: list[str]) -> dict[str, Callable[[], object]]:
+    """Each enrichment stage as a call over ``posts`` (every model loaded first, outside any timing)."""
     from legation import nlp
-    from legation.nlp.classify import clear_caches
     from legation.nlp.duplicates import signatures
 
-    posts = texts[:n] if texts else sample_posts(n)
-    n = len(posts)
-    nlp.enrich(posts[:50], "accurate")  # load every model once, outside the timings
+    nlp.enrich(posts[:50], "accurate")
     langs = nlp.detect_languages(posts)
-    stages = {
+    return {
         "language": lambda: nlp.detect_languages(posts),
         "sentiment_fast": lambda: nlp.sentiment(posts, "fast", languages=langs),
         "sentiment_accurate": lambda: nlp.sentiment(posts, "accurate", languages=langs),
@@ -207,6 +201,19 @@ def run_bench(n: int = 5000, texts: list[str] | None = None) -> dict[str, object
         "near_duplicate_signatures": lambda: signatures(posts),
         "stories": lambda: nlp.StoryClusterer().add(posts),
     }
+
+
+def run_bench(n: int = 5000, texts: list[str] | None = None) -> dict[str, object]:
+    """Posts per second per stage and for the whole enrichment per tier, on one core, and peak memory."""
+    import resource
+    import tracemalloc
+
+    from legation import nlp
+    from legation.nlp.classify import clear_caches
+
+    posts = texts[:n] if texts else sample_posts(n)
+    n = len(posts)
+    stages = bench_stages(posts)
     per_stage = {name: round(_time(fn, n)) for name, fn in stages.items()}
     enrich_rate: dict[str, dict[str, int]] = {}
     for tier in ("fast", "accurate"):
