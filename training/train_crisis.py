@@ -42,6 +42,13 @@ from legation.nlp.text import model_text
 # Chosen by --choose (see the module docstring and the model card).
 LEX_WEIGHT = 3.0
 VECTOR_SCALE = 0.4
+# The vector model's weight in the accurate tier's average (the n-gram models weigh 1 each), per language: for
+# English posts by HumAID train 5-fold out-of-fold macro-F1, for other languages by the cross-fitted
+# CrisisLexT26 non-English posts (``--choose-weights``; meta ``ensemble_weight_by_group`` / ``ensemble_weight``).
+VECTOR_WEIGHT_EN = 0.5
+VECTOR_WEIGHT_OTHER = 4.0
+WEIGHT_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
+ENGLISH = ("en",)
 
 Rows = tuple[list[str], list[str], list[str]]  # texts, labels, events
 
@@ -110,10 +117,65 @@ def fit_vector_model(
                        (scale * clf.intercept_[order]).astype(np.float32), meta)
 
 
-def fused(scores: list[np.ndarray], extra: np.ndarray | None = None) -> np.ndarray:
-    """Average of the models' probabilities, as :func:`legation.nlp.classify.classify` does."""
-    probs = sum(softmax(s) for s in scores) + (softmax(extra) if extra is not None else 0)
+def fused(scores: list[np.ndarray], extra: np.ndarray | None = None, weight: np.ndarray | float = 1.0) -> np.ndarray:
+    """Weighted average of the models' probabilities, as :func:`legation.nlp.classify.classify` does (n-gram
+    models weigh 1, the vector model ``weight``, a scalar or one per text)."""
+    if extra is None:
+        return np.asarray(sum(softmax(s) for s in scores))
+    w = np.asarray(weight, dtype=np.float64).reshape(-1, 1) if np.ndim(weight) else float(weight)
+    probs = (sum(softmax(s) for s in scores) + w * softmax(extra)) / (len(scores) + w)
     return np.asarray(probs)
+
+
+def text_weights(langs: np.ndarray, w_en: float, w_other: float) -> np.ndarray:
+    """The vector model's weight for each text, as ``ensemble_weights`` gives it from the model's meta."""
+    return np.where(np.isin(langs, ENGLISH), w_en, w_other)
+
+
+def choose_weights(
+    hum: tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray],
+    lex: tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    classes: list[str],
+) -> dict[str, object]:
+    """The vector model's weight for non-English posts (cross-fitted CrisisLexT26 non-English posts, coarse
+    macro-F1) and then for English posts (HumAID train out-of-fold macro-F1, non-English posts there at the
+    first weight), with a nested check of the first: each half of the events scored at the weight chosen on the
+    other half. ``hum`` = (n-gram scores, vector scores, gold, languages), ``lex`` adds the events."""
+    names, coarse_of = np.asarray(classes), np.asarray([COARSE_OF[k] for k in classes])
+    l_s, l_v, l_y, l_lang, l_ev = lex
+    other = ~np.isin(l_lang, ENGLISH)
+
+    def lex_f1(mask: np.ndarray, w: float) -> float:
+        pred = coarse_of[fused([s[mask] for s in l_s], l_v[mask], w).argmax(axis=1)]
+        return macro_f1(l_y[mask], pred)
+
+    by_other = {w: lex_f1(other, w) for w in WEIGHT_GRID}
+    w_other = max(WEIGHT_GRID, key=lambda w: (by_other[w], -w))
+    nested = np.empty(len(l_y), dtype=object)
+    nested_choice = {}
+    for held, rest in zip(halves(set(l_ev)), reversed(halves(set(l_ev))), strict=True):
+        inner = other & np.isin(l_ev, list(rest))
+        w = max(WEIGHT_GRID, key=lambda w: (lex_f1(inner, w), -w))
+        m = other & np.isin(l_ev, list(held))
+        nested[m] = coarse_of[fused([s[m] for s in l_s], l_v[m], w).argmax(axis=1)]
+        nested_choice[f"{len(held)} events from {min(held)}"] = w
+    h_s, h_v, h_y, h_lang = hum
+
+    def hum_f1(w_en: float) -> float:
+        return macro_f1(h_y, names[fused(h_s, h_v, text_weights(h_lang, w_en, w_other)).argmax(axis=1)])
+
+    by_en = {w: hum_f1(w) for w in WEIGHT_GRID}
+    lex_en = {str(w): round(lex_f1(~other, w), 4) for w in WEIGHT_GRID}  # reported only, not used
+    w_en = max(WEIGHT_GRID, key=lambda w: (by_en[w], -w))
+    return {
+        "weight_other": w_other, "weight_en": w_en,
+        "crisislex_non_english_by_weight": {str(k): round(v, 4) for k, v in by_other.items()},
+        "humaid_oof_by_english_weight": {str(k): round(v, 4) for k, v in by_en.items()},
+        "crisislex_english_by_weight_not_used": lex_en,
+        "crisislex_non_english_chosen": round(by_other[w_other], 4),
+        "crisislex_non_english_nested": round(macro_f1(l_y[other], nested[other].astype(str)), 4),
+        "nested_choices": nested_choice,
+    }
 
 
 class LexCrossFit:
@@ -156,29 +218,39 @@ SCALES = (0.1, 0.2, 0.3, 0.4, 0.6, 0.8)
 LEX_WEIGHTS = (1.0, 3.0)
 
 
-def humaid_oof(train: Rows, hum_x: np.ndarray, classes: list[str], lex_x: np.ndarray, lex_y: np.ndarray
-               ) -> dict[tuple[float, float], float]:
-    """HumAID train 5-fold out-of-fold macro-F1 of the accurate tier for each (lex weight, vector scale)."""
+def humaid_oof_scores(train: Rows, hum_x: np.ndarray, classes: list[str], lex_x: np.ndarray, lex_y: np.ndarray,
+                      lex_weights: tuple[float, ...] = LEX_WEIGHTS
+                      ) -> tuple[list[np.ndarray], dict[float, np.ndarray]]:
+    """HumAID train 5-fold out-of-fold scores: the two n-gram models', and the vector model's (scale 1, trained
+    on the other folds and all CrisisLexT26 at each lex weight)."""
     from sklearn.model_selection import StratifiedKFold
 
     y = np.asarray(train[1])
-    names = np.asarray(classes)
     folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(np.zeros(len(y)), y))
     s0, s1 = (np.zeros((len(y), len(classes)), dtype=np.float32) for _ in range(2))
     for a, b in folds:
         ms = train_models([train[0][i] for i in a], [train[1][i] for i in a], {})
         s0[b], s1[b] = ngram_scores(ms, [train[0][i] for i in b])
         print("out-of-fold n-gram part done", flush=True)
-    out = {}
-    for lex_weight in LEX_WEIGHTS:
+    vecs = {}
+    for lex_weight in lex_weights:
         vec = np.zeros((len(y), len(classes)), dtype=np.float32)
         for a, b in folds:
             vm = fit_vector_model(np.vstack([hum_x[a], lex_x]), np.concatenate([y[a], lex_y]),
                                   np.concatenate([np.ones(len(a)), np.full(len(lex_y), lex_weight)]), classes, 1.0, {})
             vec[b] = vm.decision_from_vectors(hum_x[b])
-        for scale in SCALES:
-            out[lex_weight, scale] = macro_f1(y, names[fused([s0, s1], scale * vec).argmax(axis=1)])
-    return out
+        vecs[lex_weight] = vec
+    return [s0, s1], vecs
+
+
+def humaid_oof(train: Rows, hum_x: np.ndarray, classes: list[str], lex_x: np.ndarray, lex_y: np.ndarray
+               ) -> dict[tuple[float, float], float]:
+    """HumAID train 5-fold out-of-fold macro-F1 of the accurate tier for each (lex weight, vector scale)."""
+    y = np.asarray(train[1])
+    names = np.asarray(classes)
+    (s0, s1), vecs = humaid_oof_scores(train, hum_x, classes, lex_x, lex_y)
+    return {(lw, scale): macro_f1(y, names[fused([s0, s1], scale * vec).argmax(axis=1)])
+            for lw, vec in vecs.items() for scale in SCALES}
 
 
 def choose(cf: LexCrossFit, pool: set[str], lex_s: list[np.ndarray], lex: Rows,
@@ -210,6 +282,8 @@ def main() -> None:
     ap.add_argument("--vectors-only", action="store_true",
                     help="keep the shipped n-gram models, train (and evaluate) the vector model only")
     ap.add_argument("--choose", action="store_true", help="re-run the choice of LEX_WEIGHT and VECTOR_SCALE")
+    ap.add_argument("--choose-weights", action="store_true",
+                    help="re-run the choice of VECTOR_WEIGHT_EN and VECTOR_WEIGHT_OTHER (~15 minutes more)")
     args = ap.parse_args()
     data = shared_data(args.data)
     humaid = data / "crisis" / "humaid"
@@ -237,32 +311,43 @@ def main() -> None:
         print("HumAID out-of-fold", hum, flush=True)
         _, lex_weight, scale = choose(cf, lex_events, lex_s, lex, hum)
         choices["all_events"] = {"lex_weight": lex_weight, "scale": scale}
-    vec_model = fit_vector_model(
-        np.vstack([hum_x, lex_x]), np.concatenate([np.asarray(train[1]), lex_fine]),
-        np.concatenate([np.ones(len(train[1])), np.full(len(lex_fine), lex_weight)]), classes, scale,
-        {"task": "crisis", "data": "HumAID train (10 events) + CrisisLexT26 (20 events, coarse types mapped)",
-         "lex_weight": lex_weight, "scale": scale},
-    )
-    report["humaid_dev"] = {
-        "baseline_tfidf_lr": macro_f1(dev[1], baseline(train, dev[0])),
-        "fast": macro_f1(dev[1], names[dev_s[0].argmax(axis=1)]),
-        "accurate_ngrams_only": macro_f1(dev[1], names[fused(dev_s).argmax(axis=1)]),
-        "accurate": macro_f1(dev[1], names[fused(dev_s, vec_model.decision_from_vectors(dev_x)).argmax(axis=1)]),
-    }
-    print(json.dumps(report), flush=True)
-
     # CrisisLexT26: predictions mapped to coarse categories, per language too. The accurate tier's vector model
     # is cross-fitted (each half of the events scored by a model trained without them, constants chosen without
     # them under --choose).
-    langs = detect_languages(lex[0])
-    acc = np.zeros((len(lex[0]), len(classes)))
+    langs = np.asarray(detect_languages(lex[0]))
+    hum_langs, dev_langs = np.asarray(detect_languages(train[0])), np.asarray(detect_languages(dev[0]))
+    lex_v = np.zeros((len(lex[0]), len(classes)), dtype=np.float32)
     for held, other in zip(halves(lex_events), reversed(halves(lex_events)), strict=True):
         lw, sc = lex_weight, scale
         if args.choose:
             _, lw, sc = choose(cf, other, lex_s, lex, hum)
             choices[f"{len(held)} events from {min(held)}"] = {"lex_weight": lw, "scale": sc}
         m, raw = cf.raw_scores(other, held, lw)
-        acc[m] = fused([s[m] for s in lex_s], sc * raw)
+        lex_v[m] = sc * raw
+    w_en, w_other = VECTOR_WEIGHT_EN, VECTOR_WEIGHT_OTHER
+    if args.choose_weights:
+        h_s, h_v = humaid_oof_scores(train, hum_x, classes, lex_x, lex_fine, (lex_weight,))
+        chosen = choose_weights((h_s, scale * h_v[lex_weight], np.asarray(train[1]), hum_langs),
+                                (lex_s, lex_v, lex_fine, langs, np.asarray(lex[2])), classes)
+        print(json.dumps(chosen), flush=True)
+        w_en, w_other = float(chosen["weight_en"]), float(chosen["weight_other"])  # type: ignore[arg-type]
+        report["vector_weight_choice"] = chosen
+    acc = fused(lex_s, lex_v, text_weights(langs, w_en, w_other))
+    vec_model = fit_vector_model(
+        np.vstack([hum_x, lex_x]), np.concatenate([np.asarray(train[1]), lex_fine]),
+        np.concatenate([np.ones(len(train[1])), np.full(len(lex_fine), lex_weight)]), classes, scale,
+        {"task": "crisis", "data": "HumAID train (10 events) + CrisisLexT26 (20 events, coarse types mapped)",
+         "lex_weight": lex_weight, "scale": scale, "ensemble_weight": w_other,
+         "ensemble_weight_by_group": {code: w_en for code in ENGLISH}},
+    )
+    dev_w = text_weights(dev_langs, w_en, w_other)
+    report["humaid_dev"] = {
+        "baseline_tfidf_lr": macro_f1(dev[1], baseline(train, dev[0])),
+        "fast": macro_f1(dev[1], names[dev_s[0].argmax(axis=1)]),
+        "accurate_ngrams_only": macro_f1(dev[1], names[fused(dev_s).argmax(axis=1)]),
+        "accurate": macro_f1(dev[1], names[fused(dev_s, vec_model.decision_from_vectors(dev_x), dev_w).argmax(axis=1)]),
+    }
+    print(json.dumps(report), flush=True)
     coarse: dict[str, object] = {"rows": len(lex[0])}
     for name, pred in (
         ("baseline_tfidf_lr", baseline(train, lex[0])),
@@ -303,7 +388,8 @@ def main() -> None:
             "baseline_tfidf_lr": round(macro_f1(test_y, baseline(sub, test_t)), 4),
             "fast": round(macro_f1(test_y, names[sc[0].argmax(axis=1)]), 4),
             "accurate_ngrams_only": round(macro_f1(test_y, names[fused(sc).argmax(axis=1)]), 4),
-            "accurate": round(macro_f1(test_y, names[fused(sc, vm.decision_from_vectors(test_x)).argmax(axis=1)]), 4),
+            "accurate": round(macro_f1(test_y, names[fused(sc, vm.decision_from_vectors(test_x), text_weights(
+                np.concatenate([hum_langs, dev_langs])[test], w_en, w_other)).argmax(axis=1)]), 4),
         }
         print(event, leo[event], flush=True)
     if leo:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from legation.nlp.classify import Prediction, classify
+from legation.nlp.language import detect_languages
 from legation.nlp.text import as_texts
 
 CLASSES = (
@@ -46,11 +47,28 @@ CRISISLEX_TO_COARSE = {
 }
 
 
-def classify_crisis(texts: Iterable[object], tier: str = "fast", model_path: str | Path | None = None) -> Prediction:
-    """HumAID class, probabilities and confidence for every text."""
-    return classify(as_texts(texts), "crisis", tier, model_path=model_path)
+def classify_crisis(
+    texts: Iterable[object],
+    tier: str = "fast",
+    languages: Sequence[str] | None = None,
+    model_path: str | Path | None = None,
+) -> Prediction:
+    """HumAID class, probabilities and confidence for every text.
+
+    In the accurate tier the sentence-vector model's weight depends on each text's language (``languages``, or
+    :func:`legation.nlp.language.detect_languages` when not given); the fast tier ignores languages."""
+    items = as_texts(texts)
+    if tier == "fast" and model_path is None:
+        return classify(items, "crisis", tier)
+    langs = list(languages) if languages is not None else detect_languages(items)
+    return classify(items, "crisis", tier, groups=langs, model_path=model_path)
 
 
-def crisis_categories(texts: Iterable[object], tier: str = "fast", model_path: str | Path | None = None) -> list[str]:
+def crisis_categories(
+    texts: Iterable[object],
+    tier: str = "fast",
+    languages: Sequence[str] | None = None,
+    model_path: str | Path | None = None,
+) -> list[str]:
     """HumAID class name for every text (e.g. ``"caution_and_advice"``)."""
-    return classify_crisis(texts, tier, model_path).labels
+    return classify_crisis(texts, tier, languages, model_path).labels

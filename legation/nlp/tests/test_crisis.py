@@ -60,21 +60,71 @@ def test_accurate_tier_reads_other_languages_better_than_the_english_only_fast_t
     assert accurate >= len(texts) // 2
 
 
-def test_accurate_tier_averages_its_three_models_and_the_joint_pass_agrees():
-    from legation.nlp.classify import classify_tasks, load_models
+def test_accurate_tier_averages_its_three_models_by_language_and_the_joint_pass_agrees():
+    import numpy as np
+
+    from legation.nlp.classify import classify_tasks, ensemble_weights, load_models
     from legation.nlp.embeddings import VectorModel
+    from legation.nlp.language import detect_languages
     from legation.nlp.text import model_text
 
     texts = [t for t, _ in EXAMPLES + OTHER_LANGUAGES]
+    langs = detect_languages(texts)
     models = load_models("crisis", "accurate")
     assert [isinstance(m, VectorModel) for m in models] == [False, False, True]
     docs = [model_text(t) for t in texts]
-    expected = sum(m.predict_proba(docs) for m in models) / 3
-    alone = classify_crisis(texts, tier="accurate")
-    joint = classify_tasks(texts, {"sentiment": None, "crisis": None}, "accurate")["crisis"]
-    assert abs(alone.probabilities - expected).max() < 1e-5
-    assert abs(joint.probabilities - alone.probabilities).max() < 1e-5
+    w = ensemble_weights(models[2], langs, len(texts))
+    expected = (models[0].predict_proba(docs) + models[1].predict_proba(docs) + w * models[2].predict_proba(docs))
+    expected /= 2 + w
+    alone = classify_crisis(texts, tier="accurate")  # languages detected
+    given = classify_crisis(texts, tier="accurate", languages=langs)
+    joint = classify_tasks(texts, {"sentiment": langs, "crisis": langs}, "accurate")["crisis"]
+    assert np.abs(alone.probabilities - expected).max() < 1e-5
+    assert np.abs(given.probabilities - alone.probabilities).max() < 1e-6
+    assert np.abs(joint.probabilities - alone.probabilities).max() < 1e-5
     assert joint.labels == alone.labels
+
+
+def test_vector_model_weighs_less_in_english_than_in_other_languages():
+    from legation.nlp.classify import ensemble_weights, load_models
+
+    vectors = load_models("crisis", "accurate")[2]
+    en, es, fr, und = ensemble_weights(vectors, ["en", "es", "fr", "und"], 4)[:, 0]
+    assert en < es
+    assert es == fr == und == vectors.meta["ensemble_weight"]
+    spanish = OTHER_LANGUAGES[1][0]
+    as_es = classify_crisis([spanish], tier="accurate", languages=["es"]).probabilities
+    as_en = classify_crisis([spanish], tier="accurate", languages=["en"]).probabilities
+    assert abs(as_es - as_en).max() > 1e-3
+
+
+def test_english_posts_get_the_n_gram_pair_category_in_the_accurate_tier():
+    from legation.nlp.classify import load_models
+    from legation.nlp.text import model_text
+
+    # English posts: the vector model weighs 0.5 against 1 + 1 for the n-gram models, so it does not overturn
+    # their choice on clear posts.
+    fast, chars, vectors = load_models("crisis", "accurate")
+    assert vectors.meta["ensemble_weight_by_group"]["en"] < 1 < vectors.meta["ensemble_weight"]
+    texts = [t for t, _ in EXAMPLES]
+    docs = [model_text(t) for t in texts]
+    pair = (fast.predict_proba(docs) + chars.predict_proba(docs)).argmax(axis=1)
+    assert crisis_categories(texts, tier="accurate") == [fast.classes[i] for i in pair]
+
+
+def test_fast_tier_ignores_languages_and_enrich_passes_them_in_the_accurate_tier():
+    import numpy as np
+
+    from legation.nlp import enrich
+
+    texts = [t for t, _ in EXAMPLES + OTHER_LANGUAGES]
+    as_en = classify_crisis(texts, tier="fast", languages=["en"] * len(texts))
+    as_es = classify_crisis(texts, tier="fast", languages=["es"] * len(texts))
+    assert np.array_equal(as_en.probabilities, as_es.probabilities)
+    for tier in ("fast", "accurate"):
+        records = enrich(texts, tier=tier)
+        langs = [r.language for r in records]
+        assert [r.crisis_category for r in records] == crisis_categories(texts, tier=tier, languages=langs)
 
 
 def test_vector_model_file_round_trips(tmp_path):
