@@ -251,3 +251,8 @@ LOGGING = {
         "django_tasks": {"level": os.environ.get("LEGATION_TASKS_LOG_LEVEL", "WARNING")},
     },
 }
+
+# Listening: processes that enrich the next batches of a stream while one is stored (unset: cores - 1, at most 4;
+# 0: enrich in the storing process).
+if os.environ.get("LEGATION_LISTENING_ENRICH_PROCESSES", "") != "":
+    LISTENING_ENRICH_PROCESSES = envint("LEGATION_LISTENING_ENRICH_PROCESSES", 0)
