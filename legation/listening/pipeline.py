@@ -15,11 +15,10 @@ The processes are started with "spawn" (no copy of this process's database conne
 multiprocessing code, a script that streams must keep its top level behind ``if __name__ == "__main__"``
 (``legation`` and ``manage.py`` do); otherwise the pool breaks and every batch is enriched here, slowly.
 
-Measured (bench/listening_ingest.py, 2 cores shared with other jobs, load average 4.6-5.3): CPU per 1,000
-posts, SQLite: 103 ms in the writer (FTS5 indexing is 80 % of the insert), 102 ms in the enrichment process;
-PostgreSQL: 34 ms writer + 55 ms database backend, 99 ms enrichment: about 9,700 and 10,150 posts/s once each
-has a core of its own. Wall clock on the loaded machine: 2,090 (SQLite) and 2,210 (PostgreSQL) posts/s against
-1,490 and 1,740 with everything in one process.
+Measured (bench/listening_ingest.py, 2 cores, quiet machine, one enrichment process): 8,640 (SQLite) and
+8,740 (PostgreSQL) posts/s against 4,130 and 4,430 with everything in one process; CPU per 1,000 posts:
+SQLite 94 ms in the writer (FTS5 indexing is most of the insert) and 104 ms in the enrichment process;
+PostgreSQL 34 ms writer + 52 ms database backend, 104 ms enrichment.
 """
 
 from __future__ import annotations
