@@ -71,37 +71,9 @@ def rate(fn: object, n: int) -> dict[str, int]:
 
 def run_ours(posts: list[str]) -> dict[str, object]:
     """Posts per second per stage and for the whole enrichment per tier (wall and CPU), and peak memory."""
-    import resource
-    import tracemalloc
+    from legation.nlp.cli import run_bench
 
-    from legation import nlp
-    from legation.nlp.classify import clear_caches
-    from legation.nlp.cli import bench_stages
-
-    n = len(posts)
-    stages = bench_stages(posts)
-    per_stage = {name: rate(fn, n) for name, fn in stages.items()}
-    enrich_rate: dict[str, dict[str, object]] = {}
-    for tier in ("fast", "accurate"):
-        # Enrichment runs per ingest batch (1,000 posts here). The first pass starts with empty per-word
-        # caches; the second pass is the steady state of a long-running ingestion worker.
-        clear_caches()
-        passes = [
-            rate(lambda t=tier: [nlp.enrich(posts[i : i + 1000], t) for i in range(0, n, 1000)], n)  # type: ignore[misc]
-            for _ in range(2)
-        ]
-        enrich_rate[tier] = {"first_pass_cold_caches": passes[0], "second_pass_warm_caches": passes[1]}
-    tracemalloc.start()
-    nlp.enrich(posts[:1000], "fast")
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return {
-        "posts": n,
-        "cores": 1,
-        "posts_per_s": {"stages": per_stage, "enrich": enrich_rate},
-        "peak_python_alloc_mb_fast_enrich_of_1000_posts": round(peak / 2**20, 1),
-        "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-    }
+    return run_bench(len(posts), posts, timer=rate)
 
 
 def main() -> None:
