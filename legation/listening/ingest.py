@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -195,18 +195,24 @@ def write(source: ListeningSource, batch: Prepared, records: Sequence[Enriched])
     return result
 
 
-def _already_stored(keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str, str]]:
-    """(id, heard_by, heard_sources) of the posts already stored, by (platform, external id)."""
+def _stored_among(keys: Sequence[tuple[str, str]], **more: Any) -> Iterator[tuple[str, Any]]:
+    """(platform, queryset) of the stored posts with these (platform, external id) keys, 5,000 ids a query."""
     by_platform: dict[str, list[str]] = defaultdict(list)
     for platform, external_id in keys:
         by_platform[platform].append(external_id)
-    known: dict[tuple[str, str], tuple[int, str, str]] = {}
     for platform, ids in by_platform.items():
         for start in range(0, len(ids), _QUERY_CHUNK):
-            found = ListenedItem.objects.filter(platform=platform, external_id__in=ids[start : start + _QUERY_CHUNK])
-            for item_id, external_id, heard_by, heard_sources in found.values_list(
-                    "id", "external_id", "heard_by", "heard_sources"):
-                known[(platform, external_id)] = (item_id, heard_by, heard_sources)
+            yield platform, ListenedItem.objects.filter(
+                platform=platform, external_id__in=ids[start : start + _QUERY_CHUNK], **more)
+
+
+def _already_stored(keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str, str]]:
+    """(id, heard_by, heard_sources) of the posts already stored, by (platform, external id)."""
+    known: dict[tuple[str, str], tuple[int, str, str]] = {}
+    for platform, found in _stored_among(keys):
+        for item_id, external_id, heard_by, heard_sources in found.values_list(
+                "id", "external_id", "heard_by", "heard_sources"):
+            known[(platform, external_id)] = (item_id, heard_by, heard_sources)
     return known
 
 
@@ -297,15 +303,16 @@ def _store(source: ListeningSource, unit: Unit, fresh: list[tuple[tuple[str, str
     path, heard_by, heard_sources = unit.path, heard_mark(unit.path), heard_mark(source.pk)
     dumps = json.dumps
     rows: list[tuple[Any, ...]] = []
-    for (key, post, text), record, when, story_id in zip(fresh, records, created, story_ids, strict=True):
-        countries = record.countries
+    countries_of = [f",{','.join(record.countries)}," if record.countries else "" for record in records]
+    for (key, post, text), record, when, story_id, countries in zip(fresh, records, created, story_ids, countries_of,
+                                                                   strict=True):
         rows.append((
             source.pk, unit.pk, path, heard_by, heard_sources, key[0], key[1], (post.kind or "post")[:20], text,
             str(post.author or "")[:200], str(post.url or "")[:1000], adapt(when) if when is not now else stamped,
             stamped, record.language, record.sentiment, record.crisis_category,
             dumps([{"name": p.name, "country": p.country, "lat": p.lat, "lon": p.lon} for p in record.places])
             if record.places else "[]",
-            f",{','.join(countries)}," if countries else "", record.head_count,
+            countries, record.head_count,
             dumps(list(record.phones)) if record.phones else "[]", dumps(list(record.needs)) if record.needs else "[]",
             record.dup_signature, story_id,
         ))
@@ -322,10 +329,9 @@ def _store(source: ListeningSource, unit: Unit, fresh: list[tuple[tuple[str, str
                 _inserted_here(source, [key for key, _post, _text in fresh], now))
     # Count the posts this batch stored (another process's copies of a raced post count where it stored them).
     counts: Counter[tuple[str, int, str]] = Counter()
-    for (key, _post, _text), record, when in zip(fresh, records, created, strict=True):
+    for (key, _post, _text), record, when, countries in zip(fresh, records, created, countries_of, strict=True):
         if inserted_keys is None or key in inserted_keys:
-            count_post(counts, path, when, record.language, record.crisis_category,
-                       f",{','.join(record.countries)}," if record.countries else "")
+            count_post(counts, path, when, record.language, record.crisis_category, countries)
     add_counts(counts)
     return len(rows) if inserted_keys is None else len(inserted_keys)
 
@@ -333,16 +339,8 @@ def _store(source: ListeningSource, unit: Unit, fresh: list[tuple[tuple[str, str
 def _inserted_here(source: ListeningSource, keys: list[tuple[str, str]], stamped: datetime) -> list[tuple[str, str]]:
     """SQLite, when some posts of the batch were stored by another process meanwhile (rare): those this
     transaction inserted, known by their source and storing time to the microsecond."""
-    found: list[tuple[str, str]] = []
-    by_platform: dict[str, list[str]] = defaultdict(list)
-    for platform, external_id in keys:
-        by_platform[platform].append(external_id)
-    for platform, ids in by_platform.items():
-        for start in range(0, len(ids), _QUERY_CHUNK):
-            rows = ListenedItem.objects.filter(platform=platform, external_id__in=ids[start : start + _QUERY_CHUNK],
-                                               source=source, ingested_at=stamped)
-            found.extend((platform, external_id) for external_id in rows.values_list("external_id", flat=True))
-    return found
+    return [(platform, external_id) for platform, rows in _stored_among(keys, source=source, ingested_at=stamped)
+            for external_id in rows.values_list("external_id", flat=True)]
 
 
 _STAGE = "listening_item_stage"
