@@ -113,15 +113,16 @@ def _update_growth(unit: Unit, now: datetime) -> None:
     """Growth of each active story: posts in the last hour against the hour before."""
     recent = now - timedelta(hours=1)
     before = now - timedelta(hours=2)
-    active = Story.objects.filter(unit=unit, last_seen__gte=before).values_list("pk", flat=True)
+    active = list(Story.objects.filter(unit=unit, last_seen__gte=before).only("pk", "growth"))
     counts: dict[int, tuple[int, int]] = {}
-    rows = (ListenedItem.objects.filter(story_id__in=list(active), created_at__gte=before, created_at__lte=now)
+    rows = (ListenedItem.objects.filter(story_id__in=[story.pk for story in active], created_at__gte=before,
+                                        created_at__lte=now)
             .values("story_id").annotate(last=Count("id", filter=Q(created_at__gte=recent)),
                                          previous=Count("id", filter=Q(created_at__lt=recent))).order_by())
     for row in rows:  # counted by the database, not row by row here
         counts[row["story_id"]] = (row["last"], row["previous"])
     changed = []
-    for story in Story.objects.filter(pk__in=list(active)).only("pk", "growth"):
+    for story in active:
         last, previous = counts.get(story.pk, (0, 0))
         growth = round(last / previous, 2) if previous else float(last)
         if story.growth != growth:
