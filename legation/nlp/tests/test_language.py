@@ -97,3 +97,20 @@ def test_fast_tier_keeps_its_speed_budget_order_of_magnitude():
     start = time.process_time()
     detect_languages_scored(batch, cascade=False)
     assert len(batch) / (time.process_time() - start) > 3000
+
+
+def test_word_lists_bring_in_a_language_fasttext_did_not_name():
+    # fastText calls this short Brazilian TV post English; "vcs", "viram" are Portuguese words.
+    assert detect_languages(["Vcs viram o Pedro? #BBB23"]) == ["pt"]
+
+
+def test_swahili_marker_words_settle_close_calls():
+    texts = ["mvua kubwa leo, hakuna umeme mtaa wetu", "asante sana rafiki yangu 🙏", "habari yako, uko wapi sasa?"]
+    assert [c for c, _ in detect_languages_scored(texts, cascade=False)] == ["sw", "sw", "sw"]
+    assert detect_languages(texts) == ["sw", "sw", "sw"]
+
+
+def test_hinglish_markers_count_even_when_fasttext_is_sure_of_another_language():
+    # fastText is sure this is French; "abhi" and "ghar" are Hindi marker words ("hai" is Italian too).
+    assert detect_languages(["Abhi ghar par hai"]) == ["hi"]
+    assert detect_languages(["non hai mai visto una cosa del genere, te lo giuro"]) == ["it"]
