@@ -61,8 +61,9 @@ def _load(path: str) -> Model:
 
 
 def ensemble_weight(model: Model) -> float:
-    """A model's weight in the probability average of a tier (``meta["ensemble_weight"]``, chosen by
-    cross-validation at training time; 1 when absent, i.e. a plain average)."""
+    """A model's weight in the probability average of a tier of several models (``meta["ensemble_weight"]``,
+    chosen by cross-validation at training time; 1 when absent, i.e. a plain average). A tier of one model (the
+    fast tier) ignores it: the sentiment fast model weighs 0 in the accurate tier and is not run there."""
     return float(model.meta.get("ensemble_weight", 1.0))  # type: ignore[arg-type]
 
 
@@ -108,12 +109,14 @@ def classify(
     total = np.zeros((len(docs), 1), dtype=np.float32)
     vectors: np.ndarray | None = None
     for m in models:
+        w = ensemble_weights(m, groups, len(docs)) if len(models) > 1 else np.ones((len(docs), 1), np.float32)
+        if not w.any():  # a model the tier's cross-validation gave no weight: not run at all
+            continue
         if isinstance(m, VectorModel):
             vectors = sentence_vectors(docs) if vectors is None else vectors
             p = softmax(m.decision_from_vectors(vectors, groups))
         else:
             p = m.predict_proba(docs, groups, features)
-        w = ensemble_weights(m, groups, len(docs))
         probs += w * p
         total += w
     probs /= total
@@ -164,7 +167,7 @@ def classify_tasks(
         probs = np.zeros((len(docs), len(classes)), dtype=np.float32)
         total = np.zeros((len(docs), 1), dtype=np.float32)
         for m in models:
-            w = ensemble_weights(m, groups[task], len(docs))
+            w = ensemble_weights(m, groups[task], len(docs)) if len(models) > 1 else 1.0
             probs += w * probs_of[id(m)]
             total += w
         if len(docs):

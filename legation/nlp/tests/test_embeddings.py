@@ -36,3 +36,12 @@ def test_one_text_gives_the_same_vector_alone_or_in_a_batch():
 def test_huge_binary_and_invalid_texts_do_not_fail():
     vecs = sentence_vectors(["x" * 1_000_000, "\x00\x01\x02\ufffd", "a\ud800b"])
     assert vecs.shape == (3, DIMENSIONS)
+
+
+def test_function_words_barely_move_a_post():
+    """Pieces are weighted by inverse frequency: 'the', 'of', 'and' hardly count, the content words carry the post."""
+    content, padded, function_words = sentence_vectors(
+        ["flooded houses", "the flooded houses of the and the", "the of and the"]
+    )
+    assert content @ padded > 0.95
+    assert padded @ function_words < 0.3

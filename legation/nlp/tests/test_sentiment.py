@@ -46,7 +46,8 @@ def test_accurate_tier_is_the_weighted_average_of_its_three_models_and_the_joint
     langs = [r["lang"] for r in rows] + ["xx"]  # a language without weights of its own gets the overall ones
     models = load_models("sentiment", "accurate")
     assert [isinstance(m, VectorModel) for m in models] == [False, False, True]
-    assert all(ensemble_weight(m) > 0 for m in models)
+    assert all(ensemble_weight(m) >= 0 for m in models)  # 0: cross-validation left the model out of the tier
+    assert sum(ensemble_weight(m) > 0 for m in models) >= 2
     assert len({ensemble_weight(m) for m in models}) > 1  # weighted, not a plain average
     weights = [ensemble_weights(m, langs, len(langs)) for m in models]
     assert np.allclose([w[-1, 0] for w in weights], [ensemble_weight(m) for m in models])
@@ -57,7 +58,7 @@ def test_accurate_tier_is_the_weighted_average_of_its_three_models_and_the_joint
     assert np.abs(alone.probabilities - expected).max() < 1e-5
     assert np.abs(joint.probabilities - alone.probabilities).max() < 1e-5
     assert joint.labels == alone.labels
-    # The fast tier is the first model alone, its weight playing no part.
+    # The fast tier is the first model alone, its weight (in the accurate tier) playing no part.
     fast = classify_sentiment(texts, tier="fast", languages=langs)
     assert np.abs(fast.probabilities - models[0].predict_proba(docs, langs)).max() < 1e-5
 
