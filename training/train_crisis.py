@@ -49,7 +49,8 @@ VECTOR_SCALE = 0.4
 VECTOR_WEIGHT_EN = 0.5
 VECTOR_WEIGHT_OTHER = 16.0
 WEIGHT_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 48.0)
-ENGLISH = ("en",)
+# Posts with no language (emoji, numbers, a failed detection) get the English weight: the n-gram models decide.
+ENGLISH = ("en", "und")
 
 Rows = tuple[list[str], list[str], list[str]]  # texts, labels, events
 

@@ -119,7 +119,7 @@ def classify(
             p = m.predict_proba(docs, groups, features)
         probs += w * p
         total += w
-    probs /= total
+    probs /= np.maximum(total, 1e-12)
     return Prediction([classes[i] for i in probs.argmax(axis=1)], probs, classes)
 
 
@@ -135,7 +135,11 @@ def classify_tasks(
     """Several tasks over one batch (e.g. sentiment and crisis in ``enrich``), with one feature pass per
     feature spec shared by all their models; ``groups`` maps each task to its texts' groups (or None)."""
     docs = list(normalised) if normalised is not None else [model_text(t) for t in texts]
-    task_models = {task: load_models(task, tier) for task in groups}
+    # A model of a several-model tier that cross-validation gave no weight (and no per-language weight) is not run.
+    task_models = {
+        task: [m for m in ms if len(ms) == 1 or ensemble_weight(m) or m.meta.get("ensemble_weight_by_group")]
+        for task, ms in ((task, load_models(task, tier)) for task in groups)
+    }
     by_spec: dict[object, list[LinearModel]] = {}
     vector_models: list[VectorModel] = []
     for models in task_models.values():
@@ -171,7 +175,7 @@ def classify_tasks(
             probs += w * probs_of[id(m)]
             total += w
         if len(docs):
-            probs /= total
+            probs /= np.maximum(total, 1e-12)
         labels = [classes[i] for i in probs.argmax(axis=1)] if len(docs) else []
         out[task] = Prediction(labels, probs, classes)
     return out

@@ -73,32 +73,32 @@ _HINDI_STRONG = frozenset(
         "wali", "matlab", "lekin", "phir", "dekho", "dekh", "pata",
         # Added from UMSAB train's hindi folder: frequent there, absent from its other folders and rare in
         # every word list of langwords.json.gz.
-        "aaj", "baat", "hota", "hoti", "hote", "apne", "kaam", "gya", "gye", "gyi", "hua", "hue", "baar",
+        "aaj", "baat", "hota", "hoti", "hote", "apne", "kaam", "gya", "gye", "gyi", "baar",
         "aisa", "aisi", "tere", "rha", "rhe", "rhi", "sath", "saath", "kisi", "yaad", "kaha", "lagta", "aata",
         "sahi", "chahiye", "itna", "uske", "gaye", "liya", "soch", "krne", "krta", "krte", "krna", "kro",
-        "baad", "jab", "iss", "khud", "dekhne", "dekhna", "jaye", "apko", "apki", "aapke", "apka", "aapko",
+        "baad", "iss", "khud", "dekhne", "dekhna", "jaye", "apko", "apki", "aapke", "apka", "aapko",
         "aapne", "jayega", "jao", "tarah", "jaise", "duniya", "pta", "usse", "aaya", "aaye", "thik", "hona",
         "hone", "tumhe", "kitne", "milega", "dena", "padega", "pehle", "karke", "jagah", "aana", "aage",
-        "thodi", "iska", "skta", "hu", "kiski", "kiska", "kisko", "sakte", "sakta", "jaisa", "haan", "ghar",
+        "thodi", "iska", "skta", "kiski", "kiska", "kisko", "sakte", "sakta", "jaisa", "haan", "ghar",
         "pasand", "ladki", "paisa", "paise", "kharab", "bachpan",
     ]
 )
-# "h": the usual short spelling of "hai" ("kaisi chl rhi h").
-_HINDI_WEAK = frozenset(["ka", "ki", "ke", "ko", "se", "pe", "ho", "na", "ji", "sab", "koi", "h"])
+# Not "h" (the short spelling of "hai"): times ("20:42h", digits removed) made it a false marker.
+_HINDI_WEAK = frozenset(["ka", "ki", "ke", "ko", "se", "pe", "ho", "na", "ji", "sab", "koi"])
 _WORD = re.compile(r"\w+")
 # Swahili, which has no word list and which fastText lid.176 reads badly when short: everyday words that are
 # rare in every list of langwords.json.gz (strong), and short ones that are common words elsewhere (weak).
 _SWAHILI_STRONG = frozenset(
     str.split(  # noqa: SIM905 - a word list reads better as words
-    "habari asante asanteni kesho hakuna kuna tena wote nyote zenu yetu yako yangu wetu wangu mimi wewe ninyi "
-    "nyinyi wao yeye lakini kwa katika hii hiyo huu hapa sasa bado kila nini wapi gani vipi kwanini mtu watu "
-    "siku nchi serikali mvua maji umeme ndege mechi jambo mambo poa sawa karibu rafiki ndiyo hapana sijui "
+    "habari asante asanteni kesho hakuna kuna tena wote nyote zenu yetu yako yangu wetu wangu wewe ninyi "
+    "nyinyi wao yeye lakini kwa katika hii hiyo huu hapa kila nini wapi gani vipi kwanini mtu watu "
+    "nchi serikali mvua maji umeme ndege mechi poa karibu rafiki ndiyo hapana sijui "
     "najua nataka tafadhali kwenye ilikuwa asubuhi usiku mchana jioni nyumbani hongera pongezi mzima tangu "
     "mtaa sababu kwamba kubwa ndogo nzuri mbaya zaidi kabisa baada kabla mpaka"
     )
 )
 _SWAHILI_WEAK = frozenset(
-    str.split("sana leo jana sisi pia lini pole tamu kama na ya za wa la cha vya ni si tu bila hadi")  # noqa: SIM905
+    str.split("leo jana sisi pia lini pole kama na za wa cha vya ni hadi")  # noqa: SIM905
 )
 
 # Hinglish tweets are often pure English; 0.85 keeps English accuracy at ~0.96 on UMSAB val.
@@ -130,6 +130,8 @@ _WORD_WEIGHT = 1.0
 _WORDS_CANDIDATE_PROB = 0.01
 _INDEX_LISTS = 8
 _INDEX_TOP = 3
+# Tokens of the medium, not of a language: "RT" (an Indonesian and Malay word too) made retweets Indonesian.
+_NOT_EVIDENCE = frozenset(["rt", "via", "amp", "http", "https", "www", "co", "t", "h"])
 _FLOOR_ZIPF10 = 10
 _ABSENT_PROB = 0.02
 _WORDFREQ_CODE = {"tl": "fil", "no": "nb", "hr": "sh", "sr": "sh", "bs": "sh"}
@@ -228,7 +230,8 @@ def _load_words() -> dict[str, dict[str, int]]:
                 for word, zipf10 in freqs.items():
                     index.setdefault(word, []).append((iso, zipf10 - _FLOOR_ZIPF10))
             _word_index = {word: tuple(sorted(entries, key=lambda e: -e[1])[:_INDEX_TOP])
-                           for word, entries in index.items() if len(entries) <= _INDEX_LISTS}
+                           for word, entries in index.items()
+                           if len(entries) <= _INDEX_LISTS and word not in _NOT_EVIDENCE}
             _words = words
     return _words
 

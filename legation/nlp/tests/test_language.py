@@ -114,3 +114,15 @@ def test_hinglish_markers_count_even_when_fasttext_is_sure_of_another_language()
     # fastText is sure this is French; "abhi" and "ghar" are Hindi marker words ("hai" is Italian too).
     assert detect_languages(["Abhi ghar par hai"]) == ["hi"]
     assert detect_languages(["non hai mai visto una cosa del genere, te lo giuro"]) == ["it"]
+
+
+def test_names_retweet_marks_and_english_words_are_not_taken_for_swahili_indonesian_or_hindi():
+    """False positives of the marker words and the word-list candidate, found in review on CrisisLexT26 posts."""
+    texts = [
+        "RT @ShyhiemB: #PrayForBoston RT",  # "rt" is in the Indonesian list: not evidence of a language
+        "Tu es la femme de ma vie, Mimi",  # a name and short Romance words are not Swahili
+        "Jambo Jambo, welcome to Kenya safari",
+        "Jab we met is my favourite movie",  # a film title is not Hinglish
+        "Flood warning until 20:42h, stay indoors na",
+    ]
+    assert detect_languages(texts) == ["en", "fr", "en", "en", "en"]
