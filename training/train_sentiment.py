@@ -26,7 +26,7 @@ from common import MODELS_DIR, add_nb, empty_model, fit_linear, macro_f1, shared
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from legation.nlp.classify import ensemble_weights
+from legation.nlp.classify import tier_weights
 from legation.nlp.embeddings import VectorModel, sentence_vectors
 from legation.nlp.linear import FeatureSpec, LinearModel, softmax
 from legation.nlp.text import model_text
@@ -172,8 +172,8 @@ def main() -> None:
         langs = [code] * len(norm)
         probs = np.zeros((len(norm), len(fast.classes)))
         for m in models:
-            w = ensemble_weights(m, langs, len(norm)) if len(models) > 1 else 1.0
-            if not np.any(w):
+            w = tier_weights(models, m, langs, len(norm))
+            if not w.any():
                 continue
             if isinstance(m, VectorModel):
                 probs += w * softmax(m.decision_from_vectors(sentence_vectors(norm), langs))

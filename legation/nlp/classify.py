@@ -77,6 +77,22 @@ def ensemble_weights(model: Model, groups: Sequence[str] | None, n: int) -> np.n
     return np.fromiter((float(by_group.get(g, default)) for g in groups), dtype=np.float32, count=n)[:, None]
 
 
+def tier_weights(models: Sequence[Model], model: Model, groups: Sequence[str] | None, n: int) -> np.ndarray:
+    """``model``'s weight for each text, shape (n, 1), in the probability average of the tier ``models``:
+    :func:`ensemble_weights`, except that a tier of one model is that model alone (its weight plays no part)."""
+    if len(models) == 1:
+        return np.ones((n, 1), dtype=np.float32)
+    return ensemble_weights(model, groups, n)
+
+
+def models_to_run(models: Sequence[Model]) -> list[Model]:
+    """The tier's models that weigh anything: in a tier of several, a model cross-validation gave weight 0 (and
+    no per-language weight) is not run."""
+    if len(models) == 1:
+        return list(models)
+    return [m for m in models if ensemble_weight(m) or m.meta.get("ensemble_weight_by_group")]
+
+
 def load_models(task: str, tier: str = "fast", model_path: str | Path | None = None) -> list[Model]:
     """The models of a task and tier (a ministry's own model file replaces the shipped ones)."""
     if model_path is not None:
@@ -100,7 +116,7 @@ def classify(
     features: FeatureCache | None = None,
 ) -> Prediction:
     """Classify already-valid texts; ``groups`` are the texts' languages for language-aware models."""
-    models = load_models(task, tier, model_path)
+    models = models_to_run(load_models(task, tier, model_path))
     docs = list(normalised) if normalised is not None else [model_text(t) for t in texts]
     classes = models[0].classes
     if not docs:
@@ -109,8 +125,8 @@ def classify(
     total = np.zeros((len(docs), 1), dtype=np.float32)
     vectors: np.ndarray | None = None
     for m in models:
-        w = ensemble_weights(m, groups, len(docs)) if len(models) > 1 else np.ones((len(docs), 1), np.float32)
-        if not w.any():  # a model the tier's cross-validation gave no weight: not run at all
+        w = tier_weights(models, m, groups, len(docs))
+        if not w.any():  # no weight for any text of this batch (weights per language)
             continue
         if isinstance(m, VectorModel):
             vectors = sentence_vectors(docs) if vectors is None else vectors
@@ -135,11 +151,7 @@ def classify_tasks(
     """Several tasks over one batch (e.g. sentiment and crisis in ``enrich``), with one feature pass per
     feature spec shared by all their models; ``groups`` maps each task to its texts' groups (or None)."""
     docs = list(normalised) if normalised is not None else [model_text(t) for t in texts]
-    # A model of a several-model tier that cross-validation gave no weight (and no per-language weight) is not run.
-    task_models = {
-        task: [m for m in ms if len(ms) == 1 or ensemble_weight(m) or m.meta.get("ensemble_weight_by_group")]
-        for task, ms in ((task, load_models(task, tier)) for task in groups)
-    }
+    task_models = {task: models_to_run(load_models(task, tier)) for task in groups}
     by_spec: dict[object, list[LinearModel]] = {}
     vector_models: list[VectorModel] = []
     for models in task_models.values():
@@ -171,7 +183,7 @@ def classify_tasks(
         probs = np.zeros((len(docs), len(classes)), dtype=np.float32)
         total = np.zeros((len(docs), 1), dtype=np.float32)
         for m in models:
-            w = ensemble_weights(m, groups[task], len(docs)) if len(models) > 1 else 1.0
+            w = tier_weights(models, m, groups[task], len(docs))
             probs += w * probs_of[id(m)]
             total += w
         if len(docs):
