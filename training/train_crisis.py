@@ -34,11 +34,14 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from legation.nlp.crisis import COARSE_OF, CRISISLEX_TO_COARSE
-from legation.nlp.embeddings import VectorModel, sentence_vectors
+from legation.nlp.embeddings import ENCODER, VectorModel, sentence_vectors
 from legation.nlp.language import detect_languages
 from legation.nlp.linear import FeatureSpec, LinearModel, softmax
 from legation.nlp.text import model_text
 
+# The sentence vectors of the vector model: the whole USE Multilingual encoder's (since 2026-11-23; the static
+# average of its sub-word vectors before), see the model card.
+VECTORS = ENCODER
 # Chosen by --choose (see the module docstring and the model card).
 FAST_NB_C = 0.1
 LEX_WEIGHT = 3.0
@@ -46,7 +49,7 @@ VECTOR_SCALE = 0.4
 # The vector model's weight in the accurate tier's average (the n-gram models weigh 1 each), per language: for
 # English posts by HumAID train 5-fold out-of-fold macro-F1, for other languages by the cross-fitted
 # CrisisLexT26 non-English posts (``--choose-weights``; meta ``ensemble_weight_by_group`` / ``ensemble_weight``).
-VECTOR_WEIGHT_EN = 0.5
+VECTOR_WEIGHT_EN = 1.0
 VECTOR_WEIGHT_OTHER = 16.0
 WEIGHT_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 48.0)
 # Posts with no language (emoji, numbers, a failed detection) get the English weight: the n-gram models decide.
@@ -106,7 +109,7 @@ def ngram_scores(models: list[LinearModel], texts: list[str]) -> list[np.ndarray
 
 
 def vectors(texts: list[str]) -> np.ndarray:
-    return sentence_vectors([model_text(t) for t in texts])
+    return sentence_vectors([model_text(t) for t in texts], VECTORS)
 
 
 def fit_vector_model(
@@ -119,7 +122,7 @@ def fit_vector_model(
     clf = LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced").fit(x, coarse, sample_weight=weights)
     order = [list(clf.classes_).index(COARSE_OF[k]) for k in classes]
     return VectorModel(classes, (scale * clf.coef_[order].T).astype(np.float32),
-                       (scale * clf.intercept_[order]).astype(np.float32), meta)
+                       (scale * clf.intercept_[order]).astype(np.float32), {**meta, "vectors": VECTORS})
 
 
 def fused(scores: list[np.ndarray], extra: np.ndarray | None = None, weight: np.ndarray | float = 1.0) -> np.ndarray:

