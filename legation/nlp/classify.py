@@ -106,6 +106,13 @@ def load_models(task: str, tier: str = "fast", model_path: str | Path | None = N
         return [_load(str(MODELS / name)) for name in MODEL_FILES[task][tier]]
 
 
+def _vectors(done: dict[str, np.ndarray], docs: list[str], model: VectorModel) -> np.ndarray:
+    """The sentence vectors ``model`` reads, computed once per kind and batch (``done`` holds them)."""
+    if model.vectors not in done:
+        done[model.vectors] = sentence_vectors(docs, model.vectors)
+    return done[model.vectors]
+
+
 def classify(
     texts: Sequence[str],
     task: str,
@@ -129,9 +136,7 @@ def classify(
         if not w.any():  # no weight for any text of this batch (weights per language)
             continue
         if isinstance(m, VectorModel):
-            if m.vectors not in vectors:
-                vectors[m.vectors] = sentence_vectors(docs, m.vectors)
-            p = softmax(m.decision_from_vectors(vectors[m.vectors], groups))
+            p = softmax(m.decision_from_vectors(_vectors(vectors, docs, m), groups))
         else:
             p = m.predict_proba(docs, groups, features)
         probs += w * p
@@ -176,9 +181,7 @@ def classify_tasks(
             probs_of[id(lm)] = softmax(sc)
     vectors: dict[str, np.ndarray] = {}  # one sentence-vector pass per kind for every task's vector models
     for vm in vector_models:
-        if vm.vectors not in vectors:
-            vectors[vm.vectors] = sentence_vectors(docs, vm.vectors)
-        probs_of[id(vm)] = softmax(vm.decision_from_vectors(vectors[vm.vectors], groups[owner[id(vm)]]))
+        probs_of[id(vm)] = softmax(vm.decision_from_vectors(_vectors(vectors, docs, vm), groups[owner[id(vm)]]))
     out: dict[str, Prediction] = {}
     for task, models in task_models.items():
         classes = models[0].classes

