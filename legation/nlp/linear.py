@@ -26,8 +26,11 @@ _MAX_SUBWORD_TOKEN = 30
 _WORD_CACHE_SIZE = 100_000
 # Texts per feature pass: bigger calls (training sets) are cut into passes of this size.
 _BATCH_TEXTS = 5000
-# New words' character n-grams are looked up in a numpy hash table (False: one dict lookup each, as before).
+# New words' character n-grams, and the n-grams over whole texts, are looked up in numpy hash tables (False:
+# one dict lookup each, as before).
 _NGRAMS_IN_NUMPY = True
+# Texts per numpy pass over whole-text n-grams (at most ~1,600 n-grams of ~24 bytes each per text).
+_TEXT_GRAM_TEXTS = 1000
 
 
 # Kept for ``classify.clear_caches``, which empties it; the batch feature pass keeps no per-spec n-gram strings.
@@ -198,9 +201,9 @@ class _NgramIndex:
     arrays, so that the character n-grams of a batch's new words are looked up together. A hit is confirmed
     by comparing code points, so the ids are exactly the dict's; anything unsure goes to the dict."""
 
-    def __init__(self, vocab: dict[str, int], lo: int, hi: int) -> None:
+    def __init__(self, vocab: dict[str, int], lo: int, hi: int, prefix: str = "") -> None:
         self.lo, self.hi = lo, hi
-        short = [(f, j) for f, j in vocab.items() if lo <= len(f) <= hi]
+        short = [(f, j) for f, j in vocab.items() if lo <= len(f) <= hi and f.startswith(prefix)]
         self.ids = np.fromiter((j for _, j in short), dtype=np.int64, count=len(short))
         self.sizes = np.fromiter((len(f) for f, _ in short), dtype=np.int64, count=len(short))
         padded = "".join(f.ljust(hi, "\0") for f, _ in short)
@@ -249,10 +252,22 @@ class _NgramIndex:
         n_of = np.concatenate(sizes)
         windows = points[at[:, None] + np.arange(hi)]
         windows[np.arange(hi) >= n_of[:, None]] = 0
-        hashes = _window_hashes(windows, n_of)
-        row = np.full(len(at), -1, dtype=np.int64)
+        row, found, same = self.find(windows, n_of)
+        # A hash shared by different strings: that word's n-grams are looked up by dict instead.
+        unsure = np.unique(owner[found[~same]])
+        found = found[same]
+        keep = ~np.isin(owner[found], unsure)
+        return (self.ids[row[found[keep]]], np.asarray(kept, dtype=np.int64)[owner[found[keep]]],
+                [kept[i] for i in unsure.tolist()])
+
+    def find(self, windows: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For strings given as zero-padded code points (one row of ``hi`` each) and their lengths: the table
+        row of each (-1: absent), the positions of those that hit the table, and for each hit whether it is
+        the same string (False: only the hash is shared)."""
+        hashes = _window_hashes(windows, sizes)
+        row = np.full(len(sizes), -1, dtype=np.int64)
         pos = (hashes >> self.shift).astype(np.int64)
-        pending = np.arange(len(at), dtype=np.int64)
+        pending = np.arange(len(sizes), dtype=np.int64)
         while pending.size:
             key = self.keys[pos[pending]]
             hit = key == hashes[pending]
@@ -260,13 +275,39 @@ class _NgramIndex:
             pending = pending[(key != 0) & ~hit]
             pos[pending] = (pos[pending] + 1) & self.mask
         found = np.flatnonzero(row >= 0)
-        same = (self.sizes[row[found]] == n_of[found]) & (self.points[row[found]] == windows[found]).all(axis=1)
-        # A hash shared by different strings: that word's n-grams are looked up by dict instead.
+        same = (self.sizes[row[found]] == sizes[found]) & (self.points[row[found]] == windows[found]).all(axis=1)
+        return row, found, same
+
+    def text_lookup(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        """For a table of ``"\x01" + gram`` strings (``lo`` = 3): the known ids of the character 2- to
+        ``hi - 1``-grams of ``texts`` (each already framed, `` text ``), the number of the text of each, and the
+        numbers of the texts to look up by dict (a hash shared by different strings)."""
+        hi = self.hi
+        size = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        start = np.cumsum(size) - size
+        points = np.concatenate([_code_points("".join(texts)), np.zeros(hi, np.uint32)])
+        # Every position's next hi - 1 code points (a view), gathered per n-gram size into zero-padded rows
+        # that start with the "\x01" marking these features.
+        ahead = np.lib.stride_tricks.sliding_window_view(points, hi - 1)
+        blocks, owners = [], []
+        for n in range(2, hi):
+            count = np.maximum(size - n + 1, 0)
+            total = int(count.sum())
+            owner = np.repeat(np.arange(len(texts), dtype=np.int64), count)
+            first = np.cumsum(count) - count
+            block = np.zeros((total, hi), dtype=np.uint32)
+            block[:, 0] = 1
+            block[:, 1 : n + 1] = ahead[start[owner] + np.arange(total, dtype=np.int64) - first[owner], :n]
+            blocks.append(block)
+            owners.append(owner)
+        owner = np.concatenate(owners)
+        windows = np.concatenate(blocks)
+        n_of = np.repeat(np.arange(2, hi, dtype=np.int64), [len(b) for b in blocks])
+        row, found, same = self.find(windows, n_of + 1)
         unsure = np.unique(owner[found[~same]])
         found = found[same]
         keep = ~np.isin(owner[found], unsure)
-        return (self.ids[row[found[keep]]], np.asarray(kept, dtype=np.int64)[owner[found[keep]]],
-                [kept[i] for i in unsure.tolist()])
+        return self.ids[row[found[keep]]], owner[found[keep]], unsure.tolist()
 
 
 class _PairIndex:
@@ -328,6 +369,7 @@ class LinearModel:
     _word_cache: _WordTable = field(default_factory=lambda: _WordTable(), repr=False, compare=False)
     _stacked_coef: np.ndarray | None = field(default=None, repr=False, compare=False)
     _ngrams: _NgramIndex | None = field(default=None, repr=False, compare=False)
+    _text_grams: _NgramIndex | None = field(default=None, repr=False, compare=False)
     _pairs: _PairIndex | None = field(default=None, repr=False, compare=False)
     _weighted_coef: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
@@ -401,13 +443,35 @@ class LinearModel:
         np.cumsum(np.bincount(owner, minlength=n), out=offsets[1:])
         return keys - owner * width, offsets
 
-    def _text_char_ids(self, normalised: Sequence[str]) -> tuple[list[int], list[int]]:
-        """Ids of the character n-grams over whole texts (``text_char_max``), and the text of each."""
+    def _text_char_ids(self, normalised: Sequence[str]) -> tuple[list[int] | np.ndarray, list[int] | np.ndarray]:
+        """Ids of the character n-grams over whole texts (``text_char_max``), and the text of each: looked up
+        in numpy for the whole batch (about 6 times faster than a dict lookup per n-gram), by dict for the
+        texts where the numpy table is unsure (a shared hash)."""
+        framed = [f" {text[:400]} " for text in normalised]
+        index = self._text_gram_index()
+        if index is None:
+            return self._text_char_ids_by_dict(framed, range(len(framed)))
+        ids_parts: list[np.ndarray] = []
+        owner_parts: list[np.ndarray] = []
+        for s in range(0, len(framed), _TEXT_GRAM_TEXTS):  # bounded memory: ~24 bytes per n-gram
+            ids, owners, unsure = index.text_lookup(framed[s : s + _TEXT_GRAM_TEXTS])
+            ids_parts.append(ids)
+            owner_parts.append(owners + s)
+            if unsure:
+                more, more_owners = self._text_char_ids_by_dict(framed, [s + i for i in unsure])
+                ids_parts.append(np.asarray(more, dtype=np.int64))
+                owner_parts.append(np.asarray(more_owners, dtype=np.int64))
+        if not ids_parts:
+            return [], []
+        return np.concatenate(ids_parts), np.concatenate(owner_parts)
+
+    def _text_char_ids_by_dict(self, framed: Sequence[str], which: Sequence[int]) -> tuple[list[int], list[int]]:
+        """:meth:`_text_char_ids` for the texts ``which`` of ``framed``, one dict lookup per n-gram."""
         get = self.vocab.get
         found: list[int] = []
         owners: list[int] = []
-        for i, text in enumerate(normalised):
-            t = f" {text[:400]} "
+        for i in which:
+            t = framed[i]
             size = len(t)
             for n in range(2, self.spec.text_char_max + 1):
                 ids = [j for j in map(get, ["\x01" + t[k : k + n] for k in range(size - n + 1)]) if j is not None]
@@ -423,6 +487,15 @@ class LinearModel:
         if self._ngrams is None:
             self._ngrams = _NgramIndex(self.vocab, lo, hi)
         return self._ngrams
+
+    def _text_gram_index(self) -> _NgramIndex | None:
+        """The numpy index of the character n-grams over whole texts (None without them)."""
+        hi = self.spec.text_char_max
+        if not hi or hi > 8 or not _NGRAMS_IN_NUMPY:
+            return None
+        if self._text_grams is None:
+            self._text_grams = _NgramIndex(self.vocab, 3, hi + 1, prefix="\x01")
+        return self._text_grams
 
     def _pair_index(self) -> _PairIndex:
         """Bigram features by word pair (tokens never hold spaces, so ``"a b"`` is the pair ``(a, b)``)."""

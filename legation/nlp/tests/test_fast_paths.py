@@ -172,13 +172,14 @@ def test_batch_feature_pass_gives_each_text_its_plain_features(name: str, monkey
     model._word_cache.clear()
     check()
     monkeypatch.setattr(linear, "_BATCH_TEXTS", 7)  # big calls cut into passes
+    monkeypatch.setattr(linear, "_TEXT_GRAM_TEXTS", 3)  # and the whole-text n-grams into smaller ones
     check()
     monkeypatch.setattr(linear, "_NGRAMS_IN_NUMPY", False)  # character n-grams by dict, one lookup each
     model._word_cache.clear()
     check()
 
 
-@pytest.mark.parametrize("name", ["crisis_fast.npz", "hinglish.npz"])
+@pytest.mark.parametrize("name", ["crisis_fast.npz", "hinglish.npz", "crisis_accurate_chars.npz"])
 def test_numpy_ngram_lookup_sends_hash_collisions_to_the_dict(name: str, monkeypatch: pytest.MonkeyPatch):
     from legation.nlp import linear
     from legation.nlp.classify import MODELS
@@ -195,6 +196,14 @@ def test_numpy_ngram_lookup_sends_hash_collisions_to_the_dict(name: str, monkeyp
         return out
 
     monkeypatch.setattr(linear._NgramIndex, "lookup", spy)
+    text_lookup = linear._NgramIndex.text_lookup  # the n-grams over whole texts (accurate tier's models)
+
+    def text_spy(self, texts):  # type: ignore[no-untyped-def]
+        out = text_lookup(self, texts)
+        unsure.append(len(out[2]))
+        return out
+
+    monkeypatch.setattr(linear._NgramIndex, "text_lookup", text_spy)
     model = linear.LinearModel.load(MODELS / name)
     docs = _model_texts()
     ids, offsets = model.feature_ids(docs)
