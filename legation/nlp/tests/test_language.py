@@ -116,6 +116,14 @@ def test_hinglish_markers_count_even_when_fasttext_is_sure_of_another_language()
     assert detect_languages(["non hai mai visto una cosa del genere, te lo giuro"]) == ["it"]
 
 
+def test_short_hinglish_fasttext_calls_italian_goes_to_the_hinglish_model():
+    # fastText is sure these are Italian, and their markers ("hai", "ki") are Italian words or a single one:
+    # the romanised-Hindi model decides, and keeps real Italian with "hai" Italian.
+    hinglish = ["vishal kahan hai", "Tu  kha  hai", "gao hai ki zoo"]
+    italian = ["Hai ragione, ci vediamo domani", "Ma tu hai visto la partita ieri sera?", "Non hai capito niente"]
+    assert detect_languages(hinglish + italian) == ["hi"] * 3 + ["it"] * 3
+
+
 def test_names_retweet_marks_and_english_words_are_not_taken_for_swahili_indonesian_or_hindi():
     """False positives of the marker words and the word-list candidate, found in review on CrisisLexT26 posts."""
     texts = [
