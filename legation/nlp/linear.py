@@ -29,8 +29,9 @@ _BATCH_TEXTS = 5000
 # New words' character n-grams, and the n-grams over whole texts, are looked up in numpy hash tables (False:
 # one dict lookup each, as before).
 _NGRAMS_IN_NUMPY = True
-# Texts per numpy pass over whole-text n-grams (at most ~1,600 n-grams of ~24 bytes each per text).
-_TEXT_GRAM_TEXTS = 1000
+# Texts per numpy pass over whole-text n-grams: at most ~1,600 n-grams per text, ~130 bytes each while a pass
+# runs (windows, hashes, probe state), so at most ~50 MB for a pass of 250 texts of 400 characters.
+_TEXT_GRAM_TEXTS = 250
 
 
 # Kept for ``classify.clear_caches``, which empties it; the batch feature pass keeps no per-spec n-gram strings.
@@ -491,7 +492,7 @@ class LinearModel:
     def _text_gram_index(self) -> _NgramIndex | None:
         """The numpy index of the character n-grams over whole texts (None without them)."""
         hi = self.spec.text_char_max
-        if not hi or hi > 8 or not _NGRAMS_IN_NUMPY:
+        if hi < 2 or hi > 8 or not _NGRAMS_IN_NUMPY:  # below 2 there are no whole-text n-grams at all
             return None
         if self._text_grams is None:
             self._text_grams = _NgramIndex(self.vocab, 3, hi + 1, prefix="\x01")

@@ -204,6 +204,7 @@ def test_numpy_ngram_lookup_sends_hash_collisions_to_the_dict(name: str, monkeyp
         return out
 
     monkeypatch.setattr(linear._NgramIndex, "text_lookup", text_spy)
+    monkeypatch.setattr(linear, "_TEXT_GRAM_TEXTS", 3)  # unsure texts in passes that do not start at 0
     model = linear.LinearModel.load(MODELS / name)
     docs = _model_texts()
     ids, offsets = model.feature_ids(docs)
@@ -318,3 +319,32 @@ def test_a_stage_failing_on_one_post_costs_only_that_posts_field(monkeypatch: py
     for b, a in zip(before, after, strict=True):
         assert (a.places, a.needs, a.language, a.sentiment) == (b.places, b.needs, b.language, b.sentiment)
     assert after[0].head_counts == before[0].head_counts and after[0].head_counts
+
+
+@pytest.mark.parametrize("text_char_max", [1, 2, 3, 5, 7])
+def test_whole_text_ngrams_in_numpy_equal_the_dict_lookups_on_odd_characters(
+    text_char_max: int, monkeypatch: pytest.MonkeyPatch
+):
+    from legation.nlp import linear
+
+    rng = np.random.default_rng(0)
+    alphabet = ["a", "b", " ", "\0", "\x01", "é", "\ud83d", "\ude42", "\U0001f642"]
+    texts = ["".join(rng.choice(alphabet, size=n)) for n in (0, 1, 2, 3, 5, 20, 399, 400, 401, 450) for _ in range(3)]
+    grams = {t[k : k + n] for t in texts for n in range(1, text_char_max + 2) for k in range(len(t))}
+    # The vocabulary holds the features, and strings that are one character off or lack the "\x01" mark.
+    vocab: dict[str, int] = {}
+    for g in sorted(grams):
+        for f in ("\x01" + g, "\x01" + g + "\0", g):
+            vocab.setdefault(f, len(vocab))
+    model = linear.LinearModel(
+        classes=["x", "y"], spec=linear.FeatureSpec(bigrams=False, char_max=0, text_char_max=text_char_max),
+        vocab=vocab, idf=np.ones(len(vocab), np.float32), coef=np.zeros((len(vocab), 2), np.float32),
+        intercept=np.zeros(2, np.float32),
+    )
+    framed = [f" {t[:400]} " for t in texts]
+    plain_ids, plain_owners = model._text_char_ids_by_dict(framed, range(len(framed)))
+    expected = sorted(zip(plain_owners, plain_ids, strict=True))
+    monkeypatch.setattr(linear, "_TEXT_GRAM_TEXTS", 4)
+    ids, owners = model._text_char_ids(texts)
+    assert sorted(zip(np.asarray(owners).tolist(), np.asarray(ids).tolist(), strict=True)) == expected
+    assert (model._text_gram_index() is None) == (text_char_max < 2)
