@@ -398,9 +398,10 @@ def detect_languages_scored(texts: Iterable[object], cascade: bool = True) -> li
                 # fastText is sure of another language (Italian for "vishal kahan hai"): marker words only.
                 if strong >= 2 or (strong and strong + sum(w in _HINDI_WEAK for w in words) >= 3):
                     out[i] = ("hi", _HINGLISH_RULE_CONFIDENCE)
-                elif not _HINDI_STRONG.isdisjoint(words):
-                    # One marker, or markers that are also words of that language ("gao hai ki zoo", "Tu kha
-                    # hai": fastText says Italian): the model decides, at the single-marker threshold.
+                elif strong:
+                    # One marker that is not a word of that language ("vishal kahan hai": Italian for fastText):
+                    # the model decides, at the single-marker threshold. Markers that are also words of that
+                    # language do not open this door: short Italian ("Hai ragione", "Che hai?") would follow.
                     cand.append(i)
                     bar.append(_HINGLISH_THRESHOLD)
                 continue
