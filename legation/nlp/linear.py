@@ -193,6 +193,16 @@ def _window_hashes(windows: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     return h
 
 
+def _gram_starts(size: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """For strings of lengths ``size`` laid end to end: the number of the string of each of their n-grams, and
+    where the n-gram starts."""
+    count = np.maximum(size - n + 1, 0)
+    owner = np.repeat(np.arange(len(size), dtype=np.int64), count)
+    first = np.cumsum(count) - count
+    start = np.cumsum(size) - size
+    return owner, start[owner] + np.arange(int(count.sum()), dtype=np.int64) - first[owner]
+
+
 def _code_points(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
@@ -237,34 +247,26 @@ class _NgramIndex:
         if not kept:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), []
         size = np.fromiter((len(words[i]) + 2 for i in kept), dtype=np.int64, count=len(kept))
-        start = np.cumsum(size) - size
         points = np.concatenate([_code_points("".join(f"<{words[i]}>" for i in kept)), np.zeros(hi, np.uint32)])
         owners, starts, sizes = [], [], []
         for n in range(lo, hi + 1):
-            count = np.maximum(size - n + 1, 0)
-            total = int(count.sum())
-            owner = np.repeat(np.arange(len(kept), dtype=np.int64), count)
-            first = np.cumsum(count) - count
-            starts.append(start[owner] + np.arange(total, dtype=np.int64) - first[owner])
+            owner, at = _gram_starts(size, n)
+            starts.append(at)
             owners.append(owner)
-            sizes.append(np.full(total, n, dtype=np.int64))
+            sizes.append(np.full(len(at), n, dtype=np.int64))
         owner = np.concatenate(owners)
         at = np.concatenate(starts)
         n_of = np.concatenate(sizes)
         windows = points[at[:, None] + np.arange(hi)]
         windows[np.arange(hi) >= n_of[:, None]] = 0
-        row, found, same = self.find(windows, n_of)
-        # A hash shared by different strings: that word's n-grams are looked up by dict instead.
-        unsure = np.unique(owner[found[~same]])
-        found = found[same]
-        keep = ~np.isin(owner[found], unsure)
-        return (self.ids[row[found[keep]]], np.asarray(kept, dtype=np.int64)[owner[found[keep]]],
-                [kept[i] for i in unsure.tolist()])
+        ids, found_in, unsure = self.find(windows, n_of, owner)
+        return ids, np.asarray(kept, dtype=np.int64)[found_in], [kept[i] for i in unsure.tolist()]
 
-    def find(self, windows: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """For strings given as zero-padded code points (one row of ``hi`` each) and their lengths: the table
-        row of each (-1: absent), the positions of those that hit the table, and for each hit whether it is
-        the same string (False: only the hash is shared)."""
+    def find(self, windows: np.ndarray, sizes: np.ndarray, owner: np.ndarray) -> tuple[np.ndarray, np.ndarray,
+                                                                                        np.ndarray]:
+        """For strings given as zero-padded code points (one row of ``hi`` each), their lengths and the number
+        of the text (or word) each comes from: the ids of those in the table, the text of each, and the texts
+        to look up by dict instead (one of their strings shares a hash with a different string)."""
         hashes = _window_hashes(windows, sizes)
         row = np.full(len(sizes), -1, dtype=np.int64)
         pos = (hashes >> self.shift).astype(np.int64)
@@ -277,7 +279,10 @@ class _NgramIndex:
             pos[pending] = (pos[pending] + 1) & self.mask
         found = np.flatnonzero(row >= 0)
         same = (self.sizes[row[found]] == sizes[found]) & (self.points[row[found]] == windows[found]).all(axis=1)
-        return row, found, same
+        unsure = np.unique(owner[found[~same]])
+        found = found[same]
+        found = found[~np.isin(owner[found], unsure)]
+        return self.ids[row[found]], owner[found], unsure
 
     def text_lookup(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[int]]:
         """For a table of ``"\x01" + gram`` strings (``lo`` = 3): the known ids of the character 2- to
@@ -285,30 +290,23 @@ class _NgramIndex:
         numbers of the texts to look up by dict (a hash shared by different strings)."""
         hi = self.hi
         size = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-        start = np.cumsum(size) - size
         points = np.concatenate([_code_points("".join(texts)), np.zeros(hi, np.uint32)])
         # Every position's next hi - 1 code points (a view), gathered per n-gram size into zero-padded rows
         # that start with the "\x01" marking these features.
         ahead = np.lib.stride_tricks.sliding_window_view(points, hi - 1)
         blocks, owners = [], []
         for n in range(2, hi):
-            count = np.maximum(size - n + 1, 0)
-            total = int(count.sum())
-            owner = np.repeat(np.arange(len(texts), dtype=np.int64), count)
-            first = np.cumsum(count) - count
-            block = np.zeros((total, hi), dtype=np.uint32)
+            owner, at = _gram_starts(size, n)
+            block = np.zeros((len(at), hi), dtype=np.uint32)
             block[:, 0] = 1
-            block[:, 1 : n + 1] = ahead[start[owner] + np.arange(total, dtype=np.int64) - first[owner], :n]
+            block[:, 1 : n + 1] = ahead[at, :n]
             blocks.append(block)
             owners.append(owner)
         owner = np.concatenate(owners)
         windows = np.concatenate(blocks)
         n_of = np.repeat(np.arange(2, hi, dtype=np.int64), [len(b) for b in blocks])
-        row, found, same = self.find(windows, n_of + 1)
-        unsure = np.unique(owner[found[~same]])
-        found = found[same]
-        keep = ~np.isin(owner[found], unsure)
-        return self.ids[row[found[keep]]], owner[found[keep]], unsure.tolist()
+        ids, found_in, unsure = self.find(windows, n_of + 1, owner)
+        return ids, found_in, unsure.tolist()
 
 
 class _PairIndex:
@@ -428,8 +426,8 @@ class LinearModel:
             text_parts.append(text_of_tok[1:][inside][hit])
         if self.spec.text_char_max:
             found, owners = self._text_char_ids(normalised)
-            id_parts.append(np.asarray(found, dtype=np.int64))
-            text_parts.append(np.asarray(owners, dtype=np.int64))
+            id_parts.append(found)
+            text_parts.append(owners)
         # One key per (text, feature); sorting groups each text's features, in increasing order, and repeats.
         width = max(len(self.vocab), 1)
         keys = np.concatenate(text_parts) * width + np.concatenate(id_parts)
@@ -444,26 +442,27 @@ class LinearModel:
         np.cumsum(np.bincount(owner, minlength=n), out=offsets[1:])
         return keys - owner * width, offsets
 
-    def _text_char_ids(self, normalised: Sequence[str]) -> tuple[list[int] | np.ndarray, list[int] | np.ndarray]:
+    def _text_char_ids(self, normalised: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Ids of the character n-grams over whole texts (``text_char_max``), and the text of each: looked up
-        in numpy for the whole batch (about 6 times faster than a dict lookup per n-gram), by dict for the
+        in numpy for the whole batch (about 3 times faster than a dict lookup per n-gram), by dict for the
         texts where the numpy table is unsure (a shared hash)."""
         framed = [f" {text[:400]} " for text in normalised]
         index = self._text_gram_index()
+        ids_parts: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+        owner_parts: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+        by_dict: list[int] = []
         if index is None:
-            return self._text_char_ids_by_dict(framed, range(len(framed)))
-        ids_parts: list[np.ndarray] = []
-        owner_parts: list[np.ndarray] = []
-        for s in range(0, len(framed), _TEXT_GRAM_TEXTS):  # bounded memory: ~24 bytes per n-gram
-            ids, owners, unsure = index.text_lookup(framed[s : s + _TEXT_GRAM_TEXTS])
-            ids_parts.append(ids)
-            owner_parts.append(owners + s)
-            if unsure:
-                more, more_owners = self._text_char_ids_by_dict(framed, [s + i for i in unsure])
-                ids_parts.append(np.asarray(more, dtype=np.int64))
-                owner_parts.append(np.asarray(more_owners, dtype=np.int64))
-        if not ids_parts:
-            return [], []
+            by_dict = list(range(len(framed)))
+        else:
+            for s in range(0, len(framed), _TEXT_GRAM_TEXTS):  # bounded memory (see the constant)
+                ids, owners, unsure = index.text_lookup(framed[s : s + _TEXT_GRAM_TEXTS])
+                ids_parts.append(ids)
+                owner_parts.append(owners + s)
+                by_dict += [s + i for i in unsure]
+        if by_dict:
+            more, more_owners = self._text_char_ids_by_dict(framed, by_dict)
+            ids_parts.append(np.asarray(more, dtype=np.int64))
+            owner_parts.append(np.asarray(more_owners, dtype=np.int64))
         return np.concatenate(ids_parts), np.concatenate(owner_parts)
 
     def _text_char_ids_by_dict(self, framed: Sequence[str], which: Sequence[int]) -> tuple[list[int], list[int]]:
