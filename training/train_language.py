@@ -20,8 +20,8 @@ import re
 import numpy as np
 from common import MODELS_DIR, fit_linear, shared_data
 
+from legation.nlp.language import hinglish_text
 from legation.nlp.linear import FeatureSpec
-from legation.nlp.text import model_text
 
 LANGS = {
     "arabic": "ar", "english": "en", "french": "fr", "german": "de", "hindi": "hi",
@@ -81,7 +81,7 @@ def main() -> None:
         if code == "ar":
             continue
         for line in (root / folder / "train_text.txt").read_text("utf-8").splitlines():
-            docs.append(model_text(line))
+            docs.append(hinglish_text(line))
             share = english_share(line, english) if code == "hi" else None
             if share is not None and share >= ENGLISH_SHARE:
                 moved += 1  # an English tweet in the Hindi folder
@@ -89,7 +89,7 @@ def main() -> None:
             else:
                 labels.append("hi" if code == "hi" else "other")
     for text in word_salads(100):
-        docs.append(model_text(text))
+        docs.append(hinglish_text(text))
         labels.append("other")
     model = fit_linear(docs, labels, FeatureSpec(char_min=3, char_max=4), c=4.0, min_df=2, max_features=60000,
                        meta={"task": "hinglish", "data": "UMSAB train, latin-script languages (hindi-folder posts "

@@ -133,3 +133,32 @@ def test_names_retweet_marks_and_english_words_are_not_taken_for_swahili_indones
         "Flood warning until 20:42h, stay indoors na",
     ]
     assert detect_languages(texts) == ["en", "fr", "en", "en", "en"]
+
+
+@pytest.mark.parametrize("cascade", [False, True], ids=["fast", "accurate"])
+def test_indian_english_is_not_taken_for_hinglish(cascade):
+    # The Hinglish model was once trained with the English tweets of UMSAB's Hindi folder as Hindi, and gave
+    # posts like these 0.95-0.99.
+    texts = [
+        "rt @bcci: #indvsaus india win the toss and elect to bat first at the mcg",
+        "huge celebrations in the stands after kohli's fifty #cwc",
+        "#budget2026 what about the railway fares, minister?",
+        "spotted at the delhi book fair, stall no. 12 #blockbuster",
+    ]
+    codes = [code for code, _ in detect_languages_scored(texts, cascade=cascade)]
+    assert codes == ["en"] * 4
+    # Hindi sentences with few marker words still are Hindi.
+    assert [c for c, _ in detect_languages_scored(["ghar jake start karunga", "kal milte hain yaar"], cascade)] == [
+        "hi", "hi"]
+
+
+@pytest.mark.parametrize("cascade", [False, True], ids=["fast", "accurate"])
+def test_arabic_is_not_taken_for_persian(cascade):
+    texts = [
+        # Presentation forms (the shapes letters take inside a word), as some keyboards and PDFs give them:
+        "\ufe8d\ufef5\ufee5 \ufef3\ufee8\ufeec\ufebe \ufe97\ufea4\ufeaa\ufef1 \ufe87\ufef3\ufeae\ufe8d\ufee5",
+        "حد عنده ويندوز 10 ؟",  # short dialect Arabic, no Persian letter: fastText says Persian
+        "جستن بيبر؟ http://t.co/x",
+        "کسی می‌دونه چی شده؟",  # Persian letters: Persian
+    ]
+    assert [c for c, _ in detect_languages_scored(texts, cascade=cascade)] == ["ar", "ar", "ar", "fa"]
