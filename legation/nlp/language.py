@@ -116,9 +116,12 @@ _HINGLISH_SKIP = 0.99
 # No Hinglish post of UMSAB train gets fastText's "en" at 0.97 or more; 42% of its English posts do.
 _HINGLISH_SKIP_EN = 0.97
 _HINGLISH_RULE_CONFIDENCE = 0.9
-# Latin-script texts fastText is less sure of than this go to the model even without a marker word (0.7 and
-# 0.85 until 2026-11-24; chosen, with the model's threshold, on UMSAB train cross-fitted: 458 -> 426 posts wrong).
+# Latin-script texts fastText is less sure of than this go to the model even without a marker word (0.7 for
+# every language until 2026-11-24; chosen, with the model's threshold, on UMSAB train cross-fitted: 458 -> 432
+# posts wrong). English answers keep 0.7: 0.9 gained 6 train posts of 12,870 but cost ~12 µs a post on English
+# crisis tweets (a fifth of the language stage), most of them sent to the model for nothing.
 _HINGLISH_OPEN = 0.9
+_HINGLISH_OPEN_EN = 0.7
 _HINGLISH_OPEN_THRESHOLD = _HINGLISH_THRESHOLD
 _OWN_WORD_ZIPF10 = 45
 # Below this fastText probability, Lingua decides among the candidate languages.
@@ -412,7 +415,7 @@ def detect_languages_scored(texts: Iterable[object], cascade: bool = True) -> li
             if sure and (code == "en" or not prepared[i].isascii()):
                 continue
             words = _WORD.findall(prepared[i])
-            if prob >= _HINGLISH_OPEN and _HINDI_STRONG.isdisjoint(words):
+            if prob >= (_HINGLISH_OPEN_EN if code == "en" else _HINGLISH_OPEN) and _HINDI_STRONG.isdisjoint(words):
                 continue  # the common case, settled in C
             # A marker that is also a common word of fastText's language ("hai", "mai" in Italian) is no marker.
             own = table.get(_WORDFREQ_CODE.get(code, code), {})
@@ -428,7 +431,8 @@ def detect_languages_scored(texts: Iterable[object], cascade: bool = True) -> li
                     cand.append(i)
                     bar.append(_HINGLISH_THRESHOLD)
                 continue
-            if not strong and (prob >= _HINGLISH_OPEN or not words or code == "sw"):
+            if not strong and (prob >= (_HINGLISH_OPEN_EN if code == "en" else _HINGLISH_OPEN) or not words
+                               or code == "sw"):
                 continue  # Swahili marker words (or Lingua) settled it: Swahili reads like Hinglish to the model
             if not prepared[i].isascii() and len(_LATIN.findall(prepared[i])) <= 0.5 * len(prepared[i]):
                 continue
