@@ -15,12 +15,11 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import re
 
 import numpy as np
 from common import MODELS_DIR, fit_linear, shared_data
 
-from legation.nlp.language import hinglish_text
+from legation.nlp import language
 from legation.nlp.linear import FeatureSpec
 
 LANGS = {
@@ -33,15 +32,12 @@ LANGS = {
 # English: UMSAB's Hindi set holds about 30 % wholly English tweets (99 of the 324 val posts, read by hand), and
 # training them as Hindi taught the model that Indian English ("india win the toss", "yeah") is Hindi.
 ENGLISH_SHARE = 0.6
-_LETTERS = re.compile(r"[^\W\d_]+")
 
 
 def english_share(text: str, english: dict[str, int]) -> float | None:
     """Share of a text's words that are among the frequent English words (``None``: no words; 0 when any word
     is a Hindi marker word)."""
-    from legation.nlp import language
-
-    words = [w for w in _LETTERS.findall(language._prepare(text)) if w not in language._NOT_EVIDENCE]
+    words = [w for w in language._WORD_LETTERS.findall(language._prepare(text)) if w not in language._NOT_EVIDENCE]
     if not words:
         return None
     if any(w in language._HINDI_STRONG or w in language._HINDI_WEAK for w in words):
@@ -75,13 +71,13 @@ def main() -> None:
     root = shared_data(args.data) / "sentiment" / "umsab"
     docs: list[str] = []
     labels: list[str] = []
-    english = json.loads(gzip.decompress((MODELS_DIR / "langwords.json.gz").read_bytes()))["zipf10"]["en"]
+    english = language._load_words()["en"]
     moved = 0
     for folder, code in LANGS.items():
         if code == "ar":
             continue
         for line in (root / folder / "train_text.txt").read_text("utf-8").splitlines():
-            docs.append(hinglish_text(line))
+            docs.append(language.hinglish_text(line))
             share = english_share(line, english) if code == "hi" else None
             if share is not None and share >= ENGLISH_SHARE:
                 moved += 1  # an English tweet in the Hindi folder
@@ -89,7 +85,7 @@ def main() -> None:
             else:
                 labels.append("hi" if code == "hi" else "other")
     for text in word_salads(100):
-        docs.append(hinglish_text(text))
+        docs.append(language.hinglish_text(text))
         labels.append("other")
     model = fit_linear(docs, labels, FeatureSpec(char_min=3, char_max=4), c=4.0, min_df=2, max_features=60000,
                        meta={"task": "hinglish", "data": "UMSAB train, latin-script languages (hindi-folder posts "
@@ -97,8 +93,6 @@ def main() -> None:
     print(json.dumps({"hindi_folder_posts_trained_as_english": moved}))
     if not args.no_save:
         model.save(MODELS_DIR / "hinglish.npz")
-    from legation.nlp import language
-
     language._hinglish = model
     report: dict[str, float] = {}
     total = correct = 0

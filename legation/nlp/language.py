@@ -122,7 +122,6 @@ _HINGLISH_RULE_CONFIDENCE = 0.9
 # crisis tweets (a fifth of the language stage), most of them sent to the model for nothing.
 _HINGLISH_OPEN = 0.9
 _HINGLISH_OPEN_EN = 0.7
-_HINGLISH_OPEN_THRESHOLD = _HINGLISH_THRESHOLD
 _OWN_WORD_ZIPF10 = 45
 # Below this fastText probability, Lingua decides among the candidate languages.
 _CASCADE_THRESHOLD = 0.7
@@ -408,14 +407,14 @@ def detect_languages_scored(texts: Iterable[object], cascade: bool = True) -> li
     hinglish = _load_hinglish()
     if hinglish is not None:
         cand: list[int] = []
-        bar: list[float] = []
         for i in judged:
             code, prob = out[i]
             sure = prob > (_HINGLISH_SKIP_EN if code == "en" else _HINGLISH_SKIP) and code != "hi"
             if sure and (code == "en" or not prepared[i].isascii()):
                 continue
             words = _WORD.findall(prepared[i])
-            if prob >= (_HINGLISH_OPEN_EN if code == "en" else _HINGLISH_OPEN) and _HINDI_STRONG.isdisjoint(words):
+            fasttext_sure = prob >= (_HINGLISH_OPEN_EN if code == "en" else _HINGLISH_OPEN)
+            if fasttext_sure and _HINDI_STRONG.isdisjoint(words):
                 continue  # the common case, settled in C
             # A marker that is also a common word of fastText's language ("hai", "mai" in Italian) is no marker.
             own = table.get(_WORDFREQ_CODE.get(code, code), {})
@@ -426,13 +425,11 @@ def detect_languages_scored(texts: Iterable[object], cascade: bool = True) -> li
                     out[i] = ("hi", _HINGLISH_RULE_CONFIDENCE)
                 elif strong:
                     # One marker that is not a word of that language ("vishal kahan hai": Italian for fastText):
-                    # the model decides, at the single-marker threshold. Markers that are also words of that
-                    # language do not open this door: short Italian ("Hai ragione", "Che hai?") would follow.
+                    # the model decides. Markers that are also words of that language do not open this door:
+                    # short Italian ("Hai ragione", "Che hai?") would follow.
                     cand.append(i)
-                    bar.append(_HINGLISH_THRESHOLD)
                 continue
-            if not strong and (prob >= (_HINGLISH_OPEN_EN if code == "en" else _HINGLISH_OPEN) or not words
-                               or code == "sw"):
+            if not strong and (fasttext_sure or not words or code == "sw"):
                 continue  # Swahili marker words (or Lingua) settled it: Swahili reads like Hinglish to the model
             if not prepared[i].isascii() and len(_LATIN.findall(prepared[i])) <= 0.5 * len(prepared[i]):
                 continue
@@ -440,11 +437,10 @@ def detect_languages_scored(texts: Iterable[object], cascade: bool = True) -> li
                 out[i] = ("hi", _HINGLISH_RULE_CONFIDENCE)  # marker words decide clear cases
             else:
                 cand.append(i)
-                bar.append(_HINGLISH_THRESHOLD if strong else _HINGLISH_OPEN_THRESHOLD)
         if cand:  # the model decides the ones with a single marker or none
             probs = hinglish.predict_proba([hinglish_text(items[i]) for i in cand])
             hi_col = hinglish.classes.index("hi")
-            for i, p, needed in zip(cand, probs[:, hi_col], bar, strict=True):
-                if p > needed:
+            for i, p in zip(cand, probs[:, hi_col], strict=True):
+                if p > _HINGLISH_THRESHOLD:
                     out[i] = ("hi", float(p))
     return out
