@@ -7,7 +7,9 @@ A cascade, chosen after measuring the PyPI detectors side by side (see ``models/
    packaged detector labels as English or something else;
 3. when fastText is unsure (probability below 0.7, about one real post in six), Lingua (``lingua-language-detector``,
    low-accuracy mode) chooses among fastText's three best languages and the languages fastText confuses them
-   with (Malay/Indonesian, Ukrainian/Russian, Portuguese/Spanish ...).
+   with (Malay/Indonesian, Ukrainian/Russian, Portuguese/Spanish ...);
+4. a small linear model of English, Spanish, French, Italian and Portuguese as they are tweeted, for the
+   Latin-script posts fastText is unsure of (Brazilian TV posts it calls Vietnamese or Spanish).
 Texts with no letters (empty, emoji-only, binary garbage) get ``"und"`` (undetermined).
 """
 
@@ -22,6 +24,8 @@ import unicodedata
 from collections.abc import Iterable
 from itertools import repeat
 from pathlib import Path
+
+import numpy as np
 
 from legation.nlp.linear import LinearModel
 from legation.nlp.text import as_texts, binary_share, clean, model_text
@@ -106,7 +110,7 @@ _SWAHILI_WEAK = frozenset(
     str.split("leo jana sisi pia lini pole kama na za wa cha vya ni hadi")  # noqa: SIM905
 )
 
-# The romanised-Hindi model's bar (0.85 until 2026-11-24, when the model was trained with the Hindi folder's
+# The romanised-Hindi model's bar (0.85 until 2026-11-23, when the model was trained with the Hindi folder's
 # English tweets as Hindi and gave Indian English 0.95-0.99). UMSAB train cross-fitted preferred 0.5 (406 posts
 # wrong against 426 at 0.7), but 0.5 and 0.6 took hand-written Indian English ("india win the toss, will bowl
 # first #indvsnz") for Hindi; the train labels of such posts come from a word-share rule, not a reader.
@@ -117,12 +121,27 @@ _HINGLISH_SKIP = 0.99
 _HINGLISH_SKIP_EN = 0.97
 _HINGLISH_RULE_CONFIDENCE = 0.9
 # Latin-script texts fastText is less sure of than this go to the model even without a marker word (0.7 for
-# every language until 2026-11-24; chosen, with the model's threshold, on UMSAB train cross-fitted: 458 -> 432
+# every language until 2026-11-23; chosen, with the model's threshold, on UMSAB train cross-fitted: 458 -> 432
 # posts wrong). English answers keep 0.7: 0.9 gained 6 train posts of 12,870 but cost ~12 µs a post on English
 # crisis tweets (a fifth of the language stage), most of them sent to the model for nothing.
 _HINGLISH_OPEN = 0.9
 _HINGLISH_OPEN_EN = 0.7
 _OWN_WORD_ZIPF10 = 45
+# The tweet-language model (English, Spanish, French, Italian, Portuguese as tweeted, or "other") settles the
+# Latin-script close calls (fastText below _WORD_THRESHOLD, or below _LATIN_OPEN for a language the model does not
+# know, e.g. Vietnamese for "vai conversar o #ConversaComBial") when it is this sure, and only when at least
+# _LATIN_SWITCH sure if the cascade already chose one of its languages. Chosen on UMSAB train cross-fitted (see
+# models/language.md, change f): 0.7 / 0.8 / 0.9 broke 9 / 3 / 0 German posts the cascade had right; with one
+# bar of 0.9 the model learnt UMSAB's Brazilian TV hashtags and took hand-written Spanish "#MasterChefMX" posts for
+# Portuguese, which the switching bar of 0.99 stops (train posts wrong 434 -> 379 with one bar, -> 400 with both).
+_LATIN_THRESHOLD = 0.9
+_LATIN_OPEN = 0.95
+_LATIN_SWITCH = 0.99
+# English close calls go to it only below this: on English crisis tweets (HumAID dev) 18 % of posts went to the
+# model (~10 µs a post on average) and it changed none of them; UMSAB train's English answers it corrects had
+# fastText below 0.3.
+_LATIN_OPEN_EN = 0.5
+_LATIN_KNOWN = frozenset(["en", "es", "fr", "it", "pt", "de", "hi", "ar"])
 # Below this fastText probability, Lingua decides among the candidate languages.
 _CASCADE_THRESHOLD = 0.7
 # fastText's two best answers: the second costs nothing more to get (the third does).
@@ -164,6 +183,8 @@ _word_index: dict[str, tuple[tuple[str, int], ...]] = {}
 _detectors: dict[frozenset[str], object | None] = {}
 _fasttext: object | None = None
 _hinglish: LinearModel | None = None
+_latin: LinearModel | None = None
+_latin_loaded = False
 
 
 def _load_fasttext() -> object:
@@ -183,6 +204,16 @@ def _load_hinglish() -> LinearModel | None:
         if _hinglish is None and path.exists():
             _hinglish = LinearModel.load(path)
     return _hinglish
+
+
+def _load_latin() -> LinearModel | None:
+    global _latin, _latin_loaded
+    with _lock:
+        if not _latin_loaded:
+            path = MODELS / "latin.npz"
+            _latin = LinearModel.load(path) if path.exists() else None
+            _latin_loaded = True
+    return _latin
 
 
 def _lingua_detector(candidates: frozenset[str]) -> object | None:
@@ -221,6 +252,10 @@ def hinglish_text(text: str) -> str:
     """What the romanised-Hindi model reads: the words of the model text, letters only. (Punctuation taught it
     UMSAB's Hindi folder's spacing, " .  .  . ", and made "yeah . . ." Hindi.)"""
     return " ".join(_WORD_LETTERS.findall(model_text(text)))
+
+
+def _latin_script(prepared: str) -> bool:
+    return prepared.isascii() or len(_LATIN.findall(prepared)) > 0.5 * len(prepared)
 
 
 def _prepare(text: str, lower: bool = True) -> str:
@@ -351,6 +386,7 @@ def detect_languages_scored(texts: Iterable[object], cascade: bool = True) -> li
     # fasttext-predict's multilinePredict returns labels only; predict() per text returns (prob, label).
     predict = model.f.predict  # type: ignore[attr-defined]
     table = _load_words()
+    close: list[int] = []  # Latin-script close calls, for the tweet-language model
     for i in judged:
         text = prepared[i]
         res = predict(text, _TOP_K, 0.0, "strict")
@@ -366,7 +402,12 @@ def detect_languages_scored(texts: Iterable[object], cascade: bool = True) -> li
             text.isascii() or (code not in _SCRIPT_CHECKED and not _OWN_SCRIPT_OR_CJK.search(text))
         ):
             out[i] = (code, min(1.0, float(prob)))  # the common case: fastText is sure
+            if prob < _LATIN_OPEN and code not in _LATIN_KNOWN and _latin_script(text):
+                close.append(i)
             continue
+        if (prob < (_LATIN_OPEN_EN if code == "en" else _WORD_THRESHOLD)
+                or (prob < _LATIN_OPEN and code not in _LATIN_KNOWN)) and _latin_script(text):
+            close.append(i)
         top: dict[str, float] = {}
         for p, lab in res:
             c = _FASTTEXT_TO_639_1.get(lab[9:], lab[9:])
@@ -443,4 +484,13 @@ def detect_languages_scored(texts: Iterable[object], cascade: bool = True) -> li
             for i, p in zip(cand, probs[:, hi_col], strict=True):
                 if p > _HINGLISH_THRESHOLD:
                     out[i] = ("hi", float(p))
+    latin = _load_latin()
+    close = [i for i in close if out[i][0] not in ("hi", "sw")]  # Hinglish and Swahili rules came first
+    if latin is not None and close:
+        probs = latin.predict_proba([hinglish_text(items[i]) for i in close])
+        best = probs.argmax(axis=1)
+        other = latin.classes.index("other")
+        for i, k, p in zip(close, best.tolist(), probs[np.arange(len(close)), best].tolist(), strict=True):
+            if k != other and p >= (_LATIN_SWITCH if out[i][0] in latin.classes else _LATIN_THRESHOLD):
+                out[i] = (latin.classes[k], float(p))
     return out

@@ -150,7 +150,7 @@ def _plain_ids(model, text: str) -> set[int]:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize(
-    "name", ["sentiment_fast.npz", "crisis_fast.npz", "sentiment_accurate_chars.npz", "hinglish.npz"]
+    "name", ["sentiment_fast.npz", "crisis_fast.npz", "sentiment_accurate_chars.npz", "hinglish.npz", "latin.npz"]
 )
 def test_batch_feature_pass_gives_each_text_its_plain_features(name: str, monkeypatch: pytest.MonkeyPatch):
     from legation.nlp import linear
@@ -179,7 +179,7 @@ def test_batch_feature_pass_gives_each_text_its_plain_features(name: str, monkey
     check()
 
 
-@pytest.mark.parametrize("name", ["crisis_fast.npz", "hinglish.npz", "crisis_accurate_chars.npz"])
+@pytest.mark.parametrize("name", ["crisis_fast.npz", "hinglish.npz", "latin.npz", "crisis_accurate_chars.npz"])
 def test_numpy_ngram_lookup_sends_hash_collisions_to_the_dict(name: str, monkeypatch: pytest.MonkeyPatch):
     from legation.nlp import linear
     from legation.nlp.classify import MODELS

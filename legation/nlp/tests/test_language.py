@@ -162,3 +162,24 @@ def test_arabic_is_not_taken_for_persian(cascade):
         "کسی می‌دونه چی شده؟",  # Persian letters: Persian
     ]
     assert [c for c, _ in detect_languages_scored(texts, cascade=cascade)] == ["ar", "ar", "ar", "fa"]
+
+
+@pytest.mark.parametrize("cascade", [False, True], ids=["fast", "accurate"])
+def test_tweeted_portuguese_that_fasttext_calls_vietnamese_is_portuguese(cascade):
+    # fastText reads "vai ... hj" without accents as Vietnamese (0.86); the tweet-language model knows tweeted
+    # Portuguese. It must not take a Spanish post with a look-alike show hashtag, or Catalan and Galician, along.
+    texts = [
+        "Vai sair hj o Pedro, certeza #MasterChefBR",
+        "jajaja q risa me da #MasterChefMX",
+        "Bon dia a tothom! Avui fa sol a Barcelona",
+        "Moitas grazas pola axuda, veciños e veciñas de Lugo",
+    ]
+    assert [c for c, _ in detect_languages_scored(texts, cascade=cascade)] == ["pt", "es", "ca", "gl"]
+
+
+def test_without_the_tweet_language_model_the_cascade_still_answers(monkeypatch: pytest.MonkeyPatch):
+    from legation.nlp import language
+
+    monkeypatch.setattr(language, "_latin", None)
+    monkeypatch.setattr(language, "_latin_loaded", True)  # as if latin.npz were missing
+    assert detect_languages(["Vai sair hj o Pedro, certeza #MasterChefBR", "Hello there, friends"])[1] == "en"
