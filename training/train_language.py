@@ -72,25 +72,23 @@ def word_salads(per_language: int, seed: int = 0) -> list[str]:
     return out
 
 
-def load_train(root: Path) -> tuple[list[str], list[str]]:
+def load_train(root: Path) -> tuple[list[str], list[str], int]:
     """UMSAB train's Latin-script posts and their labels: the folder's language, except the Hindi folder's
-    English tweets (see ``ENGLISH_SHARE``), labelled ``en``."""
+    English tweets (see ``ENGLISH_SHARE``), labelled ``en``; and how many of those there are."""
     english = language._load_words()["en"]
     texts: list[str] = []
     labels: list[str] = []
+    moved = 0
     for folder, code in LANGS.items():
         if code == "ar":
             continue
         for line in (root / folder / "train_text.txt").read_text("utf-8").splitlines():
             share = english_share(line, english) if code == "hi" else None
+            english_tweet = share is not None and share >= ENGLISH_SHARE
+            moved += english_tweet
             texts.append(line)
-            labels.append("en" if share is not None and share >= ENGLISH_SHARE else code)
-    return texts, labels
-
-
-def folder_labels(root: Path) -> list[str]:
-    return [code for folder, code in LANGS.items() if code != "ar"
-            for _ in (root / folder / "train_text.txt").read_text("utf-8").splitlines()]
+            labels.append("en" if english_tweet else code)
+    return texts, labels, moved
 
 
 def train_hinglish(texts: list[str], labels: list[str]) -> LinearModel:
@@ -111,15 +109,15 @@ FOLDER_NOISE = 0.9
 
 
 def train_latin(texts: list[str], labels: list[str]) -> LinearModel:
-    predict = language._load_fasttext().f  # type: ignore[attr-defined]
+    fasttext = language._load_fasttext().f  # type: ignore[attr-defined]
     docs: list[str] = []
     targets: list[str] = []
     for text, label in zip(texts, labels, strict=True):
         if label not in LATIN_LANGS:
             continue
         prepared = language._prepare(text)
-        res = predict.predict(prepared, 1, 0.0, "strict") if prepared else []
-        if res and res[0][0] >= FOLDER_NOISE and language._FASTTEXT_TO_639_1.get(res[0][1][9:], res[0][1][9:]) != label:
+        res = fasttext.predict(prepared, 1, 0.0, "strict") if prepared else []
+        if res and res[0][0] >= FOLDER_NOISE and language._fasttext_code(res[0][1]) != label:
             continue
         docs.append(language.hinglish_text(text))
         targets.append(label)
@@ -141,11 +139,10 @@ def crossfit(texts: list[str], labels: list[str]) -> None:
             fit = halves[1 - k]
             test_texts = [texts[i] for i in halves[k]]
             gold = [labels[i] for i in halves[k]]
-            language._hinglish = train_hinglish([texts[i] for i in fit], [labels[i] for i in fit])
+            language._small_models["hinglish.npz"] = train_hinglish([texts[i] for i in fit], [labels[i] for i in fit])
             for name, latin in (("without the tweet-language model", None),
                                 ("with it", train_latin([texts[i] for i in fit], [labels[i] for i in fit]))):
-                language._latin = latin
-                language._latin_loaded = True
+                language._small_models["latin.npz"] = latin
                 pred = [c for c, _ in language.detect_languages_scored(test_texts, cascade=cascade)]
                 wrong[name] += sum(p != g for p, g in zip(pred, gold, strict=True))
         print(json.dumps({"umsab_train_crossfitted_posts_wrong": wrong, "posts": len(texts),
@@ -159,21 +156,17 @@ def main() -> None:
     ap.add_argument("--crossfit", action="store_true")
     args = ap.parse_args()
     root = shared_data(args.data) / "sentiment" / "umsab"
-    texts, labels = load_train(root)
+    texts, labels, moved = load_train(root)
     if args.crossfit:
         crossfit(texts, labels)
         return
     model = train_hinglish(texts, labels)
     latin = train_latin(texts, labels)
-    print(json.dumps({"hindi_folder_posts_trained_as_english": sum(
-        label == "en" and folder_label == "hi" for label, folder_label in zip(labels, folder_labels(root), strict=True)
-    )}))
+    print(json.dumps({"hindi_folder_posts_trained_as_english": moved}))
     if not args.no_save:
         model.save(MODELS_DIR / "hinglish.npz")
         latin.save(MODELS_DIR / "latin.npz")
-    language._hinglish = model
-    language._latin = latin
-    language._latin_loaded = True
+    language._small_models.update({"hinglish.npz": model, "latin.npz": latin})
     report: dict[str, float] = {}
     total = correct = 0
     for folder, code in LANGS.items():

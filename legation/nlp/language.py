@@ -182,9 +182,8 @@ _words: dict[str, dict[str, int]] | None = None
 _word_index: dict[str, tuple[tuple[str, int], ...]] = {}
 _detectors: dict[frozenset[str], object | None] = {}
 _fasttext: object | None = None
-_hinglish: LinearModel | None = None
-_latin: LinearModel | None = None
-_latin_loaded = False
+# Our small models by file name (None: the file is missing), loaded on first use.
+_small_models: dict[str, LinearModel | None] = {}
 
 
 def _load_fasttext() -> object:
@@ -197,23 +196,19 @@ def _load_fasttext() -> object:
     return _fasttext
 
 
-def _load_hinglish() -> LinearModel | None:
-    global _hinglish
+def _small_model(name: str) -> LinearModel | None:
+    """``hinglish.npz`` or ``latin.npz`` from the models folder, loaded once; None when the file is missing (the
+    cascade then goes without that step)."""
     with _lock:
-        path = MODELS / "hinglish.npz"
-        if _hinglish is None and path.exists():
-            _hinglish = LinearModel.load(path)
-    return _hinglish
+        if name not in _small_models:
+            path = MODELS / name
+            _small_models[name] = LinearModel.load(path) if path.exists() else None
+        return _small_models[name]
 
 
-def _load_latin() -> LinearModel | None:
-    global _latin, _latin_loaded
-    with _lock:
-        if not _latin_loaded:
-            path = MODELS / "latin.npz"
-            _latin = LinearModel.load(path) if path.exists() else None
-            _latin_loaded = True
-    return _latin
+def _fasttext_code(label: str) -> str:
+    """ISO 639-1 code of a fastText label (``__label__arz`` -> ``ar``)."""
+    return _FASTTEXT_TO_639_1.get(label[9:], label[9:])
 
 
 def _lingua_detector(candidates: frozenset[str]) -> object | None:
@@ -397,20 +392,19 @@ def detect_languages_scored(texts: Iterable[object], cascade: bool = True) -> li
             if not res:
                 continue
         prob, label = res[0]
-        code = _FASTTEXT_TO_639_1.get(label[9:], label[9:])
+        code = _fasttext_code(label)
+        if prob < _LATIN_OPEN and prob < (
+            _LATIN_OPEN if code not in _LATIN_KNOWN else _LATIN_OPEN_EN if code == "en" else _WORD_THRESHOLD
+        ) and _latin_script(text):
+            close.append(i)  # a close call for the tweet-language model (which runs after the Hinglish step)
         if prob >= _WORD_THRESHOLD and (
             text.isascii() or (code not in _SCRIPT_CHECKED and not _OWN_SCRIPT_OR_CJK.search(text))
         ):
             out[i] = (code, min(1.0, float(prob)))  # the common case: fastText is sure
-            if prob < _LATIN_OPEN and code not in _LATIN_KNOWN and _latin_script(text):
-                close.append(i)
             continue
-        if (prob < (_LATIN_OPEN_EN if code == "en" else _WORD_THRESHOLD)
-                or (prob < _LATIN_OPEN and code not in _LATIN_KNOWN)) and _latin_script(text):
-            close.append(i)
         top: dict[str, float] = {}
         for p, lab in res:
-            c = _FASTTEXT_TO_639_1.get(lab[9:], lab[9:])
+            c = _fasttext_code(lab)
             top[c] = top.get(c, 0.0) + max(float(p), 1e-6)
         prob = min(1.0, top[code])
         if prob < _RARE_THRESHOLD and code not in _COMMON:
@@ -435,7 +429,7 @@ def detect_languages_scored(texts: Iterable[object], cascade: bool = True) -> li
                 # Lingua chooses among fastText's three best and their partners; the word lists overrule it only
                 # between languages they have (Malay/Indonesian, Portuguese/Spanish ...).
                 top3 = predict(text, 3, 0.0, "strict")
-                candidates = {_FASTTEXT_TO_639_1.get(lab[9:], lab[9:]) for _, lab in top3}
+                candidates = {_fasttext_code(lab) for _, lab in top3}
                 candidates |= set(top) | set(_CONFUSABLE.get(code, ()))
                 lingua = _lingua_choice(text, frozenset(candidates))
                 if lingua is not None and not text.isascii():
@@ -445,7 +439,7 @@ def detect_languages_scored(texts: Iterable[object], cascade: bool = True) -> li
             if word is not None:
                 code = word
         out[i] = (code, prob)
-    hinglish = _load_hinglish()
+    hinglish = _small_model("hinglish.npz")
     if hinglish is not None:
         cand: list[int] = []
         for i in judged:
@@ -472,7 +466,7 @@ def detect_languages_scored(texts: Iterable[object], cascade: bool = True) -> li
                 continue
             if not strong and (fasttext_sure or not words or code == "sw"):
                 continue  # Swahili marker words (or Lingua) settled it: Swahili reads like Hinglish to the model
-            if not prepared[i].isascii() and len(_LATIN.findall(prepared[i])) <= 0.5 * len(prepared[i]):
+            if not _latin_script(prepared[i]):
                 continue
             if strong >= 2 or strong + sum(w in _HINDI_WEAK for w in words) >= 3:
                 out[i] = ("hi", _HINGLISH_RULE_CONFIDENCE)  # marker words decide clear cases
@@ -484,7 +478,7 @@ def detect_languages_scored(texts: Iterable[object], cascade: bool = True) -> li
             for i, p in zip(cand, probs[:, hi_col], strict=True):
                 if p > _HINGLISH_THRESHOLD:
                     out[i] = ("hi", float(p))
-    latin = _load_latin()
+    latin = _small_model("latin.npz")
     close = [i for i in close if out[i][0] not in ("hi", "sw")]  # Hinglish and Swahili rules came first
     if latin is not None and close:
         probs = latin.predict_proba([hinglish_text(items[i]) for i in close])

@@ -180,6 +180,5 @@ def test_tweeted_portuguese_that_fasttext_calls_vietnamese_is_portuguese(cascade
 def test_without_the_tweet_language_model_the_cascade_still_answers(monkeypatch: pytest.MonkeyPatch):
     from legation.nlp import language
 
-    monkeypatch.setattr(language, "_latin", None)
-    monkeypatch.setattr(language, "_latin_loaded", True)  # as if latin.npz were missing
+    monkeypatch.setitem(language._small_models, "latin.npz", None)  # as if latin.npz were missing
     assert detect_languages(["Vai sair hj o Pedro, certeza #MasterChefBR", "Hello there, friends"])[1] == "en"
