@@ -76,17 +76,22 @@ class Clock:
 
 
 class ManualClock(Clock):
+    """The real clock plus the time tests skip with :meth:`advance`. It runs on between skips: a wait the
+    delivery asks for is measured in real time from the 429, so a platform clock that stood still while the test
+    worked would be behind by that work when the wait is skipped (and the retry would meet the old window on a
+    loaded machine)."""
+
     def __init__(self, start: float | None = None) -> None:
-        self._now = time.time() if start is None else start
+        self._offset = 0.0 if start is None else start - time.time()
         self._lock = threading.Lock()
 
     def now(self) -> float:
         with self._lock:
-            return self._now
+            return time.time() + self._offset
 
     def advance(self, seconds: float) -> None:
         with self._lock:
-            self._now += max(0.0, seconds)
+            self._offset += max(0.0, seconds)
 
 
 @dataclass
