@@ -9,7 +9,11 @@ the text is tokenised by the reference ``sentencepiece`` library. Two kinds of v
 - ``encoder`` (:data:`ENCODER`): the whole encoder — sub-word embeddings, three convolutional n-gram branches
   over them, a feed-forward head — about 1 ms a post on one core (flat micro-batches of ~384 pieces: the cost
   is the matrix products, ~3.4 MFLOP a piece). It reads word order and context; the shipped sentiment and
-  crisis vector models use it (chosen by cross-validation, see their model cards).
+  crisis vector models used it until they were tuned (below).
+- ``tuned`` (:data:`TUNED`): the same encoder with every layer above the sub-word table fine-tuned for crisis
+  categories and sentiment together (``training/finetune_encoder.py``, on a GPU; the sub-word table and the
+  tokenizer are the package's, unchanged). Its layers ship in ``models/encoder_tuned.npz`` (3.4 million
+  weights, float16); the cost per post is the encoder's. The shipped sentiment and crisis vector models read it.
 - ``static`` (:data:`STATIC`): the average of the sub-word embeddings alone, each piece weighted by
   a / (a + p(piece)) ("smooth inverse frequency", Arora et al. 2017), p being the piece's unigram probability in
   the SentencePiece model (its score is log p) and a = 1e-4: frequent pieces (articles, "the", "de",
@@ -22,6 +26,7 @@ first use: ~75 MB of memory, only in processes that use the accurate tier; both 
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 from collections.abc import Sequence
@@ -41,6 +46,9 @@ _MAX_CHARS = 2_000  # a post longer than this is judged by its beginning (the en
 SIF_A = 1e-4  # smooth-inverse-frequency constant of the piece weights
 STATIC = "static"
 ENCODER = "encoder"
+TUNED = "tuned"
+KINDS = (STATIC, ENCODER, TUNED)
+TUNED_LAYERS = Path(__file__).resolve().parent / "models" / "encoder_tuned.npz"
 _lock = threading.Lock()
 _encoders: Encoders | None = None
 
@@ -216,13 +224,37 @@ class Encoders:
             self.backend = NumpyBackend(str(w_path), tokenizer, threads=1)
         self.static = StaticEncoder(self.backend)
         self._memo = _CachedBackend(self.backend)
+        self._tuned: NumpyBackend | None = None
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """(len(texts), 512) float32 unit vectors from the whole encoder; a zero vector for an empty text."""
+    @property
+    def tuned(self) -> NumpyBackend:
+        """The package's forward pass with the fine-tuned layers (loaded on first use); it shares the sub-word
+        table and the tokenizer with :attr:`backend`."""
+        if self._tuned is None:
+            tuned = copy.copy(self.backend)
+            with np.load(TUNED_LAYERS, allow_pickle=False) as layers:
+                w = {k: layers[k].astype(np.float32) for k in layers.files}
+            orders = (2, 3, 5)  # the package's three branches, in its order
+            tuned.proj_W = np.concatenate([w[f"proj{n}"] for n in orders], axis=1)
+            tuned.proj_b = np.concatenate([w[f"proj_b{n}"] for n in orders])
+            tuned.ln_g_all = np.concatenate([w[f"ln_g{n}"] for n in orders])
+            tuned.ln_b_all = np.concatenate([w[f"ln_b{n}"] for n in orders])
+            for name in ("w1", "b1", "w2", "b2"):
+                setattr(tuned, name, [w[f"{name}_{n}"] for n in orders])
+            for name in ("ln_g", "ln_b", "cnn_W", "cnn_b", "d0", "d1", "d2", "d3", "p1", "p3"):
+                setattr(tuned, name, w[name])
+            self._tuned_memo = _CachedBackend(tuned)  # its own memo: the projection's weights differ
+            self._tuned = tuned
+        return self._tuned
+
+    def encode(self, texts: Sequence[str], kind: str = ENCODER) -> np.ndarray:
+        """(len(texts), 512) float32 unit vectors from the whole encoder (``kind`` :data:`ENCODER`) or the
+        fine-tuned one (:data:`TUNED`); a zero vector for an empty text."""
+        backend = self.tuned if kind == TUNED else self.backend
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         present = [i for i, t in enumerate(texts) if t]
         if present:
-            out[present] = self.backend.encode([_clip(texts[i]) for i in present])
+            out[present] = backend.encode([_clip(texts[i]) for i in present])
         return out
 
 
@@ -242,11 +274,16 @@ def encoder() -> StaticEncoder:
 
 def sentence_vectors(texts: Sequence[str], kind: str = STATIC) -> np.ndarray:
     """Multilingual vectors of already-valid texts (see :func:`legation.nlp.text.as_texts`): ``kind`` is
-    :data:`STATIC` (weighted average of sub-word vectors) or :data:`ENCODER` (the whole encoder)."""
-    if kind == ENCODER:
-        return encoders().encode(texts)
+    :data:`STATIC` (weighted average of sub-word vectors), :data:`ENCODER` (the whole encoder) or :data:`TUNED`
+    (the whole encoder, fine-tuned)."""
+    if kind in (ENCODER, TUNED):
+        enc = encoders()
+        if kind == TUNED:
+            with _lock:  # the first use of the tuned layers loads them, once
+                enc.tuned  # noqa: B018
+        return enc.encode(texts, kind)
     if kind != STATIC:
-        raise ValueError(f"unknown kind of sentence vectors {kind!r}; expected {STATIC!r} or {ENCODER!r}")
+        raise ValueError(f"unknown kind of sentence vectors {kind!r}; expected one of {KINDS}")
     return encoder().encode(texts)
 
 

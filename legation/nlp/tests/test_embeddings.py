@@ -1,12 +1,12 @@
 """The accurate tier's multilingual sentence vectors (USE Multilingual v3, shipped in a package): the static
-weighted average of its sub-word vectors and the whole encoder."""
+weighted average of its sub-word vectors, the whole encoder, and the whole encoder with its layers fine-tuned."""
 
 import numpy as np
 import pytest
 
-from legation.nlp.embeddings import DIMENSIONS, ENCODER, STATIC, VectorModel, sentence_vectors
+from legation.nlp.embeddings import DIMENSIONS, ENCODER, STATIC, TUNED, VectorModel, sentence_vectors
 
-KINDS = [STATIC, ENCODER]
+KINDS = [STATIC, ENCODER, TUNED]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -31,6 +31,21 @@ def test_translations_are_closer_than_unrelated_sentences(kind):
     )
     assert en @ es > en @ other
     assert fr @ es > fr @ other
+
+
+def test_the_tuned_encoder_pulls_posts_of_one_crisis_category_together():
+    """Fine-tuning moved the vectors towards what the tiers classify: two requests for water in two languages
+    are far closer to each other than to a prayer about the same flood (cosines 0.90 and -0.14; the frozen
+    encoder gives 0.66 and 0.43)."""
+    texts = [
+        "We urgently need drinking water and food at the shelter in Beira",
+        "Necesitamos agua potable urgente en el refugio, por favor",
+        "Praying for everyone affected by the flood in Beira, stay strong",
+    ]
+    need, need_es, prayer = sentence_vectors(texts, TUNED)
+    assert need @ need_es > need @ prayer
+    f_need, f_need_es, f_prayer = sentence_vectors(texts, ENCODER)
+    assert (need @ need_es - need @ prayer) > (f_need @ f_need_es - f_need @ f_prayer)
 
 
 def test_the_whole_encoder_tells_word_order_and_context():

@@ -1,0 +1,204 @@
+"""Ship the fine-tuned encoder (``finetune_encoder.py``'s output) as the accurate tier's sentence vectors.
+
+Reads the folder the GPU run wrote (``encoder_layers.npz``, ``heads.npz``, ``scores.npz``), chooses the vector
+models' weights in the accurate tier beside the shipped n-gram models by the same out-of-fold scores the other
+scripts choose by, never by dev or val:
+
+- crisis: the vector model's weight for non-English posts by CrisisLexT26 cross-fitted (coarse macro-F1 of its
+  non-English posts), then for English posts by HumAID train 5-fold out-of-fold macro-F1
+  (``train_crisis.choose_weights``);
+- sentiment: the character model's and the vector model's weights by UMSAB train 5-fold out-of-fold mean
+  macro-F1 (the fast model keeps weight 0: it is not run in the accurate tier).
+
+The n-gram models' out-of-fold scores are computed here (same folds as the GPU run, ~15 minutes on two cores;
+kept in ``--cache``). Writes ``encoder_tuned.npz`` (the layers, float16), ``crisis_accurate_vectors.npz``,
+``sentiment_accurate_vectors.npz``, the new weight into ``sentiment_accurate_chars.npz`` and
+``tuned_scores.json``, then prints HumAID dev, CrisisLexT26 and UMSAB val scores with the shipped files.
+
+    .venv/bin/python training/train_tuned.py --tuned /path/to/gpu/output [--no-save]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import train_crisis as tc
+import train_sentiment as ts
+from common import MODELS_DIR, REPO, macro_f1, shared_data
+from finetune_data import humaid_folds, sentiment_folds
+
+from legation.nlp.crisis import COARSE_OF
+from legation.nlp.embeddings import TUNED, VectorModel
+from legation.nlp.language import detect_languages
+from legation.nlp.linear import LinearModel, softmax
+from legation.nlp.text import model_text
+
+SENTIMENT_CHARS_GRID = tuple(round(a, 2) for a in np.arange(0.0, 1.001, 0.05))
+
+
+def ngram_scores(data: Path, cache: Path) -> dict[str, np.ndarray]:
+    """Out-of-fold n-gram scores (HumAID train, UMSAB train), the shipped n-gram models' scores on HumAID dev,
+    CrisisLexT26 and UMSAB val, and the detected languages, computed once and kept in ``cache``."""
+    if cache.exists():
+        with np.load(cache, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    out: dict[str, np.ndarray] = {}
+    train = tc.read_humaid(data / "crisis" / "humaid", "train")
+    dev = tc.read_humaid(data / "crisis" / "humaid", "dev")
+    lex = tc.read_crisislex(data / "crisis" / "crisislex-t26")
+    fold = humaid_folds(train[1])
+    out["hum_oof0"], out["hum_oof1"] = (np.zeros((len(fold), 10), dtype=np.float32) for _ in range(2))
+    for k in range(5):
+        a, b = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
+        models = tc.train_models([train[0][i] for i in a], [train[1][i] for i in a], {})
+        out["hum_oof0"][b], out["hum_oof1"][b] = tc.ngram_scores(models, [train[0][i] for i in b])
+        print(f"crisis fold {k + 1}/5 done", flush=True)
+    shipped = [LinearModel.load(MODELS_DIR / n) for n in ("crisis_fast.npz", "crisis_accurate_chars.npz")]
+    out["dev0"], out["dev1"] = tc.ngram_scores(shipped, dev[0])
+    out["lex0"], out["lex1"] = tc.ngram_scores(shipped, lex[0])
+    out["hum_gold"], out["dev_gold"], out["lex_gold"] = (np.asarray(r[1]) for r in (train, dev, lex))
+    out["lex_events"] = np.asarray(lex[2])
+    out["hum_lang"], out["dev_lang"], out["lex_lang"] = (np.asarray(detect_languages(r[0])) for r in (train, dev, lex))
+
+    codes = list(ts.LANGS.values())
+    split: dict[str, tuple[list[str], list[str], list[str]]] = {}
+    for name in ("train", "val"):
+        rows = {code: ts.read_split(data / "sentiment" / "umsab", folder, name) for folder, code in ts.LANGS.items()}
+        split[name] = ([t for c in codes for t in rows[c][0]], [y for c in codes for y in rows[c][1]],
+                       [c for c in codes for _ in rows[c][0]])
+    texts, labels, groups = split["train"]
+    docs = [model_text(t) for t in texts]
+    fold = sentiment_folds(labels, groups)
+    out["sent_oof_chars"] = np.zeros((len(docs), 3), dtype=np.float32)
+    for k in range(5):
+        tr, te = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
+        _, chars = ts.fit_ngram_models([docs[i] for i in tr], [labels[i] for i in tr], [groups[i] for i in tr], {})
+        out["sent_oof_chars"][te] = chars.predict_proba([docs[i] for i in te], [groups[i] for i in te])
+        print(f"sentiment fold {k + 1}/5 done", flush=True)
+    out["sent_gold"], out["sent_lang"] = np.asarray(labels), np.asarray(groups)
+    vt, vy, vg = split["val"]
+    chars = LinearModel.load(MODELS_DIR / "sentiment_accurate_chars.npz")
+    vdocs = [model_text(t) for t in vt]
+    out["val_gold"], out["val_lang"] = np.asarray(vy), np.asarray(vg)
+    out["val_detected"] = np.asarray(detect_languages(vt))
+    out["val_chars_gold_lang"] = chars.predict_proba(vdocs, vg)
+    out["val_chars_detected"] = chars.predict_proba(vdocs, list(out["val_detected"]))
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, **out)
+    return out
+
+
+def mean_f1(gold: np.ndarray, probs: np.ndarray, classes: list[str], groups: np.ndarray) -> float:
+    """Mean over languages of the sentiment macro-F1 (groups = the gold languages, as in UMSAB)."""
+    return ts.mean_f1(gold, probs, classes, groups)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--tuned", required=True, help="the folder finetune_encoder.py wrote")
+    ap.add_argument("--data", default=None)
+    ap.add_argument("--cache", default=str(REPO / ".gpu" / "ngram_scores.npz"))
+    ap.add_argument("--no-save", action="store_true")
+    args = ap.parse_args()
+    tuned = Path(args.tuned)
+    n = ngram_scores(shared_data(args.data), Path(args.cache))
+    with np.load(tuned / "scores.npz") as z:
+        gpu = {k: z[k] for k in z.files}
+    with np.load(tuned / "heads.npz") as z:
+        heads = {k: z[k] for k in z.files}
+    with np.load(REPO / ".gpu" / "finetune_data.npz") as z:
+        meta = json.loads(z["meta"].tobytes().decode())
+    crisis_classes = list(LinearModel.load(MODELS_DIR / "crisis_fast.npz").classes)
+    sentiment_classes = list(LinearModel.load(MODELS_DIR / "sentiment_fast.npz").classes)
+    if crisis_classes != meta["classes"] or sentiment_classes != meta["sentiment"]:
+        raise SystemExit("the GPU run's classes are not the shipped models' classes")
+    report: dict[str, object] = {}
+
+    # Crisis: the weights, chosen as train_crisis.choose_weights does.
+    chosen = tc.choose_weights(
+        ([n["hum_oof0"], n["hum_oof1"]], gpu["hum_train_oof"], n["hum_gold"], n["hum_lang"]),
+        ([n["lex0"], n["lex1"]], gpu["lex_crossfit"], n["lex_gold"], n["lex_lang"], n["lex_events"]),
+        crisis_classes)
+    w_en, w_other = float(chosen["weight_en"]), float(chosen["weight_other"])  # type: ignore[arg-type]
+    names = np.asarray(crisis_classes)
+    coarse_of = np.asarray([COARSE_OF[k] for k in crisis_classes])
+
+    def crisis_pred(s0: np.ndarray, s1: np.ndarray, v: np.ndarray | None, langs: np.ndarray) -> np.ndarray:
+        if v is None:
+            return names[tc.fused([s0, s1]).argmax(axis=1)]
+        return names[tc.fused([s0, s1], v, tc.text_weights(langs, w_en, w_other)).argmax(axis=1)]
+
+    lex_pred = crisis_pred(n["lex0"], n["lex1"], gpu["lex_crossfit"], n["lex_lang"])
+    report["crisis"] = {
+        "weights": {"en_und": w_en, "other": w_other},
+        "choice": chosen,
+        "humaid_train_oof": {
+            "vector_model_alone": macro_f1(n["hum_gold"], names[gpu["hum_train_oof"].argmax(axis=1)]),
+            "accurate": macro_f1(n["hum_gold"], crisis_pred(n["hum_oof0"], n["hum_oof1"], gpu["hum_train_oof"],
+                                                            n["hum_lang"])),
+        },
+        "humaid_dev": {
+            "fast": macro_f1(n["dev_gold"], names[n["dev0"].argmax(axis=1)]),
+            "vector_model_alone": macro_f1(n["dev_gold"], names[gpu["hum_dev"].argmax(axis=1)]),
+            "accurate_ngrams_only": macro_f1(n["dev_gold"], crisis_pred(n["dev0"], n["dev1"], None, n["dev_lang"])),
+            "accurate": macro_f1(n["dev_gold"], crisis_pred(n["dev0"], n["dev1"], gpu["hum_dev"], n["dev_lang"])),
+        },
+        "crisislex_t26_coarse_crossfit": {
+            "vector_model_alone": macro_f1(n["lex_gold"], coarse_of[gpu["lex_crossfit"].argmax(axis=1)]),
+            "accurate": macro_f1(n["lex_gold"], [COARSE_OF[p] for p in lex_pred]),
+            "by_language": {
+                code: round(macro_f1(n["lex_gold"][m], [COARSE_OF[p] for p in lex_pred[m]]), 4)
+                for code in ("en", "es", "it", "pt", "tl", "fr")
+                if (m := n["lex_lang"] == code).sum() >= 30
+            },
+        },
+    }
+
+    # Sentiment: the character model's weight a and the vector model's 1 - a, by out-of-fold mean macro-F1.
+    vec_oof = softmax(gpu["sent_train_oof"])
+    by_a = {a: mean_f1(n["sent_gold"], a * n["sent_oof_chars"] + (1 - a) * vec_oof, sentiment_classes,
+                       n["sent_lang"]) for a in SENTIMENT_CHARS_GRID}
+    a = max(SENTIMENT_CHARS_GRID, key=lambda a: (by_a[a], -abs(a - 0.5)))
+    languages = list(meta["languages"])
+    k = len(sentiment_classes)
+    sent_model = VectorModel(sentiment_classes, heads["sentiment_W"].T.astype(np.float32),
+                             heads["sentiment_b"].astype(np.float32),
+                             {"task": "sentiment", "data": "UMSAB train (8 languages), encoder tuned with crisis",
+                              "blocks": languages, "vectors": TUNED, "ensemble_weight": round(1 - a, 2)})
+    assert sent_model.coef.shape[1] == k * (1 + len(languages))
+
+    gold_scores = gpu["sent_val_gold_lang"]
+    report["sentiment"] = {
+        "weights": {"fast": 0.0, "chars": a, "vectors": round(1 - a, 2)},
+        "train_oof_by_chars_weight": {str(k_): round(v, 4) for k_, v in by_a.items()},
+        "train_oof": {"vector_model_alone": by_a[0.0], "chars_alone": by_a[1.0], "accurate": by_a[a]},
+        "val_gold_languages": {
+            "vector_model_alone": mean_f1(n["val_gold"], softmax(gold_scores), sentiment_classes, n["val_lang"]),
+            "accurate": mean_f1(n["val_gold"], a * n["val_chars_gold_lang"] + (1 - a) * softmax(gold_scores),
+                                sentiment_classes, n["val_lang"]),
+        },
+    }
+    print(json.dumps(report, indent=1), flush=True)
+    if args.no_save:
+        return
+    with np.load(tuned / "encoder_layers.npz") as z:
+        np.savez_compressed(MODELS_DIR / "encoder_tuned.npz", **{k_: z[k_].astype(np.float16) for k_ in z.files})
+    crisis_model = VectorModel(
+        crisis_classes, heads["crisis_W"].T.astype(np.float32), heads["crisis_b"].astype(np.float32),
+        {"task": "crisis", "data": "HumAID train (10 events) + CrisisLexT26 (20 events, coarse types), encoder "
+         "tuned with sentiment", "vectors": TUNED, "ensemble_weight": w_other,
+         "ensemble_weight_by_group": {code: w_en for code in tc.ENGLISH}})
+    crisis_model.save(MODELS_DIR / "crisis_accurate_vectors.npz")
+    sent_model.save(MODELS_DIR / "sentiment_accurate_vectors.npz")
+    chars = LinearModel.load(MODELS_DIR / "sentiment_accurate_chars.npz")
+    chars.meta["ensemble_weight"] = a
+    chars.save(MODELS_DIR / "sentiment_accurate_chars.npz")
+    (MODELS_DIR / "tuned_scores.json").write_text(json.dumps(report, indent=1) + "\n")
+    print("saved to", MODELS_DIR)
+
+
+if __name__ == "__main__":
+    main()
