@@ -5,6 +5,8 @@
 3. CrisisLexT26 (2012-2013 disasters absent from training, several languages) mapped to coarse categories.
 Each is printed next to the baseline (plain scikit-learn TF-IDF + LogisticRegression). Writes
 ``legation/nlp/models/crisis_fast.npz``, ``crisis_accurate_chars.npz`` and ``crisis_accurate_vectors.npz``.
+The shipped ``crisis_accurate_vectors.npz`` is the fine-tuned encoder's head: run ``train_tuned.py`` after this
+script (see docs/nlp.md, "Retraining"), or this script's vector model over the frozen encoder ships instead.
 
 The accurate tier's third model is a logistic regression over multilingual sentence vectors
 (:mod:`legation.nlp.embeddings`) between the coarse categories (each HumAID class gets its category's weights),

@@ -11,6 +11,9 @@ chosen by 5-fold cross-validation on train (folds stratified by language and lab
 languages' macro-F1), never on val: ``--choose`` runs that search again (about 5 times the training time) and
 prints the choice.
 
+The shipped vector model and weights come from the fine-tuned encoder: run ``train_tuned.py`` after this script
+(see docs/nlp.md, "Retraining"), or this script's frozen-encoder model and weights ship instead.
+
     .venv/bin/python training/train_sentiment.py [--data ../shared/data] [--no-save] [--choose]
 """
 
