@@ -18,9 +18,8 @@ from pathlib import Path
 
 import numpy as np
 from common import REPO, shared_data
-from sklearn.model_selection import StratifiedKFold
-from train_crisis import halves, read_crisislex, read_humaid
-from train_sentiment import LANGS, read_split
+from train_crisis import halves, humaid_folds, read_crisislex, read_humaid
+from train_sentiment import LANGS, folds, read_pooled
 
 from legation.nlp.crisis import CLASSES, COARSE_OF
 from legation.nlp.embeddings import ENCODER, _clip, sentence_vectors
@@ -29,27 +28,6 @@ from legation.nlp.text import model_text
 SENTIMENT = ("negative", "neutral", "positive")
 MAX_PIECES = 160  # a tweet is at most ~150 pieces; longer posts are judged by their beginning in training
 PARITY_POSTS = 256  # posts whose vectors from the shipped numpy encoder the GPU script must reproduce
-
-
-def sentiment_folds(labels: list[str], groups: list[str]) -> np.ndarray:
-    """The 5 folds of ``train_sentiment.choose`` (stratified by language and label, seed 0)."""
-    y, g = np.asarray(labels), np.asarray(groups)
-    rng = np.random.default_rng(0)
-    fold = np.zeros(len(labels), dtype=np.int8)
-    for lang, label in itertools.product(sorted(set(groups)), sorted(set(labels))):
-        idx = np.flatnonzero((g == lang) & (y == label))
-        rng.shuffle(idx)
-        fold[idx] = np.arange(len(idx)) % 5
-    return fold
-
-
-def humaid_folds(labels: list[str]) -> np.ndarray:
-    """The 5 folds of ``train_crisis`` (StratifiedKFold, shuffled, seed 0)."""
-    y = np.asarray(labels)
-    fold = np.zeros(len(y), dtype=np.int8)
-    for k, (_, test) in enumerate(StratifiedKFold(5, shuffle=True, random_state=0).split(np.zeros(len(y)), y)):
-        fold[test] = k
-    return fold
 
 
 def main() -> None:
@@ -72,7 +50,9 @@ def main() -> None:
     lex = read_crisislex(data / "crisis" / "crisislex-t26")
     sets["hum_train"], sets["hum_dev"], sets["lex"] = hum_train[0], hum_dev[0], lex[0]
     out["hum_train_y"] = np.asarray([CLASSES.index(v) for v in hum_train[1]], dtype=np.int8)
-    out["hum_train_fold"] = humaid_folds(hum_train[1])
+    out["hum_train_fold"] = np.zeros(len(hum_train[1]), dtype=np.int8)
+    for k, (_, test) in enumerate(humaid_folds(hum_train[1])):
+        out["hum_train_fold"][test] = k
     out["hum_dev_y"] = np.asarray([CLASSES.index(v) for v in hum_dev[1]], dtype=np.int8)
     coarse = sorted(set(COARSE_OF.values()))
     out["coarse_of_class"] = np.asarray([coarse.index(COARSE_OF[k]) for k in CLASSES], dtype=np.int8)
@@ -80,17 +60,14 @@ def main() -> None:
     first, _ = halves(set(lex[2]))
     out["lex_half"] = np.asarray([0 if e in first else 1 for e in lex[2]], dtype=np.int8)
 
-    root = data / "sentiment" / "umsab"
-    codes = list(LANGS.values())
+    languages = sorted(LANGS.values())
     for split in ("train", "val"):
-        rows = {code: read_split(root, folder, split) for folder, code in LANGS.items()}
-        sets[f"sent_{split}"] = [t for code in codes for t in rows[code][0]]
-        out[f"sent_{split}_y"] = np.asarray(
-            [SENTIMENT.index(y) for code in codes for y in rows[code][1]], dtype=np.int8)
-        out[f"sent_{split}_lang"] = np.asarray(
-            [sorted(codes).index(code) for code in codes for _ in rows[code][0]], dtype=np.int8)
-    out["sent_train_fold"] = sentiment_folds(
-        [SENTIMENT[i] for i in out["sent_train_y"]], [sorted(codes)[i] for i in out["sent_train_lang"]])
+        texts, labels, groups = read_pooled(data / "sentiment" / "umsab", split)
+        sets[f"sent_{split}"] = texts
+        out[f"sent_{split}_y"] = np.asarray([SENTIMENT.index(y) for y in labels], dtype=np.int8)
+        out[f"sent_{split}_lang"] = np.asarray([languages.index(g) for g in groups], dtype=np.int8)
+        if split == "train":
+            out["sent_train_fold"] = folds(labels, groups)
     rng = np.random.default_rng(1)
     parity = [sets["hum_dev"][i] for i in rng.choice(len(sets["hum_dev"]), PARITY_POSTS // 2, replace=False)]
     parity += [sets["sent_val"][i] for i in rng.choice(len(sets["sent_val"]), PARITY_POSTS // 2, replace=False)]
@@ -119,7 +96,7 @@ def main() -> None:
         if not key.startswith("q") and key not in ("scale", "lo", "bits"):
             out[f"w_{key}"] = value
     out["meta"] = np.frombuffer(json.dumps({
-        "classes": list(CLASSES), "coarse": coarse, "sentiment": list(SENTIMENT), "languages": sorted(codes),
+        "classes": list(CLASSES), "coarse": coarse, "sentiment": list(SENTIMENT), "languages": languages,
     }).encode(), dtype=np.uint8)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(args.output, **out)

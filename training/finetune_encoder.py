@@ -32,9 +32,12 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.metrics import f1_score
+from sklearn.utils.class_weight import compute_class_weight
 from torch import nn
 
 ORDERS = ((2, 0), (3, 1), (5, 2))  # (n-gram order, left context) of the three convolutional branches
+JOBS = ("fold0", "fold1", "fold2", "fold3", "fold4", "half0", "half1", "final")
 
 
 class Encoder(nn.Module):
@@ -144,18 +147,12 @@ class Posts:
 
 
 def balanced(y: np.ndarray, k: int) -> torch.Tensor:
-    counts = np.bincount(y, minlength=k).astype(np.float64)
-    return torch.tensor(len(y) / (k * np.maximum(counts, 1)), dtype=torch.float32)
+    """scikit-learn's "balanced" class weights of the k classes (every class occurs in each training set)."""
+    return torch.tensor(compute_class_weight("balanced", classes=np.arange(k), y=y), dtype=torch.float32)
 
 
-def macro_f1(gold: np.ndarray, pred: np.ndarray, k: int) -> float:
-    f1 = []
-    for c in range(k):
-        tp = np.sum((pred == c) & (gold == c))
-        fp, fn = np.sum((pred == c) & (gold != c)), np.sum((pred != c) & (gold == c))
-        if tp + fp + fn:
-            f1.append(2 * tp / (2 * tp + fp + fn))
-    return float(np.mean(f1))
+def macro_f1(gold: np.ndarray, pred: np.ndarray) -> float:
+    return float(f1_score(gold, pred, average="macro"))
 
 
 def train(d: dict[str, np.ndarray], sets: dict[str, Posts], hum: np.ndarray, lex: np.ndarray, sent: np.ndarray,
@@ -252,7 +249,7 @@ def head_scores(model: Model, z: np.ndarray, lang: np.ndarray | None, device: to
 def sentiment_f1(d: dict[str, np.ndarray], scores: np.ndarray, split: str, rows: np.ndarray) -> float:
     y, lang = d[f"sent_{split}_y"][rows], d[f"sent_{split}_lang"][rows]
     pred = scores.argmax(1)
-    return float(np.mean([macro_f1(y[lang == g], pred[lang == g], 3) for g in np.unique(lang)]))
+    return float(np.mean([macro_f1(y[lang == g], pred[lang == g]) for g in np.unique(lang)]))
 
 
 def main() -> None:
@@ -267,9 +264,8 @@ def main() -> None:
     ap.add_argument("--lex-weight", type=float, default=1.0)
     ap.add_argument("--sent-weight", type=float, default=1.0)
     ap.add_argument("--sent-share", type=float, default=1.0, help="sentiment posts per step, relative to an even pace")
-    ap.add_argument("--probe", type=int, default=0, help="train on folds != 0 only and print fold 0's scores")
-    ap.add_argument("--job", choices=("fold0", "fold1", "fold2", "fold3", "fold4", "half0", "half1", "final"),
-                    help="one training run: a fold's, a CrisisLexT26 half's, or the final model's")
+    ap.add_argument("--probe", action="store_true", help="train on folds != 0 only and print fold 0's scores")
+    ap.add_argument("--job", choices=JOBS, help="one training run: a fold's, a CrisisLexT26 half's or the final model")
     ap.add_argument("--merge", action="store_true", help="combine the jobs' scores (after all eight ran)")
     args = ap.parse_args()
     torch.backends.cuda.matmul.allow_tf32 = False
@@ -294,9 +290,8 @@ def main() -> None:
     del probe_model
 
     nonempty = {name: np.flatnonzero(p.len > 0) for name, p in sets.items()}
-    hum_fold, sent_fold = d["hum_train_fold"], d["sent_train_fold"]
-    all_lex = nonempty["lex"]
     if args.probe:
+        hum_fold, sent_fold, all_lex = d["hum_train_fold"], d["sent_train_fold"], nonempty["lex"]
         t0 = time.time()
         hum = np.intersect1d(nonempty["hum_train"], np.flatnonzero(hum_fold != 0))
         sent = np.intersect1d(nonempty["sent_train"], np.flatnonzero(sent_fold != 0))
@@ -306,7 +301,7 @@ def main() -> None:
         hs = head_scores(model, vectors(model, sets["hum_train"], h0, device), None, device)
         ss = head_scores(model, vectors(model, sets["sent_train"], s0, device), d["sent_train_lang"][s0], device)
         report["probe"] = {
-            "humaid_fold0_macro_f1": macro_f1(d["hum_train_y"][h0], hs.argmax(1), 10),
+            "humaid_fold0_macro_f1": macro_f1(d["hum_train_y"][h0], hs.argmax(1)),
             "sentiment_fold0_mean_macro_f1": sentiment_f1(d, ss, "train", s0),
             "seconds": round(time.time() - t0, 1),
         }
@@ -318,9 +313,6 @@ def main() -> None:
         run_job(args.job, d, sets, nonempty, args, device, out)
     if args.merge:
         merge(d, out, report)
-
-
-JOBS = ("fold0", "fold1", "fold2", "fold3", "fold4", "half0", "half1", "final")
 
 
 def run_job(job: str, d: dict[str, np.ndarray], sets: dict[str, Posts], nonempty: dict[str, np.ndarray],
@@ -384,12 +376,12 @@ def merge(d: dict[str, np.ndarray], out: Path, report: dict[str, object]) -> Non
     with np.load(out / "job_final.npz") as z:
         scores.update({k: z[k] for k in z.files})
     np.savez(out / "scores.npz", **scores)
-    report["humaid_train_oof_macro_f1"] = macro_f1(d["hum_train_y"], scores["hum_train_oof"].argmax(1), 10)
+    report["humaid_train_oof_macro_f1"] = macro_f1(d["hum_train_y"], scores["hum_train_oof"].argmax(1))
     report["sentiment_train_oof_mean_macro_f1"] = sentiment_f1(
         d, scores["sent_train_oof"], "train", np.arange(len(d["sent_train_y"])))
     coarse = d["coarse_of_class"][scores["lex_crossfit"].argmax(1)]
-    report["crisislex_crossfit_coarse_macro_f1"] = macro_f1(d["lex_y"], coarse, int(d["lex_y"].max()) + 1)
-    report["humaid_dev_head_macro_f1"] = macro_f1(d["hum_dev_y"], scores["hum_dev"].argmax(1), 10)
+    report["crisislex_crossfit_coarse_macro_f1"] = macro_f1(d["lex_y"], coarse)
+    report["humaid_dev_head_macro_f1"] = macro_f1(d["hum_dev_y"], scores["hum_dev"].argmax(1))
     report["sentiment_val_head_mean_macro_f1"] = sentiment_f1(
         d, scores["sent_val_gold_lang"], "val", np.arange(len(d["sent_val_y"])))
     (out / "report.json").write_text(json.dumps(report, indent=1))

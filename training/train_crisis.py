@@ -233,15 +233,9 @@ def humaid_oof_scores(train: Rows, hum_x: np.ndarray, classes: list[str], lex_x:
                       ) -> tuple[list[np.ndarray], dict[float, np.ndarray]]:
     """HumAID train 5-fold out-of-fold scores: the two n-gram models', and the vector model's (scale 1, trained
     on the other folds and all CrisisLexT26 at each lex weight)."""
-    from sklearn.model_selection import StratifiedKFold
-
     y = np.asarray(train[1])
-    folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(np.zeros(len(y)), y))
-    s0, s1 = (np.zeros((len(y), len(classes)), dtype=np.float32) for _ in range(2))
-    for a, b in folds:
-        ms = train_models([train[0][i] for i in a], [train[1][i] for i in a], {})
-        s0[b], s1[b] = ngram_scores(ms, [train[0][i] for i in b])
-        print("out-of-fold n-gram part done", flush=True)
+    folds = humaid_folds(train[1])
+    s0, s1 = humaid_oof_ngram_scores(train, classes)
     vecs = {}
     for lex_weight in lex_weights:
         vec = np.zeros((len(y), len(classes)), dtype=np.float32)
@@ -251,6 +245,25 @@ def humaid_oof_scores(train: Rows, hum_x: np.ndarray, classes: list[str], lex_x:
             vec[b] = vm.decision_from_vectors(hum_x[b])
         vecs[lex_weight] = vec
     return [s0, s1], vecs
+
+
+def humaid_folds(labels: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The 5 (train, test) index pairs of HumAID train's cross-validation (stratified, shuffled, seed 0;
+    ``finetune_data.py`` gives the GPU fine-tune the same folds)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    y = np.asarray(labels)
+    return list(StratifiedKFold(5, shuffle=True, random_state=0).split(np.zeros(len(y)), y))
+
+
+def humaid_oof_ngram_scores(train: Rows, classes: list[str]) -> list[np.ndarray]:
+    """HumAID train 5-fold out-of-fold scores of the two n-gram models."""
+    s0, s1 = (np.zeros((len(train[1]), len(classes)), dtype=np.float32) for _ in range(2))
+    for a, b in humaid_folds(train[1]):
+        ms = train_models([train[0][i] for i in a], [train[1][i] for i in a], {})
+        s0[b], s1[b] = ngram_scores(ms, [train[0][i] for i in b])
+        print("out-of-fold n-gram part done", flush=True)
+    return [s0, s1]
 
 
 def humaid_oof(train: Rows, hum_x: np.ndarray, classes: list[str], lex_x: np.ndarray, lex_y: np.ndarray
@@ -348,11 +361,9 @@ def main() -> None:
     if args.cv:
         # 5-fold out-of-fold on HumAID train (44,373 posts): a steadier estimate than dev, whose smallest class
         # has 20 posts (missing_or_found_people; one post there moves macro-F1 by up to ~0.004).
-        from sklearn.model_selection import StratifiedKFold
-
         gold = np.asarray(train[1])
         base = np.empty(len(gold), dtype=object)
-        for a, b in StratifiedKFold(5, shuffle=True, random_state=0).split(np.zeros(len(gold)), gold):
+        for a, b in humaid_folds(train[1]):
             base[b] = baseline(([train[0][i] for i in a], [train[1][i] for i in a], []), [train[0][i] for i in b])
         report["humaid_train_5fold"] = {
             "baseline_tfidf_lr": macro_f1(gold, base.astype(str)),

@@ -90,27 +90,59 @@ def mean_f1(gold: np.ndarray, probs: np.ndarray, classes: list[str], groups: np.
     return float(np.mean([macro_f1(gold[groups == g], pred[groups == g]) for g in sorted(set(groups))]))
 
 
-def choose(docs: list[str], labels: list[str], groups: list[str], vectors: np.ndarray) -> None:
-    """Print the vector model's C and the accurate tier's weights that 5-fold CV on train likes best."""
+def folds(labels: list[str], groups: list[str]) -> np.ndarray:
+    """The fold (0-4) of each train post for 5-fold cross-validation: stratified by language and label, seed 0
+    (``finetune_data.py`` gives the GPU fine-tune the same folds)."""
     y, g = np.asarray(labels), np.asarray(groups)
     rng = np.random.default_rng(0)
-    fold = np.zeros(len(docs), dtype=int)
+    fold = np.zeros(len(labels), dtype=np.int8)
     for lang, label in itertools.product(sorted(set(groups)), sorted(set(labels))):
         idx = np.flatnonzero((g == lang) & (y == label))
         rng.shuffle(idx)
         fold[idx] = np.arange(len(idx)) % 5
-    oof = {name: np.zeros((len(docs), 3)) for name in ["fast", "chars", *map(str, VECTOR_CS)]}
+    return fold
+
+
+def ngram_oof(docs: list[str], labels: list[str], groups: list[str], fold: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Out-of-fold probabilities of the fast and the character model (each fold scored by models trained on the
+    others), and the classes."""
+    y, g = np.asarray(labels), np.asarray(groups)
+    fast_oof, chars_oof = np.zeros((len(docs), 3)), np.zeros((len(docs), 3))
     for k in range(5):
         tr, te = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
         fast, chars = fit_ngram_models([docs[i] for i in tr], list(y[tr]), list(g[tr]), {})
         test_docs, test_groups = [docs[i] for i in te], list(g[te])
-        oof["fast"][te] = fast.predict_proba(test_docs, test_groups)
-        oof["chars"][te] = chars.predict_proba(test_docs, test_groups)
+        fast_oof[te] = fast.predict_proba(test_docs, test_groups)
+        chars_oof[te] = chars.predict_proba(test_docs, test_groups)
+        print(f"n-gram fold {k + 1}/5 done", flush=True)
+    return fast_oof, chars_oof, fast.classes
+
+
+def read_pooled(root: Path, split: str) -> tuple[list[str], list[str], list[str]]:
+    """Texts, labels and languages of a split, the eight languages pooled in ``LANGS`` order."""
+    texts: list[str] = []
+    labels: list[str] = []
+    groups: list[str] = []
+    for folder, code in LANGS.items():
+        t, y = read_split(root, folder, split)
+        texts += t
+        labels += y
+        groups += [code] * len(t)
+    return texts, labels, groups
+
+
+def choose(docs: list[str], labels: list[str], groups: list[str], vectors: np.ndarray) -> None:
+    """Print the vector model's C and the accurate tier's weights that 5-fold CV on train likes best."""
+    y, g = np.asarray(labels), np.asarray(groups)
+    fold = folds(labels, groups)
+    oof = {name: np.zeros((len(docs), 3)) for name in map(str, VECTOR_CS)}
+    oof["fast"], oof["chars"], classes = ngram_oof(docs, labels, groups, fold)
+    for k in range(5):
+        tr, te = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
         for c in VECTOR_CS:
             vm = fit_vector_model(vectors[tr], list(y[tr]), list(g[tr]), c, {})
             oof[str(c)][te] = softmax(vm.decision_from_vectors(vectors[te], list(g[te])))
-        print(f"fold {k + 1}/5 done", flush=True)
-    classes = fast.classes
     grid = [(round(float(a), 1), round(float(b), 1), round(float(1 - a - b), 1))
             for a, b in itertools.product(np.arange(0, 1.01, 0.1), repeat=2) if a + b <= 1.0001]
     results = []

@@ -28,9 +28,8 @@ import numpy as np
 import train_crisis as tc
 import train_sentiment as ts
 from common import MODELS_DIR, REPO, macro_f1, shared_data
-from finetune_data import humaid_folds, sentiment_folds
 
-from legation.nlp.crisis import COARSE_OF
+from legation.nlp.crisis import CLASSES, COARSE_OF
 from legation.nlp.embeddings import TUNED, VectorModel
 from legation.nlp.language import detect_languages
 from legation.nlp.linear import LinearModel, softmax
@@ -49,13 +48,7 @@ def ngram_scores(data: Path, cache: Path) -> dict[str, np.ndarray]:
     train = tc.read_humaid(data / "crisis" / "humaid", "train")
     dev = tc.read_humaid(data / "crisis" / "humaid", "dev")
     lex = tc.read_crisislex(data / "crisis" / "crisislex-t26")
-    fold = humaid_folds(train[1])
-    out["hum_oof0"], out["hum_oof1"] = (np.zeros((len(fold), 10), dtype=np.float32) for _ in range(2))
-    for k in range(5):
-        a, b = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
-        models = tc.train_models([train[0][i] for i in a], [train[1][i] for i in a], {})
-        out["hum_oof0"][b], out["hum_oof1"][b] = tc.ngram_scores(models, [train[0][i] for i in b])
-        print(f"crisis fold {k + 1}/5 done", flush=True)
+    out["hum_oof0"], out["hum_oof1"] = tc.humaid_oof_ngram_scores(train, list(CLASSES))
     shipped = [LinearModel.load(MODELS_DIR / n) for n in ("crisis_fast.npz", "crisis_accurate_chars.npz")]
     out["dev0"], out["dev1"] = tc.ngram_scores(shipped, dev[0])
     out["lex0"], out["lex1"] = tc.ngram_scores(shipped, lex[0])
@@ -63,44 +56,26 @@ def ngram_scores(data: Path, cache: Path) -> dict[str, np.ndarray]:
     out["lex_events"] = np.asarray(lex[2])
     out["hum_lang"], out["dev_lang"], out["lex_lang"] = (np.asarray(detect_languages(r[0])) for r in (train, dev, lex))
 
-    codes = list(ts.LANGS.values())
-    split: dict[str, tuple[list[str], list[str], list[str]]] = {}
-    for name in ("train", "val"):
-        rows = {code: ts.read_split(data / "sentiment" / "umsab", folder, name) for folder, code in ts.LANGS.items()}
-        split[name] = ([t for c in codes for t in rows[c][0]], [y for c in codes for y in rows[c][1]],
-                       [c for c in codes for _ in rows[c][0]])
-    texts, labels, groups = split["train"]
+    texts, labels, groups = ts.read_pooled(data / "sentiment" / "umsab", "train")
     docs = [model_text(t) for t in texts]
-    fold = sentiment_folds(labels, groups)
-    out["sent_oof_chars"] = np.zeros((len(docs), 3), dtype=np.float32)
-    for k in range(5):
-        tr, te = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
-        _, chars = ts.fit_ngram_models([docs[i] for i in tr], [labels[i] for i in tr], [groups[i] for i in tr], {})
-        out["sent_oof_chars"][te] = chars.predict_proba([docs[i] for i in te], [groups[i] for i in te])
-        print(f"sentiment fold {k + 1}/5 done", flush=True)
+    _, out["sent_oof_chars"], _ = ts.ngram_oof(docs, labels, groups, ts.folds(labels, groups))
     out["sent_gold"], out["sent_lang"] = np.asarray(labels), np.asarray(groups)
-    vt, vy, vg = split["val"]
+    vt, vy, vg = ts.read_pooled(data / "sentiment" / "umsab", "val")
     chars = LinearModel.load(MODELS_DIR / "sentiment_accurate_chars.npz")
     vdocs = [model_text(t) for t in vt]
     out["val_gold"], out["val_lang"] = np.asarray(vy), np.asarray(vg)
-    out["val_detected"] = np.asarray(detect_languages(vt))
     out["val_chars_gold_lang"] = chars.predict_proba(vdocs, vg)
-    out["val_chars_detected"] = chars.predict_proba(vdocs, list(out["val_detected"]))
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.savez(cache, **out)
     return out
-
-
-def mean_f1(gold: np.ndarray, probs: np.ndarray, classes: list[str], groups: np.ndarray) -> float:
-    """Mean over languages of the sentiment macro-F1 (groups = the gold languages, as in UMSAB)."""
-    return ts.mean_f1(gold, probs, classes, groups)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--tuned", required=True, help="the folder finetune_encoder.py wrote")
     ap.add_argument("--data", default=None)
-    ap.add_argument("--cache", default=str(REPO / ".gpu" / "ngram_scores.npz"))
+    # Not under .gpu/, which travels to the GPU machine.
+    ap.add_argument("--cache", default=str(REPO / "var" / "train_tuned_ngram_scores.npz"))
     ap.add_argument("--no-save", action="store_true")
     args = ap.parse_args()
     tuned = Path(args.tuned)
@@ -159,7 +134,7 @@ def main() -> None:
 
     # Sentiment: the character model's weight a and the vector model's 1 - a, by out-of-fold mean macro-F1.
     vec_oof = softmax(gpu["sent_train_oof"])
-    by_a = {a: mean_f1(n["sent_gold"], a * n["sent_oof_chars"] + (1 - a) * vec_oof, sentiment_classes,
+    by_a = {a: ts.mean_f1(n["sent_gold"], a * n["sent_oof_chars"] + (1 - a) * vec_oof, sentiment_classes,
                        n["sent_lang"]) for a in SENTIMENT_CHARS_GRID}
     a = max(SENTIMENT_CHARS_GRID, key=lambda a: (by_a[a], -abs(a - 0.5)))
     languages = list(meta["languages"])
@@ -176,8 +151,8 @@ def main() -> None:
         "train_oof_by_chars_weight": {str(k_): round(v, 4) for k_, v in by_a.items()},
         "train_oof": {"vector_model_alone": by_a[0.0], "chars_alone": by_a[1.0], "accurate": by_a[a]},
         "val_gold_languages": {
-            "vector_model_alone": mean_f1(n["val_gold"], softmax(gold_scores), sentiment_classes, n["val_lang"]),
-            "accurate": mean_f1(n["val_gold"], a * n["val_chars_gold_lang"] + (1 - a) * softmax(gold_scores),
+            "vector_model_alone": ts.mean_f1(n["val_gold"], softmax(gold_scores), sentiment_classes, n["val_lang"]),
+            "accurate": ts.mean_f1(n["val_gold"], a * n["val_chars_gold_lang"] + (1 - a) * softmax(gold_scores),
                                 sentiment_classes, n["val_lang"]),
         },
     }

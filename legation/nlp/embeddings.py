@@ -225,12 +225,17 @@ class Encoders:
         self.static = StaticEncoder(self.backend)
         self._memo = _CachedBackend(self.backend)
         self._tuned: NumpyBackend | None = None
+        self._tuned_lock = threading.Lock()
 
     @property
     def tuned(self) -> NumpyBackend:
-        """The package's forward pass with the fine-tuned layers (loaded on first use); it shares the sub-word
-        table and the tokenizer with :attr:`backend`."""
-        if self._tuned is None:
+        """The package's forward pass with the fine-tuned layers (loaded once, on first use); it shares the
+        sub-word table and the tokenizer with :attr:`backend`."""
+        if self._tuned is not None:
+            return self._tuned
+        with self._tuned_lock:
+            if self._tuned is not None:
+                return self._tuned
             tuned = copy.copy(self.backend)
             with np.load(TUNED_LAYERS, allow_pickle=False) as layers:
                 w = {k: layers[k].astype(np.float32) for k in layers.files}
@@ -243,9 +248,9 @@ class Encoders:
                 setattr(tuned, name, [w[f"{name}_{n}"] for n in orders])
             for name in ("ln_g", "ln_b", "cnn_W", "cnn_b", "d0", "d1", "d2", "d3", "p1", "p3"):
                 setattr(tuned, name, w[name])
-            self._tuned_memo = _CachedBackend(tuned)  # its own memo: the projection's weights differ
+            _CachedBackend(tuned)  # its own memo (the projection's weights differ), installed in ``tuned``
             self._tuned = tuned
-        return self._tuned
+            return tuned
 
     def encode(self, texts: Sequence[str], kind: str = ENCODER) -> np.ndarray:
         """(len(texts), 512) float32 unit vectors from the whole encoder (``kind`` :data:`ENCODER`) or the
@@ -277,11 +282,7 @@ def sentence_vectors(texts: Sequence[str], kind: str = STATIC) -> np.ndarray:
     :data:`STATIC` (weighted average of sub-word vectors), :data:`ENCODER` (the whole encoder) or :data:`TUNED`
     (the whole encoder, fine-tuned)."""
     if kind in (ENCODER, TUNED):
-        enc = encoders()
-        if kind == TUNED:
-            with _lock:  # the first use of the tuned layers loads them, once
-                enc.tuned  # noqa: B018
-        return enc.encode(texts, kind)
+        return encoders().encode(texts, kind)
     if kind != STATIC:
         raise ValueError(f"unknown kind of sentence vectors {kind!r}; expected one of {KINDS}")
     return encoder().encode(texts)
