@@ -10,10 +10,25 @@ from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 
+# How many rings of the map's country outlines (filled paths, one "M" per ring) span more than half the world's
+# width in pixels (256 << zoom; the dashboard opens at zoom 1).
+WORLD_WIDE_OUTLINES = """() => {
+  let wide = 0;
+  for (const path of document.querySelectorAll('#map .leaflet-overlay-pane path[fill="#ecf0f1"]')) {
+    for (const ring of path.getAttribute('d').split('M').slice(1)) {
+      const xs = ring.split(/[LZz]/).filter(Boolean).map(point => parseFloat(point));
+      if (Math.max(...xs) - Math.min(...xs) > 256) wide += 1;
+    }
+  }
+  return wide;
+}"""
+
 
 def test_dashboard_alert_and_filtered_search_without_leaving_the_site(page, live_site):
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
+    console_errors: list[str] = []
+    page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
     sign_in(page, "mena-admin")
     page.click("nav.mainnav >> text=Listening")
     # the seeded burst in Benghazi shows as alerts
@@ -24,6 +39,9 @@ def test_dashboard_alert_and_filtered_search_without_leaving_the_site(page, live
     page.wait_for_selector("#chart-volume")
     assert page.evaluate("() => !!window.Chart && Object.keys(Chart.instances).length") >= 3
     page.wait_for_selector("#map[data-ready='1'] svg path")
+    # no country outline is drawn as a band across the world (Russia and Fiji cross the 180th meridian): the
+    # only outline wider than half the world is Antarctica's
+    assert page.evaluate(WORLD_WIDE_OUTLINES) == 1
     assert page.locator("#stories tbody tr").count() >= 1
 
     page.click(".subnav >> text=Search")
@@ -45,3 +63,4 @@ def test_dashboard_alert_and_filtered_search_without_leaving_the_site(page, live
     site = urlparse(live_site.url).netloc
     foreign = [url for url in requested if urlparse(url).netloc not in (site, "")]
     assert foreign == []
+    assert console_errors == []  # no script error, no missing file (a favicon included)

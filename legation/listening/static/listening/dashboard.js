@@ -11,6 +11,24 @@
     return null;
   }
 
+  // The world outline is in spherical coordinates: Russia's Chukotka and Fiji cross the 180th meridian, and a
+  // flat map joins -179.9 to 179.9 with a band across the whole world. Each ring is made continuous instead
+  // (a point more than 180 degrees from the one before moves by 360), so it runs a little past the edge.
+  function unwrapAntimeridian(geometry) {
+    if (!geometry) { return; }
+    var polygons = geometry.type === "Polygon" ? [geometry.coordinates]
+      : geometry.type === "MultiPolygon" ? geometry.coordinates : [];
+    polygons.forEach(function (rings) {
+      rings.forEach(function (ring) {
+        for (var i = 1; i < ring.length; i++) {
+          var step = ring[i][0] - ring[i - 1][0];
+          if (step > 180) { ring[i] = [ring[i][0] - 360, ring[i][1]]; }
+          else if (step < -180) { ring[i] = [ring[i][0] + 360, ring[i][1]]; }
+        }
+      });
+    });
+  }
+
   chart("chart-volume", {
     type: "line",
     data: { labels: figures.volume.labels,
@@ -51,6 +69,7 @@
     fetch(url).then(function (r) { return r.json(); }).then(function (world) {
       if (!window.topojson) { return; }
       var land = window.topojson.feature(world, world.objects.countries);
+      land.features.forEach(function (f) { unwrapAntimeridian(f.geometry); });
       window.L.geoJSON(land, { style: { color: "#7f8c8d", weight: 0.5, fillColor: "#ecf0f1", fillOpacity: 1 } })
         .addTo(map).bringToBack();
       mapEl.setAttribute("data-ready", "1");
