@@ -14,6 +14,21 @@ FILE_PLATFORM = "file"
 SOURCE_PLATFORM_CHOICES = [*PLATFORM_CHOICES, (FILE_PLATFORM, "File (CSV / JSONL)")]
 
 
+class CrisisCategory(models.TextChoices):
+    """The crisis categories of the offline models (the ten HumAID classes)."""
+
+    REQUESTS = "requests_or_urgent_needs", _("Requests or urgent needs")
+    DISPLACED = "displaced_people_and_evacuations", _("Displaced people and evacuations")
+    MISSING = "missing_or_found_people", _("Missing or found people")
+    INJURED = "injured_or_dead_people", _("Injured or dead people")
+    CAUTION = "caution_and_advice", _("Caution and advice")
+    DAMAGE = "infrastructure_and_utility_damage", _("Infrastructure and utility damage")
+    RESCUE = "rescue_volunteering_or_donation_effort", _("Rescue, volunteering or donation effort")
+    SYMPATHY = "sympathy_and_support", _("Sympathy and support")
+    OTHER = "other_relevant_information", _("Other relevant information")
+    NOT_HUMANITARIAN = "not_humanitarian", _("Not humanitarian")
+
+
 class SourceKind(models.TextChoices):
     KEYWORD = "keyword", _("Keyword query")
     HASHTAG = "hashtag", _("Hashtag")
@@ -110,7 +125,8 @@ class ListenedItem(models.Model):
     ingested_at = models.DateTimeField(auto_now_add=True)
     language = models.CharField(max_length=8, blank=True)
     sentiment = models.CharField(max_length=10, blank=True)
-    crisis_category = models.CharField(max_length=40, blank=True)
+    # A ministry's own crisis model may have other labels: they are stored and shown as they are.
+    crisis_category = models.CharField(max_length=40, blank=True, choices=CrisisCategory.choices)
     places = models.JSONField(default=list)
     # ISO country codes between commas (",FR,DE,"), so one indexed-friendly contains filter finds a country.
     countries = models.CharField(max_length=200, blank=True)

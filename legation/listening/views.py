@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from legation.listening import services, trends
 from legation.listening.forms import SaveSearchForm, SourceForm
-from legation.listening.models import Alert, ListeningSource, SavedSearch
+from legation.listening.models import Alert, CrisisCategory, ListeningSource, SavedSearch
 from legation.listening.search import Filters, capped_count, search, visible_items
 from legation.network.models import OfficialAccount, Unit
 from legation.network.permissions import Action, may, path_filter, require
@@ -29,10 +29,6 @@ EXPORT_LIMIT = 100_000
 PAGE_SIZE = 50
 EXPORT_FIELDS = ("id", "created_at", "platform", "external_id", "author", "url", "language", "sentiment",
                  "crisis_category", "countries", "places", "head_count", "phones", "needs", "story_id", "text")
-CATEGORIES = ("requests_or_urgent_needs", "displaced_people_and_evacuations", "missing_or_found_people",
-              "injured_or_dead_people", "caution_and_advice", "infrastructure_and_utility_damage",
-              "rescue_volunteering_or_donation_effort", "sympathy_and_support", "other_relevant_information",
-              "not_humanitarian")
 
 
 def _unit(request: HttpRequest) -> Unit:
@@ -104,7 +100,7 @@ def search_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         "sources": _sources(request, unit),
         "languages": _distinct(unit, "language"),
         "platforms": _distinct(unit, "platform"),
-        "categories": CATEGORIES,
+        "categories": CrisisCategory.choices,
         "sentiments": trends.SENTIMENTS,
         "save_form": SaveSearchForm(),
     })

@@ -51,6 +51,7 @@ def test_dashboard_alert_and_filtered_search_without_leaving_the_site(page, live
     rows = page.locator("#results tbody tr")
     assert rows.count() >= 10
     assert all("Benghazi flood" in text for text in rows.all_inner_texts())
+    assert "Requests or urgent needs" in rows.first.inner_text()  # the category's name, not its code
     page.fill("#q", "cultural evening Cairo")
     page.click("#search-form button[type=submit]")
     assert "Benghazi" not in page.inner_text("#results tbody")
