@@ -129,3 +129,5 @@ def _update_growth(unit: Unit, now: datetime) -> None:
             story.growth = growth
             changed.append(story)
     Story.objects.bulk_update(changed, ["growth"], batch_size=500)
+    # A story that went quiet has no posts in the last hour: it does not keep the growth it had when it was active.
+    Story.objects.filter(unit=unit, last_seen__lt=before).exclude(growth=0).update(growth=0)

@@ -120,6 +120,9 @@ def test_story_growth_compares_the_last_hour_with_the_hour_before(tree, paris_so
     alerts.evaluate(tree.paris, now=now)
     growth = sorted(Story.objects.values_list("size", "growth"))
     assert growth == [(4, 4.0), (9, 2.0)]
+    # three hours later, with nothing new, both stories have gone quiet: no growth is left from back then
+    alerts.evaluate(tree.paris, now=now + timedelta(hours=3))
+    assert sorted(Story.objects.values_list("size", "growth")) == [(4, 0.0), (9, 0.0)]
 
 
 def test_the_hourly_purge_forgets_old_counters_and_keeps_the_window(tree, paris_source):
