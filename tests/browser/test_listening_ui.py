@@ -43,6 +43,7 @@ def test_dashboard_alert_and_filtered_search_without_leaving_the_site(page, live
     # only outline wider than half the world is Antarctica's
     assert page.evaluate(WORLD_WIDE_OUTLINES) == 1
     assert page.locator("#stories tbody tr").count() >= 1
+    assert " ago" in page.inner_text("#stories tbody")  # "11 minutes ago", not "11 minutes"
 
     page.click(".subnav >> text=Search")
     page.fill("#q", "Benghazi flood")
