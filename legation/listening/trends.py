@@ -10,7 +10,7 @@ from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from legation.listening.models import Alert, ListenedItem, Story
+from legation.listening.models import Alert, CrisisCategory, ListenedItem, Story
 from legation.network.models import Unit
 
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -33,13 +33,21 @@ def overview(unit: Unit, *, hours: int = 48, now: datetime | None = None) -> dic
         "volume": volume(items, since, hours),
         "sentiment_by_language": sentiment_by_language(items),
         "categories": [
-            {"category": row["crisis_category"] or "unknown", "count": row["n"]}
+            {"category": row["crisis_category"] or "unknown", "label": category_label(row["crisis_category"]),
+             "count": row["n"]}
             for row in items.values("crisis_category").annotate(n=Count("id")).order_by("-n")
         ],
         "places": places(items),
         "countries": countries(items),
         "terms": terms(unit),
     }
+
+
+def category_label(code: str) -> str:
+    """A crisis category's name as the search page shows it; a ministry's own label as it is."""
+    if code in CrisisCategory.values:
+        return str(CrisisCategory(code).label)
+    return code or "unknown"
 
 
 def volume(items: QuerySet[ListenedItem], since: datetime, hours: int) -> dict[str, list[Any]]:

@@ -439,6 +439,14 @@ def detect_languages_scored(texts: Iterable[object], cascade: bool = True) -> li
             if word is not None:
                 code = word
         out[i] = (code, prob)
+    # What both small models read (the text's words, letters only), found once for a post that goes to both.
+    letters: dict[int, str] = {}
+
+    def model_words(i: int) -> str:
+        if i not in letters:
+            letters[i] = hinglish_text(items[i])
+        return letters[i]
+
     hinglish = _small_model("hinglish.npz")
     if hinglish is not None:
         cand: list[int] = []
@@ -473,7 +481,7 @@ def detect_languages_scored(texts: Iterable[object], cascade: bool = True) -> li
             else:
                 cand.append(i)
         if cand:  # the model decides the ones with a single marker or none
-            probs = hinglish.predict_proba([hinglish_text(items[i]) for i in cand])
+            probs = hinglish.predict_proba([model_words(i) for i in cand])
             hi_col = hinglish.classes.index("hi")
             for i, p in zip(cand, probs[:, hi_col], strict=True):
                 if p > _HINGLISH_THRESHOLD:
@@ -481,7 +489,7 @@ def detect_languages_scored(texts: Iterable[object], cascade: bool = True) -> li
     latin = _small_model("latin.npz")
     close = [i for i in close if out[i][0] not in ("hi", "sw")]  # Hinglish and Swahili rules came first
     if latin is not None and close:
-        probs = latin.predict_proba([hinglish_text(items[i]) for i in close])
+        probs = latin.predict_proba([model_words(i) for i in close])
         best = probs.argmax(axis=1)
         other = latin.classes.index("other")
         for i, k, p in zip(close, best.tolist(), probs[np.arange(len(close)), best].tolist(), strict=True):

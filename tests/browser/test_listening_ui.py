@@ -38,6 +38,8 @@ def test_dashboard_alert_and_filtered_search_without_leaving_the_site(page, live
     # charts are drawn on canvases, the world map as SVG paths, all from this site
     page.wait_for_selector("#chart-volume")
     assert page.evaluate("() => !!window.Chart && Object.keys(Chart.instances).length") >= 3
+    labels = page.evaluate("() => Object.values(Chart.instances).flatMap(chart => chart.data.labels)")
+    assert "Requests or urgent needs" in labels  # the categories chart names categories as search does
     page.wait_for_selector("#map[data-ready='1'] svg path")
     # no country outline is drawn as a band across the world (Russia and Fiji cross the 180th meridian): the
     # only outline wider than half the world is Antarctica's

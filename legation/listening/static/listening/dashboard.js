@@ -49,7 +49,7 @@
 
   chart("chart-categories", {
     type: "bar",
-    data: { labels: figures.categories.map(function (c) { return c.category.replace(/_/g, " "); }),
+    data: { labels: figures.categories.map(function (c) { return c.label; }),
             datasets: [{ label: "posts", data: figures.categories.map(function (c) { return c.count; }),
                          backgroundColor: "#2980b9" }] },
     options: { animation: false, indexAxis: "y", plugins: { legend: { display: false } } }
