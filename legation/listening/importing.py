@@ -38,7 +38,7 @@ def read_posts(path: Path, *, skip: int = 0) -> Iterator[Post | BadLine]:
     origin = hashlib.sha256(path.name.encode()).hexdigest()[:8]
     with path.open("rb") as raw:
         if file_format(path) == "csv":
-            yield from _csv_posts(raw, origin, skip)
+            yield from _csv_posts(raw, origin, skip, "\t" if path.suffix.lower() == ".tsv" else ",")
         else:
             yield from _jsonl_posts(raw, origin, skip)
 
@@ -52,7 +52,7 @@ def _jsonl_posts(raw: Any, origin: str, skip: int) -> Iterator[Post | BadLine]:
         if count <= skip:
             continue
         try:
-            record = json.loads(line.decode("utf-8"))
+            record = json.loads(line.decode("utf-8-sig" if number == 1 else "utf-8"))
         except UnicodeDecodeError:
             yield BadLine(number, "not UTF-8 text")
             continue
@@ -65,10 +65,12 @@ def _jsonl_posts(raw: Any, origin: str, skip: int) -> Iterator[Post | BadLine]:
         yield _post(record, number, origin)
 
 
-def _csv_posts(raw: Any, origin: str, skip: int) -> Iterator[Post | BadLine]:
+def _csv_posts(raw: Any, origin: str, skip: int, delimiter: str) -> Iterator[Post | BadLine]:
     csv.field_size_limit(16 * 1024 * 1024)  # a huge post is refused by the ingest check, with its reason
-    text = io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape", newline="")
-    reader = csv.DictReader(text)
+    # utf-8-sig: a spreadsheet's "CSV UTF-8" starts with a byte-order mark, which is not part of the first name.
+    text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    # strict: a quote left open runs to the end of the file, which is reported instead of swallowing the lines.
+    reader = csv.DictReader(text, delimiter=delimiter, strict=True)
     count = 0
     while True:
         try:
@@ -76,7 +78,10 @@ def _csv_posts(raw: Any, origin: str, skip: int) -> Iterator[Post | BadLine]:
         except StopIteration:
             return
         except csv.Error as exc:
-            yield BadLine(reader.line_num, f"unreadable CSV ({exc})")
+            # The reader does not count the line it failed on.
+            reason = ("a quote opened here is never closed" if "unexpected end of data" in str(exc)
+                      else f"unreadable CSV ({exc})")
+            yield BadLine(reader.line_num + 1, reason)
             continue
         count += 1
         if count <= skip:

@@ -18,7 +18,7 @@ import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,6 +33,9 @@ from legation.network.models import Unit
 
 MAX_TEXT_BYTES = 1_000_000  # a post of 1 MB or more is refused, with the reason
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# What a short field (id, platform, author, link) cannot hold: control characters (PostgreSQL refuses NUL) and
+# unpaired surrogates (not encodable as UTF-8, so neither database takes them).
+_NOT_PLAIN = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 _QUERY_CHUNK = 5000  # ids per IN (...) lookup, well inside SQLite's parameter limit (32,766)
 
 
@@ -70,6 +73,11 @@ class IngestResult:
         self.duplicates += other.duplicates
         self.heard_again += other.heard_again
         self.rejected.extend(other.rejected)
+
+
+def plain_field(value: object) -> str:
+    """A short field as it can be stored: unpaired surrogates become U+FFFD, control characters are dropped."""
+    return _NOT_PLAIN.sub(lambda m: "\ufffd" if m.group() >= "\ud800" else "", str(value or ""))
 
 
 def checked_text(value: object) -> tuple[str, str]:
@@ -163,7 +171,16 @@ def prepare(source: ListeningSource, posts: Iterable[Post], *,
         if not external_id:
             result.rejected.append(Rejected(post.position, "no id"))
             continue
-        key = (str(post.platform or "")[:20], external_id)
+        platform = str(post.platform or "")[:20]
+        if _NOT_PLAIN.search(external_id) or _NOT_PLAIN.search(platform):
+            # Cleaning an id could make it another post's: the post is refused, with the reason.
+            result.rejected.append(Rejected(post.position, "id or platform holds control characters or unpaired "
+                                                           "surrogates"))
+            continue
+        if (post.author and _NOT_PLAIN.search(str(post.author))) or (post.url and _NOT_PLAIN.search(str(post.url))):
+            # An author's name or a link with a stray character keeps the post: the character is dropped.
+            post = replace(post, author=plain_field(post.author), url=plain_field(post.url))
+        key = (platform, external_id)
         if key in candidates or key in in_flight:
             result.duplicates += 1
             continue

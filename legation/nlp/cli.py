@@ -8,6 +8,7 @@ A malformed line is reported by number on stderr and the rest is kept.
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import os
 import random
@@ -29,60 +30,132 @@ def _user_model_dir() -> Path:
     return Path(base) / "legation" / "nlp"
 
 
-def read_texts(path: str, jsonl: bool, err: TextIO, field: str = "text") -> list[str]:
-    """Texts of a file, one per line (``-`` is standard input); bad JSON lines are reported and skipped."""
-    raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-    lines = raw.decode("utf-8", errors="replace").split("\n")
+class UsageError(Exception):
+    """A problem with the user's input (a file, a model, a label): printed as ``error: ...``, exit status 2."""
+
+
+def decode(raw: bytes) -> str:
+    """A file's text: UTF-8 (a spreadsheet's byte-order mark dropped), or UTF-16 with its byte-order mark (what
+    Windows calls "Unicode" text); undecodable bytes become U+FFFD."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return raw.decode("utf-16", errors="replace")
+    return raw.decode("utf-8-sig", errors="replace")
+
+
+def read_bytes(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a folder, not a file") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+
+
+def read_lines(path: str) -> list[str]:
+    lines = decode(read_bytes(path)).split("\n")
     if lines and lines[-1] == "":
         lines.pop()
+    return [line.rstrip("\r") for line in lines]
+
+
+def read_texts(path: str, jsonl: bool, err: TextIO, field: str = "text") -> list[str | None]:
+    """The text of each line of a file, in order (``-`` is standard input). With ``jsonl``, a blank line or one
+    without a string ``field`` gives ``None`` in its place (and a bad one is reported on ``err`` by number), so
+    that results still line up with the input's lines."""
+    lines = read_lines(path)
     if not jsonl:
-        return [line.rstrip("\r") for line in lines]
-    texts: list[str] = []
+        return list(lines)
+    texts: list[str | None] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
+            texts.append(None)
             continue
         try:
             obj = json.loads(line)
+            if not isinstance(obj, dict):
+                raise TypeError("not a JSON object")
             value = obj[field]
-            texts.append(value if isinstance(value, str) else str(value))
-        except (ValueError, KeyError, TypeError) as exc:
-            err.write(f"{path}:{number}: skipped ({type(exc).__name__}: {exc})\n")
+            if not isinstance(value, str):
+                raise TypeError(f"{field!r} is {type(value).__name__}, not a string")
+            texts.append(value)
+        except ValueError as exc:
+            err.write(f"{path}:{number}: not valid JSON ({exc}); its result is left empty\n")
+            texts.append(None)
+        except KeyError:
+            err.write(f"{path}:{number}: no {field!r} field; its result is left empty\n")
+            texts.append(None)
+        except TypeError as exc:
+            err.write(f"{path}:{number}: {exc}; its result is left empty\n")
+            texts.append(None)
     return texts
 
 
 def read_labelled(path: str, err: TextIO) -> tuple[list[str], list[str]]:
-    """(texts, labels) from JSONL (``text``, ``label``) or TSV (``text<TAB>label``; a header is allowed)."""
+    """(texts, labels) from JSONL (``text``, ``label``) or TSV (``text<TAB>label``; a header is allowed).
+
+    The format is the file's name (``.jsonl``/``.json``, ``.tsv``/``.txt``), else its first line's: a TSV
+    text may start with "{" ("{URGENT} bridge closed")."""
     texts: list[str] = []
     labels: list[str] = []
-    raw = Path(path).read_bytes().decode("utf-8", errors="replace")
-    for number, line in enumerate(raw.split("\n"), start=1):
-        line = line.rstrip("\r")
+    lines = read_lines(path)
+    suffix = Path(path).suffix.lower()
+    first = next((line for line in lines if line.strip()), "")
+    jsonl = suffix in (".jsonl", ".json") or (suffix not in (".tsv", ".txt") and first.lstrip().startswith("{")
+                                              and "\t" not in first)
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            if line.lstrip().startswith("{"):
+            if jsonl:
                 obj = json.loads(line)
-                text, label = str(obj["text"]), str(obj["label"])
+                text, label = obj["text"], obj["label"]
+                if not isinstance(text, str) or not isinstance(label, str):
+                    raise TypeError("'text' and 'label' must be strings")
             else:
+                if "\t" not in line:
+                    raise ValueError("no tab between the text and its label")
                 text, label = line.rsplit("\t", 1)
                 if number == 1 and label.strip().lower() in ("label", "class", "class_label"):
                     continue
             if not label.strip():
                 raise ValueError("empty label")
         except (ValueError, KeyError, TypeError) as exc:
-            err.write(f"{path}:{number}: skipped ({type(exc).__name__}: {exc})\n")
+            reason = f"no {exc} field" if isinstance(exc, KeyError) else str(exc)
+            err.write(f"{path}:{number}: skipped ({reason})\n")
             continue
         texts.append(text)
         labels.append(label.strip())
     return texts, labels
 
 
-def predict_task(task: str, texts: list[str], tier: str, model: str | None) -> list[str]:
+def model_classes(task: str, tier: str, model: str | None) -> list[str]:
+    """The labels the task's models give (a ministry's model file is checked here: a clear error, not a trace)."""
+    import zipfile
+
+    from legation.nlp.classify import load_models
+
+    try:
+        return list(load_models(task, tier, model)[0].classes)
+    except FileNotFoundError:
+        raise UsageError(f"{model}: no such model file") from None
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        raise UsageError(f"{model}: not a model written by 'legation nlp train' ({type(exc).__name__})") from None
+
+
+def predict_task(task: str, texts: Sequence[str], tier: str, model: str | None) -> list[str]:
     """One output line per text: a label, or JSON for places."""
     from legation import nlp
+    from legation.nlp.language import detect_languages_scored
 
+    if task in TRAINABLE:
+        model_classes(task, tier, model)
     if task == "language":
-        return nlp.detect_languages(texts)
+        # The fast tier's cascade is the one listening ingestion runs (no Lingua step), as in nlp.enrich.
+        return [code for code, _ in detect_languages_scored(texts, tier != "fast")]
     if task == "sentiment":
         return nlp.sentiment(texts, tier=tier, model_path=model)
     if task == "crisis":
@@ -94,7 +167,12 @@ def predict_task(task: str, texts: list[str], tier: str, model: str | None) -> l
 
 def cmd_predict(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     texts = read_texts(args.input, args.jsonl, err)
-    for line in predict_task(args.task, texts, args.tier, args.model):
+    kept = [(i, t) for i, t in enumerate(texts) if t is not None]
+    results = [""] * len(texts)  # a JSON line that could not be read keeps its place, empty
+    predicted = predict_task(args.task, [t for _, t in kept], args.tier, args.model)
+    for (i, _), line in zip(kept, predicted, strict=True):
+        results[i] = line
+    for line in results:
         out.write(line + "\n")
     return 0
 
@@ -102,15 +180,29 @@ def cmd_predict(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from legation.nlp.metrics import classification_report
 
-    texts = read_texts(args.texts, args.jsonl, err)
-    labels = [x.strip() for x in read_texts(args.labels, False, err)]
-    if len(texts) != len(labels):
-        err.write(f"error: {len(texts)} texts but {len(labels)} labels\n")
-        return 2
     if args.task == "places":
         err.write("error: places are not evaluated as labels\n")
         return 2
-    pred = predict_task(args.task, texts, args.tier, args.model)
+    texts = read_texts(args.texts, args.jsonl, err)
+    labels = [x.strip() for x in read_lines(args.labels)]
+    if len(texts) != len(labels):
+        err.write(f"error: {len(texts)} texts but {len(labels)} labels (one label per line of {args.texts})\n")
+        return 2
+    known = model_classes(args.task, args.tier, args.model) if args.task in TRAINABLE else None
+    if args.task == "language":
+        labels = [x.lower() for x in labels]
+    unknown = [(n, x) for n, x in enumerate(labels, start=1) if texts[n - 1] is not None
+               and (not x or (known is not None and x not in known))]
+    if unknown:
+        shown = ", ".join(f"line {n}: {x!r}" for n, x in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+        expected = f"; the labels are {', '.join(known)}" if known else ""
+        err.write(f"error: {len(unknown)} labels in {args.labels} are empty or unknown ({shown}){expected}\n")
+        return 2
+    kept = [(labels[i], t) for i, t in enumerate(texts) if t is not None]
+    if len(kept) < len(texts):
+        err.write(f"{len(texts) - len(kept)} lines without a text are left out of the scores\n")
+    labels = [label for label, _ in kept]
+    pred = predict_task(args.task, [t for _, t in kept], args.tier, args.model)
     report = classification_report(labels, pred)
     report.update({"task": args.task, "tier": args.tier, "model": args.model or "shipped"})
     out.write(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
@@ -154,6 +246,10 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         result["holdout"] = {"n": len(test), "accuracy": rep["accuracy"], "macro_f1": rep["macro_f1"]}
     model = fit(order)
     output = Path(args.output) if args.output else _user_model_dir() / f"{args.task}.npz"
+    if output.is_dir():
+        output = output / f"{args.task}.npz"
+    elif output.suffix != ".npz":
+        output = output.with_name(output.name + ".npz")  # numpy would add it: the path printed is the real one
     output.parent.mkdir(parents=True, exist_ok=True)
     model.save(output)  # type: ignore[attr-defined]
     result["model"] = str(output)
@@ -243,9 +339,23 @@ def run_bench(
 
 
 def cmd_bench(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    texts = read_texts(args.input, args.jsonl, err) if args.input else None
+    texts = None
+    if args.input:
+        texts = [t for t in read_texts(args.input, args.jsonl, err) if t is not None]
+        if not texts:
+            raise UsageError(f"{args.input}: no texts to measure")
     out.write(json.dumps(run_bench(args.n, texts), indent=1) + "\n")
     return 0
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
+    return number
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -281,7 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.set_defaults(func=cmd_train)
 
     be = sub.add_parser("bench", help="posts per second per stage and per tier, peak memory (JSON)")
-    be.add_argument("--n", type=int, default=5000)
+    be.add_argument("--n", type=_positive, default=5000, help="posts to measure (at least 1)")
     be.add_argument("--input", default=None)
     be.add_argument("--jsonl", action="store_true")
     be.set_defaults(func=cmd_bench)
@@ -299,7 +409,16 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         return int(exc.code or 0)
     try:
         status: int = args.func(args, out, err)
+    except UsageError as exc:
+        err.write(f"error: {exc}\n")
+        return 2
     except FileNotFoundError as exc:
         err.write(f"error: {exc}\n")
         return 2
+    except BrokenPipeError:
+        # The reader went away (``| head``): stop quietly, as a Unix tool does; Python must not complain again
+        # when it flushes standard output on the way out.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     return status

@@ -25,14 +25,76 @@ def test_predict_writes_one_label_per_line_in_input_order(tmp_path):
     assert status == 0 and out.splitlines()[1] == "positive" and len(out.splitlines()) == 4
 
 
-def test_predict_places_as_json_from_jsonl_reports_bad_lines(tmp_path):
+def test_predict_places_as_json_from_jsonl_keeps_each_bad_line_in_place(tmp_path):
     src = tmp_path / "posts.jsonl"
-    src.write_text('{"text": "Flooding in Houston"}\nnot json\n{"text": "انفجار في بيروت"}\n', "utf-8")
+    src.write_text('{"text": "Flooding in Houston"}\nnot json\n{"text": null}\n\n{"text": "انفجار في بيروت"}\n', "utf-8")
     status, out, err = run("predict", "--task", "places", "--jsonl", "--input", str(src))
     assert status == 0
-    rows = [json.loads(line) for line in out.splitlines()]
-    assert [r[0]["country_code"] for r in rows] == ["US", "LB"]
-    assert ":2: skipped" in err
+    lines = out.split("\n")[:-1]
+    assert len(lines) == 5  # one result per input line, so results still line up with the posts
+    assert json.loads(lines[0])[0]["country_code"] == "US" and json.loads(lines[4])[0]["country_code"] == "LB"
+    assert lines[1:4] == ["", "", ""]
+    assert ":2: not valid JSON" in err and ":3: 'text' is NoneType, not a string" in err
+
+
+def test_input_with_a_byte_order_mark_or_in_utf16_reads_as_text(tmp_path):
+    bom = tmp_path / "bom.jsonl"
+    bom.write_bytes('{"text": "Bonjour à tous, merci pour votre aide"}\n'.encode("utf-8-sig"))
+    status, out, err = run("predict", "--task", "language", "--jsonl", "--input", str(bom))
+    assert (status, out, err) == (0, "fr\n", "")
+    utf16 = tmp_path / "windows.txt"
+    utf16.write_text("Bonjour à tous, merci pour votre aide\r\nمرحبا بكم في السفارة\r\n", "utf-16")
+    status, out, _ = run("predict", "--task", "language", "--input", str(utf16))
+    assert out.splitlines() == ["fr", "ar"]
+
+
+def test_user_errors_are_one_line_not_a_traceback(tmp_path, capsys):
+    status, _, err = run("predict", "--task", "language", "--input", str(tmp_path))
+    assert status == 2 and err == f"error: {tmp_path}: is a folder, not a file\n"
+    not_model = tmp_path / "model.txt"
+    not_model.write_text("hello", "utf-8")
+    src = tmp_path / "posts.txt"
+    src.write_text("hello\n", "utf-8")
+    status, _, err = run("predict", "--task", "sentiment", "--model", str(not_model), "--input", str(src))
+    assert status == 2 and "not a model written by 'legation nlp train'" in err and "Traceback" not in err
+    status, _, _ = run("bench", "--n", "0")
+    assert status == 2 and "argument --n: 0 is not a positive number" in capsys.readouterr().err  # argparse's own
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", "utf-8")
+    status, _, err = run("bench", "--input", str(empty))
+    assert status == 2 and "no texts to measure" in err
+
+
+def test_evaluate_refuses_unknown_labels_and_leaves_unreadable_lines_out(tmp_path):
+    texts = tmp_path / "t.jsonl"
+    texts.write_text('{"text": "I love this!"}\n{"text": "This is awful and I hate it"}\nbroken\n', "utf-8")
+    labels = tmp_path / "l.txt"
+    labels.write_bytes("positive\nPostive\nneutral\n".encode("utf-8-sig"))
+    status, _, err = run("evaluate", "--task", "sentiment", "--jsonl", "--texts", str(texts), "--labels", str(labels))
+    assert status == 2
+    assert "line 2: 'Postive'" in err and "the labels are negative, neutral, positive" in err
+    labels.write_bytes("positive\nnegative\nneutral\n".encode("utf-8-sig"))
+    status, out, err = run("evaluate", "--task", "sentiment", "--jsonl", "--texts", str(texts), "--labels", str(labels))
+    assert status == 0, err
+    report = json.loads(out)
+    assert report["n"] == 2 and report["accuracy"] == 1.0  # the BOM is not part of the first label
+    assert ":3: not valid JSON" in err and "1 lines without a text" in err
+
+
+def test_language_prediction_follows_the_tier():
+    from legation.nlp.language import detect_languages_scored
+
+    texts = ["super", "Bonjour à tous"]
+    for tier in ("fast", "accurate"):
+        expected = [code for code, _ in detect_languages_scored(texts, tier != "fast")]
+        status, out, _ = run_stdin(texts, "predict", "--task", "language", "--tier", tier, "--input", "-")
+        assert out.splitlines() == expected
+
+
+def run_stdin(lines: list[str], *argv: str) -> tuple[int, str, str]:
+    done = subprocess.run([sys.executable, "-m", "legation.nlp", *argv], input="\n".join(lines) + "\n",
+                          capture_output=True, text=True)
+    return done.returncode, done.stdout, done.stderr
 
 
 def test_evaluate_prints_scores_and_confusion_matrix(tmp_path):
@@ -61,11 +123,30 @@ def test_train_on_own_posts_then_predict_with_that_model(tmp_path):
     assert status == 0, err
     summary = json.loads(out)
     assert summary["rows"] == 60 and summary["holdout"]["accuracy"] == 1.0
-    assert ":62: skipped" in err
+    assert ":62: skipped (no tab between the text and its label)" in err
     src = tmp_path / "new.txt"
     src.write_text("when can I renew my passport?\nwhat a great speech, congratulations\n", "utf-8")
     status, out, _ = run("predict", "--task", "crisis", "--model", str(model), "--input", str(src))
     assert out.splitlines() == ["consular", "praise"]
+
+
+def test_train_writes_where_it_says_and_reads_tsv_texts_that_start_with_a_brace(tmp_path):
+    data = tmp_path / "mine.tsv"
+    rows = [f"{{URGENT}} bridge {i} closed, take the ferry\tcaution" for i in range(12)]
+    rows += [f"thank you embassy for the help {i}\tpraise" for i in range(12)]
+    data.write_text("\n".join(rows) + "\n", "utf-8")
+    status, out, err = run("train", "--task", "crisis", "--data", str(data), "--output", str(tmp_path / "noext"))
+    assert status == 0 and err == ""
+    summary = json.loads(out)
+    assert summary["rows"] == 24 and summary["model"] == str(tmp_path / "noext.npz")
+    src = tmp_path / "new.txt"
+    src.write_text("{URGENT} bridge closed\n", "utf-8")
+    status, out, _ = run("predict", "--task", "crisis", "--model", summary["model"], "--input", str(src))
+    assert (status, out) == (0, "caution\n")
+    folder = tmp_path / "models"
+    folder.mkdir()
+    status, out, _ = run("train", "--task", "crisis", "--data", str(data), "--output", str(folder))
+    assert json.loads(out)["model"] == str(folder / "crisis.npz") and (folder / "crisis.npz").is_file()
 
 
 def test_bench_prints_speeds_per_stage_and_tier():
