@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # the API docs' Swagger UI from the package's own static files, not from a CDN
     "legation.network",
     "legation.records",
     "legation.worker",

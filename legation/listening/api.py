@@ -9,10 +9,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import ValidationInfo, field_validator
 
 from legation.listening import services
 from legation.listening.models import Alert, ListenedItem, ListeningSource, Story
-from legation.listening.search import Filters, search, visible_items
+from legation.listening.search import Filters, parse_moment, search, visible_items
 from legation.network.models import OfficialAccount, Unit
 from legation.network.permissions import Action, path_filter, require
 
@@ -46,7 +47,7 @@ class SourceIn(Schema):
     account_id: int | None = None
     pull_every: int = Field(5, ge=1)
     batch_size: int = Field(100, ge=1, le=10000)
-    spike_threshold: float = Field(3.0, gt=0)
+    spike_threshold: float = Field(3.0, ge=1)
     spike_min_count: int = Field(10, ge=1)
     story_min_size: int = Field(8, ge=2)
 
@@ -57,7 +58,7 @@ class SourcePatch(Schema):
     active: bool | None = None
     pull_every: int | None = Field(None, ge=1)
     batch_size: int | None = Field(None, ge=1, le=10000)
-    spike_threshold: float | None = Field(None, gt=0)
+    spike_threshold: float | None = Field(None, ge=1)
     spike_min_count: int | None = Field(None, ge=1)
     story_min_size: int | None = Field(None, ge=2)
 
@@ -97,11 +98,17 @@ class SearchIn(Schema):
     place: str = ""
     source: int | None = None
     platform: str = ""
-    since: datetime | None = None
-    until: datetime | None = None
+    since: str = Field("", description="YYYY-MM-DD (from its start) or an ISO 8601 date and time")
+    until: str = Field("", description="YYYY-MM-DD (to its end, included) or an ISO 8601 date and time")
     unit: int | None = None
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=1_000_000)
+
+    @field_validator("since", "until")
+    @classmethod
+    def _moment(cls, value: str, info: ValidationInfo) -> str:
+        parse_moment(value.strip(), end_of_day=info.field_name == "until")  # ValueError: 422 naming the field
+        return value.strip()
 
 
 class SearchOut(Schema):
@@ -181,9 +188,8 @@ def delete_source(request: HttpRequest, source_id: int) -> Any:
 
 @router.get("/search", response=SearchOut)
 def search_items(request: HttpRequest, params: Query[SearchIn]) -> Any:
-    filters = Filters(language=params.language, sentiment=params.sentiment, category=params.category,
-                      country=params.country.upper(), place=params.place, source=params.source,
-                      platform=params.platform, since=params.since, until=params.until, unit=params.unit)
+    # The web page's reading of the same parameters (case, a day's end for "until").
+    filters = Filters.from_params(params.dict(exclude={"q", "limit", "offset"}))
     rows = list(search(request.user, params.q, filters)[params.offset : params.offset + params.limit + 1])
     more = len(rows) > params.limit
     return {"items": rows[: params.limit], "next_offset": params.offset + params.limit if more else None}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -51,16 +52,21 @@ class ListeningSource(models.Model):
                                 related_name="listening_sources",
                                 help_text=_("the official account whose credentials (or mentions) are used"))
     active = models.BooleanField(_("active"), default=True)
-    pull_every = models.PositiveIntegerField(_("pull every (minutes)"), default=5)
-    batch_size = models.PositiveIntegerField(_("posts per pull"), default=100)
+    # The same bounds as the API's schema, so the web form, the API and the CLI accept the same settings.
+    pull_every = models.PositiveIntegerField(_("pull every (minutes)"), default=5, validators=[MinValueValidator(1)])
+    batch_size = models.PositiveIntegerField(_("posts per pull"), default=100,
+                                             validators=[MinValueValidator(1), MaxValueValidator(10_000)])
     cursor = models.TextField(blank=True, editable=False)
     last_pulled_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error = models.TextField(blank=True, editable=False)
     # Alert thresholds: a spike is an hour with this many times the usual volume (the nlp detector's
     # min_ratio) and at least spike_min_count posts; a new story alerts once it reaches story_min_size posts.
-    spike_threshold = models.FloatField(_("spike threshold (times the usual volume)"), default=3.0)
-    spike_min_count = models.PositiveIntegerField(_("spike minimum posts"), default=10)
-    story_min_size = models.PositiveIntegerField(_("new story alert size"), default=8)
+    spike_threshold = models.FloatField(_("spike threshold (times the usual volume)"), default=3.0,
+                                        validators=[MinValueValidator(1.0)])
+    spike_min_count = models.PositiveIntegerField(_("spike minimum posts"), default=10,
+                                                  validators=[MinValueValidator(1)])
+    story_min_size = models.PositiveIntegerField(_("new story alert size"), default=8,
+                                                 validators=[MinValueValidator(2)])
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
 

@@ -9,6 +9,7 @@ Browsing without words lists by time posted. Counts stop at COUNT_CAP ("more tha
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
@@ -55,9 +56,9 @@ class Filters:
 
         return cls(
             language=text("language", 8).lower(), sentiment=text("sentiment", 10).lower(),
-            category=text("category", 40), country=text("country", 2).upper(), place=text("place"),
-            source=number("source"), platform=text("platform", 20), since=_when(text("since")),
-            until=_when(text("until"), end_of_day=True), unit=number("unit"),
+            category=text("category", 40).lower(), country=text("country", 3).upper(), place=text("place"),
+            source=number("source"), platform=text("platform", 20).lower(), since=lenient(text("since")),
+            until=lenient(text("until"), end_of_day=True), unit=number("unit"),
         )
 
     def as_params(self) -> dict[str, str]:
@@ -73,16 +74,32 @@ class Filters:
 FILTER_NAMES = tuple(f.name for f in fields(Filters))
 
 
-def _when(value: str, end_of_day: bool = False) -> datetime | None:
+def parse_moment(value: str, end_of_day: bool = False) -> datetime | None:
+    """A date (``2026-11-23``: its start, or with ``end_of_day`` its last moment, so that "until" a day includes
+    that day) or an ISO 8601 date and time; None when empty. Raises ValueError for anything else, impossible
+    dates included (``2026-02-30``)."""
     if not value:
         return None
-    moment = parse_datetime(value)
-    if moment is None:
-        day = parse_date(value) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else None
-        if day is None:
-            return None
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        # Checked first: Python reads a bare date as a date and time at midnight, which would end "until" at
+        # the day's first moment.
+        day = parse_date(value)
+        assert day is not None
         moment = datetime.combine(day, datetime.max.time() if end_of_day else datetime.min.time())
+    else:
+        parsed = parse_datetime(value)
+        if parsed is None:
+            raise ValueError(f"{value[:40]!r} is not a date (YYYY-MM-DD) or an ISO 8601 date and time")
+        moment = parsed
     return make_aware(moment) if is_naive(moment) else moment
+
+
+def lenient(value: str, end_of_day: bool = False) -> datetime | None:
+    """:func:`parse_moment`, with None for a malformed or impossible date (the web form ignores it)."""
+    try:
+        return parse_moment(value, end_of_day)
+    except ValueError:
+        return None
 
 
 def heard_filter(person: Person | AnonymousUser) -> Q | None:
@@ -135,7 +152,11 @@ def search(person: Person | AnonymousUser, query: str, filters: Filters | None =
     if filters.country:
         conditions &= Q(countries__contains=f",{filters.country},")
     if filters.place:
-        conditions &= Q(places__icontains=filters.place)
+        # A place's name starts with what was typed; the stored keys ("lat", "country") never match. SQLite
+        # keeps the JSON as written, non-ASCII letters escaped ("\u0628"), so the typed text is escaped the same
+        # way; PostgreSQL's jsonb prints them as they are.
+        typed = json.dumps(filters.place)[1:-1] if connection.vendor != "postgresql" else filters.place  # jsonb: raw
+        conditions &= Q(places__icontains=f'"name": "{typed}')
     if filters.source:
         conditions &= Q(heard_sources__contains=heard_mark(filters.source))
     if filters.platform:
@@ -153,9 +174,18 @@ def search(person: Person | AnonymousUser, query: str, filters: Filters | None =
 def _full_text(items: QuerySet[ListenedItem], query: str, filters: Filters) -> QuerySet[ListenedItem]:
     vendor = connection.vendor
     if vendor == "sqlite":
-        match = fts5_query(query)
+        match, excluded = fts5_query(query)
+        if not match and not excluded:
+            return items.none()  # nothing searchable was typed (only emoji or punctuation): no post matches it
         if not match:
-            return items.order_by("-created_at", "-id")
+            # Only words to leave out ("-flood"): every post but those, newest first.
+            return items.extra(  # noqa: S610 - fixed SQL, the query is a parameter
+                where=["listening_listeneditem.id NOT IN (SELECT rowid FROM listening_item_fts "
+                       "WHERE listening_item_fts MATCH %s)"],
+                params=[f"text : ({excluded})"],
+            ).order_by("-created_at", "-id")
+        if excluded:
+            match = f"({match}) NOT ({excluded})"
         # The words are looked for in the text column only; the index's language column (migration 0005)
         # takes the language filter inside FTS5, which intersects the two lists newest first: a common word in
         # a rare language no longer walks every match of the word (the row's own filter stays, exact).
@@ -183,28 +213,32 @@ def _full_text(items: QuerySet[ListenedItem], query: str, filters: Filters) -> Q
     return items.order_by("-id")
 
 
-_TOKEN = re.compile(r'"([^"]*)"|(\S+)')
+_TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
 
 
-def fts5_query(query: str) -> str:
-    """Turn what a person typed into a safe FTS5 query: every word or "quoted phrase" must match.
+def fts5_query(query: str) -> tuple[str, str]:
+    """Turn what a person typed into safe FTS5 queries: (what must match, what must not).
 
-    ``OR`` between words is kept; a trailing ``*`` asks for a prefix; other FTS5 syntax is treated as text.
+    Every word or "quoted phrase" must match; ``OR`` between words is kept; a trailing ``*`` asks for a prefix;
+    a leading ``-`` leaves the word or phrase out (as in web search engines and PostgreSQL's
+    ``websearch_to_tsquery``); other FTS5 syntax is treated as text.
     """
     parts: list[str] = []
-    for phrase, word in _TOKEN.findall(query[:500]):
+    excluded: list[str] = []
+    for minus, phrase, word in _TOKEN.findall(query[:500]):
         if word == "OR" and parts and parts[-1] != "OR":
             parts.append("OR")
             continue
-        raw = phrase or word
+        negative = bool(minus) or (word.startswith("-") and len(word) > 1)
+        raw = phrase if not word else word[1:] if negative else word
         prefix = bool(word) and raw.endswith("*")
         cleaned = re.sub(r"[^\w\s]", " ", raw, flags=re.UNICODE).strip()
         if not cleaned:
             continue
-        parts.append(f'"{cleaned}"' + ("*" if prefix else ""))
+        (excluded if negative else parts).append(f'"{cleaned}"' + ("*" if prefix else ""))
     while parts and parts[-1] == "OR":
         parts.pop()
-    return " ".join(parts)
+    return " ".join(parts), " OR ".join(excluded)
 
 
 def capped_count(items: QuerySet[ListenedItem]) -> tuple[int, bool]:

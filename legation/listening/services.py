@@ -16,7 +16,8 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from legation.connectors.registry import PROVIDERS
+from legation.connectors.base import ConfigError
+from legation.connectors.registry import PROVIDERS, provider_class
 from legation.listening import pipeline
 from legation.listening.enrichment import Enriched, enrich_batch
 from legation.listening.ingest import IngestResult, Post, Prepared, prepare, write
@@ -63,12 +64,22 @@ def _validate_source(source: ListeningSource, *, operator: bool = False) -> None
         raise ValidationError({"query": "say what to listen for"})
     if source.kind == SourceKind.MENTIONS and source.account is None:
         raise ValidationError({"account": "mentions are those of one of our official accounts"})
+    if source.kind == SourceKind.FEED and source.platform in PROVIDERS:
+        provider = provider_class(source.platform)
+        if "feed_url" in provider.config_model.model_fields:
+            config = {**(source.account.config if source.account else {}), "feed_url": source.query.strip()}
+            try:
+                provider.parse_config(config)
+            except ConfigError as exc:
+                raise ValidationError({"query": exc.message}) from None
     if source.account is not None:
         if source.account.platform != source.platform:
             raise ValidationError({"account": "the account is on another platform"})
         if not source.unit.is_within(source.account.unit) and not source.account.unit.is_within(source.unit):
             raise ValidationError({"account": "the account belongs to an unrelated unit"})
     source.full_clean(exclude=["unit", "account", "created_by"], validate_unique=False)
+    if ListeningSource.objects.filter(unit=source.unit, name=source.name).exclude(pk=source.pk).exists():
+        raise ValidationError({"name": "this unit already has a source with that name"})
 
 
 @transaction.atomic
@@ -83,8 +94,6 @@ def create_source(actor: Person | None, *, unit: Unit, name: str, kind: str, pla
     source = ListeningSource(unit=unit, name=name.strip(), kind=kind, platform=platform, query=query.strip(),
                              account=account, created_by=actor, **options)
     _validate_source(source, operator=actor is None)
-    if ListeningSource.objects.filter(unit=unit, name=source.name).exists():
-        raise ValidationError({"name": "this unit already has a source with that name"})
     source.save()
     ledger.append(actor, "listening.source_created", obj=source, unit=unit,
                   payload={"name": source.name, "kind": kind, "platform": platform, "query": source.query})
@@ -205,6 +214,17 @@ def delete_saved_search(actor: Person, saved: SavedSearch) -> None:
 # Alerts
 
 
+def alert_recipients(unit: Unit) -> list[str]:
+    """Who is e-mailed an alert of the unit: the people with a role on it or, where nobody holds one there (a
+    region, a department), on the nearest unit above that has people, who also see the unit's alerts."""
+    for candidate in [unit, *reversed(list(unit.ancestors().exclude(pk=unit.pk)))]:
+        people = Person.objects.filter(roles__unit=candidate, is_active=True).exclude(email="")
+        emails = sorted(set(people.values_list("email", flat=True)))
+        if emails:
+            return emails
+    return []
+
+
 def raise_alert(*, unit: Unit, kind: str, key: str, message: str, count: int = 0,
                 story: Story | None = None) -> Alert | None:
     """Record an alert once per (unit, kind, key) and e-mail the unit's people; None if it was already raised."""
@@ -216,9 +236,7 @@ def raise_alert(*, unit: Unit, kind: str, key: str, message: str, count: int = 0
                           payload={"kind": kind, "key": key, "message": message, "count": count})
     except IntegrityError:
         return None
-    recipients = sorted(set(
-        Person.objects.filter(roles__unit=unit, is_active=True).exclude(email="").values_list("email", flat=True)
-    ))
+    recipients = alert_recipients(unit)
     if recipients:
         sent = send_mail(
             subject=f"[Legation] {unit.name}: {message}"[:200],

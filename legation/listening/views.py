@@ -27,6 +27,7 @@ from legation.web.context import current_unit
 
 EXPORT_LIMIT = 100_000
 PAGE_SIZE = 50
+MAX_PAGE = 20_000  # a million posts in; a larger page number (a typed URL) shows the last page's neighbours: none
 EXPORT_FIELDS = ("id", "created_at", "platform", "external_id", "author", "url", "language", "sentiment",
                  "crisis_category", "countries", "places", "head_count", "phones", "needs", "story_id", "text")
 
@@ -75,7 +76,7 @@ def search_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     if export in ("csv", "jsonl"):
         return _export(items, export)
     number = int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1
-    number = max(number, 1)
+    number = min(max(number, 1), MAX_PAGE)
     rows = list(items[(number - 1) * PAGE_SIZE : number * PAGE_SIZE + 1])
     total, more = capped_count(items)
     params = {k: v for k, v in filters.as_params().items() if k != "unit"}
@@ -92,6 +93,8 @@ def search_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
             else:
                 messages.success(request, _("Search saved."))
             return redirect(reverse("listening:search") + "?" + urlencode(params))
+        messages.error(request, _("Give the search a name to save it."))
+        return redirect(reverse("listening:search") + "?" + urlencode(params))
     return render(request, "listening/search.html", {
         "unit": unit, "q": query, "filters": filters, "items": rows[:PAGE_SIZE],
         "page": number, "has_next": len(rows) > PAGE_SIZE, "total": total, "more": more,
@@ -111,8 +114,15 @@ def _distinct(unit: Unit, field: str) -> list[str]:
     return [v for v in values if v]
 
 
+def _export_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored row as the API shows it: countries as a list, times in ISO 8601."""
+    row["countries"] = [c for c in (row["countries"] or "").split(",") if c]
+    row["created_at"] = row["created_at"].isoformat()
+    return row
+
+
 def _export(items: Any, kind: str) -> StreamingHttpResponse:
-    rows = items.values(*EXPORT_FIELDS)[:EXPORT_LIMIT].iterator(chunk_size=2000)
+    rows = (_export_row(row) for row in items.values(*EXPORT_FIELDS)[:EXPORT_LIMIT].iterator(chunk_size=2000))
     if kind == "jsonl":
         lines: Iterator[str] = (json.dumps(row, default=str, ensure_ascii=False) + "\n" for row in rows)
         response = StreamingHttpResponse(lines, content_type="application/x-ndjson; charset=utf-8")
@@ -138,7 +148,8 @@ def _csv_safe(value: Any) -> Any:
 
 def _csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
     writer = csv.writer(_Echo())
-    yield writer.writerow(EXPORT_FIELDS)  # type: ignore[func-returns-value]
+    # A byte-order mark first: spreadsheets then read the file as UTF-8 (Excel shows Arabic as mojibake without).
+    yield "\ufeff" + writer.writerow(EXPORT_FIELDS)  # type: ignore[func-returns-value, operator]
     for row in rows:
         yield writer.writerow([_csv_safe(row[f]) for f in EXPORT_FIELDS])  # type: ignore[func-returns-value]
 

@@ -44,3 +44,40 @@ def test_search_and_items_respect_units(client, bob, charlie, paris_source, berl
     assert client.get(f"/api/v1/listening/items/{found['items'][0]['id']}").status_code == 404
     assert _json(client.get("/api/v1/listening/stories")) == []
     assert _json(client.get("/api/v1/listening/alerts")) == []
+
+
+def test_api_search_reads_filters_as_the_web_page_does(client, bob, paris_source):
+    from django.utils import timezone
+
+    from legation.listening.ingest import Post
+    from legation.listening.models import ListenedItem
+
+    now = timezone.now().replace(hour=15, minute=0, second=0, microsecond=0)
+    services.ingest_posts(paris_source, [Post(text="Veridia news", platform="mastodon", external_id="n1",
+                                              created_at=now)])
+    ListenedItem.objects.update(language="fr", sentiment="negative", countries=",LY,")
+    client.force_login(bob)
+    day = now.date().isoformat()
+    found = _json(client.get("/api/v1/listening/search", {"since": day, "until": day}))
+    assert [i["external_id"] for i in found["items"]] == ["n1"]  # "until" a day includes that day
+    upper = _json(client.get("/api/v1/listening/search", {"language": "FR", "sentiment": "NEGATIVE"}))
+    assert len(upper["items"]) == 1
+    assert _json(client.get("/api/v1/listening/search", {"country": "LYB"}))["items"] == []
+    assert client.get("/api/v1/listening/search", {"since": "2026-02-30"}).status_code == 422
+    assert client.get("/api/v1/listening/search", {"offset": "99999999999999999999"}).status_code == 422
+
+
+def test_renaming_a_source_to_a_name_in_use_is_refused(client, bob, paris_source):
+    other = services.create_source(bob, unit=paris_source.unit, name="Other", kind="keyword", platform="x",
+                                   query="a")
+    client.force_login(bob)
+    response = client.patch(f"/api/v1/listening/sources/{other.pk}", json.dumps({"name": paris_source.name}),
+                            content_type="application/json")
+    assert response.status_code == 422
+    assert "already has a source with that name" in response.content.decode()
+
+
+def test_api_docs_load_nothing_from_a_cdn(client, bob):
+    client.force_login(bob)
+    html = client.get("/api/v1/docs").content.decode()
+    assert "swagger-ui-bundle.js" in html and "cdn." not in html and "https://" not in html

@@ -50,7 +50,7 @@ def test_search_filters_and_exports(client, bob, tree, heard):
     assert "Concert" not in client.get("/listening/search/", {"language": "fr"}).content.decode()
     assert "Flooding in Paris" in client.get("/listening/search/", {"country": "fr"}).content.decode()
     csv_lines = b"".join(client.get("/listening/search/", {"q": "flooding", "export": "csv"}).streaming_content)
-    assert csv_lines.decode().splitlines()[0].startswith("id,created_at,platform")
+    assert csv_lines.decode("utf-8-sig").splitlines()[0].startswith("id,created_at,platform")
     assert len(csv_lines.decode().strip().splitlines()) == 2
     jsonl = b"".join(client.get("/listening/search/", {"export": "jsonl"}).streaming_content).decode()
     assert {json.loads(line)["external_id"] for line in jsonl.splitlines()} == {"paris0", "paris1"}
@@ -115,3 +115,67 @@ def test_a_spike_raises_an_alert(tree, alice, paris_source):
     services.ingest_posts(paris_source, posts)
     raised = alerts.evaluate(tree.paris, now=now)
     assert any(a.kind == "spike" and a.key.startswith("all@") for a in raised)
+
+
+def test_exports_read_as_the_api_shows_items(client, bob, tree, heard):
+    _login(client, bob)
+    raw = b"".join(client.get("/listening/search/", {"q": "flooding", "export": "csv"}).streaming_content)
+    assert raw.startswith(b"\xef\xbb\xbfid,created_at,")  # UTF-8 byte-order mark: spreadsheets read Arabic right
+    jsonl = b"".join(client.get("/listening/search/", {"q": "flooding", "export": "jsonl"}).streaming_content)
+    row = json.loads(jsonl.decode().splitlines()[0])
+    assert row["countries"] == ["FR"]
+    assert "T" in row["created_at"] and row["created_at"].endswith("+00:00")
+
+
+def test_odd_search_parameters_never_fail_the_page(client, bob, tree, heard):
+    _login(client, bob)
+    for params in ({"since": "2026-13-45"}, {"until": "2026-02-30"}, {"since": "2026-11-23T99:00"},
+                   {"page": "99999999999999999999"}, {"q": "flooding", "page": "99999999999999999999"},
+                   {"since": "2026-02-30", "export": "csv"}):
+        response = client.get("/listening/search/", params)
+        assert response.status_code == 200, params
+
+
+def test_saving_a_search_without_a_name_says_so(client, bob, tree, heard):
+    _login(client, bob)
+    response = client.post("/listening/search/?q=flooding", {"name": "   "}, follow=True)
+    assert "Give the search a name to save it." in response.content.decode()
+    assert not SavedSearch.objects.exists()
+
+
+def test_a_post_link_that_is_not_a_web_address_is_not_a_link(client, bob, tree, paris_source):
+    from legation.listening.ingest import Post
+
+    services.ingest_posts(paris_source, [
+        Post(text="click me", platform="mastodon", external_id="js", url="javascript:alert(document.domain)"),
+        Post(text="fine link", platform="mastodon", external_id="ok", url="https://mastodon.example/@a/1"),
+    ])
+    _login(client, bob)
+    bad = ListenedItem.objects.get(external_id="js")
+    html = client.get(f"/listening/items/{bad.pk}/").content.decode()
+    assert "click me" in html and "javascript:" not in html
+    good = ListenedItem.objects.get(external_id="ok")
+    assert 'href="https://mastodon.example/@a/1"' in client.get(f"/listening/items/{good.pk}/").content.decode()
+
+
+def test_the_web_form_refuses_the_settings_the_api_refuses(client, bob, tree):
+    _login(client, bob)
+    base = {"name": "Hashtag", "kind": "hashtag", "platform": "mastodon", "query": "#veridia", "pull_every": 5,
+            "batch_size": 100, "spike_threshold": 3, "spike_min_count": 10, "story_min_size": 8}
+    for field, value in (("pull_every", 0), ("batch_size", 0), ("batch_size", 1_000_000_000),
+                         ("spike_threshold", -1), ("story_min_size", 0)):
+        response = client.post("/listening/sources/", {**base, field: value})
+        assert response.status_code == 200, (field, value)  # the form again, with its error
+        assert "errorlist" in response.content.decode(), (field, value)
+    assert not services.ListeningSource.objects.exists()
+    feed = client.post("/listening/sources/", {**base, "kind": "feed", "platform": "rss", "query": "not a url"})
+    assert "errorlist" in feed.content.decode() and not services.ListeningSource.objects.exists()
+
+
+def test_an_alert_of_a_unit_where_nobody_holds_a_role_is_mailed_to_the_nearest_unit_above(tree, alice):
+    # Europe (a region) has no people of its own; the ministry's admin sees its alerts and gets the e-mail.
+    alice.email = "alice@veridia.example"
+    alice.save()
+    alert = services.raise_alert(unit=tree.europe, kind="spike", key="flood", message="Spike: flood", count=40)
+    assert alert is not None and alert.emailed_to == 1
+    assert mail.outbox[-1].to == [alice.email] and "Europe" in mail.outbox[-1].subject

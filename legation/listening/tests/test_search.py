@@ -69,9 +69,10 @@ def test_a_person_sees_only_items_of_units_they_may_view(paris_source, berlin_so
 
 
 def test_fts5_query_quotes_everything():
-    assert fts5_query('flood "roads closed" OR rain*') == '"flood" "roads closed" OR "rain"*'
-    assert fts5_query("NEAR( col:x ^y") == '"NEAR" "col x" "y"'
-    assert fts5_query("OR OR") == "\"OR\""  # a leading OR is a word
+    assert fts5_query('flood "roads closed" OR rain*') == ('"flood" "roads closed" OR "rain"*', "")
+    assert fts5_query("NEAR( col:x ^y") == ('"NEAR" "col x" "y"', "")
+    assert fts5_query("OR OR") == ("\"OR\"", "")  # a leading OR is a word
+    assert fts5_query('Benghazi -flood -"road closed" e-mail -') == ('"Benghazi" "e mail"', '"flood" OR "road closed"')
 
 
 def test_words_with_a_language_filter_find_only_that_language_newest_first(paris_source, alice):
@@ -89,3 +90,45 @@ def test_words_with_a_language_filter_find_only_that_language_newest_first(paris
     # a word that is also a language code matches the text only, not every post in that language
     assert _ids(search(alice, "en")) == ["p3"]
     assert _ids(search(alice, "sw")) == []
+
+
+def test_until_a_day_includes_that_day_and_impossible_dates_are_ignored(paris_source, alice):
+    from legation.listening.search import parse_moment
+
+    day = timezone.now().replace(hour=15, minute=0, second=0, microsecond=0)
+    services.ingest_posts(paris_source, [Post(text="afternoon post", platform="mastodon", external_id="pm",
+                                              created_at=day)])
+    today = day.date().isoformat()
+    assert _ids(search(alice, "", Filters.from_params({"since": today, "until": today}))) == ["pm"]
+    assert Filters.from_params({"until": today}).as_params()["until"].startswith(today + "T23:59:59")
+    assert Filters.from_params({"since": "2026-13-45", "until": "2026-02-30"}) == Filters()
+    for bad in ("2026-02-30", "2026-11-23T99:00", "yesterday"):
+        try:
+            parse_moment(bad)
+        except ValueError:
+            continue
+        raise AssertionError(f"{bad} was read as a date")
+
+
+def test_minus_leaves_words_out_and_a_query_with_nothing_to_search_finds_nothing(paris_source, alice):
+    services.ingest_posts(paris_source, make_posts([
+        "Benghazi flood: roads closed", "Benghazi market reopens", "Flood warning in Derna",
+    ]))
+    assert _ids(search(alice, "Benghazi -flood")) == ["p1"]
+    assert _ids(search(alice, "-Benghazi")) == ["p2"]
+    assert _ids(search(alice, "-benghazi -derna")) == []
+    assert _ids(search(alice, "🙏")) == []
+
+
+def test_the_place_filter_looks_at_place_names_only(paris_source, alice):
+    from legation.listening.models import ListenedItem
+
+    services.ingest_posts(paris_source, make_posts(["post one", "post two"]))
+    ListenedItem.objects.filter(external_id="p0").update(
+        places=[{"name": "Benghazi", "country": "LY", "lat": 32.1, "lon": 20.1}])
+    ListenedItem.objects.filter(external_id="p1").update(
+        places=[{"name": "بنغازي", "country": "LY", "lat": 32.1, "lon": 20.1}])
+    assert _ids(search(alice, "", Filters(place="benghazi"))) == ["p0"]
+    assert _ids(search(alice, "", Filters(place="بنغازي"))) == ["p1"]
+    assert _ids(search(alice, "", Filters(place="lat"))) == []
+    assert _ids(search(alice, "", Filters(place="country"))) == []

@@ -27,7 +27,8 @@ def test_predict_writes_one_label_per_line_in_input_order(tmp_path):
 
 def test_predict_places_as_json_from_jsonl_keeps_each_bad_line_in_place(tmp_path):
     src = tmp_path / "posts.jsonl"
-    src.write_text('{"text": "Flooding in Houston"}\nnot json\n{"text": null}\n\n{"text": "انفجار في بيروت"}\n', "utf-8")
+    lines = ['{"text": "Flooding in Houston"}', "not json", '{"text": null}', "", '{"text": "انفجار في بيروت"}']
+    src.write_text("\n".join(lines) + "\n", "utf-8")
     status, out, err = run("predict", "--task", "places", "--jsonl", "--input", str(src))
     assert status == 0
     lines = out.split("\n")[:-1]
