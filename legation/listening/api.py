@@ -12,7 +12,7 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import ValidationInfo, field_validator
 
 from legation.listening import services
-from legation.listening.models import Alert, ListenedItem, ListeningSource, Story
+from legation.listening.models import Alert, ListenedItem, ListeningSource, Story, country_list
 from legation.listening.search import Filters, parse_moment, search, visible_items
 from legation.network.models import OfficialAccount, Unit
 from legation.network.permissions import Action, path_filter, require
@@ -86,7 +86,7 @@ class ItemOut(Schema):
 
     @staticmethod
     def resolve_countries(obj: ListenedItem) -> list[str]:
-        return [c for c in obj.countries.split(",") if c]
+        return country_list(obj.countries)
 
 
 class SearchIn(Schema):

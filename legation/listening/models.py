@@ -107,6 +107,11 @@ def heard_mark(value: object) -> str:
     return f"|{value}|"
 
 
+def country_list(stored: str | None) -> list[str]:
+    """The country codes of an item's ``countries`` column (stored as ",LY,FR," for exact matching)."""
+    return [code for code in (stored or "").split(",") if code]
+
+
 class ListenedItem(models.Model):
     """One public post, stored once per (platform, external id) whichever sources heard it, enriched offline.
 

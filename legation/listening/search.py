@@ -155,7 +155,7 @@ def search(person: Person | AnonymousUser, query: str, filters: Filters | None =
         # A place's name starts with what was typed; the stored keys ("lat", "country") never match. SQLite
         # keeps the JSON as written, non-ASCII letters escaped ("\u0628"), so the typed text is escaped the same
         # way; PostgreSQL's jsonb prints them as they are.
-        typed = json.dumps(filters.place)[1:-1] if connection.vendor != "postgresql" else filters.place  # jsonb: raw
+        typed = json.dumps(filters.place)[1:-1] if connection.vendor != "postgresql" else filters.place
         conditions &= Q(places__icontains=f'"name": "{typed}')
     if filters.source:
         conditions &= Q(heard_sources__contains=heard_mark(filters.source))

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from legation.listening import services, trends
 from legation.listening.forms import SaveSearchForm, SourceForm
-from legation.listening.models import Alert, CrisisCategory, ListeningSource, SavedSearch
+from legation.listening.models import Alert, CrisisCategory, ListeningSource, SavedSearch, country_list
 from legation.listening.search import Filters, capped_count, search, visible_items
 from legation.network.models import OfficialAccount, Unit
 from legation.network.permissions import Action, may, path_filter, require
@@ -116,7 +116,7 @@ def _distinct(unit: Unit, field: str) -> list[str]:
 
 def _export_row(row: dict[str, Any]) -> dict[str, Any]:
     """A stored row as the API shows it: countries as a list, times in ISO 8601."""
-    row["countries"] = [c for c in (row["countries"] or "").split(",") if c]
+    row["countries"] = country_list(row["countries"])
     row["created_at"] = row["created_at"].isoformat()
     return row
 

@@ -71,26 +71,19 @@ def read_texts(path: str, jsonl: bool, err: TextIO, field: str = "text") -> list
         return list(lines)
     texts: list[str | None] = []
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            texts.append(None)
-            continue
-        try:
-            obj = json.loads(line)
-            if not isinstance(obj, dict):
-                raise TypeError("not a JSON object")
-            value = obj[field]
+        value: object = None
+        if line.strip():  # a blank line is no record: its result is left empty without a word
+            try:
+                obj = json.loads(line)
+            except ValueError as exc:
+                reason = f"not valid JSON ({exc})"
+            else:
+                value = obj.get(field) if isinstance(obj, dict) else None
+                reason = ("not a JSON object" if not isinstance(obj, dict) else f"no {field!r} field"
+                          if field not in obj else f"{field!r} is {type(value).__name__}, not a string")
             if not isinstance(value, str):
-                raise TypeError(f"{field!r} is {type(value).__name__}, not a string")
-            texts.append(value)
-        except ValueError as exc:
-            err.write(f"{path}:{number}: not valid JSON ({exc}); its result is left empty\n")
-            texts.append(None)
-        except KeyError:
-            err.write(f"{path}:{number}: no {field!r} field; its result is left empty\n")
-            texts.append(None)
-        except TypeError as exc:
-            err.write(f"{path}:{number}: {exc}; its result is left empty\n")
-            texts.append(None)
+                err.write(f"{path}:{number}: {reason}; its result is left empty\n")
+        texts.append(value if isinstance(value, str) else None)
     return texts
 
 
@@ -165,15 +158,16 @@ def predict_task(task: str, texts: Sequence[str], tier: str, model: str | None) 
     raise ValueError(f"unknown task {task}")
 
 
+def predict_lines(task: str, texts: Sequence[str | None], tier: str, model: str | None) -> list[str | None]:
+    """:func:`predict_task` over the lines that hold a text; None in the place of those that do not."""
+    predicted = iter(predict_task(task, [t for t in texts if t is not None], tier, model))
+    return [None if t is None else next(predicted) for t in texts]
+
+
 def cmd_predict(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     texts = read_texts(args.input, args.jsonl, err)
-    kept = [(i, t) for i, t in enumerate(texts) if t is not None]
-    results = [""] * len(texts)  # a JSON line that could not be read keeps its place, empty
-    predicted = predict_task(args.task, [t for _, t in kept], args.tier, args.model)
-    for (i, _), line in zip(kept, predicted, strict=True):
-        results[i] = line
-    for line in results:
-        out.write(line + "\n")
+    for line in predict_lines(args.task, texts, args.tier, args.model):
+        out.write(("" if line is None else line) + "\n")  # a JSON line that could not be read keeps its place
     return 0
 
 
@@ -198,12 +192,11 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         expected = f"; the labels are {', '.join(known)}" if known else ""
         err.write(f"error: {len(unknown)} labels in {args.labels} are empty or unknown ({shown}){expected}\n")
         return 2
-    kept = [(labels[i], t) for i, t in enumerate(texts) if t is not None]
-    if len(kept) < len(texts):
-        err.write(f"{len(texts) - len(kept)} lines without a text are left out of the scores\n")
-    labels = [label for label, _ in kept]
-    pred = predict_task(args.task, [t for _, t in kept], args.tier, args.model)
-    report = classification_report(labels, pred)
+    pairs = [(label, p) for label, p in zip(labels, predict_lines(args.task, texts, args.tier, args.model),
+                                              strict=True) if p is not None]
+    if len(pairs) < len(texts):
+        err.write(f"{len(texts) - len(pairs)} lines without a text are left out of the scores\n")
+    report = classification_report([label for label, _ in pairs], [p for _, p in pairs])
     report.update({"task": args.task, "tier": args.tier, "model": args.model or "shipped"})
     out.write(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
     return 0
