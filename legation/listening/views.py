@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import json
-from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import messages
@@ -17,19 +14,16 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from legation.listening import services, trends
+from legation.listening import exports, services, trends
 from legation.listening.forms import SaveSearchForm, SourceForm
-from legation.listening.models import Alert, CrisisCategory, ListeningSource, SavedSearch, country_list
+from legation.listening.models import Alert, CrisisCategory, ListeningSource, SavedSearch
 from legation.listening.search import Filters, capped_count, search, visible_items
 from legation.network.models import OfficialAccount, Unit
 from legation.network.permissions import Action, may, path_filter, require
 from legation.web.context import current_unit
 
-EXPORT_LIMIT = 100_000
 PAGE_SIZE = 50
 MAX_PAGE = 20_000  # a million posts in; a larger page number (a typed URL) shows the last page's neighbours: none
-EXPORT_FIELDS = ("id", "created_at", "platform", "external_id", "author", "url", "language", "sentiment",
-                 "crisis_category", "countries", "places", "head_count", "phones", "needs", "story_id", "text")
 
 
 def _unit(request: HttpRequest) -> Unit:
@@ -73,8 +67,8 @@ def search_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     query, filters = _search_context(request, unit)
     items = search(request.user, query, filters).select_related("source")
     export = request.GET.get("export")
-    if export in ("csv", "jsonl"):
-        return _export(items, export)
+    if export in exports.FORMATS:
+        return exports.response(items, export)
     number = int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1
     number = min(max(number, 1), MAX_PAGE)
     rows = list(items[(number - 1) * PAGE_SIZE : number * PAGE_SIZE + 1])
@@ -112,46 +106,6 @@ def search_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
 def _distinct(unit: Unit, field: str) -> list[str]:
     values = trends.unit_items(unit).order_by(field).values_list(field, flat=True).distinct()[:60]
     return [v for v in values if v]
-
-
-def _export_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A stored row as the API shows it: countries as a list, times in ISO 8601."""
-    row["countries"] = country_list(row["countries"])
-    row["created_at"] = row["created_at"].isoformat()
-    return row
-
-
-def _export(items: Any, kind: str) -> StreamingHttpResponse:
-    rows = (_export_row(row) for row in items.values(*EXPORT_FIELDS)[:EXPORT_LIMIT].iterator(chunk_size=2000))
-    if kind == "jsonl":
-        lines: Iterator[str] = (json.dumps(row, default=str, ensure_ascii=False) + "\n" for row in rows)
-        response = StreamingHttpResponse(lines, content_type="application/x-ndjson; charset=utf-8")
-    else:
-        response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="listening.{kind}"'
-    return response
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_safe(value: Any) -> Any:
-    """Spreadsheets run cells that start with = + - @ as formulas; a quote keeps them text."""
-    if isinstance(value, list | dict):
-        value = json.dumps(value, ensure_ascii=False)
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def _csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    # A byte-order mark first: spreadsheets then read the file as UTF-8 (Excel shows Arabic as mojibake without).
-    yield "\ufeff" + writer.writerow(EXPORT_FIELDS)  # type: ignore[func-returns-value, operator]
-    for row in rows:
-        yield writer.writerow([_csv_safe(row[f]) for f in EXPORT_FIELDS])  # type: ignore[func-returns-value]
 
 
 @login_required

@@ -1,0 +1,57 @@
+"""Search results exported as CSV (spreadsheet-safe, with a byte-order mark) or JSONL, streamed."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from django.http import StreamingHttpResponse
+
+from legation.listening.models import country_list
+
+EXPORT_LIMIT = 100_000
+EXPORT_FIELDS = ("id", "created_at", "platform", "external_id", "author", "url", "language", "sentiment",
+                 "crisis_category", "countries", "places", "head_count", "phones", "needs", "story_id", "text")
+FORMATS = ("csv", "jsonl")
+
+
+def _export_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored row as the API shows it: countries as a list, times in ISO 8601."""
+    row["countries"] = country_list(row["countries"])
+    row["created_at"] = row["created_at"].isoformat()
+    return row
+
+
+def response(items: Any, kind: str) -> StreamingHttpResponse:
+    rows = (_export_row(row) for row in items.values(*EXPORT_FIELDS)[:EXPORT_LIMIT].iterator(chunk_size=2000))
+    if kind == "jsonl":
+        lines: Iterator[str] = (json.dumps(row, default=str, ensure_ascii=False) + "\n" for row in rows)
+        response = StreamingHttpResponse(lines, content_type="application/x-ndjson; charset=utf-8")
+    else:
+        response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="listening.{kind}"'
+    return response
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_safe(value: Any) -> Any:
+    """Spreadsheets run cells that start with = + - @ as formulas; a quote keeps them text."""
+    if isinstance(value, list | dict):
+        value = json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    # A byte-order mark first: spreadsheets then read the file as UTF-8 (Excel shows Arabic as mojibake without).
+    yield "\ufeff" + writer.writerow(EXPORT_FIELDS)  # type: ignore[func-returns-value, operator]
+    for row in rows:
+        yield writer.writerow([_csv_safe(row[f]) for f in EXPORT_FIELDS])  # type: ignore[func-returns-value]
