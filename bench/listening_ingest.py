@@ -9,7 +9,7 @@ while one is stored; the pool started and the models loaded before timing), the 
 in one process (``services.ingest_posts``), the store path alone (enrichment computed beforehand and handed in),
 and enrichment alone; plus a naive baseline (one ORM save per post). The peak memory of a process that only enriches is
 measured in a subprocess. Then the table is filled up to --rows with bulk SQL (SQLite: executemany with the
-full-text trigger off and an FTS5 'rebuild' at the end; PostgreSQL: COPY, GIN index built afterwards) and
+full-text trigger off and the index refilled at the end; PostgreSQL: COPY, GIN index built afterwards) and
 searches of several kinds are timed, beside a LIKE scan as the baseline.
 
     python bench/listening_ingest.py [--rows 1000000] [--ingest 20000] [--queries 40] [--db sqlite,postgres]
@@ -63,7 +63,7 @@ def run_one(vendor: str, rows: int, ingest_n: int, queries: int) -> dict[str, ob
     from legation.listening.ingest import Post, ingest
     from legation.listening.models import ListenedItem
     from legation.listening.pipeline import Batch
-    from legation.listening.search import Filters, capped_count, search
+    from legation.listening.search import Filters, capped_count, refill_sqlite_index, search
     from legation.network import services as network_services
 
     call_command("migrate", verbosity=0, interactive=False)
@@ -195,7 +195,7 @@ def run_one(vendor: str, rows: int, ingest_n: int, queries: int) -> dict[str, ob
                 cursor.executemany(sql, [(*row[:11], adapt(row[11]), adapt(row[12]), *row[13:])
                                          for row in generated(start, min(chunk, todo - start))])
             result["bulk_insert_seconds"] = round(time.perf_counter() - started, 1)
-            cursor.execute("INSERT INTO listening_item_fts(listening_item_fts) VALUES ('rebuild')")
+            refill_sqlite_index(cursor)
             cursor.execute("INSERT INTO listening_item_fts(listening_item_fts) VALUES ('optimize')")
             cursor.execute(trigger)
         with connection.cursor() as cursor:

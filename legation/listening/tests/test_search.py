@@ -132,3 +132,31 @@ def test_the_place_filter_looks_at_place_names_only(paris_source, alice):
     assert _ids(search(alice, "", Filters(place="بنغازي"))) == ["p1"]
     assert _ids(search(alice, "", Filters(place="lat"))) == []
     assert _ids(search(alice, "", Filters(place="country"))) == []
+
+
+def test_arabic_is_found_with_or_without_vowel_marks_hamza_and_final_forms(paris_source, alice):
+    from legation.listening.models import ListenedItem
+
+    services.ingest_posts(paris_source, make_posts([
+        "تهانينا مُبارَك للفائزين",  # short vowels written
+        "مبارك يا شباب",  # none
+        "أمل جديد في المدرسة",  # hamza on the alef, teh marbuta
+        "امل المدرسه",  # typed without
+        "نتمنى السلامة للجميع",  # alef maqsura
+        "كل عامٍ وأنتم بخير",
+    ]))
+    assert _ids(search(alice, "مبارك")) == ["p0", "p1"]
+    assert _ids(search(alice, "مُبارَك")) == ["p0", "p1"]
+    assert _ids(search(alice, "امل المدرسة")) == ["p2", "p3"]
+    assert _ids(search(alice, "أمل")) == ["p2", "p3"]
+    assert _ids(search(alice, "نتمني")) == ["p4"]
+    assert _ids(search(alice, '"عام وانتم"')) == ["p5"]
+    assert _ids(search(alice, "مبارك -شباب")) == ["p0"]
+    # The post is shown as written, marks and all; only the index is folded.
+    assert ListenedItem.objects.get(external_id="p0").text == "تهانينا مُبارَك للفائزين"
+    # An edited text is indexed again, folded; a deleted post leaves the index.
+    ListenedItem.objects.filter(external_id="p1").update(text="مَبْروك")
+    assert _ids(search(alice, "مبروك")) == ["p1"]
+    assert _ids(search(alice, "مبارك")) == ["p0"]
+    ListenedItem.objects.filter(external_id="p0").delete()
+    assert _ids(search(alice, "مبارك")) == []
