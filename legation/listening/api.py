@@ -1,4 +1,5 @@
-"""API endpoints for listening: sources (through the services), search, items, stories and alerts."""
+"""API endpoints for listening: sources (through the services), search and exports, saved searches, items,
+stories, alerts and a unit's overview (the dashboard's figures)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ValidationInfo, field_validator
 
-from legation.listening import services
-from legation.listening.models import Alert, ListenedItem, ListeningSource, Story, country_list
-from legation.listening.search import Filters, parse_moment, search, visible_items
+from legation.listening import exports, services, trends
+from legation.listening.models import Alert, ListenedItem, ListeningSource, SavedSearch, Story, country_list
+from legation.listening.search import FILTER_NAMES, Filters, parse_moment, search, visible_items
 from legation.network.models import OfficialAccount, Unit
 from legation.network.permissions import Action, path_filter, require
 
@@ -89,7 +90,9 @@ class ItemOut(Schema):
         return country_list(obj.countries)
 
 
-class SearchIn(Schema):
+class FiltersIn(Schema):
+    """The words and filters of a search, read as the web page reads them (``Filters.from_params``)."""
+
     q: str = ""
     language: str = ""
     sentiment: str = ""
@@ -100,15 +103,42 @@ class SearchIn(Schema):
     platform: str = ""
     since: str = Field("", description="YYYY-MM-DD (from its start) or an ISO 8601 date and time")
     until: str = Field("", description="YYYY-MM-DD (to its end, included) or an ISO 8601 date and time")
-    unit: int | None = None
-    limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0, le=1_000_000)
 
     @field_validator("since", "until")
     @classmethod
     def _moment(cls, value: str, info: ValidationInfo) -> str:
         parse_moment(value.strip(), end_of_day=info.field_name == "until")  # ValueError: 422 naming the field
         return value.strip()
+
+    def filters(self) -> Filters:
+        return Filters.from_params(self.dict(include=set(FILTER_NAMES)))  # "unit" where the schema has one
+
+    def saved_params(self) -> dict[str, str]:
+        """The parameters a saved search keeps, as the web page saves them (its unit apart)."""
+        params = {k: v for k, v in self.filters().as_params().items() if k != "unit"}
+        query = self.q.strip()[:500]
+        if query:
+            params["q"] = query
+        return params
+
+
+class SearchIn(FiltersIn):
+    unit: int | None = None
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=1_000_000)
+
+
+class ExportIn(FiltersIn):
+    unit: int | None = None
+    format: str = Field("csv", description="csv (UTF-8 with a byte-order mark) or jsonl",
+                        json_schema_extra={"enum": list(exports.FORMATS)})
+
+    @field_validator("format")
+    @classmethod
+    def _format(cls, value: str) -> str:
+        if value not in exports.FORMATS:
+            raise ValueError(f"the format is one of {', '.join(exports.FORMATS)}")
+        return value
 
 
 class SearchOut(Schema):
@@ -137,6 +167,79 @@ class AlertOut(Schema):
     story_id: int | None
     created_at: datetime
     acknowledged_at: datetime | None
+
+
+class OverviewIn(Schema):
+    hours: int = Field(48, ge=1, le=720, description="the window, in hours up to now (as the dashboard: 1 to 720)")
+
+
+class VolumeOut(Schema):
+    labels: list[str] = Field(description="each hour of the window (UTC), as the chart labels it")
+    counts: list[int]
+
+
+class SentimentSeriesOut(Schema):
+    negative: list[int]
+    neutral: list[int]
+    positive: list[int]
+
+
+class SentimentByLanguageOut(Schema):
+    languages: list[str] = Field(description="the most heard languages, most first; '?' for undetected")
+    series: SentimentSeriesOut = Field(description="posts per sentiment, one number per language")
+
+
+class CategoryCountOut(Schema):
+    category: str
+    label: str
+    count: int
+
+
+class PlaceCountOut(Schema):
+    name: str
+    country: str
+    lat: float
+    lon: float
+    count: int
+
+
+class CountryCountOut(Schema):
+    country: str
+    count: int
+
+
+class TermCountOut(Schema):
+    term: str
+    count: int
+
+
+class OverviewOut(Schema):
+    unit_id: int
+    hours: int
+    since: datetime
+    total: int
+    volume: VolumeOut
+    sentiment_by_language: SentimentByLanguageOut
+    categories: list[CategoryCountOut]
+    places: list[PlaceCountOut] = Field(description="for the map: the places of the latest posts")
+    countries: list[CountryCountOut]
+    terms: list[TermCountOut] = Field(description="the words naming the unit's stories, weighted by their size")
+    stories: list[StoryOut]
+    open_alerts: list[AlertOut]
+
+
+class SavedSearchIn(Schema):
+    unit_id: int
+    name: str = Field(max_length=200)
+    params: FiltersIn = FiltersIn.model_validate({})
+
+
+class SavedSearchOut(Schema):
+    id: int
+    unit_id: int
+    name: str
+    params: dict[str, str]
+    created_at: datetime
 
 
 def _visible(request: HttpRequest, queryset: QuerySet[Any], field: str = "unit_path") -> QuerySet[Any]:
@@ -189,10 +292,41 @@ def delete_source(request: HttpRequest, source_id: int) -> Any:
 @router.get("/search", response=SearchOut)
 def search_items(request: HttpRequest, params: Query[SearchIn]) -> Any:
     # The web page's reading of the same parameters (case, a day's end for "until").
-    filters = Filters.from_params(params.dict(exclude={"q", "limit", "offset"}))
-    rows = list(search(request.user, params.q, filters)[params.offset : params.offset + params.limit + 1])
+    items = search(request.user, params.q, params.filters())
+    rows = list(items[params.offset : params.offset + params.limit + 1])
     more = len(rows) > params.limit
     return {"items": rows[: params.limit], "next_offset": params.offset + params.limit if more else None}
+
+
+@router.get("/export", response={200: None}, openapi_extra={"responses": {200: {
+    "description": "the matches as a file, newest first (at most 100,000)",
+    "content": {"text/csv": {"schema": {"type": "string"}}, "application/x-ndjson": {"schema": {"type": "string"}}},
+}}})
+def export_items(request: HttpRequest, params: Query[ExportIn]) -> StreamingHttpResponse:
+    """The search's matches as the web page's export: CSV (with a byte-order mark) or JSON lines, streamed."""
+    return exports.response(search(request.user, params.q, params.filters()), params.format)
+
+
+@router.get("/saved-searches", response=list[SavedSearchOut])
+def list_saved_searches(request: HttpRequest, unit_id: int | None = None) -> Any:
+    saved = _visible(request, SavedSearch.objects.filter(owner=request.user), "unit__path")  # type: ignore[misc]
+    return saved.filter(unit_id=unit_id) if unit_id is not None else saved
+
+
+@router.post("/saved-searches", response={201: SavedSearchOut})
+def create_saved_search(request: HttpRequest, payload: SavedSearchIn) -> Any:
+    """Save a search for oneself on a unit; one of the same name is replaced."""
+    unit = get_object_or_404(Unit, pk=payload.unit_id)
+    saved = services.save_search(request.user, unit=unit, name=payload.name,  # type: ignore[arg-type]
+                                 params=payload.params.saved_params())
+    return Status(201, saved)
+
+
+@router.delete("/saved-searches/{saved_id}", response={204: None})
+def delete_saved_search(request: HttpRequest, saved_id: int) -> Any:
+    saved = get_object_or_404(SavedSearch, pk=saved_id, owner=request.user)  # type: ignore[misc]
+    services.delete_saved_search(request.user, saved)  # type: ignore[arg-type]
+    return Status(204, None)
 
 
 @router.get("/items/{item_id}", response=ItemOut)
@@ -224,3 +358,12 @@ def list_alerts(request: HttpRequest, unit_id: int | None = None, open_only: boo
 def acknowledge_alert(request: HttpRequest, alert_id: int) -> Any:
     alert = get_object_or_404(_visible(request, Alert.objects.select_related("unit")), pk=alert_id)
     return services.acknowledge_alert(request.user, alert)  # type: ignore[arg-type]
+
+
+@router.get("/units/{unit_id}/overview", response=OverviewOut)
+def unit_overview(request: HttpRequest, unit_id: int, params: Query[OverviewIn]) -> Any:
+    """The figures of the unit's listening dashboard over the last ``hours``, with its stories and open alerts."""
+    unit = get_object_or_404(Unit, pk=unit_id)
+    require(request.user, Action.LISTENING_VIEW, unit)
+    return {**trends.overview(unit, hours=params.hours), "unit_id": unit.pk, "hours": params.hours,
+            "stories": trends.stories(unit), "open_alerts": trends.open_alerts(unit)}
