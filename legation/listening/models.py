@@ -12,7 +12,7 @@ from legation.network.models import OfficialAccount, Unit
 
 # Posts replayed from a file (CSV/JSONL) are a platform of their own: no connector, a line-number cursor.
 FILE_PLATFORM = "file"
-SOURCE_PLATFORM_CHOICES = [*PLATFORM_CHOICES, (FILE_PLATFORM, "File (CSV / JSONL)")]
+SOURCE_PLATFORM_CHOICES = [*PLATFORM_CHOICES, (FILE_PLATFORM, _("File (CSV / JSONL)"))]
 
 
 class CrisisCategory(models.TextChoices):
@@ -28,6 +28,17 @@ class CrisisCategory(models.TextChoices):
     SYMPATHY = "sympathy_and_support", _("Sympathy and support")
     OTHER = "other_relevant_information", _("Other relevant information")
     NOT_HUMANITARIAN = "not_humanitarian", _("Not humanitarian")
+
+
+class Sentiment(models.TextChoices):
+    """The offline models' sentiments and their names as pages show them.
+
+    Not the field's choices: those would need a migration for no change to the table.
+    """
+
+    NEGATIVE = "negative", _("negative")
+    NEUTRAL = "neutral", _("neutral")
+    POSITIVE = "positive", _("positive")
 
 
 class SourceKind(models.TextChoices):
@@ -160,6 +171,11 @@ class ListenedItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.platform}:{self.external_id}"
+
+    @property
+    def sentiment_label(self) -> str:
+        """The sentiment's name in the reader's language; another model's label as it is."""
+        return str(Sentiment(self.sentiment).label) if self.sentiment in Sentiment.values else self.sentiment
 
 
 class AlertKind(models.TextChoices):

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from legation.connectors.base import ConfigError
 from legation.connectors.registry import PROVIDERS, provider_class
@@ -50,20 +51,21 @@ def resolve_file(name: str) -> Path:
         candidate = (base / name).resolve()
         if candidate.is_relative_to(base.resolve()) and candidate.is_file():
             return candidate
-    raise ValidationError({"query": f"no file named {name!r} in {files_dir()}"})
+    raise ValidationError({"query": _("no file named %(name)s in %(folder)s")
+                           % {"name": repr(name), "folder": files_dir()}})
 
 
 def _validate_source(source: ListeningSource, *, operator: bool = False) -> None:
     if source.platform != FILE_PLATFORM and source.platform not in PROVIDERS:
-        raise ValidationError({"platform": f"unknown platform {source.platform!r}"})
+        raise ValidationError({"platform": _("unknown platform %(platform)s") % {"platform": repr(source.platform)}})
     if (source.kind == SourceKind.FILE) != (source.platform == FILE_PLATFORM):
-        raise ValidationError({"kind": "file replays are the kind 'file' on the platform 'file'"})
+        raise ValidationError({"kind": _("file replays are the kind 'file' on the platform 'file'")})
     if source.kind == SourceKind.FILE and not operator:  # the operator's CLI may name any file
         resolve_file(source.query)
     elif source.kind != SourceKind.MENTIONS and not source.query.strip():
-        raise ValidationError({"query": "say what to listen for"})
+        raise ValidationError({"query": _("say what to listen for")})
     if source.kind == SourceKind.MENTIONS and source.account is None:
-        raise ValidationError({"account": "mentions are those of one of our official accounts"})
+        raise ValidationError({"account": _("mentions are those of one of our official accounts")})
     if source.kind == SourceKind.FEED and source.platform in PROVIDERS:
         provider = provider_class(source.platform)
         if "feed_url" in provider.config_model.model_fields:
@@ -74,12 +76,12 @@ def _validate_source(source: ListeningSource, *, operator: bool = False) -> None
                 raise ValidationError({"query": exc.message}) from None
     if source.account is not None:
         if source.account.platform != source.platform:
-            raise ValidationError({"account": "the account is on another platform"})
+            raise ValidationError({"account": _("the account is on another platform")})
         if not source.unit.is_within(source.account.unit) and not source.account.unit.is_within(source.unit):
-            raise ValidationError({"account": "the account belongs to an unrelated unit"})
+            raise ValidationError({"account": _("the account belongs to an unrelated unit")})
     source.full_clean(exclude=["unit", "account", "created_by"], validate_unique=False)
     if ListeningSource.objects.filter(unit=source.unit, name=source.name).exclude(pk=source.pk).exists():
-        raise ValidationError({"name": "this unit already has a source with that name"})
+        raise ValidationError({"name": _("this unit already has a source with that name")})
 
 
 @transaction.atomic
@@ -90,7 +92,7 @@ def create_source(actor: Person | None, *, unit: Unit, name: str, kind: str, pla
         require(actor, Action.LISTENING_MANAGE, unit)
     unknown = set(options) - set(SOURCE_FIELDS)
     if unknown:
-        raise ValidationError({name: "unknown setting" for name in unknown})
+        raise ValidationError({name: _("unknown setting") for name in unknown})
     source = ListeningSource(unit=unit, name=name.strip(), kind=kind, platform=platform, query=query.strip(),
                              account=account, created_by=actor, **options)
     _validate_source(source, operator=actor is None)
@@ -107,7 +109,7 @@ def update_source(actor: Person | None, source: ListeningSource, **changes: Any)
         require(actor, Action.LISTENING_MANAGE, source.unit)
     unknown = set(changes) - set(SOURCE_FIELDS)
     if unknown:
-        raise ValidationError({name: "cannot be changed here" for name in unknown})
+        raise ValidationError({name: _("cannot be changed here") for name in unknown})
     before = {name: _plain(getattr(source, name)) for name in changes}
     for name, value in changes.items():
         setattr(source, name, value)
@@ -195,7 +197,7 @@ def save_search(actor: Person, *, unit: Unit, name: str, params: Mapping[str, st
     require(actor, Action.LISTENING_VIEW, unit)
     name = name.strip()[:200]
     if not name:
-        raise ValidationError({"name": "give the search a name"})
+        raise ValidationError({"name": _("give the search a name")})
     saved, created = SavedSearch.objects.update_or_create(owner=actor, unit=unit, name=name,
                                                           defaults={"params": dict(params)})
     ledger.append(actor, "listening.search_saved", obj=saved, unit=unit,

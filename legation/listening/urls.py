@@ -12,5 +12,6 @@ urlpatterns = [
     path("search/saved/<int:saved_id>/delete/", views.delete_saved_search, name="delete_saved_search"),
     path("items/<int:item_id>/", views.item_detail, name="item"),
     path("sources/", views.sources, name="sources"),
+    path("sources/<int:source_id>/edit/", views.edit_source, name="edit_source"),
     path("alerts/<int:alert_id>/acknowledge/", views.acknowledge_alert, name="acknowledge_alert"),
 ]

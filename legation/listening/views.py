@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,8 +16,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from legation.listening import exports, services, trends
-from legation.listening.forms import SaveSearchForm, SourceForm
-from legation.listening.models import Alert, CrisisCategory, ListeningSource, SavedSearch
+from legation.listening.forms import (
+    EDITABLE_FIELDS,
+    SaveSearchForm,
+    SourceEditForm,
+    SourceForm,
+    add_service_errors,
+)
+from legation.listening.models import Alert, CrisisCategory, ListeningSource, SavedSearch, Sentiment
 from legation.listening.search import Filters, capped_count, search, visible_items
 from legation.network.models import OfficialAccount, Unit
 from legation.network.permissions import Action, may, path_filter, require
@@ -43,10 +50,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     unit = _unit(request)
     hours = int(request.GET["hours"]) if request.GET.get("hours", "").isdigit() else 48
     hours = min(max(hours, 1), 24 * 30)
+    figures = trends.overview(unit, hours=hours)
+    # The sentiments' names in the reader's language, for the chart's legend (the series stay keyed by code).
+    figures["sentiment_by_language"]["labels"] = dict(Sentiment.choices)
     return render(request, "listening/dashboard.html", {
         "unit": unit,
         "hours": hours,
-        "figures": trends.overview(unit, hours=hours),
+        "figures": figures,
         "stories": trends.stories(unit),
         "alerts": trends.open_alerts(unit),
         "sources": _sources(request, unit),
@@ -98,7 +108,7 @@ def search_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         "languages": _distinct(unit, "language"),
         "platforms": _distinct(unit, "platform"),
         "categories": CrisisCategory.choices,
-        "sentiments": trends.SENTIMENTS,
+        "sentiments": Sentiment.choices,
         "save_form": SaveSearchForm(),
     })
 
@@ -147,14 +157,37 @@ def sources(request: HttpRequest) -> HttpResponse:
             try:
                 services.create_source(request.user, unit=unit, **data)  # type: ignore[arg-type]
             except ValidationError as exc:
-                for field, errors in getattr(exc, "message_dict", {None: exc.messages}).items():
-                    form.add_error(field if field in form.fields else None, errors)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("Listening to %(name)s.") % {"name": data["name"]})
                 return redirect("listening:sources")
     return render(request, "listening/sources.html", {
         "unit": unit, "sources": _sources(request, unit), "form": form, "can_manage": can_manage,
     })
+
+
+@login_required
+def edit_source(request: HttpRequest, source_id: int) -> HttpResponse:
+    """A source's settings, prefilled; saved through the service as the API's PATCH is."""
+    query = path_filter(request.user, Action.LISTENING_VIEW, "unit__path")
+    visible = ListeningSource.objects.select_related("unit")
+    source = get_object_or_404(visible.filter(query) if query is not None else visible, pk=source_id)
+    require(request.user, Action.LISTENING_MANAGE, source.unit)  # type: ignore[arg-type]
+    form = SourceEditForm(request.POST or None, initial=model_to_dict(source, fields=EDITABLE_FIELDS))
+    if request.method == "POST" and form.is_valid():
+        changes = form.changes()
+        if not changes:
+            messages.info(request, _("Nothing changed."))
+            return redirect("listening:sources")
+        try:
+            services.update_source(request.user, source, **changes)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            source.refresh_from_db()  # the service set the refused values on this copy before it refused them
+        else:
+            messages.success(request, _("Source updated."))
+            return redirect("listening:sources")
+    return render(request, "listening/source_edit.html", {"source": source, "form": form})
 
 
 @login_required

@@ -68,3 +68,48 @@ def test_dashboard_alert_and_filtered_search_without_leaving_the_site(page, live
     foreign = [url for url in requested if urlparse(url).netloc not in (site, "")]
     assert foreign == []
     assert console_errors == []  # no script error, no missing file (a favicon included)
+
+
+def test_an_arabic_editor_edits_a_source_and_removal_asks_first(page, live_site):
+    console_errors: list[str] = []
+    page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
+    sign_in(page, "cairo-editor")  # reads the interface in Arabic
+    page.goto("/listening/sources/")
+    assert "الحساب الرسمي" in page.inner_text("main")  # the form's account field, in Arabic
+    page.fill("#id_name", "Nile hashtag")
+    page.select_option("#id_kind", "hashtag")
+    page.select_option("#id_platform", "sandbox")
+    page.fill("#id_query", "#nile")
+    with page.expect_navigation():
+        page.click("main form:not(.inline) button[type=submit]")
+    row = page.locator("#sources tbody tr", has_text="Nile hashtag")
+    with page.expect_navigation():
+        row.locator("a.edit-source").click()
+    page.fill("#id_batch_size", "0")  # out of bounds: refused next to the field, nothing typed is lost
+    page.fill("#id_query", "#nile OR #cairo")
+    with page.expect_navigation():
+        page.click("#edit-source button[type=submit]")
+    assert page.locator("#id_batch_size_error").count() == 1
+    assert page.input_value("#id_query") == "#nile OR #cairo"
+    page.fill("#id_batch_size", "50")
+    with page.expect_navigation():
+        page.click("#edit-source button[type=submit]")
+    row = page.locator("#sources tbody tr", has_text="Nile hashtag")
+    assert "#nile OR #cairo" in row.inner_text()
+
+    questions: list[str] = []
+
+    def answer(dialog, accept: bool) -> None:
+        questions.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda dialog: answer(dialog, accept=False))
+    row.locator("form.remove-source button").click()
+    page.wait_for_timeout(300)
+    assert questions and "Nile hashtag" in questions[0] and questions[0].startswith("إزالة المصدر")
+    assert page.locator("#sources tbody tr", has_text="Nile hashtag").count() == 1  # kept: the question was declined
+    page.once("dialog", lambda dialog: answer(dialog, accept=True))
+    with page.expect_navigation():
+        row.locator("form.remove-source button").click()
+    assert page.locator("#sources tbody tr", has_text="Nile hashtag").count() == 0
+    assert console_errors == []

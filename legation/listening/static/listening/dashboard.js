@@ -42,7 +42,7 @@
     type: "bar",
     data: { labels: sbl.languages,
             datasets: Object.keys(sbl.series).map(function (s) {
-              return { label: s, data: sbl.series[s], backgroundColor: palette[s] || "#888" };
+              return { label: (sbl.labels || {})[s] || s, data: sbl.series[s], backgroundColor: palette[s] || "#888" };
             }) },
     options: { animation: false, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } }
   });
