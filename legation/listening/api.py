@@ -14,7 +14,7 @@ from pydantic import ValidationInfo, field_validator
 
 from legation.listening import exports, services, trends
 from legation.listening.models import Alert, ListenedItem, ListeningSource, SavedSearch, Story, country_list
-from legation.listening.search import FILTER_NAMES, Filters, parse_moment, search, visible_items
+from legation.listening.search import FILTER_NAMES, Filters, parse_moment, search, search_params, visible_items
 from legation.network.models import OfficialAccount, Unit
 from legation.network.permissions import Action, path_filter, require
 
@@ -112,14 +112,6 @@ class FiltersIn(Schema):
 
     def filters(self) -> Filters:
         return Filters.from_params(self.dict(include=set(FILTER_NAMES)))  # "unit" where the schema has one
-
-    def saved_params(self) -> dict[str, str]:
-        """The parameters a saved search keeps, as the web page saves them (its unit apart)."""
-        params = {k: v for k, v in self.filters().as_params().items() if k != "unit"}
-        query = self.q.strip()[:500]
-        if query:
-            params["q"] = query
-        return params
 
 
 class SearchIn(FiltersIn):
@@ -318,7 +310,7 @@ def create_saved_search(request: HttpRequest, payload: SavedSearchIn) -> Any:
     """Save a search for oneself on a unit; one of the same name is replaced."""
     unit = get_object_or_404(Unit, pk=payload.unit_id)
     saved = services.save_search(request.user, unit=unit, name=payload.name,  # type: ignore[arg-type]
-                                 params=payload.params.saved_params())
+                                 params=search_params(payload.params.q, payload.params.filters()))
     return Status(201, saved)
 
 

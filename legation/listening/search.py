@@ -74,6 +74,15 @@ class Filters:
 FILTER_NAMES = tuple(f.name for f in fields(Filters))
 
 
+def search_params(query: str, filters: Filters) -> dict[str, str]:
+    """A search's words and filters as a saved search keeps them (and the page links them): the unit apart."""
+    params = {k: v for k, v in filters.as_params().items() if k != "unit"}
+    query = query.strip()[:500]
+    if query:
+        params["q"] = query
+    return params
+
+
 def parse_moment(value: str, end_of_day: bool = False) -> datetime | None:
     """A date (``2026-11-23``: its start, or with ``end_of_day`` its last moment, so that "until" a day includes
     that day) or an ISO 8601 date and time; None when empty. Raises ValueError for anything else, impossible

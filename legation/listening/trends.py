@@ -10,10 +10,9 @@ from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from legation.listening.models import Alert, CrisisCategory, ListenedItem, Story
+from legation.listening.models import Alert, CrisisCategory, ListenedItem, Sentiment, Story
 from legation.network.models import Unit
 
-SENTIMENTS = ("negative", "neutral", "positive")
 PLACE_SAMPLE = 5000  # the map plots the places of the latest posts, not of all history
 
 
@@ -63,8 +62,9 @@ def sentiment_by_language(items: QuerySet[ListenedItem], top: int = 8) -> dict[s
     for row in items.values("language", "sentiment").annotate(n=Count("id")).order_by():
         table[row["language"] or "?"][row["sentiment"] or "neutral"] += row["n"]
     languages = sorted(table, key=lambda lang: -sum(table[lang].values()))[:top]
-    return {"languages": languages,
-            "series": {s: [table[lang][s] for lang in languages] for s in SENTIMENTS}}
+    # labels: each sentiment's name in the reader's language, for the chart's legend.
+    return {"languages": languages, "labels": dict(Sentiment.choices),
+            "series": {s: [table[lang][s] for lang in languages] for s in Sentiment.values}}
 
 
 def places(items: QuerySet[ListenedItem], top: int = 200) -> list[dict[str, Any]]:

@@ -24,7 +24,7 @@ from legation.listening.forms import (
     add_service_errors,
 )
 from legation.listening.models import Alert, CrisisCategory, ListeningSource, SavedSearch, Sentiment
-from legation.listening.search import Filters, capped_count, search, visible_items
+from legation.listening.search import Filters, capped_count, search, search_params, visible_items
 from legation.network.models import OfficialAccount, Unit
 from legation.network.permissions import Action, may, path_filter, require
 from legation.web.context import current_unit
@@ -50,13 +50,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     unit = _unit(request)
     hours = int(request.GET["hours"]) if request.GET.get("hours", "").isdigit() else 48
     hours = min(max(hours, 1), 24 * 30)
-    figures = trends.overview(unit, hours=hours)
-    # The sentiments' names in the reader's language, for the chart's legend (the series stay keyed by code).
-    figures["sentiment_by_language"]["labels"] = dict(Sentiment.choices)
     return render(request, "listening/dashboard.html", {
         "unit": unit,
         "hours": hours,
-        "figures": figures,
+        "figures": trends.overview(unit, hours=hours),
         "stories": trends.stories(unit),
         "alerts": trends.open_alerts(unit),
         "sources": _sources(request, unit),
@@ -83,9 +80,7 @@ def search_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     number = min(max(number, 1), MAX_PAGE)
     rows = list(items[(number - 1) * PAGE_SIZE : number * PAGE_SIZE + 1])
     total, more = capped_count(items)
-    params = {k: v for k, v in filters.as_params().items() if k != "unit"}
-    if query:
-        params["q"] = query
+    params = search_params(query, filters)
     if request.method == "POST":
         form = SaveSearchForm(request.POST)
         if form.is_valid():
