@@ -8,11 +8,18 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from legation.connectors.base import Provider
 
+
+def gettext_noop(name: str) -> str:
+    """Mark a name for translation without importing Django (connectors never do): `makemessages` finds the
+    names by this function's name, and Django's side shows them translated (``network.models.PLATFORM_CHOICES``)."""
+    return name
+
+
 # key -> (human name, dotted path of the Provider class)
 PROVIDERS: dict[str, tuple[str, str]] = {
-    "sandbox": ("Sandbox", "legation.connectors.sandbox.provider.SandboxProvider"),
+    "sandbox": (gettext_noop("Sandbox"), "legation.connectors.sandbox.provider.SandboxProvider"),
     "x": ("X", "legation.connectors.x.provider.XProvider"),
-    "facebook": ("Facebook Page", "legation.connectors.facebook.provider.FacebookProvider"),
+    "facebook": (gettext_noop("Facebook Page"), "legation.connectors.facebook.provider.FacebookProvider"),
     "instagram": ("Instagram", "legation.connectors.facebook.instagram.InstagramProvider"),
     "youtube": ("YouTube", "legation.connectors.youtube.provider.YouTubeProvider"),
     "bluesky": ("Bluesky", "legation.connectors.bluesky.provider.BlueskyProvider"),
@@ -20,12 +27,13 @@ PROVIDERS: dict[str, tuple[str, str]] = {
     "telegram": ("Telegram", "legation.connectors.telegram.provider.TelegramProvider"),
     "flickr": ("Flickr", "legation.connectors.flickr.provider.FlickrProvider"),
     "tumblr": ("Tumblr", "legation.connectors.tumblr.provider.TumblrProvider"),
-    "twilio": ("SMS (Twilio)", "legation.connectors.sms.twilio.TwilioProvider"),
-    "kannel": ("SMS (Kannel gateway)", "legation.connectors.sms.kannel.KannelProvider"),
-    "email": ("E-mail", "legation.connectors.email.provider.EmailProvider"),
-    "rss": ("RSS / Atom feed", "legation.connectors.rss.provider.FeedProvider"),
+    "twilio": (gettext_noop("SMS (Twilio)"), "legation.connectors.sms.twilio.TwilioProvider"),
+    "kannel": (gettext_noop("SMS (Kannel gateway)"), "legation.connectors.sms.kannel.KannelProvider"),
+    "email": (gettext_noop("E-mail"), "legation.connectors.email.provider.EmailProvider"),
+    "rss": (gettext_noop("RSS / Atom feed"), "legation.connectors.rss.provider.FeedProvider"),
 }
 
+# The names as the registry gives them, in English; the models and forms use network.models.PLATFORM_CHOICES.
 PLATFORM_CHOICES: list[tuple[str, str]] = [(key, name) for key, (name, _path) in PROVIDERS.items()]
 
 

@@ -7,8 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from legation.connectors.registry import PLATFORM_CHOICES
-from legation.network.models import OfficialAccount, Unit
+from legation.network.models import PLATFORM_CHOICES, OfficialAccount, Unit
 
 # Posts replayed from a file (CSV/JSONL) are a platform of their own: no connector, a line-number cursor.
 FILE_PLATFORM = "file"

@@ -6,8 +6,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from legation.connectors.registry import PLATFORM_CHOICES
-from legation.network.models import Person, RoleName, Unit, UnitKind
+from legation.network.models import PLATFORM_CHOICES, Person, RoleName, Unit, UnitKind
 
 
 def _language_list(value: str) -> list[str]:

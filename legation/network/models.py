@@ -10,7 +10,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from legation.connectors.registry import PLATFORM_CHOICES
+from legation.connectors import registry
+
+# The registry's platform names in the reader's language (brand names have no translation and stay as they are).
+PLATFORM_CHOICES = [(key, _(name)) for key, name in registry.PLATFORM_CHOICES]
 
 
 class UnitKind(models.TextChoices):

@@ -133,6 +133,10 @@ def test_the_arabic_reader_sees_the_sources_page_in_arabic(client, omar, paris_s
     assert "الحساب الرسمي" in html and ">Account" not in html  # the form's label
     assert "تعديل" in html  # the edit link
     assert 'data-confirm="إزالة المصدر' in html
+    # The platform menu names the platforms in Arabic where they have a name there (brand names stay).
+    assert '<option value="facebook">صفحة فيسبوك</option>' in html
+    assert '<option value="rss">موجز RSS / Atom</option>' in html and "RSS / Atom feed" not in html
+    assert '<option value="mastodon">Mastodon</option>' in html
     response = client.post(f"/listening/sources/{paris_source.pk}/edit/",
                            _settings(paris_source, name="Paris hashtag"))
     assert "لدى هذه الوحدة مصدر بهذا الاسم" in _field_errors(response.content.decode(), "name")
