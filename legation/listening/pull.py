@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from legation.connectors.base import ConnectorError, InboundItem, Page, Provider
+from legation.connectors.base import Capability, ConnectorError, InboundItem, Page, Provider
 from legation.connectors.registry import provider_class
 from legation.listening import services
 from legation.listening.importing import BadLine, read_posts
@@ -44,9 +44,10 @@ def _fetch(source: ListeningSource) -> Page:
     provider = provider_for(source)
     cursor = source.cursor or None
     limit = source.batch_size
-    if source.kind == SourceKind.MENTIONS:
+    need = services.capability_needed(source.kind, source.query)
+    if need == Capability.PULL_MENTIONS:
         return provider.pull_mentions(cursor, limit)
-    if source.kind in (SourceKind.FEED, SourceKind.ACCOUNT) and not source.query.startswith("@"):
+    if need == Capability.PULL_TIMELINE:
         return provider.pull_timeline(cursor, limit)
     return provider.search(source.query, cursor, limit)
 

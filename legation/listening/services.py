@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from legation.connectors.base import ConfigError
+from legation.connectors.base import Capability, ConfigError
 from legation.connectors.registry import PROVIDERS, provider_class
 from legation.listening import pipeline
 from legation.listening.enrichment import Enriched, enrich_batch
@@ -55,7 +55,38 @@ def resolve_file(name: str) -> Path:
                            % {"name": repr(name), "folder": files_dir()}})
 
 
-def _validate_source(source: ListeningSource, *, operator: bool = False) -> None:
+def capability_needed(kind: str, query: str) -> Capability:
+    """What a source of this kind asks of its platform's connector (``pull`` calls the matching method)."""
+    if kind == SourceKind.MENTIONS:
+        return Capability.PULL_MENTIONS
+    if kind in (SourceKind.FEED, SourceKind.ACCOUNT) and not query.startswith("@"):
+        return Capability.PULL_TIMELINE
+    return Capability.SEARCH
+
+
+def _check_platform_can(source: ListeningSource) -> None:
+    """Refuse, when it is set up, a source its platform cannot serve, rather than pause it at its first pull."""
+    if source.platform == FILE_PLATFORM:
+        return
+    provider = provider_class(source.platform)
+    name = _(PROVIDERS[source.platform][0])
+    need = capability_needed(source.kind, source.query.strip())
+    if not provider.supports(need):
+        cannot = {
+            Capability.SEARCH: _("%(platform)s cannot search public posts through Legation: choose another "
+                                 "kind of source or another platform"),
+            Capability.PULL_TIMELINE: _("%(platform)s cannot read an account's posts or a feed through "
+                                        "Legation: choose another kind of source or another platform"),
+            Capability.PULL_MENTIONS: _("%(platform)s cannot pull the mentions of our account through "
+                                        "Legation: choose another kind of source or another platform"),
+        }[need]
+        raise ValidationError({"kind": cannot % {"platform": name}})
+    if provider.credential_fields and source.account is None:
+        raise ValidationError({"account": _("%(platform)s is heard through one of our accounts there: choose it "
+                                            "(an admin registers it under Accounts first)") % {"platform": name}})
+
+
+def _validate_source(source: ListeningSource, *, operator: bool = False, platform_check: bool = True) -> None:
     if source.platform != FILE_PLATFORM and source.platform not in PROVIDERS:
         raise ValidationError({"platform": _("unknown platform %(platform)s") % {"platform": repr(source.platform)}})
     if (source.kind == SourceKind.FILE) != (source.platform == FILE_PLATFORM):
@@ -82,6 +113,8 @@ def _validate_source(source: ListeningSource, *, operator: bool = False) -> None
     source.full_clean(exclude=["unit", "account", "created_by"], validate_unique=False)
     if ListeningSource.objects.filter(unit=source.unit, name=source.name).exclude(pk=source.pk).exists():
         raise ValidationError({"name": _("this unit already has a source with that name")})
+    if platform_check:
+        _check_platform_can(source)
 
 
 @transaction.atomic
@@ -117,7 +150,8 @@ def update_source(actor: Person | None, source: ListeningSource, **changes: Any)
         source.cursor = ""  # a different question starts from the beginning
     if changes.get("active"):
         source.last_error = ""
-    _validate_source(source)
+    # Pausing or retuning a source set up before a check existed is not refused for what was not changed.
+    _validate_source(source, platform_check=bool({"kind", "platform", "query", "account"} & set(changes)))
     source.save()
     ledger.append(actor, "listening.source_updated", obj=source, unit=source.unit,
                   payload={"before": before, "after": {name: _plain(getattr(source, name)) for name in changes}})

@@ -82,6 +82,14 @@ def test_an_arabic_editor_edits_a_source_and_removal_asks_first(page, live_site)
     page.fill("#id_query", "#nile")
     with page.expect_navigation():
         page.click("main form:not(.inline) button[type=submit]")
+    # A search on the sandbox goes through one of our accounts there: asked for next to the field, in Arabic,
+    # with what was typed kept.
+    assert "بيئة الاختبار" in page.inner_text("#id_account_error")
+    assert page.input_value("#id_name") == "Nile hashtag" and page.input_value("#id_query") == "#nile"
+    egypt = page.locator("#id_account option", has_text="@VeridiaInEgypt").get_attribute("value")
+    page.select_option("#id_account", egypt)
+    with page.expect_navigation():
+        page.click("main form:not(.inline) button[type=submit]")
     row = page.locator("#sources tbody tr", has_text="Nile hashtag")
     with page.expect_navigation():
         row.locator("a.edit-source").click()

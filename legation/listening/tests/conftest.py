@@ -4,19 +4,28 @@ import pytest
 
 
 @pytest.fixture
-def paris_source(tree, alice):
-    from legation.listening import services
+def europe_mastodon(tree, alice):
+    """The region's Mastodon account, which its missions listen through (a platform's search needs a token)."""
+    from legation.network import services
 
-    return services.create_source(alice, unit=tree.paris, name="Paris keywords", kind="keyword",
-                                  platform="mastodon", query="veridia")
+    return services.register_account(alice, unit=tree.europe, platform="mastodon", handle="@veridia_eu@local",
+                                     config={"api_base_url": "https://mastodon.example"})
 
 
 @pytest.fixture
-def berlin_source(tree, alice):
+def paris_source(tree, alice, europe_mastodon):
+    from legation.listening import services
+
+    return services.create_source(alice, unit=tree.paris, name="Paris keywords", kind="keyword",
+                                  platform="mastodon", query="veridia", account=europe_mastodon)
+
+
+@pytest.fixture
+def berlin_source(tree, alice, europe_mastodon):
     from legation.listening import services
 
     return services.create_source(alice, unit=tree.berlin, name="Berlin keywords", kind="keyword",
-                                  platform="mastodon", query="veridia")
+                                  platform="mastodon", query="veridia", account=europe_mastodon)
 
 
 def make_posts(texts, platform="mastodon", prefix="p"):

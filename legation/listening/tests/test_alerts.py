@@ -55,7 +55,7 @@ def test_counters_give_the_same_series_as_grouping_the_posts(tree, alice, paris_
     # Seconds and microseconds in now, so minutes and hours back from now do not line up.
     now = datetime(2026, 3, 4, 15, 37, 23, 456789, tzinfo=UTC)
     second_paris = services.create_source(alice, unit=tree.paris, name="Paris hashtags", kind="hashtag",
-                                          platform="mastodon", query="#veridia")
+                                          platform="mastodon", query="#veridia", account=paris_source.account)
     posts = _posts(rng, now, 900, "a")
     ingest(paris_source, posts[:600], enrich=_fake_enrich)
     # Berlin hears some of Paris's posts (counted once more, for Berlin) and new ones; the same unit hearing a

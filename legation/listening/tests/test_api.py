@@ -12,12 +12,20 @@ def _json(response):
     return json.loads(response.content)
 
 
-def test_sources_crud_through_the_api(client, bob, charlie, tree):
+def test_sources_crud_through_the_api(client, alice, bob, charlie, tree):
+    from legation.network import services as network
+
     client.force_login(bob)
-    created = client.post("/api/v1/listening/sources", json.dumps({
-        "unit_id": tree.paris.pk, "name": "Keywords", "kind": "keyword", "platform": "x", "query": "veridia"}),
-        content_type="application/json")
+    fields = {"unit_id": tree.paris.pk, "name": "Keywords", "kind": "keyword", "platform": "x", "query": "veridia"}
+    refused = client.post("/api/v1/listening/sources", json.dumps(fields), content_type="application/json")
+    assert refused.status_code == 422
+    [problem] = _json(refused)["detail"]
+    assert problem["loc"] == ["body", "account"] and problem["msg"].startswith("X is heard through one of our")
+    account = network.register_account(alice, unit=tree.paris, platform="x", handle="@VeridiaFR")
+    created = client.post("/api/v1/listening/sources", json.dumps({**fields, "account_id": account.pk}),
+                          content_type="application/json")
     assert created.status_code == 201, created.content
+    assert _json(created)["account_id"] == account.pk
     source_id = _json(created)["id"]
     patched = client.patch(f"/api/v1/listening/sources/{source_id}", json.dumps({"active": False}),
                            content_type="application/json")
@@ -68,8 +76,8 @@ def test_api_search_reads_filters_as_the_web_page_does(client, bob, paris_source
 
 
 def test_renaming_a_source_to_a_name_in_use_is_refused(client, bob, paris_source):
-    other = services.create_source(bob, unit=paris_source.unit, name="Other", kind="keyword", platform="x",
-                                   query="a")
+    other = services.create_source(bob, unit=paris_source.unit, name="Other", kind="keyword", platform="mastodon",
+                                   query="a", account=paris_source.account)
     client.force_login(bob)
     response = client.patch(f"/api/v1/listening/sources/{other.pk}", json.dumps({"name": paris_source.name}),
                             content_type="application/json")

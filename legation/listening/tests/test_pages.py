@@ -65,9 +65,11 @@ def test_a_search_is_saved_and_reopened(client, bob, tree, heard):
     assert "French floods" in client.get("/listening/search/").content.decode()
 
 
-def test_sources_page_lets_an_editor_add_and_a_viewer_only_look(client, bob, charlie, tree, alice):
+def test_sources_page_lets_an_editor_add_and_a_viewer_only_look(client, bob, charlie, tree, alice,
+                                                                europe_mastodon):
     _login(client, bob)
     response = client.post("/listening/sources/", {"name": "Hashtag", "kind": "hashtag", "platform": "mastodon",
+                                                   "account": europe_mastodon.pk,
                                                    "query": "#veridia", "pull_every": 5, "batch_size": 100,
                                                    "spike_threshold": 3, "spike_min_count": 10,
                                                    "story_min_size": 8})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from legation.connectors.base import ConnectorError, InboundItem, Page, Provider
+from legation.connectors.base import Capability, ConnectorError, InboundItem, Page, Provider
 from legation.connectors.registry import PROVIDERS
 from legation.listening import services
 from legation.listening.models import ListenedItem, ListeningSource
@@ -22,6 +22,7 @@ class FakeProvider(Provider):
 
     key = "mastodon"
     name = "Fake"
+    capabilities = frozenset({Capability.SEARCH})
 
     def search(self, query: str, cursor: str | None, limit: int = 100) -> Page:
         CALLS.append((query, cursor, limit))
@@ -40,9 +41,9 @@ def fake_platform(monkeypatch):
     monkeypatch.setitem(PROVIDERS, "mastodon", ("Fake", f"{__name__}.FakeProvider"))
 
 
-def test_an_editor_adds_a_source_and_it_is_on_the_ledger(tree, alice, bob, charlie):
+def test_an_editor_adds_a_source_and_it_is_on_the_ledger(tree, alice, bob, charlie, europe_mastodon):
     source = services.create_source(bob, unit=tree.paris, name="Protests", kind="hashtag", platform="mastodon",
-                                    query="#veridia")
+                                    query="#veridia", account=europe_mastodon)
     assert Record.objects.filter(action="listening.source_created", object_id=str(source.pk)).exists()
     with pytest.raises(PermissionDenied):
         services.create_source(charlie, unit=tree.paris, name="Other", kind="keyword", platform="x", query="a")
@@ -58,6 +59,46 @@ def test_an_editor_adds_a_source_and_it_is_on_the_ledger(tree, alice, bob, charl
     assert source.active is False and source.spike_threshold == 2.5
     services.delete_source(bob, source)
     assert not ListeningSource.objects.exists()
+
+
+def _refusal(**fields):
+    with pytest.raises(ValidationError) as refused:
+        services.create_source(fields.pop("actor"), name="New", **fields)
+    return {field: " ".join(messages) for field, messages in refused.value.message_dict.items()}
+
+
+def test_a_source_its_platform_cannot_serve_is_refused_when_it_is_set_up(tree, bob, europe_mastodon):
+    """Not paused with an error at its first pull: the person setting it up is told why, on the right field."""
+    assert _refusal(actor=bob, unit=tree.paris, kind="keyword", platform="telegram", query="veridia") == {
+        "kind": "Telegram cannot search public posts through Legation: choose another kind of source or "
+                "another platform"}
+    assert "read an account's posts or a feed" in _refusal(actor=bob, unit=tree.paris, kind="feed",
+                                                            platform="flickr", query="veridia")["kind"]
+    assert _refusal(actor=bob, unit=tree.paris, kind="keyword", platform="mastodon", query="veridia") == {
+        "account": "Mastodon is heard through one of our accounts there: choose it (an admin registers it "
+                   "under Accounts first)"}
+    assert _refusal(actor=bob, unit=tree.paris, kind="hashtag", platform="rss", query="#veridia")["kind"].startswith(
+        "RSS / Atom feed cannot search public posts")
+    assert not ListeningSource.objects.exists()
+    # A feed needs no account; a search does, and with one it is taken.
+    feed = services.create_source(bob, unit=tree.paris, name="Le Monde", kind="feed", platform="rss",
+                                  query="https://www.lemonde.fr/rss/une.xml")
+    search = services.create_source(bob, unit=tree.paris, name="Veridia", kind="keyword", platform="mastodon",
+                                    query="veridia", account=europe_mastodon)
+    assert {feed.pk, search.pk} == set(ListeningSource.objects.values_list("pk", flat=True))
+
+
+def test_a_source_set_up_before_the_check_can_still_be_paused_but_not_retuned(tree, bob):
+    legacy = ListeningSource.objects.create(unit=tree.paris, name="Old", kind="keyword", platform="mastodon",
+                                           query="veridia")
+    services.update_source(bob, legacy, active=False, spike_threshold=4)
+    legacy.refresh_from_db()
+    assert legacy.active is False and legacy.spike_threshold == 4
+    with pytest.raises(ValidationError) as refused:
+        services.update_source(bob, legacy, query="veridia OR veridian")
+    assert list(refused.value.message_dict) == ["account"]
+    legacy.refresh_from_db()
+    assert legacy.query == "veridia"
 
 
 def test_pulls_resume_from_the_stored_cursor(tree, alice, fake_platform):

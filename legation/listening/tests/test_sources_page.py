@@ -86,7 +86,7 @@ def test_a_refused_value_shows_next_to_its_field_and_changes_nothing(client, bob
 def test_a_name_taken_on_the_unit_is_refused_by_the_service_next_to_the_name(client, bob, tree, alice,
                                                                              paris_source):
     services.create_source(alice, unit=tree.paris, name="Paris hashtag", kind="hashtag", platform="mastodon",
-                           query="#veridia")
+                           query="#veridia", account=paris_source.account)
     _login(client, bob)
     response = client.post(f"/listening/sources/{paris_source.pk}/edit/",
                            _settings(paris_source, name="Paris hashtag", pull_every=30))
@@ -127,7 +127,7 @@ def test_remove_asks_first_and_pause_does_not(client, bob, paris_source):
 
 def test_the_arabic_reader_sees_the_sources_page_in_arabic(client, omar, paris_source, tree, alice):
     services.create_source(alice, unit=tree.paris, name="Paris hashtag", kind="hashtag", platform="mastodon",
-                           query="#veridia")
+                           query="#veridia", account=paris_source.account)
     _login(client, omar)
     html = client.get("/listening/sources/").content.decode()
     assert "الحساب الرسمي" in html and ">Account" not in html  # the form's label
@@ -167,3 +167,18 @@ def test_the_dashboard_says_one_hour_not_one_hours(client, bob, omar, paris_sour
     assert "خلال الساعة الأخيرة" in client.get("/listening/", {"hours": "1"}).content.decode()
     assert "خلال آخر ساعتين" in client.get("/listening/", {"hours": "2"}).content.decode()
     assert "خلال آخر 5 ساعات" in client.get("/listening/", {"hours": "5"}).content.decode()
+
+
+def test_a_search_without_an_account_is_refused_next_to_the_account_and_keeps_what_was_typed(client, bob,
+                                                                                           paris_source):
+    _login(client, bob)
+    typed = {"name": "Protests", "kind": "hashtag", "platform": "mastodon", "query": "#veridia", "account": "",
+             "pull_every": 15, "batch_size": 100, "spike_threshold": 3, "spike_min_count": 20,
+             "story_min_size": 5}
+    html = client.post("/listening/sources/", typed).content.decode()
+    assert "Mastodon is heard through one of our accounts there" in _field_errors(html, "account")
+    assert 'value="Protests"' in html and 'value="#veridia"' in html
+    assert not ListeningSource.objects.filter(name="Protests").exists()
+    response = client.post("/listening/sources/", {**typed, "account": paris_source.account.pk})
+    assert response.status_code == 302
+    assert ListeningSource.objects.get(name="Protests").account == paris_source.account
