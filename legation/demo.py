@@ -141,6 +141,7 @@ def seed() -> dict[str, int]:
         services.approve_account(approver, account)
         if account.status == AccountStatus.ACTIVE and platform == "sandbox":
             sandbox_services.connect_official_account(admin, account)
+    _seed_messages_to_our_accounts()
     from legation.listening import demo as listening_demo
 
     listening_demo.seed({region: places[region] for region, _tz in REGIONS})
@@ -152,6 +153,24 @@ def seed() -> dict[str, int]:
         "people": Person.objects.count(),
         "accounts": OfficialAccount.objects.count(),
     }
+
+
+# What the public sends our sandbox accounts: the worker pulls them into the inbox and the accurate tier of the
+# offline models reads each one (a request for help at a port, a passport question, thanks).
+CITIZEN_MESSAGES = [
+    ("@amal_libya", "Amal", "@VeridiaInEgypt نحن ٣٠ شخصا عالقون في ميناء مصراتة ونحتاج إلى الماء والطعام"),
+    ("@veridian_student", "Karim", "@VeridiaInEgypt URGENT 40 Veridian students stuck at Benghazi port, no water, "
+                                   "please evacuate us. Call +218 91 234 5678"),
+    ("@omar_k", "Omar", "@VeridiaEgyptConsular Is the consular section open on Friday? I need to renew my passport"),
+    ("@claire_l", "Claire", "@VeridiaEnFrance Merci pour votre accueil au consulat, très bon service"),
+]
+
+
+def _seed_messages_to_our_accounts() -> None:
+    for handle, name, text in CITIZEN_MESSAGES:
+        member = sandbox_services.join(handle, display_name=name)
+        if not member.posts.filter(text=text).exists():
+            sandbox_services.post(member, text)
 
 
 def logins() -> list[tuple[str, str]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from legation.listening.models import Reading
 from legation.network.models import OfficialAccount
 
 
@@ -13,8 +14,13 @@ class Stream(models.TextChoices):
     TIMELINE = "timeline", "The account's own posts"
 
 
-class InboundMessage(models.Model):
-    """A reply, mention, comment, direct message, SMS or e-mail to an official account; stored once."""
+class InboundMessage(Reading):
+    """A reply, mention, comment, direct message, SMS or e-mail to an official account; stored once.
+
+    A person reads every one of them, so the worker reads each with the accurate tier of the offline models
+    (language when the platform gave none, sentiment, crisis category, places, head counts, phones, needs) soon
+    after it is stored; ``read_at`` is empty until then.
+    """
 
     account = models.ForeignKey(OfficialAccount, on_delete=models.CASCADE, related_name="inbound")
     stream = models.CharField(max_length=20, choices=Stream.choices)
@@ -30,11 +36,16 @@ class InboundMessage(models.Model):
     created_at = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     unit_path = models.CharField(max_length=500, db_index=True)  # the account's unit when received
+    read_at = models.DateTimeField(null=True, blank=True)  # when the offline models read it
 
     class Meta:
         ordering = ["-received_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["account", "external_id"], name="inbound_once_per_account")
+        ]
+        indexes = [
+            # The worker's queue: messages not read yet (a partial index, small once the backlog is read).
+            models.Index(fields=["id"], condition=models.Q(read_at__isnull=True), name="inbound_unread_by_models"),
         ]
 
     def __str__(self) -> str:

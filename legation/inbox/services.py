@@ -12,6 +12,8 @@ from django.utils import timezone
 from legation.connectors.base import Capability, ConnectorError, InboundItem, Page, Provider, WebhookRequest
 from legation.inbox.models import InboundMessage, PullCursor, Stream, WebhookDelivery
 from legation.inbox.signals import inbound_stored
+from legation.listening.enrichment import enrich_batch
+from legation.listening.ingest import plain_field, storable_text
 from legation.network import connections
 from legation.network.models import OfficialAccount
 
@@ -50,12 +52,14 @@ def _fetch(provider: Provider, stream: str, cursor: str | None, limit: int) -> P
 
 def store_items(account: OfficialAccount, stream: str, items: list[InboundItem]) -> int:
     """Store items once per account (the platform's id decides); return how many were new."""
+    # Nothing sent to us is refused: a character neither database takes is replaced (or, NUL, dropped).
     rows = [
         InboundMessage(
-            account=account, stream=stream, external_id=item.external_id[:200], kind=item.kind[:20],
-            text=item.text, author_id=item.author_id[:200], author_name=(item.author_name or "")[:200],
-            url=(item.url or "")[:1000], in_reply_to=(item.in_reply_to or "")[:200],
-            conversation_id=(item.conversation_id or "")[:200], language=(item.language or "")[:10],
+            account=account, stream=stream, external_id=plain_field(item.external_id)[:200],
+            kind=plain_field(item.kind)[:20], text=storable_text(item.text),
+            author_id=plain_field(item.author_id)[:200], author_name=plain_field(item.author_name)[:200],
+            url=plain_field(item.url)[:1000], in_reply_to=plain_field(item.in_reply_to)[:200],
+            conversation_id=plain_field(item.conversation_id)[:200], language=plain_field(item.language)[:10],
             created_at=item.created_at, unit_path=account.unit.path,
         )
         for item in items
@@ -122,3 +126,30 @@ def receive_webhook(account: OfficialAccount, request: WebhookRequest) -> tuple[
             stored += store_items(account, stream,
                                   [i for i in result.items if stream_of.get(i.kind, Stream.MENTIONS) == stream])
     return stored, result.response_body, result.response_content_type
+
+
+READ_BATCH = 200  # messages read by the models per transaction
+
+
+def read_unread(limit: int = READ_BATCH) -> int:
+    """Read the oldest messages the offline models have not read yet, with the accurate tier; return how many.
+
+    Each batch is enriched in one call and written in one transaction. A worker stopped before the write leaves
+    the batch unread, to be read again by the next run: a reading is an overwrite, so nothing is lost or doubled.
+    The platform's own language is kept; the models' fills it where the platform gave none.
+    """
+    batch = list(InboundMessage.objects.filter(read_at__isnull=True).order_by("id")
+                 .only("id", "text", "language")[:limit])
+    if not batch:
+        return 0
+    records = enrich_batch([message.text for message in batch], tier="accurate")
+    now = timezone.now()
+    for message, record in zip(batch, records, strict=True):
+        for name, value in record.reading().items():
+            setattr(message, name, value)
+        message.language = message.language or record.language[:10]
+        message.read_at = now
+    with transaction.atomic():
+        InboundMessage.objects.bulk_update(batch, [*records[0].reading(), "language", "read_at"])
+    return len(batch)
+

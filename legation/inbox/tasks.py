@@ -28,7 +28,20 @@ def pull_account_stream(account_id: int, stream: str) -> dict[str, int | str]:
         # the account already. Either way the task itself ends cleanly.
         logger.warning("pull %s/%s failed: %s", account, stream, exc.message)
         return {"stored": 0, "error": exc.message}
+    if stored:
+        read_new_messages.enqueue()
     return {"stored": stored}
+
+
+@periodic(every=timedelta(seconds=60))  # and enqueued after each pull or webhook that stored something
+@task()
+def read_new_messages(limit: int = 5000) -> int:
+    """Read what reached our accounts with the accurate tier of the offline models, a batch at a time (up to
+    ``limit`` messages; the next run goes on). A person reads each message, so each gets the accurate tier."""
+    read = 0
+    while read < limit and (batch := services.read_unread()):
+        read += batch
+    return read
 
 
 @periodic(every=timedelta(seconds=60))

@@ -16,6 +16,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from legation.connectors.base import ConnectorError, WebhookRejected, WebhookRequest
 from legation.inbox import services
 from legation.inbox.models import InboundMessage
+from legation.inbox.tasks import read_new_messages
+from legation.listening.models import CrisisCategory
 from legation.network.models import OfficialAccount
 from legation.network.permissions import Action, may, path_filter
 from legation.web.context import current_unit
@@ -33,12 +35,16 @@ def inbox(request: HttpRequest) -> HttpResponse:
         items = items.filter(query)
     if unit is not None:
         items = items.filter(unit_path__startswith=unit.path)
-    account_id = request.GET.get("account")
-    if account_id and account_id.isdigit():
+    account_id = request.GET.get("account", "")
+    if account_id.isascii() and account_id.isdigit():
         items = items.filter(account_id=int(account_id))
+    category = request.GET.get("category", "")
+    if category in CrisisCategory.values:
+        items = items.filter(crisis_category=category)
     page = Paginator(items, 50).get_page(request.GET.get("page"))
     accounts = OfficialAccount.objects.filter(unit__path__startswith=unit.path if unit else "/none/")
-    return render(request, "inbox/inbox.html", {"page": page, "accounts": accounts, "account_id": account_id})
+    return render(request, "inbox/inbox.html", {"page": page, "accounts": accounts, "account_id": account_id,
+                                                "categories": CrisisCategory.choices, "category": category})
 
 
 @login_required
@@ -51,6 +57,8 @@ def pull_now(request: HttpRequest, account_id: int) -> HttpResponse:
     try:
         for stream in services.streams_for(account):
             total += services.pull_all(account, stream)
+        if total:
+            read_new_messages.enqueue()
         messages.success(request, ngettext("%(n)d new item.", "%(n)d new items.", total) % {"n": total})
     except ConnectorError as exc:
         messages.error(request, _("The platform refused: %(error)s") % {"error": exc.message})
@@ -73,6 +81,8 @@ def webhook(request: HttpRequest, key: str) -> HttpResponse:
     )
     try:
         stored, body, content_type = services.receive_webhook(account, inbound)
+        if stored:
+            read_new_messages.enqueue()  # the models read it in the worker, not in this request
     except WebhookRejected as exc:
         logger.warning("webhook for %s refused: %s", account, exc.message)
         return HttpResponse(exc.message, status=exc.status or 403, content_type="text/plain")

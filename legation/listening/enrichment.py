@@ -23,6 +23,10 @@ class Place:
     lat: float | None = None
     lon: float | None = None
 
+    def as_dict(self) -> dict[str, Any]:
+        """As a Reading's ``places`` column stores it."""
+        return {"name": self.name, "country": self.country, "lat": self.lat, "lon": self.lon}
+
 
 @dataclass(frozen=True)
 class Enriched:
@@ -41,6 +45,18 @@ class Enriched:
     @property
     def countries(self) -> list[str]:
         return sorted({p.country.upper() for p in self.places if p.country})
+
+    @property
+    def countries_column(self) -> str:
+        """As a Reading's ``countries`` column stores them: ",LY,FR," (empty when none)."""
+        countries = self.countries
+        return f",{','.join(countries)}," if countries else ""
+
+    def reading(self) -> dict[str, Any]:
+        """The values of a :class:`legation.listening.models.Reading`'s fields."""
+        return {"sentiment": self.sentiment, "crisis_category": self.crisis_category,
+                "places": [p.as_dict() for p in self.places], "countries": self.countries_column,
+                "head_count": self.head_count, "phones": list(self.phones), "needs": list(self.needs)}
 
 
 def enrich_batch(texts: Sequence[str], tier: str = "fast") -> list[Enriched]:

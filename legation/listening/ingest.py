@@ -80,6 +80,12 @@ def plain_field(value: object) -> str:
     return _NOT_PLAIN.sub(lambda m: "\ufffd" if m.group() >= "\ud800" else "", str(value or ""))
 
 
+def storable_text(value: str) -> str:
+    """A long text as both databases take it, kept whole otherwise: lone surrogates become U+FFFD and NUL
+    characters (PostgreSQL refuses them) are dropped; line breaks and everything else stay."""
+    return _SURROGATE.sub("\ufffd", value).replace("\x00", "")
+
+
 def checked_text(value: object) -> tuple[str, str]:
     """(text, "") for a storable post, else ("", the reason it is refused)."""
     if value is None:
@@ -320,15 +326,14 @@ def _store(source: ListeningSource, unit: Unit, fresh: list[tuple[tuple[str, str
     path, heard_by, heard_sources = unit.path, heard_mark(unit.path), heard_mark(source.pk)
     dumps = json.dumps
     rows: list[tuple[Any, ...]] = []
-    countries_of = [f",{','.join(record.countries)}," if record.countries else "" for record in records]
+    countries_of = [record.countries_column for record in records]
     for (key, post, text), record, when, story_id, countries in zip(fresh, records, created, story_ids, countries_of,
                                                                    strict=True):
         rows.append((
             source.pk, unit.pk, path, heard_by, heard_sources, key[0], key[1], (post.kind or "post")[:20], text,
             str(post.author or "")[:200], str(post.url or "")[:1000], adapt(when) if when is not now else stamped,
             stamped, record.language, record.sentiment, record.crisis_category,
-            dumps([{"name": p.name, "country": p.country, "lat": p.lat, "lon": p.lon} for p in record.places])
-            if record.places else "[]",
+            dumps([p.as_dict() for p in record.places]) if record.places else "[]",
             countries, record.head_count,
             dumps(list(record.phones)) if record.phones else "[]", dumps(list(record.needs)) if record.needs else "[]",
             record.dup_signature, story_id,

@@ -122,7 +122,32 @@ def country_list(stored: str | None) -> list[str]:
     return [code for code in (stored or "").split(",") if code]
 
 
-class ListenedItem(models.Model):
+class Reading(models.Model):
+    """What the offline models read in a post, stored beside it: a listened post, a message to one of our accounts.
+
+    ``language`` is not here: each model keeps its own (a platform may say it, with its own length).
+    """
+
+    sentiment = models.CharField(max_length=10, blank=True)
+    # A ministry's own crisis model may have other labels: they are stored and shown as they are.
+    crisis_category = models.CharField(max_length=40, blank=True, choices=CrisisCategory.choices)
+    places = models.JSONField(default=list)
+    # ISO country codes between commas (",FR,DE,"), so one indexed-friendly contains filter finds a country.
+    countries = models.CharField(max_length=200, blank=True)
+    head_count = models.PositiveIntegerField(null=True, blank=True)
+    phones = models.JSONField(default=list)
+    needs = models.JSONField(default=list)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def sentiment_label(self) -> str:
+        """The sentiment's name in the reader's language; another model's label as it is."""
+        return str(Sentiment(self.sentiment).label) if self.sentiment in Sentiment.values else self.sentiment
+
+
+class ListenedItem(Reading):
     """One public post, stored once per (platform, external id) whichever sources heard it, enriched offline.
 
     ``source``, ``unit`` and ``story`` are those of the first source that heard it; ``heard_by`` lists the path
@@ -145,15 +170,6 @@ class ListenedItem(models.Model):
     created_at = models.DateTimeField(db_index=True)
     ingested_at = models.DateTimeField(auto_now_add=True)
     language = models.CharField(max_length=8, blank=True)
-    sentiment = models.CharField(max_length=10, blank=True)
-    # A ministry's own crisis model may have other labels: they are stored and shown as they are.
-    crisis_category = models.CharField(max_length=40, blank=True, choices=CrisisCategory.choices)
-    places = models.JSONField(default=list)
-    # ISO country codes between commas (",FR,DE,"), so one indexed-friendly contains filter finds a country.
-    countries = models.CharField(max_length=200, blank=True)
-    head_count = models.PositiveIntegerField(null=True, blank=True)
-    phones = models.JSONField(default=list)
-    needs = models.JSONField(default=list)
     dup_signature = models.CharField(max_length=32, blank=True, db_index=True)
     story = models.ForeignKey(Story, on_delete=models.SET_NULL, null=True, blank=True, related_name="items")
 
@@ -170,11 +186,6 @@ class ListenedItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.platform}:{self.external_id}"
-
-    @property
-    def sentiment_label(self) -> str:
-        """The sentiment's name in the reader's language; another model's label as it is."""
-        return str(Sentiment(self.sentiment).label) if self.sentiment in Sentiment.values else self.sentiment
 
 
 class AlertKind(models.TextChoices):
