@@ -347,7 +347,7 @@ class GuardedHTTPXTransport(httpx.HTTPTransport):
         chunks: list[bytes] = []
         size = 0
         try:
-            if declared.isdigit() and int(declared) > limit:
+            if declared.isdecimal() and int(declared) > limit:
                 raise ConnectorError(
                     f"{label}: response of {declared} bytes exceeds the limit of {limit}",
                     permanent=True,

@@ -36,7 +36,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     if unit is not None:
         items = items.filter(unit_path__startswith=unit.path)
     account_id = request.GET.get("account", "")
-    if account_id.isascii() and account_id.isdigit():
+    if account_id.isdecimal() and int(account_id) < 2**63:  # a larger number is no row's id (and overflows)
         items = items.filter(account_id=int(account_id))
     category = request.GET.get("category", "")
     if category in CrisisCategory.values:

@@ -13,12 +13,23 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import ValidationInfo, field_validator
 
 from legation.listening import exports, services, trends
-from legation.listening.models import Alert, ListenedItem, ListeningSource, SavedSearch, Story, country_list
+from legation.listening.models import (
+    SOURCE_BOUNDS,
+    Alert,
+    ListenedItem,
+    ListeningSource,
+    SavedSearch,
+    Story,
+    country_list,
+)
 from legation.listening.search import FILTER_NAMES, Filters, parse_moment, search, search_params, visible_items
 from legation.network.models import OfficialAccount, Unit
 from legation.network.permissions import Action, path_filter, require
 
 router = Router(tags=["listening"])
+
+
+B = SOURCE_BOUNDS
 
 
 class SourceOut(Schema):
@@ -46,22 +57,24 @@ class SourceIn(Schema):
     platform: str
     query: str = ""
     account_id: int | None = None
-    pull_every: int = Field(5, ge=1)
-    batch_size: int = Field(100, ge=1, le=10000)
-    spike_threshold: float = Field(3.0, ge=1)
-    spike_min_count: int = Field(10, ge=1)
-    story_min_size: int = Field(8, ge=2)
+    active: bool = True
+    pull_every: int = Field(5, ge=B["pull_every"][0], le=B["pull_every"][1])
+    batch_size: int = Field(100, ge=B["batch_size"][0], le=B["batch_size"][1])
+    spike_threshold: float = Field(3.0, ge=B["spike_threshold"][0], le=B["spike_threshold"][1], allow_inf_nan=False)
+    spike_min_count: int = Field(10, ge=B["spike_min_count"][0], le=B["spike_min_count"][1])
+    story_min_size: int = Field(8, ge=B["story_min_size"][0], le=B["story_min_size"][1])
 
 
 class SourcePatch(Schema):
     name: str | None = Field(None, min_length=1, max_length=200)
     query: str | None = None
     active: bool | None = None
-    pull_every: int | None = Field(None, ge=1)
-    batch_size: int | None = Field(None, ge=1, le=10000)
-    spike_threshold: float | None = Field(None, ge=1)
-    spike_min_count: int | None = Field(None, ge=1)
-    story_min_size: int | None = Field(None, ge=2)
+    pull_every: int | None = Field(None, ge=B["pull_every"][0], le=B["pull_every"][1])
+    batch_size: int | None = Field(None, ge=B["batch_size"][0], le=B["batch_size"][1])
+    spike_threshold: float | None = Field(None, ge=B["spike_threshold"][0], le=B["spike_threshold"][1],
+                                          allow_inf_nan=False)
+    spike_min_count: int | None = Field(None, ge=B["spike_min_count"][0], le=B["spike_min_count"][1])
+    story_min_size: int | None = Field(None, ge=B["story_min_size"][0], le=B["story_min_size"][1])
 
 
 class ItemOut(Schema):
@@ -302,7 +315,7 @@ def export_items(request: HttpRequest, params: Query[ExportIn]) -> StreamingHttp
 @router.get("/saved-searches", response=list[SavedSearchOut])
 def list_saved_searches(request: HttpRequest, unit_id: int | None = None) -> Any:
     saved = _visible(request, SavedSearch.objects.filter(owner=request.user), "unit__path")  # type: ignore[misc]
-    return saved.filter(unit_id=unit_id) if unit_id is not None else saved
+    return saved.filter(unit=get_object_or_404(Unit, pk=unit_id)) if unit_id is not None else saved
 
 
 @router.post("/saved-searches", response={201: SavedSearchOut})

@@ -49,6 +49,14 @@ class SourceKind(models.TextChoices):
     FILE = "file", _("File replay")
 
 
+# (least, most) of a source's numeric settings. A pull at most every 30 days (a larger interval overflowed the
+# scheduler's date arithmetic); thresholds a finite number (Infinity would never alert and is not JSON).
+SOURCE_BOUNDS: dict[str, tuple[float, float]] = {
+    "pull_every": (1, 43_200), "batch_size": (1, 10_000), "spike_threshold": (1.0, 1_000.0),
+    "spike_min_count": (1, 1_000_000), "story_min_size": (2, 1_000_000),
+}
+
+
 class ListeningSource(models.Model):
     """Something a unit listens to on one platform, pulled on a schedule from its stored cursor."""
 
@@ -62,21 +70,26 @@ class ListeningSource(models.Model):
                                 related_name="listening_sources",
                                 help_text=_("the official account whose credentials (or mentions) are used"))
     active = models.BooleanField(_("active"), default=True)
-    # The same bounds as the API's schema, so the web form, the API and the CLI accept the same settings.
-    pull_every = models.PositiveIntegerField(_("pull every (minutes)"), default=5, validators=[MinValueValidator(1)])
-    batch_size = models.PositiveIntegerField(_("posts per pull"), default=100,
-                                             validators=[MinValueValidator(1), MaxValueValidator(10_000)])
+    # The same bounds as the API's schema (SOURCE_BOUNDS), so the web form, the API and the CLI accept the same
+    # settings.
+    pull_every = models.PositiveIntegerField(_("pull every (minutes)"), default=5, validators=[
+        MinValueValidator(SOURCE_BOUNDS["pull_every"][0]), MaxValueValidator(SOURCE_BOUNDS["pull_every"][1])])
+    batch_size = models.PositiveIntegerField(_("posts per pull"), default=100, validators=[
+        MinValueValidator(SOURCE_BOUNDS["batch_size"][0]), MaxValueValidator(SOURCE_BOUNDS["batch_size"][1])])
     cursor = models.TextField(blank=True, editable=False)
     last_pulled_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error = models.TextField(blank=True, editable=False)
     # Alert thresholds: a spike is an hour with this many times the usual volume (the nlp detector's
     # min_ratio) and at least spike_min_count posts; a new story alerts once it reaches story_min_size posts.
-    spike_threshold = models.FloatField(_("spike threshold (times the usual volume)"), default=3.0,
-                                        validators=[MinValueValidator(1.0)])
-    spike_min_count = models.PositiveIntegerField(_("spike minimum posts"), default=10,
-                                                  validators=[MinValueValidator(1)])
-    story_min_size = models.PositiveIntegerField(_("new story alert size"), default=8,
-                                                 validators=[MinValueValidator(2)])
+    spike_threshold = models.FloatField(_("spike threshold (times the usual volume)"), default=3.0, validators=[
+        MinValueValidator(SOURCE_BOUNDS["spike_threshold"][0]),
+        MaxValueValidator(SOURCE_BOUNDS["spike_threshold"][1])])
+    spike_min_count = models.PositiveIntegerField(_("spike minimum posts"), default=10, validators=[
+        MinValueValidator(SOURCE_BOUNDS["spike_min_count"][0]),
+        MaxValueValidator(SOURCE_BOUNDS["spike_min_count"][1])])
+    story_min_size = models.PositiveIntegerField(_("new story alert size"), default=8, validators=[
+        MinValueValidator(SOURCE_BOUNDS["story_min_size"][0]),
+        MaxValueValidator(SOURCE_BOUNDS["story_min_size"][1])])
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
 

@@ -72,7 +72,7 @@ def _pull_file(source: ListeningSource) -> IngestResult:
     except Exception as exc:  # noqa: BLE001 - a missing file is the source's error, not the worker's
         services.record_pull_error(source, str(exc), permanent=True)
         return IngestResult()
-    done = int(source.cursor) if source.cursor.isdigit() else 0
+    done = int(source.cursor) if source.cursor.isdecimal() else 0
 
     def chunks() -> Iterator[Batch]:
         posts: list[Post] = []

@@ -52,7 +52,7 @@ class Filters:
 
         def number(name: str) -> int | None:
             value = text(name)
-            return int(value) if value.isdigit() else None
+            return int(value) if value.isdecimal() else None
 
         return cls(
             language=text("language", 8).lower(), sentiment=text("sentiment", 10).lower(),

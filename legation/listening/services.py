@@ -86,13 +86,14 @@ def _check_platform_can(source: ListeningSource) -> None:
                                             "(an admin registers it under Accounts first)") % {"platform": name}})
 
 
-def _validate_source(source: ListeningSource, *, operator: bool = False, platform_check: bool = True) -> None:
+def _validate_source(source: ListeningSource, *, check_file: bool = True, platform_check: bool = True) -> None:
     if source.platform != FILE_PLATFORM and source.platform not in PROVIDERS:
         raise ValidationError({"platform": _("unknown platform %(platform)s") % {"platform": repr(source.platform)}})
     if (source.kind == SourceKind.FILE) != (source.platform == FILE_PLATFORM):
         raise ValidationError({"kind": _("file replays are the kind 'file' on the platform 'file'")})
-    if source.kind == SourceKind.FILE and not operator:  # the operator's CLI may name any file
-        resolve_file(source.query)
+    if source.kind == SourceKind.FILE:
+        if check_file:
+            resolve_file(source.query)
     elif source.kind != SourceKind.MENTIONS and not source.query.strip():
         raise ValidationError({"query": _("say what to listen for")})
     if source.kind == SourceKind.MENTIONS and source.account is None:
@@ -128,7 +129,7 @@ def create_source(actor: Person | None, *, unit: Unit, name: str, kind: str, pla
         raise ValidationError({name: _("unknown setting") for name in unknown})
     source = ListeningSource(unit=unit, name=name.strip(), kind=kind, platform=platform, query=query.strip(),
                              account=account, created_by=actor, **options)
-    _validate_source(source, operator=actor is None)
+    _validate_source(source, check_file=actor is not None)  # the operator's CLI may name any file
     source.save()
     ledger.append(actor, "listening.source_created", obj=source, unit=unit,
                   payload={"name": source.name, "kind": kind, "platform": platform, "query": source.query})
@@ -150,8 +151,11 @@ def update_source(actor: Person | None, source: ListeningSource, **changes: Any)
         source.cursor = ""  # a different question starts from the beginning
     if changes.get("active"):
         source.last_error = ""
-    # Pausing or retuning a source set up before a check existed is not refused for what was not changed.
-    _validate_source(source, platform_check=bool({"kind", "platform", "query", "account"} & set(changes)))
+    # What was not changed is not checked again: pausing a source or changing its thresholds is not refused
+    # because its file has since gone, the operator's CLI named a file outside the folder, or it was set up
+    # before a check existed.
+    _validate_source(source, check_file=actor is not None and "query" in changes,
+                     platform_check=bool({"kind", "platform", "query", "account"} & set(changes)))
     source.save()
     ledger.append(actor, "listening.source_updated", obj=source, unit=source.unit,
                   payload={"before": before, "after": {name: _plain(getattr(source, name)) for name in changes}})

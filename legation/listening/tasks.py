@@ -37,7 +37,8 @@ def pull_due_sources() -> list[int]:
     due = []
     for source in ListeningSource.objects.filter(active=True).only("pk", "pull_every", "last_pulled_at"):
         last = source.last_pulled_at
-        if last is None or last + timedelta(minutes=source.pull_every) <= now:
+        # Compared in seconds, not as dates: no interval, however large, can overflow (and stop every source).
+        if last is None or (now - last).total_seconds() >= source.pull_every * 60:
             due.append(source.pk)
     for source_id in due:
         pull_source.enqueue(source_id)

@@ -48,7 +48,7 @@ def _sources(request: HttpRequest, unit: Unit) -> Any:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     unit = _unit(request)
-    hours = int(request.GET["hours"]) if request.GET.get("hours", "").isdigit() else 48
+    hours = int(request.GET["hours"]) if request.GET.get("hours", "").isdecimal() else 48
     hours = min(max(hours, 1), 24 * 30)
     return render(request, "listening/dashboard.html", {
         "unit": unit,
@@ -76,7 +76,7 @@ def search_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     export = request.GET.get("export")
     if export in exports.FORMATS:
         return exports.response(items, export)
-    number = int(request.GET["page"]) if request.GET.get("page", "").isdigit() else 1
+    number = int(request.GET["page"]) if request.GET.get("page", "").isdecimal() else 1
     number = min(max(number, 1), MAX_PAGE)
     rows = list(items[(number - 1) * PAGE_SIZE : number * PAGE_SIZE + 1])
     total, more = capped_count(items)
@@ -139,8 +139,12 @@ def sources(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if "toggle" in request.POST:
             source = get_object_or_404(_sources(request, unit), pk=request.POST["toggle"])
-            services.update_source(request.user, source, active=not source.active)  # type: ignore[arg-type]
-            messages.success(request, _("Source updated."))
+            try:
+                services.update_source(request.user, source, active=not source.active)  # type: ignore[arg-type]
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, _("Source updated."))
             return redirect("listening:sources")
         if "delete" in request.POST:
             source = get_object_or_404(_sources(request, unit), pk=request.POST["delete"])

@@ -343,7 +343,7 @@ def _api_error(exc: mastodon.MastodonAPIError, what: str) -> ConnectorError:
 
 def _id_key(value: Any) -> tuple[int, str]:
     text = str(value)
-    return (int(text), text) if text.isdigit() else (0, text)
+    return (int(text), text) if text.isdecimal() else (0, text)
 
 
 def _page(items: list[InboundItem], raw: list[Any], cursor: str | None, limit: int) -> Page:

@@ -74,7 +74,7 @@ class KannelConfig(ProviderConfig):
     @classmethod
     def _sender(cls, value: str | None) -> str | None:
         # Kannel also takes alphanumeric senders ("EMBASSY"), so only clean up what looks like a number.
-        if value and value.lstrip("+").replace(" ", "").isdigit():
+        if value and value.lstrip("+").replace(" ", "").isdecimal():
             return config_number(value)
         return value
 
@@ -236,7 +236,7 @@ class KannelProvider(Provider):
         receiver = params.get("to", b"").decode("utf-8", errors="replace")
         created_at: datetime | None = None
         stamp = params.get("ts", b"").decode("ascii", errors="replace")
-        if stamp.isdigit():
+        if stamp.isdecimal():
             created_at = datetime.fromtimestamp(int(stamp), UTC)
         kannel_id = params.get("id", b"").decode("ascii", errors="replace").strip()
         # Without Kannel's message UUID the content is the identity, so a repeated call is still stored once.
@@ -269,7 +269,7 @@ class KannelProvider(Provider):
         params = self._verify(request)
         message_id = params.get("id", b"").decode("ascii", errors="replace")
         raw_status = params.get("status", b"").decode("ascii", errors="replace")
-        if not message_id or not raw_status.isdigit():
+        if not message_id or not raw_status.isdecimal():
             raise WebhookRejected("a delivery report needs 'id' and a numeric 'status'", status=400)
         status = DLR_STATUS.get(int(raw_status), f"unknown ({raw_status})")
         answer = params.get("answer", b"").decode("utf-8", errors="replace")

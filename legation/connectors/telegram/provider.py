@@ -64,7 +64,7 @@ class _GuardedAsyncTransport(httpx.AsyncHTTPTransport):
         http.check_url(str(request.url))
         response = await super().handle_async_request(request)
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > http.DEFAULT_MAX_BYTES:
+        if declared.isdecimal() and int(declared) > http.DEFAULT_MAX_BYTES:
             await response.aclose()
             raise ConnectorError(
                 f"Telegram sent a response of {declared} bytes, over the {http.DEFAULT_MAX_BYTES} limit",
@@ -179,7 +179,7 @@ class TelegramProvider(BaseProvider):
         channel = self.config.channel_id
         if not channel:
             raise ConnectorError("telegram: configuration 'channel_id' is needed to publish", permanent=True)
-        return int(channel) if channel.lstrip("-").isdigit() else channel
+        return int(channel) if channel.lstrip("-").isdecimal() else channel
 
     def _post_url(self, chat: Mapping[str, Any] | None, message_id: int) -> str | None:
         username = (chat or {}).get("username") or self.config.channel_username

@@ -529,7 +529,7 @@ class _SweepCursor:
         try:
             state = json.loads(cursor)
         except ValueError:
-            state = {"since_id": cursor} if cursor.isdigit() else {}
+            state = {"since_id": cursor} if cursor.isdecimal() else {}
         return cls(state.get("since_id"), state.get("token"), state.get("pending"))
 
     def advance(self, newest_id: str | None, next_token: str | None) -> tuple[str, bool]:

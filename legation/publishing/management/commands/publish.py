@@ -44,7 +44,7 @@ class Command(BaseCommand):
         targets = []
         for item in options["account"]:
             account_id, _sep, language = item.partition(":")
-            account = OfficialAccount.objects.filter(pk=int(account_id) if account_id.isdigit() else -1).first()
+            account = OfficialAccount.objects.filter(pk=int(account_id) if account_id.isdecimal() else -1).first()
             if account is None:
                 raise CommandError(f"--account {item!r}: no such account")
             targets.append((account, language or options["language"]))
