@@ -95,7 +95,7 @@ def evaluate(unit: Unit, now: datetime | None = None) -> list[Alert]:
         last = series[key][-1]
         alert = services.raise_alert(unit=unit, kind=AlertKind.SPIKE, key=f"{key}@{hour}",
                                      message=f"Spike in {what}: {last} posts in the last hour "
-                                             f"({score:.1f}× the usual)", count=last)
+                                             f"({score:.1f}× the usual)", count=last, score=score)
         if alert:
             raised.append(alert)
     _update_growth(unit, now)

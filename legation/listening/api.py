@@ -155,6 +155,7 @@ class StoryOut(Schema):
     id: int
     unit_id: int
     label: str
+    title: str  # the label in the caller's language (Accept-Language or their interface language)
     terms: list[str]
     size: int
     growth: float
@@ -167,8 +168,10 @@ class AlertOut(Schema):
     unit_id: int
     kind: str
     key: str
-    message: str
+    message: str  # as recorded on the ledger, in English
+    text: str  # in the caller's language
     count: int
+    score: float | None
     story_id: int | None
     created_at: datetime
     acknowledged_at: datetime | None
@@ -350,7 +353,7 @@ def list_stories(request: HttpRequest, unit_id: int | None = None, limit: int = 
 
 @router.get("/alerts", response=list[AlertOut])
 def list_alerts(request: HttpRequest, unit_id: int | None = None, open_only: bool = False) -> Any:
-    alerts = _visible(request, Alert.objects.all())
+    alerts = _visible(request, Alert.objects.select_related("story"))
     if unit_id is not None:
         unit = get_object_or_404(Unit, pk=unit_id)
         alerts = alerts.filter(unit_path__startswith=unit.path)
@@ -361,7 +364,7 @@ def list_alerts(request: HttpRequest, unit_id: int | None = None, open_only: boo
 
 @router.post("/alerts/{alert_id}/acknowledge", response=AlertOut)
 def acknowledge_alert(request: HttpRequest, alert_id: int) -> Any:
-    alert = get_object_or_404(_visible(request, Alert.objects.select_related("unit")), pk=alert_id)
+    alert = get_object_or_404(_visible(request, Alert.objects.select_related("unit", "story")), pk=alert_id)
     return services.acknowledge_alert(request.user, alert)  # type: ignore[arg-type]
 
 

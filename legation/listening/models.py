@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.formats import number_format
+from django.utils.translation import get_language_info, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from legation.network.models import PLATFORM_CHOICES, OfficialAccount, Unit
@@ -124,6 +126,14 @@ class Story(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    @property
+    def title(self) -> str:
+        """The label in the reader's language: the crisis category it starts with is named as the pages name it
+        (labels are stored once, when the story starts; ``enrichment.story_label``)."""
+        head, sep, rest = self.label.partition(" — ")
+        code = head.strip().replace(" ", "_")
+        return f"{CrisisCategory(code).label}{sep}{rest}" if code in CrisisCategory.values else self.label
+
 
 def heard_mark(value: object) -> str:
     """How one unit path or source id appears in ``heard_by`` / ``heard_sources``: between bars."""
@@ -217,6 +227,7 @@ class Alert(models.Model):
     message = models.CharField(max_length=500)
     story = models.ForeignKey(Story, on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts")
     count = models.PositiveIntegerField(default=0)
+    score = models.FloatField(null=True, blank=True)  # a spike's times the usual volume
     created_at = models.DateTimeField(auto_now_add=True)
     emailed_to = models.PositiveIntegerField(default=0)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
@@ -229,6 +240,36 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+    @property
+    def text(self) -> str:
+        """The alert in the reader's language (``message`` keeps the English wording the ledger recorded)."""
+        if self.kind == AlertKind.NEW_STORY and self.story is not None:
+            return ngettext("New story: %(label)s (%(count)s post)", "New story: %(label)s (%(count)s posts)",
+                            self.count) % {"label": self.story.title, "count": self.count}
+        if self.kind == AlertKind.SPIKE and self.score is not None:
+            return ngettext("Spike in %(what)s: %(count)s post in the last hour (%(score)s× the usual)",
+                            "Spike in %(what)s: %(count)s posts in the last hour (%(score)s× the usual)",
+                            self.count) % {"what": series_name(self.key.rsplit("@", 1)[0]), "count": self.count,
+                                           "score": number_format(self.score, 1)}
+        return self.message
+
+
+def series_name(key: str) -> str:
+    """A volume series (``alerts.series_keys``: all, language:fr, category:..., country:LY) as a reader names it."""
+    kind, _sep, value = key.partition(":")
+    if kind == "language":
+        try:
+            name = str(get_language_info(value)["name_translated"])
+        except KeyError:
+            name = value
+        return gettext("posts in %(language)s") % {"language": name}
+    if kind == "category":
+        label = CrisisCategory(value).label if value in CrisisCategory.values else value.replace("_", " ")
+        return gettext("the category %(category)s") % {"category": label}
+    if kind == "country":
+        return gettext("posts about %(country)s") % {"country": value}
+    return gettext("all posts")
 
 
 class SavedSearch(models.Model):

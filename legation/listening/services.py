@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from legation.connectors.base import Capability, ConfigError
@@ -265,27 +265,36 @@ def alert_recipients(unit: Unit) -> list[str]:
     return []
 
 
-def raise_alert(*, unit: Unit, kind: str, key: str, message: str, count: int = 0,
+def raise_alert(*, unit: Unit, kind: str, key: str, message: str, count: int = 0, score: float | None = None,
                 story: Story | None = None) -> Alert | None:
-    """Record an alert once per (unit, kind, key) and e-mail the unit's people; None if it was already raised."""
+    """Record an alert once per (unit, kind, key) and e-mail the unit's people, each in their own interface
+    language; None if it was already raised. ``message`` is the English wording the ledger keeps."""
     try:
         with transaction.atomic():
             alert = Alert.objects.create(unit=unit, unit_path=unit.path, kind=kind, key=key[:200],
-                                         message=message[:500], count=count, story=story)
+                                         message=message[:500], count=count, score=score, story=story)
             ledger.append(None, "listening.alert_raised", obj=alert, unit=unit,
                           payload={"kind": kind, "key": key, "message": message, "count": count})
     except IntegrityError:
         return None
     recipients = alert_recipients(unit)
-    if recipients:
-        sent = send_mail(
-            subject=f"[Legation] {unit.name}: {message}"[:200],
-            message=f"{message}\n\nUnit: {unit.name}\nSee {settings.SITE_URL}/listening/\n",
-            from_email=None, recipient_list=recipients, fail_silently=True,
-        )
-        if sent:
-            Alert.objects.filter(pk=alert.pk).update(emailed_to=len(recipients))
-            alert.emailed_to = len(recipients)
+    languages = dict(Person.objects.filter(email__in=recipients, is_active=True).values_list("email", "language"))
+    by_language: dict[str, list[str]] = {}
+    for email in recipients:
+        by_language.setdefault(languages.get(email) or settings.LANGUAGE_CODE, []).append(email)
+    sent = 0
+    for language, emails in sorted(by_language.items()):
+        with translation.override(language):
+            text = alert.text
+            sent += len(emails) if send_mail(
+                subject=f"[Legation] {unit.name}: {text}"[:200],
+                message=_("%(alert)s\n\nUnit: %(unit)s\nSee %(url)s/listening/\n")
+                % {"alert": text, "unit": unit.name, "url": settings.SITE_URL},
+                from_email=None, recipient_list=emails, fail_silently=True,
+            ) else 0
+    if sent:
+        Alert.objects.filter(pk=alert.pk).update(emailed_to=sent)
+        alert.emailed_to = sent
     return alert
 
 

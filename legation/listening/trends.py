@@ -99,4 +99,5 @@ def stories(unit: Unit, limit: int = 15) -> QuerySet[Story]:
 
 
 def open_alerts(unit: Unit, limit: int = 20) -> QuerySet[Alert]:
-    return Alert.objects.filter(unit_path__startswith=unit.path, acknowledged_at__isnull=True)[:limit]
+    return Alert.objects.filter(unit_path__startswith=unit.path, acknowledged_at__isnull=True).select_related(
+        "story", "unit")[:limit]
