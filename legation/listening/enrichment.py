@@ -77,6 +77,16 @@ _STAND_IN_WORDS = {
 }
 
 
+def place_names(text: str) -> set[str]:
+    """The gazetteer's names for the places a short text names, whatever the script or spelling ("مصراتة",
+    "Le Caire" -> Misratah, Cairo): what listening stores as a post's place names. Loads the gazetteer once."""
+    try:
+        from legation.nlp import extract_places
+    except ImportError:
+        return set()
+    return {place.name for place in extract_places([text[:200]])[0]}
+
+
 def _stand_in(text: str) -> Enriched:
     lowered = text[:2000].lower()
     if re.search(r"[\u0600-\u06ff]", lowered):

@@ -22,6 +22,7 @@ from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.timezone import is_naive, make_aware
 
+from legation.listening.enrichment import place_names
 from legation.listening.models import ListenedItem, heard_mark
 from legation.network.models import Person, Unit
 from legation.network.permissions import Action, path_filter
@@ -161,11 +162,15 @@ def search(person: Person | AnonymousUser, query: str, filters: Filters | None =
     if filters.country:
         conditions &= Q(countries__contains=f",{filters.country},")
     if filters.place:
-        # A place's name starts with what was typed; the stored keys ("lat", "country") never match. SQLite
-        # keeps the JSON as written, non-ASCII letters escaped ("\u0628"), so the typed text is escaped the same
-        # way; PostgreSQL's jsonb prints them as they are.
-        typed = json.dumps(filters.place)[1:-1] if connection.vendor != "postgresql" else filters.place
-        conditions &= Q(places__icontains=f'"name": "{typed}')
+        # A place's stored name starts with what was typed, or with the name the gazetteer gives what was typed
+        # in another script or spelling (stored names are the gazetteer's: "بنغازي" finds Benghazi). The stored
+        # keys ("lat", "country") never match. SQLite keeps the JSON as written, non-ASCII letters escaped
+        # ("\u0628"), so the typed text is escaped the same way; PostgreSQL's jsonb prints them as they are.
+        named = Q()
+        for name in sorted({filters.place} | place_names(filters.place)):
+            typed = json.dumps(name)[1:-1] if connection.vendor != "postgresql" else name
+            named |= Q(places__icontains=f'"name": "{typed}')
+        conditions &= named
     if filters.source:
         conditions &= Q(heard_sources__contains=heard_mark(filters.source))
     if filters.platform:
