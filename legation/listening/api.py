@@ -22,7 +22,15 @@ from legation.listening.models import (
     Story,
     country_list,
 )
-from legation.listening.search import FILTER_NAMES, Filters, parse_moment, search, search_params, visible_items
+from legation.listening.search import (
+    FILTER_NAMES,
+    Filters,
+    as_seen_by,
+    parse_moment,
+    search,
+    search_params,
+    visible_items,
+)
 from legation.network.models import OfficialAccount, Unit
 from legation.network.permissions import Action, path_filter, require
 
@@ -303,7 +311,8 @@ def search_items(request: HttpRequest, params: Query[SearchIn]) -> Any:
     items = search(request.user, params.q, params.filters())
     rows = list(items[params.offset : params.offset + params.limit + 1])
     more = len(rows) > params.limit
-    return {"items": rows[: params.limit], "next_offset": params.offset + params.limit if more else None}
+    return {"items": as_seen_by(request.user, rows[: params.limit]),
+            "next_offset": params.offset + params.limit if more else None}
 
 
 @router.get("/export", response={200: None}, openapi_extra={"responses": {200: {
@@ -312,7 +321,7 @@ def search_items(request: HttpRequest, params: Query[SearchIn]) -> Any:
 }}})
 def export_items(request: HttpRequest, params: Query[ExportIn]) -> StreamingHttpResponse:
     """The search's matches as the web page's export: CSV (with a byte-order mark) or JSON lines, streamed."""
-    return exports.response(search(request.user, params.q, params.filters()), params.format)
+    return exports.response(search(request.user, params.q, params.filters()), params.format, request.user)
 
 
 @router.get("/saved-searches", response=list[SavedSearchOut])
@@ -339,7 +348,7 @@ def delete_saved_search(request: HttpRequest, saved_id: int) -> Any:
 
 @router.get("/items/{item_id}", response=ItemOut)
 def get_item(request: HttpRequest, item_id: int) -> Any:
-    return get_object_or_404(visible_items(request.user), pk=item_id)
+    return as_seen_by(request.user, [get_object_or_404(visible_items(request.user), pk=item_id)])[0]
 
 
 @router.get("/stories", response=list[StoryOut])

@@ -7,9 +7,12 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import StreamingHttpResponse
 
 from legation.listening.models import country_list
+from legation.network.models import Person
+from legation.network.permissions import Action, paths_where
 
 EXPORT_LIMIT = 100_000
 EXPORT_FIELDS = ("id", "created_at", "platform", "external_id", "author", "url", "language", "sentiment",
@@ -17,15 +20,21 @@ EXPORT_FIELDS = ("id", "created_at", "platform", "external_id", "author", "url",
 FORMATS = ("csv", "jsonl")
 
 
-def _export_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A stored row as the API shows it: countries as a list, times in ISO 8601."""
+def _export_row(row: dict[str, Any], paths: list[str] | None) -> dict[str, Any]:
+    """A stored row as the API shows it: countries as a list, times in ISO 8601, and no story of a unit the
+    reader may not view (``search.as_seen_by``)."""
     row["countries"] = country_list(row["countries"])
     row["created_at"] = row["created_at"].isoformat()
+    if paths is not None and not any(row["unit_path"].startswith(path) for path in paths):
+        row["story_id"] = None
+    del row["unit_path"]
     return row
 
 
-def response(items: Any, kind: str) -> StreamingHttpResponse:
-    rows = (_export_row(row) for row in items.values(*EXPORT_FIELDS)[:EXPORT_LIMIT].iterator(chunk_size=2000))
+def response(items: Any, kind: str, person: Person | AnonymousUser) -> StreamingHttpResponse:
+    paths = paths_where(person, Action.LISTENING_VIEW)
+    rows = (_export_row(row, paths) for row in
+            items.values(*EXPORT_FIELDS, "unit_path")[:EXPORT_LIMIT].iterator(chunk_size=2000))
     if kind == "jsonl":
         lines: Iterator[str] = (json.dumps(row, default=str, ensure_ascii=False) + "\n" for row in rows)
         response = StreamingHttpResponse(lines, content_type="application/x-ndjson; charset=utf-8")

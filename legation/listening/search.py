@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -23,9 +23,9 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.timezone import is_naive, make_aware
 
 from legation.listening.enrichment import place_names
-from legation.listening.models import ListenedItem, heard_mark
+from legation.listening.models import ListenedItem, ListeningSource, heard_mark
 from legation.network.models import Person, Unit
-from legation.network.permissions import Action, path_filter
+from legation.network.permissions import Action, path_filter, paths_where
 
 COUNT_CAP = 1_000  # counting beyond this costs more than it tells: the page says "1000+"
 
@@ -140,6 +140,34 @@ def visible_items(person: Person | AnonymousUser) -> QuerySet[ListenedItem]:
     items = ListenedItem.objects.all()
     query = heard_filter(person)
     return items.filter(query) if query is not None else items
+
+
+def as_seen_by(person: Person | AnonymousUser, items: Iterable[ListenedItem]) -> list[ListenedItem]:
+    """The items as heard in the person's own units. A post is stored once, with the unit, source and story of
+    the first unit that heard it; where that unit is one the person may not view (another mission, a region
+    above them), the item names the person's own source that heard it and its unit instead, and no story (the
+    story is the other unit's), so nothing of the other unit's set-up shows."""
+    items = list(items)
+    paths = paths_where(person, Action.LISTENING_VIEW)
+    if paths is None:
+        return items
+
+    def visible(path: str) -> bool:
+        return any(path.startswith(p) for p in paths)
+
+    hidden = [item for item in items if not visible(item.unit_path)]
+    heard = {item.pk: [int(s) for s in item.heard_sources.strip("|").split("|") if s.isdecimal()] for item in hidden}
+    own = {source.pk: source for source in ListeningSource.objects.filter(
+        pk__in={s for ids in heard.values() for s in ids}).select_related("unit") if visible(source.unit.path)}
+    for item in hidden:
+        source = next((own[s] for s in heard[item.pk] if s in own), None)
+        item.source, item.story = source, None
+        if source is not None:
+            item.unit, item.unit_path = source.unit, source.unit.path
+        else:  # heard through a source since removed: the unit that heard it
+            path = next(p for p in item.heard_by.strip("|").split("|") if p and visible(p))
+            item.unit, item.unit_path = Unit.objects.get(path=path), path
+    return items
 
 
 def search(person: Person | AnonymousUser, query: str, filters: Filters | None = None) -> QuerySet[ListenedItem]:

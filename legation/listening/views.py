@@ -24,7 +24,7 @@ from legation.listening.forms import (
     add_service_errors,
 )
 from legation.listening.models import Alert, CrisisCategory, ListeningSource, SavedSearch, Sentiment
-from legation.listening.search import Filters, capped_count, search, search_params, visible_items
+from legation.listening.search import Filters, as_seen_by, capped_count, search, search_params, visible_items
 from legation.network.models import OfficialAccount, Unit
 from legation.network.permissions import Action, may, path_filter, require
 from legation.web.context import current_unit
@@ -75,7 +75,7 @@ def search_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     items = search(request.user, query, filters).select_related("source")
     export = request.GET.get("export")
     if export in exports.FORMATS:
-        return exports.response(items, export)
+        return exports.response(items, export, request.user)
     number = int(request.GET["page"]) if request.GET.get("page", "").isdecimal() else 1
     number = min(max(number, 1), MAX_PAGE)
     rows = list(items[(number - 1) * PAGE_SIZE : number * PAGE_SIZE + 1])
@@ -95,7 +95,7 @@ def search_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         messages.error(request, _("Give the search a name to save it."))
         return redirect(reverse("listening:search") + "?" + urlencode(params))
     return render(request, "listening/search.html", {
-        "unit": unit, "q": query, "filters": filters, "items": rows[:PAGE_SIZE],
+        "unit": unit, "q": query, "filters": filters, "items": as_seen_by(request.user, rows[:PAGE_SIZE]),
         "page": number, "has_next": len(rows) > PAGE_SIZE, "total": total, "more": more,
         "params": urlencode(params),
         "saved": SavedSearch.objects.filter(owner=request.user, unit=unit),  # type: ignore[misc]
@@ -125,7 +125,7 @@ def delete_saved_search(request: HttpRequest, saved_id: int) -> HttpResponse:
 @login_required
 def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
     items = visible_items(request.user).select_related("source", "story", "unit")
-    item = get_object_or_404(items, pk=item_id)
+    [item] = as_seen_by(request.user, [get_object_or_404(items, pk=item_id)])
     return render(request, "listening/item.html", {"item": item})
 
 

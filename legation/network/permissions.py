@@ -118,16 +118,23 @@ def units_where(person: Person | AnonymousUser, action: Action | str) -> QuerySe
     return Unit.objects.filter(query)
 
 
-def path_filter(person: Person | AnonymousUser, action: Action | str, field: str) -> Q | None:
-    """A Q matching rows whose ``field`` (a unit path) lies where the person may do the action; None = all."""
+def paths_where(person: Person | AnonymousUser, action: Action | str) -> list[str] | None:
+    """The unit paths at and below which the person may do the action (None: everywhere)."""
     if person.is_authenticated and person.is_active and person.is_superuser:
         return None
     if not person.is_authenticated or not person.is_active:
-        return Q(pk__in=[])
+        return []
     assert isinstance(person, Person)
     needed = ROLE_RANK[MIN_ROLE[Action(action)]]
+    return [path for path, rank in _role_paths(person) if rank >= needed]
+
+
+def path_filter(person: Person | AnonymousUser, action: Action | str, field: str) -> Q | None:
+    """A Q matching rows whose ``field`` (a unit path) lies where the person may do the action; None = all."""
+    paths = paths_where(person, action)
+    if paths is None:
+        return None
     query = Q(pk__in=[])
-    for path, rank in _role_paths(person):
-        if rank >= needed:
-            query |= Q(**{f"{field}__startswith": path})
+    for path in paths:
+        query |= Q(**{f"{field}__startswith": path})
     return query

@@ -1,0 +1,42 @@
+"""A post heard by two missions is stored once, with the first one's source and story; the other mission sees it
+as heard through its own source, with nothing of the first one's set-up."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from django.utils import timezone
+
+from legation.listening import services
+from legation.listening.models import ListenedItem, Story
+from legation.listening.tests.conftest import make_posts
+
+
+def test_a_post_two_missions_heard_shows_each_its_own_source(client, bob, charlie, paris_source, berlin_source):
+    services.ingest_posts(paris_source, make_posts(["Roads flooded near the river in Veridia"]))
+    services.ingest_posts(berlin_source, make_posts(["Roads flooded near the river in Veridia"]))
+    item = ListenedItem.objects.get()
+    now = timezone.now()
+    story = Story.objects.create(unit=paris_source.unit, unit_path=paris_source.unit.path, key="k", size=9,
+                                 label="Paris's own story", first_seen=now, last_seen=now)
+    ListenedItem.objects.filter(pk=item.pk).update(story=story)
+
+    client.force_login(charlie)  # Berlin
+    page = client.get(f"/listening/items/{item.pk}/").content.decode()
+    assert "Berlin keywords" in page and "Embassy in Berlin" in page
+    assert "Paris keywords" not in page and "Embassy in Paris" not in page and "Paris&#x27;s own story" not in page
+    assert "Paris keywords" not in client.get("/listening/search/", {"q": "flooded"}).content.decode()
+    seen = json.loads(client.get(f"/api/v1/listening/items/{item.pk}").content)
+    assert (seen["unit_id"], seen["source_id"], seen["story_id"]) == (berlin_source.unit.pk, berlin_source.pk, None)
+    found = json.loads(client.get("/api/v1/listening/search", {"q": "flooded"}).content)["items"]
+    assert found[0]["source_id"] == berlin_source.pk
+    exported = client.get("/api/v1/listening/export", {"format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(b"".join(exported.streaming_content).decode("utf-8-sig"))))
+    assert rows[0]["story_id"] == ""
+
+    client.force_login(bob)  # Paris heard it first: its own source and story
+    seen = json.loads(client.get(f"/api/v1/listening/items/{item.pk}").content)
+    assert (seen["source_id"], seen["story_id"]) == (paris_source.pk, story.pk)
+    assert "Paris&#x27;s own story" in client.get(f"/listening/items/{item.pk}/").content.decode()
