@@ -6,9 +6,10 @@ import csv
 import hashlib
 import io
 import json
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,11 @@ from django.utils.timezone import is_naive, make_aware
 
 from legation.listening.ingest import Post
 from legation.listening.models import FILE_PLATFORM
+
+# No social network post is older than the first tweet; a date before it is a mistake in the file.
+EARLIEST_POST = datetime(2006, 3, 21, tzinfo=UTC)
+# A post dated ahead would sort first in every search for ever; a day allows for clocks and time zones.
+FUTURE_MARGIN = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -33,17 +39,27 @@ def read_posts(path: Path, *, skip: int = 0) -> Iterator[Post | BadLine]:
     """Yield each record of the file after the first ``skip`` as a Post (or a BadLine), in file order.
 
     Columns or fields: ``text`` (required), ``platform``, ``id`` (or ``external_id``), ``author``,
-    ``created_at`` (ISO 8601 or Unix seconds), ``url``. Without an id, the file name and line number make one.
+    ``created_at`` (ISO 8601 or Unix seconds, from 2006-03-21 to a day from now), ``url``. Without an id, one
+    is made from the post's platform, author, time and text (``content_id``): the same post read again from
+    any file is the same post, and two different posts never share an id. ``skip`` counts every record,
+    the bad ones too, as callers count them when they resume.
     """
-    origin = hashlib.sha256(path.name.encode()).hexdigest()[:8]
     with path.open("rb") as raw:
         if file_format(path) == "csv":
-            yield from _csv_posts(raw, origin, skip, "\t" if path.suffix.lower() == ".tsv" else ",")
+            yield from _csv_posts(raw, skip, "\t" if path.suffix.lower() == ".tsv" else ",")
         else:
-            yield from _jsonl_posts(raw, origin, skip)
+            yield from _jsonl_posts(raw, skip)
 
 
-def _jsonl_posts(raw: Any, origin: str, skip: int) -> Iterator[Post | BadLine]:
+def content_id(platform: str, author: str, created_at: datetime | None, text: object) -> str:
+    """The id of a post that came without one: a hash of what makes it that post, not of where it was read."""
+    moment = created_at.astimezone(UTC).isoformat() if created_at else ""
+    body = text.strip() if isinstance(text, str) else text
+    key = json.dumps([platform, author, moment, body], sort_keys=True, default=str)  # ASCII: lone surrogates too
+    return "content:" + hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+def _jsonl_posts(raw: Any, skip: int) -> Iterator[Post | BadLine]:
     count = 0
     for number, line in enumerate(raw, start=1):
         if not line.strip():
@@ -62,54 +78,128 @@ def _jsonl_posts(raw: Any, origin: str, skip: int) -> Iterator[Post | BadLine]:
         if not isinstance(record, dict):
             yield BadLine(number, "not a JSON object")
             continue
-        yield _post(record, number, origin)
+        yield _post(record, number)
 
 
-def _csv_posts(raw: Any, origin: str, skip: int, delimiter: str) -> Iterator[Post | BadLine]:
-    csv.field_size_limit(16 * 1024 * 1024)  # a huge post is refused by the ingest check, with its reason
-    # utf-8-sig: a spreadsheet's "CSV UTF-8" starts with a byte-order mark, which is not part of the first name.
-    text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    # strict: a quote left open runs to the end of the file, which is reported instead of swallowing the lines.
-    reader = csv.DictReader(text, delimiter=delimiter, strict=True)
-    count = 0
+class _Lines:
+    """The lines of a CSV file, numbered, for the reader; the lines of a record that failed are read again.
+
+    A quote left open makes the reader take the lines after it as one field: the record is reported by the
+    line it began on, and each line after that one is read again, so no well-formed line is lost with it.
+    """
+
+    def __init__(self, text: Iterator[str]) -> None:
+        self._text = text
+        self._read = 0  # lines taken from the file
+        self._again: deque[tuple[int, str]] = deque()
+        self.taken: list[tuple[int, str]] = []  # the lines of the record being read
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self._again:
+            number, line = self._again.popleft()
+        else:
+            line = next(self._text)
+            self._read += 1
+            number = self._read
+        self.taken.append((number, line))
+        return line
+
+    def next_record(self) -> tuple[int, int]:
+        """(first line, last line) of the record just read, which are forgotten."""
+        first, last = self.taken[0][0], self.taken[-1][0]
+        self.taken.clear()
+        return first, last
+
+    def read_again_after_first(self) -> tuple[int, int]:
+        """(first line, last line) of a record that failed; its lines after the first will be read again."""
+        failed = self.taken[1:]
+        span = self.next_record()
+        self._again.extendleft(reversed(failed))
+        return span
+
+
+def _csv_rows(lines: _Lines, delimiter: str) -> Iterator[tuple[int, list[str]] | BadLine]:
+    """(line, fields) of each record, or the BadLine of one the reader cannot parse; blank lines are skipped."""
+    # strict: a quote left open runs to the end of the file (or to a quote out of place), which is an error.
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
     while True:
         try:
-            row = next(reader)
+            fields = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            # The reader does not count the line it failed on.
-            reason = ("a quote opened here is never closed" if "unexpected end of data" in str(exc)
-                      else f"unreadable CSV ({exc})")
-            yield BadLine(reader.line_num + 1, reason)
+            first, last = lines.read_again_after_first()
+            if "unexpected end of data" in str(exc):
+                yield BadLine(first, "a quote opened here is never closed")
+            elif last > first:
+                yield BadLine(first, f"a quote opened here runs on to line {last}, where the CSV is unreadable "
+                                     f"({exc})")
+            else:
+                yield BadLine(first, f"unreadable CSV ({exc})")
             continue
+        first, _last = lines.next_record()
+        if fields:
+            yield first, fields
+
+
+def _csv_posts(raw: Any, skip: int, delimiter: str) -> Iterator[Post | BadLine]:
+    csv.field_size_limit(16 * 1024 * 1024)  # a huge post is refused by the ingest check, with its reason
+    # utf-8-sig: a spreadsheet's "CSV UTF-8" starts with a byte-order mark, which is not part of the first name.
+    text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    rows = _csv_rows(_Lines(text), delimiter)
+    header = next(rows, None)
+    if header is None:
+        return
+    if isinstance(header, BadLine):
+        if skip < 1:  # the one record of such a file
+            yield BadLine(header.line, f"the header line is unreadable, so the file is not read: {header.reason}")
+        return
+    names = header[1]
+    count = 0
+    for row in rows:
         count += 1
         if count <= skip:
             continue
-        if None in row:
-            yield BadLine(reader.line_num, "more fields than the header names")
+        if isinstance(row, BadLine):
+            yield row
             continue
-        if any("\udc80" <= ch <= "\udcff" for value in row.values() if value for ch in value):
-            yield BadLine(reader.line_num, "not UTF-8 text")
-            continue
-        yield _post(row, reader.line_num, origin)
+        number, fields = row
+        if len(fields) > len(names):
+            yield BadLine(number, "more fields than the header names")
+        elif any("\udc80" <= ch <= "\udcff" for value in fields for ch in value):
+            yield BadLine(number, "not UTF-8 text")
+        else:  # a short record leaves its last columns empty (None), as a missing field
+            yield _post(dict(zip(names, fields, strict=False)) | dict.fromkeys(names[len(fields):]), number)
 
 
-def _post(record: dict[str, Any], number: int, origin: str) -> Post | BadLine:
+def _post(record: dict[str, Any], number: int) -> Post | BadLine:
     if "text" not in record:
         return BadLine(number, "no text field")
     created = record.get("created_at")
     created_at = None
     if created not in (None, ""):
         created_at = _moment(created)
+        shown = repr(created[:40]) if isinstance(created, str) else json.dumps(created)[:40]
         if created_at is None:
-            return BadLine(number, f"created_at {str(created)[:40]!r} is not a date and time")
-    external_id = record.get("id") or record.get("external_id") or f"{origin}:{number}"
+            return BadLine(number, f"created_at {shown} is not a date and time")
+        if _is_seconds(created):  # say which day they are
+            shown += f" ({created_at:%Y-%m-%d %H:%M} UTC)"
+        if created_at < EARLIEST_POST:
+            return BadLine(number, f"created_at {shown} is before 2006-03-21, the day of the first tweet")
+        if created_at > datetime.now(UTC) + FUTURE_MARGIN:
+            return BadLine(number, f"created_at {shown} is more than a day in the future")
+    platform = str(record.get("platform") or FILE_PLATFORM)[:20]
+    author = str(record.get("author") or "")
+    text = record.get("text")
+    external_id = record.get("id") or record.get("external_id") or content_id(platform, author, created_at, text)
     return Post(
-        text=record.get("text"),
-        platform=str(record.get("platform") or FILE_PLATFORM)[:20],
+        text=text,
+        platform=platform,
         external_id=str(external_id),
-        author=str(record.get("author") or ""),
+        author=author,
         created_at=created_at,
         url=str(record.get("url") or ""),
         position=number,
@@ -117,7 +207,8 @@ def _post(record: dict[str, Any], number: int, origin: str) -> Post | BadLine:
 
 
 def _moment(value: Any) -> datetime | None:
-    if isinstance(value, int | float) or (isinstance(value, str) and value.replace(".", "", 1).isdigit()):
+    """The aware time a ``created_at`` value names, or None (``true`` is neither a time nor seconds)."""
+    if _is_seconds(value):
         try:
             return datetime.fromtimestamp(float(value), tz=UTC)
         except (OverflowError, OSError, ValueError):
@@ -129,3 +220,9 @@ def _moment(value: Any) -> datetime | None:
     if moment is None:
         return None
     return make_aware(moment, UTC) if is_naive(moment) else moment
+
+
+def _is_seconds(value: Any) -> bool:
+    """Whether a ``created_at`` value is Unix seconds (a number, or digits in a CSV cell)."""
+    return (isinstance(value, int | float) and not isinstance(value, bool)) or (
+        isinstance(value, str) and value.replace(".", "", 1).isdigit())

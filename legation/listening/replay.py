@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ def replay(path: Path, source: ListeningSource, *, rate: float = 0, batch: int =
 
     The next batches are enriched in other processes while one is stored (``services.ingest_batches``).
     """
+    if not math.isfinite(rate) or rate < 0:
+        raise ValueError(f"rate {rate} is not posts per second (0: no limit)")
     size = max(1, min(batch, int(rate))) if rate else batch
     total = IngestResult()
     started = time.monotonic()

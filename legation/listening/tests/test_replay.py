@@ -71,13 +71,14 @@ def test_replay_keeps_posts_whose_author_or_link_hold_stray_characters(tree, ali
     assert (stored["s3"].author, stored["s3"].url) == ("badauthor", "https://x.test/p")
 
 
-def test_replay_reads_spreadsheet_csv_tsv_and_reports_an_unclosed_quote(tree, alice, tmp_path):
+def test_replay_reads_spreadsheet_csv_tsv_and_reports_an_unclosed_quote_keeping_the_lines_after_it(
+        tree, alice, tmp_path):
     bom = tmp_path / "excel.csv"  # Excel's "CSV UTF-8" starts with a byte-order mark
     bom.write_bytes("text,id\nHello from Excel,e1\n".encode("utf-8-sig"))
     tsv = tmp_path / "posts.tsv"
     tsv.write_text("id\ttext\nt1\tHello, with a comma\n", encoding="utf-8")
     unclosed = tmp_path / "unclosed.csv"
-    unclosed.write_text('id,text\nm1,fine\nm4,"never closed\nm5,swallowed\n', encoding="utf-8")
+    unclosed.write_text('id,text\nm1,fine\nm4,"never closed\nm5,after it\n', encoding="utf-8")
     reports = []
     for path in (bom, tsv, unclosed):
         out, err = StringIO(), StringIO()
@@ -85,4 +86,4 @@ def test_replay_reads_spreadsheet_csv_tsv_and_reports_an_unclosed_quote(tree, al
         reports.append(err.getvalue().strip())
     assert reports == ["", "", "line 3: a quote opened here is never closed"]
     texts = dict(ListenedItem.objects.values_list("external_id", "text"))
-    assert texts == {"e1": "Hello from Excel", "t1": "Hello, with a comma", "m1": "fine"}
+    assert texts == {"e1": "Hello from Excel", "t1": "Hello, with a comma", "m1": "fine", "m5": "after it"}

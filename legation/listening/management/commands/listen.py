@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import math
 from pathlib import Path
 from typing import Any
 
@@ -14,15 +16,29 @@ from legation.listening.replay import replay
 from legation.network.models import Unit
 
 
+def _rate(value: str) -> float:
+    """A --rate: posts a second, or 0 for no limit; not NaN, infinite or negative, which would mean nothing."""
+    try:
+        rate = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not math.isfinite(rate) or rate < 0:
+        raise argparse.ArgumentTypeError(f"{value} is not a number of posts per second above 0 (or 0: no limit)")
+    return rate
+
+
 class Command(BaseCommand):
     help = "Listening tools: replay a CSV or JSONL file of posts through ingestion, enrichment and alerts."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         rep = sub.add_parser("replay", help="push a file of posts through the whole pipeline",
-                             description="Columns/fields: text (required), platform, id, author, created_at, url.")
+                             description="Columns/fields: text (required), platform, id, author, created_at, url. "
+                                         "A post without an id is known by its platform, author, time and text, "
+                                         "so replaying it again stores nothing new. A created_at before "
+                                         "2006-03-21 or more than a day ahead refuses its line.")
         rep.add_argument("file", type=Path)
-        rep.add_argument("--rate", type=float, default=0, help="posts per second (0: as fast as possible)")
+        rep.add_argument("--rate", type=_rate, default=0, help="posts per second (0: as fast as possible)")
         rep.add_argument("--unit", type=int, help="unit id (default: the top of the tree)")
         rep.add_argument("--source", help="source name in that unit (created if missing; default: replay)")
         rep.add_argument("--batch", type=int, default=1000, help="posts per ingest batch")
