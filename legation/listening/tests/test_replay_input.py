@@ -94,6 +94,16 @@ def test_a_rate_that_is_not_posts_per_second_is_refused(tree, alice, tmp_path, c
     assert not ListeningSource.objects.filter(name="replay").exists()
 
 
+@pytest.mark.parametrize("batch", ["0", "-5", "10001", "many"])
+def test_a_batch_size_out_of_bounds_is_refused(tree, alice, tmp_path, capsys, batch):
+    path = _jsonl(tmp_path / "posts.jsonl", {"id": "b1", "text": "Hello"})
+    with pytest.raises(SystemExit) as exit_:
+        execute_from_command_line(["legation", "listen", "replay", str(path), "--batch", batch])
+    assert exit_.value.code == 2
+    assert "error: argument --batch:" in capsys.readouterr().err.splitlines()[-1]
+    assert not ListenedItem.objects.exists()
+
+
 def test_a_rate_of_zero_means_no_limit(tree, alice, tmp_path):
     path = _jsonl(tmp_path / "posts.jsonl", {"id": "r1", "text": "Hello"})
     assert "1 read, 1 stored" in _replay(path, "--rate", "0")[0]

@@ -27,6 +27,17 @@ def _rate(value: str) -> float:
     return rate
 
 
+def _batch(value: str) -> int:
+    """A --batch: posts per ingest batch, 1 to 10,000 (a source's batch size takes the same)."""
+    try:
+        size = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if not 1 <= size <= 10_000:
+        raise argparse.ArgumentTypeError(f"{value} is not a number of posts from 1 to 10000")
+    return size
+
+
 class Command(BaseCommand):
     help = "Listening tools: replay a CSV or JSONL file of posts through ingestion, enrichment and alerts."
 
@@ -41,7 +52,7 @@ class Command(BaseCommand):
         rep.add_argument("--rate", type=_rate, default=0, help="posts per second (0: as fast as possible)")
         rep.add_argument("--unit", type=int, help="unit id (default: the top of the tree)")
         rep.add_argument("--source", help="source name in that unit (created if missing; default: replay)")
-        rep.add_argument("--batch", type=int, default=1000, help="posts per ingest batch")
+        rep.add_argument("--batch", type=_batch, default=1000, help="posts per ingest batch")
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
