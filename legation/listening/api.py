@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ValidationInfo, field_validator
 
-from legation.listening import exports, services, trends
+from legation.listening import exports, services, tasks, trends
 from legation.listening.models import (
     SOURCE_BOUNDS,
     Alert,
@@ -105,6 +105,7 @@ class ItemOut(Schema):
     phones: list[str]
     needs: list[str]
     story_id: int | None
+    read_accurately_at: datetime | None  # None: the fast tier's reading, from ingestion
 
     @staticmethod
     def resolve_countries(obj: ListenedItem) -> list[str]:
@@ -349,6 +350,14 @@ def delete_saved_search(request: HttpRequest, saved_id: int) -> Any:
 @router.get("/items/{item_id}", response=ItemOut)
 def get_item(request: HttpRequest, item_id: int) -> Any:
     return as_seen_by(request.user, [get_object_or_404(visible_items(request.user), pk=item_id)])[0]
+
+
+@router.post("/items/{item_id}/read-accurately", response={202: dict[str, bool]})
+def read_item_accurately(request: HttpRequest, item_id: int) -> Any:
+    """Ask the accurate tier to read the post again, in the worker; GET the item later to see its new reading."""
+    item = get_object_or_404(visible_items(request.user).only("pk"), pk=item_id)
+    tasks.read_item_accurately.enqueue(item.pk)
+    return Status(202, {"queued": True})
 
 
 @router.get("/stories", response=list[StoryOut])

@@ -195,6 +195,8 @@ class ListenedItem(Reading):
     language = models.CharField(max_length=8, blank=True)
     dup_signature = models.CharField(max_length=32, blank=True, db_index=True)
     story = models.ForeignKey(Story, on_delete=models.SET_NULL, null=True, blank=True, related_name="items")
+    # Ingestion reads with the fast tier; a person may ask the accurate tier to read a post again (on demand).
+    read_accurately_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

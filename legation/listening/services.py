@@ -25,6 +25,7 @@ from legation.listening.ingest import IngestResult, Post, Prepared, prepare, wri
 from legation.listening.models import (
     FILE_PLATFORM,
     Alert,
+    ListenedItem,
     ListeningSource,
     SavedSearch,
     SourceKind,
@@ -309,3 +310,16 @@ def acknowledge_alert(actor: Person, alert: Alert) -> Alert:
         ledger.append(actor, "listening.alert_acknowledged", obj=alert, unit=alert.unit,
                       payload={"message": alert.message})
     return alert
+
+
+def read_accurately(item: ListenedItem) -> ListenedItem:
+    """Read one stored post again with the accurate tier, on a person's request (``tasks.read_item_accurately``):
+    its language and reading are replaced; its story, duplicates and the alert counters it was counted in stay."""
+    [record] = enrich_batch([item.text], tier="accurate")
+    for name, value in record.reading().items():
+        setattr(item, name, value)
+    item.language = record.language[:8]
+    item.read_accurately_at = timezone.now()
+    item.save(update_fields=[*record.reading(), "language", "read_accurately_at"])
+    return item
+

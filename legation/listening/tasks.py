@@ -8,8 +8,8 @@ from datetime import timedelta
 from django.utils import timezone
 from django_tasks import task
 
-from legation.listening import alerts
-from legation.listening.models import HeardCount, ListeningSource
+from legation.listening import alerts, services
+from legation.listening.models import HeardCount, ListenedItem, ListeningSource
 from legation.listening.pull import pull_source as pull_one
 from legation.worker.periodic import periodic
 
@@ -27,6 +27,17 @@ def pull_source(source_id: int) -> dict[str, int]:
         alerts.evaluate(source.unit)
     return {"received": result.received, "stored": result.stored, "duplicates": result.duplicates,
             "rejected": len(result.rejected)}
+
+
+@task()
+def read_item_accurately(item_id: int) -> bool:
+    """Read one listened post with the accurate tier, as a person asked (the worker loads that tier, not the web
+    process); False if the post has gone since."""
+    item = ListenedItem.objects.filter(pk=item_id).first()
+    if item is None:
+        return False
+    services.read_accurately(item)
+    return True
 
 
 @periodic(every=timedelta(minutes=1))
