@@ -145,6 +145,16 @@ def country_list(stored: str | None) -> list[str]:
     return [code for code in (stored or "").split(",") if code]
 
 
+class Need(models.TextChoices):
+    """The needs the offline models find in a post (``legation.nlp.extract.NEED_TERMS``), named as pages show them."""
+
+    WATER = "water", _("water")
+    FOOD = "food", _("food")
+    MEDICINE = "medicine", _("medicine")
+    SHELTER = "shelter", _("shelter")
+    TRANSPORT = "transport", _("transport")
+
+
 class Reading(models.Model):
     """What the offline models read in a post, stored beside it: a listened post, a message to one of our accounts.
 
@@ -168,6 +178,11 @@ class Reading(models.Model):
     def sentiment_label(self) -> str:
         """The sentiment's name in the reader's language; another model's label as it is."""
         return str(Sentiment(self.sentiment).label) if self.sentiment in Sentiment.values else self.sentiment
+
+    @property
+    def need_labels(self) -> list[str]:
+        """The needs' names in the reader's language; another model's as they are."""
+        return [str(Need(need).label) if need in Need.values else need for need in self.needs]
 
 
 class ListenedItem(Reading):

@@ -27,6 +27,7 @@ def test_the_worker_reads_what_citizens_sent_and_the_officer_filters_the_urgent_
     stranded = page.locator("#inbox tbody tr", has_text="مصراتة").inner_text()
     assert "طلبات أو احتياجات عاجلة" in stranded  # requests or urgent needs, in Arabic
     assert "Misratah (LY)" in stranded and "30 شخصًا" in stranded
+    assert "الماء" in stranded and "water" not in stranded  # the needs, named in Arabic
     assert "Is the consular section open on Friday?" in rows
     with page.expect_navigation():
         page.select_option("#f-category", "requests_or_urgent_needs")
