@@ -12,7 +12,7 @@ from django.utils import timezone
 from legation.connectors.base import Capability, ConnectorError, InboundItem, Page, Provider, WebhookRequest
 from legation.inbox.models import InboundMessage, PullCursor, Stream, WebhookDelivery
 from legation.inbox.signals import inbound_stored
-from legation.listening.enrichment import enrich_batch
+from legation.listening.enrichment import Enriched, apply_reading, enrich_batch
 from legation.listening.ingest import plain_field, storable_text
 from legation.network import connections
 from legation.network.models import OfficialAccount
@@ -134,22 +134,36 @@ READ_BATCH = 200  # messages read by the models per transaction
 def read_unread(limit: int = READ_BATCH) -> int:
     """Read the oldest messages the offline models have not read yet, with the accurate tier; return how many.
 
-    Each batch is enriched in one call and written in one transaction. A worker stopped before the write leaves
-    the batch unread, to be read again by the next run: a reading is an overwrite, so nothing is lost or doubled.
-    The platform's own language is kept; the models' fills it where the platform gave none.
+    A batch is claimed, enriched in one call and written in one transaction: a second worker skips the rows this
+    one holds (PostgreSQL; SQLite has one writer), and a worker stopped before the write leaves the batch unread
+    for the next run (a reading is an overwrite, so nothing is lost or doubled). If the batch cannot be read, each
+    message is read alone and one that still fails is marked read with an empty reading, so that one bad
+    message never stops the queue behind it. The platform's own language is kept; the models' fills it where the
+    platform gave none.
     """
-    batch = list(InboundMessage.objects.filter(read_at__isnull=True).order_by("id")
-                 .only("id", "text", "language")[:limit])
-    if not batch:
-        return 0
-    records = enrich_batch([message.text for message in batch], tier="accurate")
-    now = timezone.now()
-    for message, record in zip(batch, records, strict=True):
-        for name, value in record.reading().items():
-            setattr(message, name, value)
-        message.language = message.language or record.language[:10]
-        message.read_at = now
     with transaction.atomic():
-        InboundMessage.objects.bulk_update(batch, [*records[0].reading(), "language", "read_at"])
+        batch = list(InboundMessage.objects.select_for_update(skip_locked=True).filter(read_at__isnull=True)
+                     .order_by("id").only("id", "text", "language")[:limit])
+        if not batch:
+            return 0
+        try:
+            records = enrich_batch([message.text for message in batch], tier="accurate")
+        except Exception:  # noqa: BLE001 - one message must not hold up the others
+            logger.exception("the models could not read a batch of %d messages; reading them one by one", len(batch))
+            records = [_read_alone(message) for message in batch]
+        now = timezone.now()
+        fields: list[str] = []
+        for message, record in zip(batch, records, strict=True):
+            fields = apply_reading(message, record)
+            message.language = message.language or record.language[:10]
+            message.read_at = now
+        InboundMessage.objects.bulk_update(batch, [*fields, "language", "read_at"])
     return len(batch)
 
+
+def _read_alone(message: InboundMessage) -> Enriched:
+    try:
+        return enrich_batch([message.text], tier="accurate")[0]
+    except Exception:  # noqa: BLE001
+        logger.exception("the models could not read message %s; it is left with an empty reading", message.pk)
+        return Enriched()

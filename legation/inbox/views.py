@@ -47,6 +47,15 @@ def inbox(request: HttpRequest) -> HttpResponse:
                                                 "categories": CrisisCategory.choices, "category": category})
 
 
+def _ask_the_models_to_read() -> None:
+    """Have the worker read what was just stored (the web request never loads the models). A queue that cannot
+    take the task (Redis down) costs nothing stored: the worker's every-minute run reads it then."""
+    try:
+        read_new_messages.enqueue()
+    except Exception:  # noqa: BLE001
+        logger.exception("could not ask the worker to read new messages; its periodic run will")
+
+
 @login_required
 @require_POST
 def pull_now(request: HttpRequest, account_id: int) -> HttpResponse:
@@ -58,7 +67,7 @@ def pull_now(request: HttpRequest, account_id: int) -> HttpResponse:
         for stream in services.streams_for(account):
             total += services.pull_all(account, stream)
         if total:
-            read_new_messages.enqueue()
+            _ask_the_models_to_read()
         messages.success(request, ngettext("%(n)d new item.", "%(n)d new items.", total) % {"n": total})
     except ConnectorError as exc:
         messages.error(request, _("The platform refused: %(error)s") % {"error": exc.message})
@@ -82,7 +91,7 @@ def webhook(request: HttpRequest, key: str) -> HttpResponse:
     try:
         stored, body, content_type = services.receive_webhook(account, inbound)
         if stored:
-            read_new_messages.enqueue()  # the models read it in the worker, not in this request
+            _ask_the_models_to_read()
     except WebhookRejected as exc:
         logger.warning("webhook for %s refused: %s", account, exc.message)
         return HttpResponse(exc.message, status=exc.status or 403, content_type="text/plain")

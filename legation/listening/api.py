@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ValidationInfo, field_validator
 
-from legation.listening import exports, services, tasks, trends
+from legation.listening import exports, services, trends
 from legation.listening.models import (
     SOURCE_BOUNDS,
     Alert,
@@ -355,8 +355,8 @@ def get_item(request: HttpRequest, item_id: int) -> Any:
 @router.post("/items/{item_id}/read-accurately", response={202: dict[str, bool]})
 def read_item_accurately(request: HttpRequest, item_id: int) -> Any:
     """Ask the accurate tier to read the post again, in the worker; GET the item later to see its new reading."""
-    item = get_object_or_404(visible_items(request.user).only("pk"), pk=item_id)
-    tasks.read_item_accurately.enqueue(item.pk)
+    item = get_object_or_404(visible_items(request.user).select_related("unit"), pk=item_id)
+    services.request_accurate_reading(request.user, item)  # type: ignore[arg-type]
     return Status(202, {"queued": True})
 
 

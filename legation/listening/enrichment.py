@@ -59,6 +59,14 @@ class Enriched:
                 "head_count": self.head_count, "phones": list(self.phones), "needs": list(self.needs)}
 
 
+def apply_reading(target: Any, record: Enriched) -> list[str]:
+    """Set a :class:`legation.listening.models.Reading`'s fields from an enriched post; return their names."""
+    reading = record.reading()
+    for name, value in reading.items():
+        setattr(target, name, value)
+    return list(reading)
+
+
 def enrich_batch(texts: Sequence[str], tier: str = "fast") -> list[Enriched]:
     """Enrich a batch of texts in one call to the models; one result per text, in order."""
     try:

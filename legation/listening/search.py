@@ -164,9 +164,13 @@ def as_seen_by(person: Person | AnonymousUser, items: Iterable[ListenedItem]) ->
         item.source, item.story = source, None
         if source is not None:
             item.unit, item.unit_path = source.unit, source.unit.path
-        else:  # heard through a source since removed: the unit that heard it
-            path = next(p for p in item.heard_by.strip("|").split("|") if p and visible(p))
-            item.unit, item.unit_path = Unit.objects.get(path=path), path
+    # Heard through a source since removed: the reader's unit that heard it (one query for all such items).
+    orphans = {item.pk: next((p for p in item.heard_by.strip("|").split("|") if p and visible(p)), "")
+               for item in hidden if item.source is None}
+    units = {unit.path: unit for unit in Unit.objects.filter(path__in=set(orphans.values()))}
+    for item in hidden:
+        if item.pk in orphans and orphans[item.pk] in units:
+            item.unit, item.unit_path = units[orphans[item.pk]], orphans[item.pk]
     return items
 
 
@@ -200,6 +204,11 @@ def search(person: Person | AnonymousUser, query: str, filters: Filters | None =
             named |= Q(places__icontains=f'"name": "{typed}')
         conditions &= named
     if filters.source:
+        # Only a source of a unit the reader may view: another mission's would tell which posts it heard.
+        sources = ListeningSource.objects.filter(pk=filters.source)
+        scope = path_filter(person, Action.LISTENING_VIEW, "unit__path")
+        if not (sources.filter(scope) if scope is not None else sources).exists():
+            return ListenedItem.objects.none()
         conditions &= Q(heard_sources__contains=heard_mark(filters.source))
     if filters.platform:
         conditions &= Q(platform=filters.platform)

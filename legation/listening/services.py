@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from legation.connectors.base import Capability, ConfigError
 from legation.connectors.registry import PROVIDERS, provider_class
 from legation.listening import pipeline
-from legation.listening.enrichment import Enriched, enrich_batch
+from legation.listening.enrichment import Enriched, apply_reading, enrich_batch
 from legation.listening.ingest import IngestResult, Post, Prepared, prepare, write
 from legation.listening.models import (
     FILE_PLATFORM,
@@ -32,6 +32,7 @@ from legation.listening.models import (
     Story,
 )
 from legation.listening.pipeline import Batch, Enricher
+from legation.listening.search import visible_items
 from legation.network.models import OfficialAccount, Person, Unit
 from legation.network.permissions import Action, require
 from legation.records import ledger
@@ -312,14 +313,25 @@ def acknowledge_alert(actor: Person, alert: Alert) -> Alert:
     return alert
 
 
-def read_accurately(item: ListenedItem) -> ListenedItem:
-    """Read one stored post again with the accurate tier, on a person's request (``tasks.read_item_accurately``):
-    its language and reading are replaced; its story, duplicates and the alert counters it was counted in stay."""
-    [record] = enrich_batch([item.text], tier="accurate")
-    for name, value in record.reading().items():
-        setattr(item, name, value)
-    item.language = record.language[:8]
-    item.read_accurately_at = timezone.now()
-    item.save(update_fields=[*record.reading(), "language", "read_accurately_at"])
-    return item
+@transaction.atomic
+def request_accurate_reading(actor: Person, item: ListenedItem) -> None:
+    """Ask the accurate tier to read a post again, in the worker (the web process never loads that tier). Anyone
+    who may see the post may ask: it changes no words, only which models read them; the ledger says who asked."""
+    if not visible_items(actor).filter(pk=item.pk).exists():
+        raise PermissionDenied(_("this post was not heard in a unit you may view"))
+    ledger.append(actor, "listening.item_reread_requested", obj=item, unit=item.unit,
+                  payload={"platform": item.platform, "external_id": item.external_id})
+    from legation.listening.tasks import read_item_accurately
 
+    read_item_accurately.enqueue(item.pk)  # the database queue commits it with the record
+
+
+def read_accurately(item: ListenedItem) -> bool:
+    """Read one stored post again with the accurate tier (``tasks.read_item_accurately``): its language and
+    reading are replaced; its story, duplicates and the alert counters it was counted in stay. False if the post
+    has gone meanwhile."""
+    [record] = enrich_batch([item.text], tier="accurate")
+    fields = apply_reading(item, record)
+    changes = {name: getattr(item, name) for name in fields}
+    return bool(ListenedItem.objects.filter(pk=item.pk).update(
+        **changes, language=record.language[:8], read_accurately_at=timezone.now()))

@@ -33,11 +33,8 @@ def pull_source(source_id: int) -> dict[str, int]:
 def read_item_accurately(item_id: int) -> bool:
     """Read one listened post with the accurate tier, as a person asked (the worker loads that tier, not the web
     process); False if the post has gone since."""
-    item = ListenedItem.objects.filter(pk=item_id).first()
-    if item is None:
-        return False
-    services.read_accurately(item)
-    return True
+    item = ListenedItem.objects.filter(pk=item_id).only("pk", "text").first()
+    return item is not None and services.read_accurately(item)
 
 
 @periodic(every=timedelta(minutes=1))

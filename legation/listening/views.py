@@ -15,7 +15,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from legation.listening import exports, services, tasks, trends
+from legation.listening import exports, services, trends
 from legation.listening.forms import (
     EDITABLE_FIELDS,
     SaveSearchForm,
@@ -133,8 +133,8 @@ def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
 @require_POST
 def read_item_accurately(request: HttpRequest, item_id: int) -> HttpResponse:
     """Ask the accurate tier to read a post again (in the worker); anyone who may see the post may ask."""
-    item = get_object_or_404(visible_items(request.user).only("pk"), pk=item_id)
-    tasks.read_item_accurately.enqueue(item.pk)
+    item = get_object_or_404(visible_items(request.user).select_related("unit"), pk=item_id)
+    services.request_accurate_reading(request.user, item)  # type: ignore[arg-type]
     messages.info(request, _("The accurate models will read this post in a moment; reload the page to see it."))
     return redirect("listening:item", item_id=item.pk)
 

@@ -237,7 +237,10 @@ class KannelProvider(Provider):
         created_at: datetime | None = None
         stamp = params.get("ts", b"").decode("ascii", errors="replace")
         if stamp.isdecimal():
-            created_at = datetime.fromtimestamp(int(stamp), UTC)
+            try:
+                created_at = datetime.fromtimestamp(int(stamp), UTC)
+            except (ValueError, OverflowError, OSError):  # a time no calendar holds: received now, not refused
+                created_at = None
         kannel_id = params.get("id", b"").decode("ascii", errors="replace").strip()
         # Without Kannel's message UUID the content is the identity, so a repeated call is still stored once.
         external_id = (

@@ -110,3 +110,22 @@ def _item(external_id: str, text: str, language: str | None = None):
 
     return InboundItem(platform="sandbox", external_id=external_id, kind="message", text=text, author_id="u1",
                        language=language)
+
+
+def test_a_message_the_models_cannot_read_does_not_hold_up_the_others(embassy, monkeypatch):
+    from legation.inbox import services as inbox_services
+
+    real = inbox_services.enrich_batch
+
+    def fragile(texts, tier="fast"):
+        if any("poison" in text for text in texts):
+            raise MemoryError("the models gave up")
+        return real(texts, tier=tier)
+
+    monkeypatch.setattr(inbox_services, "enrich_batch", fragile)
+    inbox.store_items(embassy, "messages", [_item("1", "poison pill"), _item("2", STRANDED), _item("3", THANKS)])
+    assert read_new_messages.call() == 3
+    by_id = {m.external_id: m for m in InboundMessage.objects.all()}
+    assert all(m.read_at is not None for m in by_id.values())  # nothing stays in the queue to block it
+    assert by_id["1"].crisis_category == "" and by_id["2"].crisis_category == "requests_or_urgent_needs"
+    assert read_new_messages.call() == 0

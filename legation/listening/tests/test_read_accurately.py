@@ -26,7 +26,7 @@ def test_a_person_asks_and_the_worker_reads_the_post_with_the_accurate_tier(clie
     assert (item.crisis_category, item.read_accurately_at) == (fast.crisis_category, None)
     client.force_login(bob)
     page = client.get(f"/listening/items/{item.pk}/").content.decode()
-    assert "the fast models, when it was heard" in page and 'id="read-accurately"' in page
+    assert '<dd id="read-by">the fast models, when it was heard</dd>' in page and 'id="read-accurately"' in page
 
     response = client.post(f"/listening/items/{item.pk}/read-accurately/", follow=True)
     assert "The accurate models will read this post in a moment" in response.content.decode()
@@ -37,7 +37,12 @@ def test_a_person_asks_and_the_worker_reads_the_post_with_the_accurate_tier(clie
         accurate.language, accurate.sentiment, accurate.crisis_category)
     assert item.crisis_category == "requests_or_urgent_needs" and item.head_count == 30
     page = client.get(f"/listening/items/{item.pk}/").content.decode()
-    assert "Requests or urgent needs" in page and "the accurate models" in page
+    read_by = page.split('<dd id="read-by">')[1].split("</dd>")[0]
+    assert "Requests or urgent needs" in page and read_by.startswith("the accurate models, ")
+    from legation.records.models import Record
+
+    asked = Record.objects.get(action="listening.item_reread_requested")
+    assert asked.actor_id == bob.pk
     seen = json.loads(client.get(f"/api/v1/listening/items/{item.pk}").content)
     assert seen["crisis_category"] == "requests_or_urgent_needs" and seen["read_accurately_at"] is not None
 

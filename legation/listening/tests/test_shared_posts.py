@@ -40,3 +40,15 @@ def test_a_post_two_missions_heard_shows_each_its_own_source(client, bob, charli
     seen = json.loads(client.get(f"/api/v1/listening/items/{item.pk}").content)
     assert (seen["source_id"], seen["story_id"]) == (paris_source.pk, story.pk)
     assert "Paris&#x27;s own story" in client.get(f"/listening/items/{item.pk}/").content.decode()
+
+
+def test_another_mission_source_cannot_be_used_to_learn_what_it_heard(client, charlie, paris_source, berlin_source):
+    services.ingest_posts(paris_source, make_posts(["Roads flooded near the river in Veridia"]))
+    services.ingest_posts(berlin_source, make_posts(["Roads flooded near the river in Veridia",
+                                                     "Only Berlin heard this"], prefix="b"))
+    client.force_login(charlie)  # Berlin: sees both posts, but not Paris's source
+    assert len(json.loads(client.get("/api/v1/listening/search", {"q": ""}).content)["items"]) == 2
+    by_paris = json.loads(client.get("/api/v1/listening/search", {"source": paris_source.pk}).content)
+    assert by_paris["items"] == []
+    mine = json.loads(client.get("/api/v1/listening/search", {"source": berlin_source.pk}).content)
+    assert len(mine["items"]) == 2

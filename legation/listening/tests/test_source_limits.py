@@ -76,6 +76,7 @@ def test_a_source_the_operator_set_up_on_a_file_since_gone_can_be_paused_and_ret
     "/api/v1/listening/saved-searches?unit_id=" + BIG, "/api/v1/listening/sources?unit_id=" + BIG,
     "/api/v1/listening/sources/" + BIG, "/api/v1/listening/items/" + BIG, "/api/v1/listening/alerts?unit_id=" + BIG,
     "/api/v1/listening/units/" + BIG + "/overview", "/listening/items/" + BIG + "/", "/inbox/?account=" + BIG,
+    "/listening/search/?source=" + BIG, "/api/v1/listening/search?source=" + BIG,
 ])
 def test_an_id_no_row_can_have_is_not_found(client, bob, url):
     client.force_login(bob)
