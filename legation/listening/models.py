@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import gettext as gettext_module
+
+import pycountry
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.formats import number_format
-from django.utils.translation import get_language_info, gettext, ngettext
+from django.utils.translation import get_language, get_language_info, gettext, ngettext, to_locale
 from django.utils.translation import gettext_lazy as _
 
 from legation.network.models import PLATFORM_CHOICES, OfficialAccount, Unit
@@ -272,6 +276,22 @@ class Alert(models.Model):
         return self.message
 
 
+def country_name(code: str) -> str:
+    """A country's name in the reader's language (ISO 3166 and its translations, from pycountry); the code as
+    it is when unknown."""
+    country = pycountry.countries.get(alpha_2=code.upper()) if len(code) == 2 else None
+    if country is None:
+        return code
+    name = getattr(country, "common_name", None) or country.name
+    return _country_names(get_language() or settings.LANGUAGE_CODE).gettext(name)
+
+
+@functools.lru_cache(maxsize=32)
+def _country_names(language: str) -> gettext_module.NullTranslations:
+    return gettext_module.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[to_locale(language)],
+                                      fallback=True)
+
+
 def series_name(key: str) -> str:
     """A volume series (``alerts.series_keys``: all, language:fr, category:..., country:LY) as a reader names it."""
     kind, _sep, value = key.partition(":")
@@ -285,7 +305,7 @@ def series_name(key: str) -> str:
         label = CrisisCategory(value).label if value in CrisisCategory.values else value.replace("_", " ")
         return gettext("the category %(category)s") % {"category": label}
     if kind == "country":
-        return gettext("posts about %(country)s") % {"country": value}
+        return gettext("posts about %(country)s") % {"country": country_name(value)}
     return gettext("all posts")
 
 

@@ -57,3 +57,15 @@ def test_a_new_story_is_named_by_its_category_in_the_reader_language(tree, reade
     client.force_login(omar)
     dashboard = client.get("/listening/").content.decode()
     assert "طلبات أو احتياجات عاجلة — Benghazi" in dashboard and "requests or urgent needs" not in dashboard
+
+
+def test_a_country_spike_names_the_country_in_the_reader_language(tree, readers, client):
+    _bob, omar = readers
+    services.raise_alert(unit=tree.paris, kind="spike", key="country:LY@2026-12-05T08",
+                         message="Spike in country LY: 30 posts in the last hour (30.0× the usual)", count=30,
+                         score=30.0)
+    by_reader = {m.to[0]: m for m in mail.outbox}
+    assert "Spike in posts about Libya: 30 posts" in by_reader["bob@veridia.example"].subject
+    assert "المنشورات عن ليبيا" in by_reader["omar@veridia.example"].subject
+    client.force_login(omar)
+    assert "المنشورات عن ليبيا" in client.get("/listening/").content.decode()
