@@ -121,3 +121,28 @@ def test_an_arabic_editor_edits_a_source_and_removal_asks_first(page, live_site)
         row.locator("form.remove-source button").click()
     assert page.locator("#sources tbody tr", has_text="Nile hashtag").count() == 0
     assert console_errors == []
+
+
+def test_an_analyst_has_a_post_read_again_by_the_accurate_models(page, live_site):
+    import time
+
+    sign_in(page, "analyst")
+    deadline = time.monotonic() + 120
+    while True:  # the site's worker replays the demo's posts into listening
+        page.goto("/listening/search/?place=%D8%A8%D9%86%D8%BA%D8%A7%D8%B2%D9%8A")  # بنغازي, typed in Arabic
+        if page.locator("#results tbody tr a").count():
+            break
+        assert time.monotonic() < deadline, "no post about Benghazi heard in time"
+        page.wait_for_timeout(2000)
+    assert "Benghazi (LY)" in page.inner_text("#results tbody")
+    with page.expect_navigation():
+        page.locator("#results tbody tr a").first.click()
+    assert page.inner_text("#read-by") == "the fast models, when it was heard"
+    with page.expect_navigation():
+        page.click("#read-accurately button")
+    assert "The accurate models will read this post in a moment" in page.inner_text("main")
+    while not page.inner_text("#read-by").startswith("the accurate models, "):
+        assert time.monotonic() < deadline + 60, "the worker did not read the post in time"
+        page.wait_for_timeout(1000)
+        page.reload()
+    assert page.inner_text("#read-accurately button") == "Read again with the accurate models"
