@@ -35,7 +35,7 @@ from common import MODELS_DIR, add_nb, fit_linear, macro_f1, shared_data
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from legation.nlp.crisis import COARSE_OF, CRISISLEX_TO_COARSE
+from legation.nlp.crisis import CLASSES, COARSE_OF, CRISISLEX_TO_COARSE
 from legation.nlp.embeddings import ENCODER, VectorModel, sentence_vectors
 from legation.nlp.language import detect_languages
 from legation.nlp.linear import FeatureSpec, LinearModel, softmax
@@ -58,6 +58,38 @@ WEIGHT_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16
 ENGLISH = ("en", "und")
 
 Rows = tuple[list[str], list[str], list[str]]  # texts, labels, events
+
+# Since 2026-12-05 CrisisLexT26's posts join the n-gram models' training: 20 more disasters (2012-2013), in several
+# languages, where HumAID has 10 English-speaking ones. Each coarse type maps to one HumAID class, except
+# "Affected individuals", which spans three: such a post gets the one of the three that a fast model trained on
+# HumAID alone finds likeliest. See the model card for what it changed.
+LEX_FINE = {
+    "caution_and_advice": "caution_and_advice",
+    "donations_and_volunteering": "rescue_volunteering_or_donation_effort",
+    "infrastructure_and_utilities": "infrastructure_and_utility_damage",
+    "sympathy_and_support": "sympathy_and_support",
+    "other_useful_information": "other_relevant_information",
+    "not_applicable": "not_humanitarian",
+}
+AFFECTED = ("injured_or_dead_people", "missing_or_found_people", "displaced_people_and_evacuations")
+
+
+def lex_training_rows(lex: Rows, humaid_fast: LinearModel) -> Rows:
+    """CrisisLexT26 posts as n-gram training rows: texts, HumAID classes (see LEX_FINE), events."""
+    affected = [i for i, y in enumerate(lex[1]) if y == "affected_individuals"]
+    scores = ngram_scores([humaid_fast], [lex[0][i] for i in affected])[0]
+    columns = [humaid_fast.classes.index(c) for c in AFFECTED]
+    fine = {i: AFFECTED[int(np.argmax(row[columns]))] for i, row in zip(affected, scores, strict=True)}
+    fine.update({i: LEX_FINE[y] for i, y in enumerate(lex[1]) if y in LEX_FINE})
+    keep = sorted(fine)
+    return [lex[0][i] for i in keep], [fine[i] for i in keep], [lex[2][i] for i in keep]
+
+
+def with_lex(hum: Rows, lex_rows: Rows, events: set[str] | None = None) -> Rows:
+    """HumAID rows plus the CrisisLexT26 training rows (of ``events`` only, when given)."""
+    keep = [i for i, e in enumerate(lex_rows[2]) if events is None or e in events]
+    return (hum[0] + [lex_rows[0][i] for i in keep], hum[1] + [lex_rows[1][i] for i in keep],
+            hum[2] + [lex_rows[2][i] for i in keep])
 
 
 def read_humaid(root: Path, split: str) -> Rows:
@@ -88,12 +120,18 @@ def read_crisislex(root: Path) -> Rows:
     return texts, labels, events
 
 
-def train_models(texts: list[str], labels: list[str], meta: dict[str, object]) -> list[LinearModel]:
+def fit_fast(texts: list[str], labels: list[str], meta: dict[str, object]) -> LinearModel:
     docs = [model_text(t) for t in texts]
     fast = fit_linear(docs, labels, FeatureSpec(), c=0.3, class_weight="balanced", algorithm="svm", meta=meta)
     # Plus an NB-SVM over the same features (C=0.1), merged into the same weights: no run-time cost. Chosen by
     # HumAID train 5-fold out-of-fold macro-F1 (0.7075 -> 0.7207; --cv prints it), see the model card.
     add_nb(fast, docs, labels, c=FAST_NB_C, algorithm="svm")
+    return fast
+
+
+def train_models(texts: list[str], labels: list[str], meta: dict[str, object]) -> list[LinearModel]:
+    docs = [model_text(t) for t in texts]
+    fast = fit_fast(texts, labels, meta)
     chars = fit_linear(docs, labels, FeatureSpec(bigrams=True, char_max=0, text_char_max=5), c=0.3,
                        class_weight="balanced", algorithm="svm", min_df=3, meta=meta)
     return [fast, chars]
@@ -229,13 +267,13 @@ LEX_WEIGHTS = (1.0, 3.0)
 
 
 def humaid_oof_scores(train: Rows, hum_x: np.ndarray, classes: list[str], lex_x: np.ndarray, lex_y: np.ndarray,
-                      lex_weights: tuple[float, ...] = LEX_WEIGHTS
+                      lex_weights: tuple[float, ...] = LEX_WEIGHTS, lex_rows: Rows | None = None
                       ) -> tuple[list[np.ndarray], dict[float, np.ndarray]]:
-    """HumAID train 5-fold out-of-fold scores: the two n-gram models', and the vector model's (scale 1, trained
-    on the other folds and all CrisisLexT26 at each lex weight)."""
+    """HumAID train 5-fold out-of-fold scores: the two n-gram models' (with ``lex_rows``), and the vector
+    model's (scale 1, trained on the other folds and all CrisisLexT26 at each lex weight)."""
     y = np.asarray(train[1])
     folds = humaid_folds(train[1])
-    s0, s1 = humaid_oof_ngram_scores(train, classes)
+    s0, s1 = humaid_oof_ngram_scores(train, classes, lex_rows)
     vecs = {}
     for lex_weight in lex_weights:
         vec = np.zeros((len(y), len(classes)), dtype=np.float32)
@@ -247,6 +285,22 @@ def humaid_oof_scores(train: Rows, hum_x: np.ndarray, classes: list[str], lex_x:
     return [s0, s1], vecs
 
 
+def lex_crossfit_ngram_scores(train: Rows, lex: Rows, lex_rows: Rows) -> list[np.ndarray]:
+    """The two n-gram models' scores on every CrisisLexT26 post, cross-fitted: each half of its events scored by
+    models trained on HumAID train and the other half's training rows, so no post is scored by a model that
+    learnt from its own disaster."""
+    scores = [np.zeros((len(lex[0]), len(CLASSES)), dtype=np.float32) for _ in range(2)]
+    events = np.asarray(lex[2])
+    for held, other in zip(halves(set(lex[2])), reversed(halves(set(lex[2]))), strict=True):
+        rows = with_lex(train, lex_rows, other)
+        ms = train_models(rows[0], rows[1], {})
+        m = np.isin(events, list(held))
+        for part, sc in zip(scores, ngram_scores(ms, [t for t, k in zip(lex[0], m, strict=True) if k]), strict=True):
+            part[m] = sc
+        print("cross-fitted CrisisLexT26 n-gram half done", flush=True)
+    return scores
+
+
 def humaid_folds(labels: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
     """The 5 (train, test) index pairs of HumAID train's cross-validation (stratified, shuffled, seed 0;
     ``finetune_data.py`` gives the GPU fine-tune the same folds)."""
@@ -256,22 +310,24 @@ def humaid_folds(labels: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
     return list(StratifiedKFold(5, shuffle=True, random_state=0).split(np.zeros(len(y)), y))
 
 
-def humaid_oof_ngram_scores(train: Rows, classes: list[str]) -> list[np.ndarray]:
-    """HumAID train 5-fold out-of-fold scores of the two n-gram models."""
+def humaid_oof_ngram_scores(train: Rows, classes: list[str], lex_rows: Rows | None = None) -> list[np.ndarray]:
+    """HumAID train 5-fold out-of-fold scores of the two n-gram models (each fold's models trained on the other
+    folds and, as the shipped ones, the CrisisLexT26 rows when given)."""
     s0, s1 = (np.zeros((len(train[1]), len(classes)), dtype=np.float32) for _ in range(2))
+    extra: Rows = lex_rows or ([], [], [])
     for a, b in humaid_folds(train[1]):
-        ms = train_models([train[0][i] for i in a], [train[1][i] for i in a], {})
+        ms = train_models([train[0][i] for i in a] + extra[0], [train[1][i] for i in a] + extra[1], {})
         s0[b], s1[b] = ngram_scores(ms, [train[0][i] for i in b])
         print("out-of-fold n-gram part done", flush=True)
     return [s0, s1]
 
 
-def humaid_oof(train: Rows, hum_x: np.ndarray, classes: list[str], lex_x: np.ndarray, lex_y: np.ndarray
-               ) -> dict[tuple[float, float], float]:
+def humaid_oof(train: Rows, hum_x: np.ndarray, classes: list[str], lex_x: np.ndarray, lex_y: np.ndarray,
+               lex_rows: Rows | None = None) -> dict[tuple[float, float], float]:
     """HumAID train 5-fold out-of-fold macro-F1 of the accurate tier for each (lex weight, vector scale)."""
     y = np.asarray(train[1])
     names = np.asarray(classes)
-    (s0, s1), vecs = humaid_oof_scores(train, hum_x, classes, lex_x, lex_y)
+    (s0, s1), vecs = humaid_oof_scores(train, hum_x, classes, lex_x, lex_y, lex_rows=lex_rows)
     return {(lw, scale): macro_f1(y, names[fused([s0, s1], scale * vec).argmax(axis=1)])
             for lw, vec in vecs.items() for scale in SCALES}
 
@@ -316,15 +372,20 @@ def main() -> None:
     lex = read_crisislex(data / "crisis" / "crisislex-t26")
     report: dict[str, object] = {}
     t0 = time.time()
+    # The CrisisLexT26 rows the n-gram models learn from (LEX_FINE), labelled with a HumAID-only fast model.
+    lex_rows = lex_training_rows(lex, fit_fast(train[0], train[1], {}))
     if args.vectors_only:
         models = [LinearModel.load(MODELS_DIR / name) for name in ("crisis_fast.npz", "crisis_accurate_chars.npz")]
     else:
-        models = train_models(train[0], train[1], {"task": "crisis", "data": "HumAID train (10 events)"})
+        rows = with_lex(train, lex_rows)
+        models = train_models(rows[0], rows[1], {"task": "crisis", "data": "HumAID train (10 events) + CrisisLexT26 "
+                                                 "(20 events, coarse types mapped to HumAID classes)"})
         print(f"trained in {time.time() - t0:.0f}s; vocab {len(models[0].vocab)} + {len(models[1].vocab)}", flush=True)
     classes = models[0].classes
     names = np.asarray(classes)
     hum_x, dev_x, lex_x = vectors(train[0]), vectors(dev[0]), vectors(lex[0])
-    dev_s, lex_s = ngram_scores(models, dev[0]), ngram_scores(models, lex[0])
+    # CrisisLexT26 is n-gram training data too, so its n-gram scores are cross-fitted (by halves of its events).
+    dev_s, lex_s = ngram_scores(models, dev[0]), lex_crossfit_ngram_scores(train, lex, lex_rows)
     lex_fine = np.asarray(lex[1])  # coarse categories: the vector model is trained between categories
     cf = LexCrossFit(hum_x, train[1], lex_x, lex_fine, lex[2], classes)
     lex_events = set(lex[2])
@@ -332,7 +393,7 @@ def main() -> None:
     choices: dict[str, object] = {}
     hum: dict[tuple[float, float], float] = {}
     if args.choose:
-        hum = humaid_oof(train, hum_x, classes, lex_x, lex_fine)
+        hum = humaid_oof(train, hum_x, classes, lex_x, lex_fine, lex_rows)
         print("HumAID out-of-fold", hum, flush=True)
         _, lex_weight, scale = choose(cf, lex_events, lex_s, lex, hum)
         choices["all_events"] = {"lex_weight": lex_weight, "scale": scale}
@@ -351,7 +412,7 @@ def main() -> None:
         lex_v[m] = sc * raw
     w_en, w_other = VECTOR_WEIGHT_EN, VECTOR_WEIGHT_OTHER
     if args.choose_weights or args.cv:
-        h_s, h_v = humaid_oof_scores(train, hum_x, classes, lex_x, lex_fine, (lex_weight,))
+        h_s, h_v = humaid_oof_scores(train, hum_x, classes, lex_x, lex_fine, (lex_weight,), lex_rows)
     if args.choose_weights:
         chosen = choose_weights((h_s, scale * h_v[lex_weight], np.asarray(train[1]), hum_langs),
                                 (lex_s, lex_v, lex_fine, langs, np.asarray(lex[2])), classes)
@@ -420,7 +481,7 @@ def main() -> None:
         test_t = [(train[0] + dev[0])[i] for i in test]
         test_y = [(train[1] + dev[1])[i] for i in test]
         test_x = np.vstack([hum_x, dev_x])[test]
-        ms = train_models(sub[0], sub[1], {})
+        ms = train_models(sub[0] + lex_rows[0], sub[1] + lex_rows[1], {})
         sc = ngram_scores(ms, test_t)
         vm = fit_vector_model(
             np.vstack([hum_x[keep], lex_x]), np.concatenate([np.asarray(sub[1]), lex_fine]),

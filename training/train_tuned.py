@@ -48,10 +48,12 @@ def ngram_scores(data: Path, cache: Path) -> dict[str, np.ndarray]:
     train = tc.read_humaid(data / "crisis" / "humaid", "train")
     dev = tc.read_humaid(data / "crisis" / "humaid", "dev")
     lex = tc.read_crisislex(data / "crisis" / "crisislex-t26")
-    out["hum_oof0"], out["hum_oof1"] = tc.humaid_oof_ngram_scores(train, list(CLASSES))
+    # The n-gram models learn from CrisisLexT26 too (train_crisis.lex_training_rows): its scores are cross-fitted.
+    lex_rows = tc.lex_training_rows(lex, tc.fit_fast(train[0], train[1], {}))
+    out["hum_oof0"], out["hum_oof1"] = tc.humaid_oof_ngram_scores(train, list(CLASSES), lex_rows)
     shipped = [LinearModel.load(MODELS_DIR / n) for n in ("crisis_fast.npz", "crisis_accurate_chars.npz")]
     out["dev0"], out["dev1"] = tc.ngram_scores(shipped, dev[0])
-    out["lex0"], out["lex1"] = tc.ngram_scores(shipped, lex[0])
+    out["lex0"], out["lex1"] = tc.lex_crossfit_ngram_scores(train, lex, lex_rows)
     out["hum_gold"], out["dev_gold"], out["lex_gold"] = (np.asarray(r[1]) for r in (train, dev, lex))
     out["lex_events"] = np.asarray(lex[2])
     out["hum_lang"], out["dev_lang"], out["lex_lang"] = (np.asarray(detect_languages(r[0])) for r in (train, dev, lex))

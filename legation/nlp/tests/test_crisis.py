@@ -51,13 +51,14 @@ OTHER_LANGUAGES = [
 ]
 
 
-def test_accurate_tier_reads_other_languages_better_than_the_english_only_fast_tier():
+def test_both_tiers_read_crisis_posts_in_spanish_french_and_italian():
+    # Since 2026-12-05 the n-gram models also learn from CrisisLexT26's disasters in several languages: the fast
+    # tier is no longer English-only (its HumAID-only model read 1 of these 6), and the accurate tier adds the encoder.
     texts = [t for t, _ in OTHER_LANGUAGES]
     gold = [g for _, g in OTHER_LANGUAGES]
-    fast = sum(p == g for p, g in zip(crisis_categories(texts, tier="fast"), gold, strict=True))
-    accurate = sum(p == g for p, g in zip(crisis_categories(texts, tier="accurate"), gold, strict=True))
-    assert accurate > fast, (crisis_categories(texts, tier="fast"), crisis_categories(texts, tier="accurate"))
-    assert accurate >= len(texts) // 2
+    for tier in ("fast", "accurate"):
+        predicted = crisis_categories(texts, tier=tier)
+        assert sum(p == g for p, g in zip(predicted, gold, strict=True)) >= len(texts) - 1, (tier, predicted)
 
 
 def test_accurate_tier_averages_its_three_models_by_language_and_the_joint_pass_agrees():
