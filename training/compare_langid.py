@@ -5,11 +5,13 @@ and against hand-corrected labels (``umsab_val_language_corrections.tsv``: line 
 folder names the wrong language, e.g. English tweets in the Hindi folder); our own hand-written fixtures of 35
 languages: ``langid_sentences.tsv`` (clean sentences; used while tuning the Legation cascade) and
 ``langid_posts.tsv`` (210 short noisy posts with mentions, hashtags, emoji, URLs and code-mixing; its errors were
-looked at while tuning) and ``langid_posts_heldout.tsv`` (140 more such posts, written before being scored). Prints
-one JSON object per detector; speeds are CPU time (``time.process_time``) on one core. Detectors that are not
-installed are skipped.
+looked at while tuning) and ``langid_posts_heldout.tsv`` (140 more such posts, written before being scored);
+``langid_posts2_tune.tsv`` and ``langid_posts2_heldout.tsv`` (2026-12-05: 210 noisy posts each, 6 per language,
+the first used to tune, the second scored once after). Prints one JSON object per detector; speeds are CPU time
+(``time.process_time``) on one core. Detectors that are not installed are skipped.
 
-    .venv/bin/python training/compare_langid.py [--data ../shared/data]
+    .venv/bin/python training/compare_langid.py [--data ../shared/data] [--only legation] [--sets posts2_tune]
+        [--errors]
 """
 
 from __future__ import annotations
@@ -146,14 +148,24 @@ def normalise_code(code: str) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", default=None)
+    ap.add_argument("--only", default="", help="score only the detectors whose name contains this")
+    ap.add_argument("--sets", default="", help="comma-separated substrings: score only the sets that contain one")
+    ap.add_argument("--errors", action="store_true", help="also list every wrong answer (gold, predicted, text)")
     args = ap.parse_args()
     data = shared_data(args.data)
-    sets = {
-        "umsab_val": load_umsab(data), "umsab_val_corrected": load_corrected(data),
-        "own_sentences_35": load_fixture("langid_sentences"), "own_posts_35": load_fixture("langid_posts"),
-        "own_posts_heldout_35": load_fixture("langid_posts_heldout"),
+    loaders: dict[str, Callable[[], tuple[list[str], list[str]]]] = {
+        "umsab_val": lambda: load_umsab(data), "umsab_val_corrected": lambda: load_corrected(data),
+        "own_sentences_35": lambda: load_fixture("langid_sentences"),
+        "own_posts_35": lambda: load_fixture("langid_posts"),
+        "own_posts_heldout_35": lambda: load_fixture("langid_posts_heldout"),
+        "own_posts2_tune_35": lambda: load_fixture("langid_posts2_tune"),
+        "own_posts2_heldout_35": lambda: load_fixture("langid_posts2_heldout"),
     }
+    wanted = [w for w in args.sets.split(",") if w]
+    sets = {name: load() for name, load in loaders.items() if not wanted or any(w in name for w in wanted)}
     for name, fn in detectors().items():
+        if args.only not in name:
+            continue
         row: dict[str, object] = {"detector": name}
         for set_name, (texts, gold) in sets.items():
             fn(texts[:20])  # warm up lazy loading
@@ -165,7 +177,12 @@ def main() -> None:
             for code in sorted(set(gold)):
                 idx = [i for i, g in enumerate(gold) if g == code]
                 per[code] = round(sum(pred[i] == code for i in idx) / len(idx), 3)
-            row[set_name] = {"accuracy": round(acc, 4), "texts_per_s": round(len(texts) / dt), "per_language": per}
+            entry: dict[str, object] = {
+                "accuracy": round(acc, 4), "texts_per_s": round(len(texts) / dt), "per_language": per,
+            }
+            if args.errors:
+                entry["errors"] = [[g, p, t] for t, g, p in zip(texts, gold, pred, strict=True) if p != g]
+            row[set_name] = entry
         print(json.dumps(row, ensure_ascii=False), flush=True)
 
 

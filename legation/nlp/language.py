@@ -6,8 +6,8 @@ A cascade, chosen after measuring the PyPI detectors side by side (see ``models/
 2. a small linear model of our own that recognises romanised (Latin-script) Hindi/Hinglish, which every
    packaged detector labels as English or something else;
 3. when fastText is unsure (probability below 0.7, about one real post in six), Lingua (``lingua-language-detector``,
-   low-accuracy mode) chooses among fastText's three best languages and the languages fastText confuses them
-   with (Malay/Indonesian, Ukrainian/Russian, Portuguese/Spanish ...);
+   low-accuracy mode) chooses among fastText's three best languages, the languages fastText confuses them
+   with (Malay/Indonesian, Ukrainian/Russian, Portuguese/Spanish ...) and the word lists' choice;
 4. a small linear model of English, Spanish, French, Italian and Portuguese as they are tweeted, for the
    Latin-script posts fastText is unsure of (Brazilian TV posts it calls Vietnamese or Spanish).
 Texts with no letters (empty, emoji-only, binary garbage) get ``"und"`` (undetermined).
@@ -103,7 +103,9 @@ _SWAHILI_STRONG = frozenset(
     "nyinyi wao yeye lakini kwa katika hii hiyo huu hapa kila nini wapi gani vipi kwanini mtu watu "
     "nchi serikali mvua maji umeme ndege mechi poa karibu rafiki ndiyo hapana sijui "
     "najua nataka tafadhali kwenye ilikuwa asubuhi usiku mchana jioni nyumbani hongera pongezi mzima tangu "
-    "mtaa sababu kwamba kubwa ndogo nzuri mbaya zaidi kabisa baada kabla mpaka"
+    "mtaa sababu kwamba kubwa ndogo nzuri mbaya zaidi kabisa baada kabla mpaka "
+    # The rest of the possessives (not "lake", "letu", "lako", "wake": words of English, Czech, Croatian ...).
+    "zangu zako zake zetu zao yake yao wako wenu langu lenu changu chako chake chetu vyangu vyako vyake ndugu"
     )
 )
 _SWAHILI_WEAK = frozenset(
@@ -302,6 +304,9 @@ def _script_rule(text: str, code: str) -> str | None:
             return "uk"
         if code != "ru" and ru and not uk:
             return "ru"
+        if code == "be" and uk and not ru and "ў" not in text:
+            # Belarusian writes ы, э and ў in nearly every sentence; і without any of them is Ukrainian.
+            return "uk"
         return None
     if code in ("ur", "fa", "ar", "ps", "ku", "sd", "pa"):
         if _URDU_ONLY.search(text):
@@ -431,6 +436,10 @@ def detect_languages_scored(texts: Iterable[object], cascade: bool = True) -> li
                 top3 = predict(text, 3, 0.0, "strict")
                 candidates = {_fasttext_code(lab) for _, lab in top3}
                 candidates |= set(top) | set(_CONFUSABLE.get(code, ()))
+                if word is not None:
+                    # The word lists' choice too: it may be a language fastText did not name (Romanian typed without
+                    # accents, which fastText calls Czech, Slovenian or Estonian), and Lingua would then overrule it.
+                    candidates.add(word)
                 lingua = _lingua_choice(text, frozenset(candidates))
                 if lingua is not None and not text.isascii():
                     lingua = _script_rule(text, lingua) or lingua  # Lingua's Persian for Arabic letters, too

@@ -34,6 +34,37 @@ def test_own_fixtures_cover_35_languages_in_both_tiers(cascade):
         assert accuracy >= floor, (name, wrong)
 
 
+@pytest.mark.parametrize(("cascade", "floor"), [(False, 0.96), (True, 0.96)], ids=["fast", "accurate"])
+def test_second_post_sets_hold_their_measured_accuracy(cascade, floor):
+    # langid_posts2_tune.tsv (210 posts, 6 per language; tuned on) and langid_posts2_heldout.tsv (210 more, scored
+    # once after the 2026-12-05 changes: 0.962 fast, 0.967 accurate). Floors: the held-out figures rounded down;
+    # both are below the 0.98 target (see models/language.md).
+    for name in ("langid_posts2_tune", "langid_posts2_heldout"):
+        texts, gold = _fixture(name)
+        assert len(set(gold)) >= 35 and len(gold) == 210
+        accuracy, wrong = _accuracy(name, cascade)
+        assert accuracy >= floor, (name, wrong)
+
+
+def test_belarusian_answer_with_only_ukrainian_letters_is_ukrainian():
+    # fastText says Belarusian (0.80); і without ы, э or ў is Ukrainian.
+    assert detect_languages(["на добраніч усім 😴"]) == ["uk"]
+
+
+def test_swahili_possessives_are_marker_words():
+    texts = ["asante sana ndugu zangu"]  # fastText: Dutch 0.78, then Turkish from the word lists
+    assert [c for c, _ in detect_languages_scored(texts, cascade=False)] == ["sw"]
+    assert detect_languages(texts) == ["sw"]
+
+
+def test_lingua_also_weighs_the_word_lists_choice():
+    # Romanian without accents: fastText's three best are Czech, Slovenian and Estonian; the word lists find
+    # Romanian, which Lingua must be allowed to choose (it chose Estonian among fastText's three).
+    texts = ["zbor anulat si nimeni nu ne spune nimic, rusine", "noapte buna tuturor 😴"]
+    assert detect_languages(texts) == ["ro", "ro"]
+    assert [c for c, _ in detect_languages_scored(texts, cascade=False)] == ["ro", "ro"]
+
+
 def test_romanised_hindi_is_hindi_and_plain_english_stays_english():
     assert detect_languages(
         [
