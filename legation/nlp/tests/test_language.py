@@ -34,16 +34,33 @@ def test_own_fixtures_cover_35_languages_in_both_tiers(cascade):
         assert accuracy >= floor, (name, wrong)
 
 
-@pytest.mark.parametrize(("cascade", "floor"), [(False, 0.96), (True, 0.96)], ids=["fast", "accurate"])
-def test_second_post_sets_hold_their_measured_accuracy(cascade, floor):
-    # langid_posts2_tune.tsv (210 posts, 6 per language; tuned on) and langid_posts2_heldout.tsv (210 more, scored
-    # once after the 2026-12-05 changes: 0.962 fast, 0.967 accurate). Floors: the held-out figures rounded down;
-    # both are below the issue's 0.98 target (see models/language.md).
-    for name in ("langid_posts2_tune", "langid_posts2_heldout"):
+@pytest.mark.parametrize("cascade", [False, True], ids=["fast", "accurate"])
+def test_second_post_sets_hold_their_measured_accuracy(cascade):
+    # langid_posts2_tune.tsv (210 posts, 6 per language; tuned on) and langid_posts2_heldout.tsv (210 more; 0.962
+    # fast, 0.967 accurate before the 2026-12-05 changes, 0.981 in both tiers after the Swahili word list). Floors:
+    # the figures rounded down to two decimals.
+    for name, floor in (("langid_posts2_tune", 0.97), ("langid_posts2_heldout", 0.98)):
         texts, gold = _fixture(name)
         assert len(set(gold)) >= 35 and len(gold) == 210
         accuracy, wrong = _accuracy(name, cascade)
         assert accuracy >= floor, (name, wrong)
+
+
+@pytest.mark.parametrize("cascade", [False, True], ids=["fast", "accurate"])
+def test_plain_swahili_sentences_are_swahili_and_their_neighbours_are_not(cascade):
+    # langid_swahili_check.tsv: 12 Swahili posts and 12 in languages fastText confuses it with, written before the
+    # Swahili word list was tried (before it: fast 20 / 24, accurate 22 / 24; "Wagonjwa wengi wanasubiri matibabu
+    # hospitalini bila dawa" was Malay, "mtoto amepotea sokoni Kariakoo, tafadhali ..." English).
+    accuracy, wrong = _accuracy("langid_swahili_check", cascade)
+    assert wrong == []
+
+
+def test_a_close_call_made_of_swahili_words_is_swahili():
+    texts = ["Serikali imetangaza kuongeza bei ya mafuta kuanzia mwezi ujao."]  # fastText: German 0.34
+    assert [c for c, _ in detect_languages_scored(texts, cascade=False)] == ["sw"]
+    assert detect_languages(texts) == ["sw"]
+    # Two Swahili-looking words are not enough when the rest is another language's.
+    assert detect_languages(["Simba and Kenya tonight at the stadium, who is coming?"]) == ["en"]
 
 
 def test_belarusian_answer_with_only_ukrainian_letters_is_ukrainian():
