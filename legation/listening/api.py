@@ -119,7 +119,8 @@ class FiltersIn(Schema):
     language: str = ""
     sentiment: str = ""
     category: str = ""
-    country: str = ""
+    country: str = Field("", description="an ISO 3166 code, or a country's name in English or an interface "
+                                          "language ('Libya', 'ليبيا', 'Libye')")
     place: str = ""
     source: int | None = None
     platform: str = ""

@@ -95,6 +95,18 @@ def place_names(text: str) -> set[str]:
     return {place.name for place in extract_places([text[:200]])[0]}
 
 
+def country_named(text: str) -> str:
+    """The ISO code of the country a short text names in any script or language ("روسيا", "Russie" -> RU), by
+    the gazetteer; "" when the text is not (only) a country's name."""
+    try:
+        from legation.nlp import extract_places
+    except ImportError:
+        return ""
+    typed = " ".join(text[:200].split()).casefold()
+    return next((place.country_code for place in extract_places([text[:200]])[0]
+                 if place.kind == "country" and " ".join(place.matched.split()).casefold() == typed), "")
+
+
 def _stand_in(text: str) -> Enriched:
     lowered = text[:2000].lower()
     if re.search(r"[\u0600-\u06ff]", lowered):

@@ -286,6 +286,28 @@ def country_name(code: str) -> str:
     return _country_names(get_language() or settings.LANGUAGE_CODE).gettext(name)
 
 
+def country_code(typed: str) -> str:
+    """The ISO 3166 code of a country typed as its code ("ly", "LBY") or its name in English or in a language of
+    the interface ("Libya", "ليبيا", "Libye"), case aside; "" when no country has that code or name."""
+    return _country_codes().get(" ".join(typed.split()).casefold(), "")
+
+
+@functools.cache
+def _country_codes() -> dict[str, str]:
+    codes: dict[str, str] = {}
+    for country in pycountry.countries:
+        for code in (country.alpha_2, country.alpha_3):
+            codes[code.casefold()] = country.alpha_2
+    languages = ["en", *(code for code, _name in settings.LANGUAGES if code != "en")]
+    for language in languages:
+        names = _country_names(language)
+        for country in pycountry.countries:
+            for name in (getattr(country, "common_name", None), country.name, getattr(country, "official_name", None)):
+                if name:
+                    codes.setdefault(names.gettext(name).casefold(), country.alpha_2)
+    return codes
+
+
 @functools.lru_cache(maxsize=32)
 def _country_names(language: str) -> gettext_module.NullTranslations:
     return gettext_module.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[to_locale(language)],

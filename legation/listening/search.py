@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
@@ -22,8 +23,8 @@ from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.timezone import is_naive, make_aware
 
-from legation.listening.enrichment import place_names
-from legation.listening.models import ListenedItem, ListeningSource, heard_mark
+from legation.listening.enrichment import country_named, place_names
+from legation.listening.models import ListenedItem, ListeningSource, country_code, heard_mark
 from legation.network.models import Person, Unit
 from legation.network.permissions import Action, path_filter, paths_where
 
@@ -49,7 +50,14 @@ class Filters:
     def from_params(cls, params: Mapping[str, Any]) -> Filters:
         """Read filters from query parameters (strings); unknown or malformed values are ignored."""
         def text(name: str, size: int = 100) -> str:
-            return str(params.get(name) or "").strip()[:size]
+            return without_nul(str(params.get(name) or "")).strip()[:size]
+
+        def country(typed: str) -> str:
+            # A code, or a name in English or the interface's languages ("Libya", "ليبيا"); else as typed (and
+            # then nothing matches).
+            if not typed:
+                return ""
+            return country_code(typed) or country_named(typed) or (typed.upper() if len(typed) <= 3 else typed)
 
         def number(name: str) -> int | None:
             value = text(name)
@@ -57,7 +65,7 @@ class Filters:
 
         return cls(
             language=text("language", 8).lower(), sentiment=text("sentiment", 10).lower(),
-            category=text("category", 40).lower(), country=text("country", 3).upper(), place=text("place"),
+            category=text("category", 40).lower(), country=country(text("country")), place=text("place"),
             source=number("source"), platform=text("platform", 20).lower(), since=lenient(text("since")),
             until=lenient(text("until"), end_of_day=True), unit=number("unit"),
         )
@@ -75,10 +83,15 @@ class Filters:
 FILTER_NAMES = tuple(f.name for f in fields(Filters))
 
 
+def without_nul(value: str) -> str:
+    """Text with its NUL characters dropped: PostgreSQL takes none in a string (a query naming one was a 500)."""
+    return value.replace("\x00", "")
+
+
 def search_params(query: str, filters: Filters) -> dict[str, str]:
     """A search's words and filters as a saved search keeps them (and the page links them): the unit apart."""
-    params = {k: v for k, v in filters.as_params().items() if k != "unit"}
-    query = query.strip()[:500]
+    params = {k: without_nul(v) for k, v in filters.as_params().items() if k != "unit"}
+    query = without_nul(query).strip()[:500]
     if query:
         params["q"] = query
     return params
@@ -180,6 +193,7 @@ def search(person: Person | AnonymousUser, query: str, filters: Filters | None =
     With words: newest heard first; without: newest posted first.
     """
     filters = filters or Filters()
+    query = query.replace("\x00", " ")  # PostgreSQL refuses NUL in a parameter; SQLite ends the text there
     items = visible_items(person)
     if filters.unit:
         unit = Unit.objects.filter(pk=filters.unit).only("path").first()
@@ -253,10 +267,12 @@ def _full_text(items: QuerySet[ListenedItem], query: str, filters: Filters) -> Q
             order_by=["-listening_item_fts.rowid"],
         )
     if vendor == "postgresql":
-        # The stored column of migration 0004, with its GIN index.
-        return items.extra(  # noqa: S610 - fixed SQL, the query is a parameter
-            where=["listening_listeneditem.search_vector @@ websearch_to_tsquery('simple'::regconfig, %s)"],
-            params=[fold(query[:500])],
+        # The stored column of migrations 0004, 0010 and 0014, with its GIN index.
+        tsquery, params = postgres_query(query)
+        if not tsquery:
+            return items.none()  # nothing searchable was typed, as on SQLite
+        return items.extra(  # noqa: S610 - fixed SQL, the words are parameters
+            where=[f"listening_listeneditem.search_vector @@ ({tsquery})"], params=params,
         ).order_by("-id")
     words = query.split()
     for word in words[:10]:
@@ -274,6 +290,55 @@ _FOLD = {0x0623: 0x0627, 0x0625: 0x0627, 0x0622: 0x0627, 0x0649: 0x064A, 0x0629:
 def fold(text: str) -> str:
     """Text as the full-text indexes hold it (the Arabic folds above; everything else unchanged)."""
     return text.translate(_FOLD)
+
+
+# PostgreSQL's 'simple' configuration keeps diacritics; its stored column drops those of Latin letters (migration
+# 0014 does the same in SQL: decompose, drop the combining marks that follow an ASCII letter, recompose), so
+# "greve" finds "grève" there as on SQLite, whose FTS5 tokenizer (unicode61) drops them too. Other scripts keep
+# theirs ("й" stays "й").
+_MARKS_AFTER_LATIN = re.compile(r"([A-Za-z])[\u0300-\u036f]+")
+
+
+def postgres_fold(text: str) -> str:
+    """Text as PostgreSQL's search column holds it: :func:`fold`, and Latin diacritics dropped."""
+    decomposed = unicodedata.normalize("NFD", fold(text))
+    return unicodedata.normalize("NFC", _MARKS_AFTER_LATIN.sub(r"\1", decomposed))
+
+
+def postgres_query(query: str) -> tuple[str, list[str]]:
+    """(SQL of a tsquery, its parameters) for what a person typed, read as :func:`fts5_query` reads it: every
+    word or "quoted phrase" must match, ``OR`` between words, a trailing ``*`` asks for a prefix, a leading
+    ``-`` leaves the word or phrase out. ("", []) when nothing searchable was typed.
+
+    Each word or phrase is parsed by PostgreSQL's own parser (``phraseto_tsquery``), as the stored column was,
+    so "evil.example" or "+218" are found as written; a prefix is ``'word':*``. The pieces are immutable
+    functions of constants, so the planner computes the tsquery once and may use the GIN index.
+    """
+    groups: list[list[str]] = [[]]
+    excluded: list[str] = []
+    params: list[str] = []
+    for minus, phrase, word in _TOKEN.findall(query[:500]):
+        if word == "OR" and groups[-1]:  # between words; first, or twice in a row, it is the word "or"
+            groups.append([])
+            continue
+        negative = bool(minus) or (word.startswith("-") and len(word) > 1)
+        raw = postgres_fold(phrase if not word else word[1:] if negative else word)
+        if word and raw.endswith("*"):
+            words = re.sub(r"[^\w\s]|_", " ", raw, flags=re.UNICODE).split()
+            if not words:
+                continue
+            sql = "to_tsquery('simple'::regconfig, %s)"
+            params.append(" <-> ".join(f"'{w}'" for w in words) + ":*")
+        elif raw.strip():
+            sql = "phraseto_tsquery('simple'::regconfig, %s)"
+            params.append(raw)
+        else:
+            continue
+        (excluded if negative else groups[-1]).append(sql)
+    matched = [" && ".join(group) for group in groups if group]
+    parts = ["(" + " || ".join(f"({group})" for group in matched) + ")"] if matched else []
+    parts += [f"!!({sql})" for sql in excluded]
+    return " && ".join(parts), params
 
 
 def refill_sqlite_index(cursor: Any) -> None:

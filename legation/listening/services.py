@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -32,7 +33,7 @@ from legation.listening.models import (
     Story,
 )
 from legation.listening.pipeline import Batch, Enricher
-from legation.listening.search import visible_items
+from legation.listening.search import visible_items, without_nul
 from legation.network.models import OfficialAccount, Person, Unit
 from legation.network.permissions import Action, require
 from legation.records import ledger
@@ -89,6 +90,11 @@ def _check_platform_can(source: ListeningSource) -> None:
 
 
 def _validate_source(source: ListeningSource, *, check_file: bool = True, platform_check: bool = True) -> None:
+    for field in ("name", "query"):  # PostgreSQL takes no NUL in a string: refused here, not a 500 there
+        try:
+            ProhibitNullCharactersValidator()(getattr(source, field))
+        except ValidationError as exc:
+            raise ValidationError({field: exc.messages}) from None
     if source.platform != FILE_PLATFORM and source.platform not in PROVIDERS:
         raise ValidationError({"platform": _("unknown platform %(platform)s") % {"platform": repr(source.platform)}})
     if (source.kind == SourceKind.FILE) != (source.platform == FILE_PLATFORM):
@@ -235,7 +241,8 @@ def record_import(actor: Person | None, source: ListeningSource, filename: str, 
 def save_search(actor: Person, *, unit: Unit, name: str, params: Mapping[str, str]) -> SavedSearch:
     """Keep a named search (query and filters) for oneself on a unit; replaces one of the same name."""
     require(actor, Action.LISTENING_VIEW, unit)
-    name = name.strip()[:200]
+    name = without_nul(name).strip()[:200]  # PostgreSQL takes no NUL in a string
+    params = {str(key): without_nul(str(value)) for key, value in params.items()}
     if not name:
         raise ValidationError({"name": _("give the search a name")})
     saved, created = SavedSearch.objects.update_or_create(owner=actor, unit=unit, name=name,

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -24,6 +25,13 @@ class Command(BaseCommand):
         parser.add_argument("--seed-only", action="store_true", help="migrate and seed, then exit")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        url = f"http://{options['host']}:{options['port']}/"
+        if not os.environ.get("LEGATION_SITE_URL"):
+            # Links in e-mails (listening alerts, ...) lead to this server, seeding's and the worker's included.
+            shown = "localhost" if options["host"] in ("0.0.0.0", "::", "") else options["host"]  # noqa: S104
+            shown = f"[{shown}]" if ":" in shown else shown
+            site = f"http://{shown}:{options['port']}"
+            os.environ["LEGATION_SITE_URL"] = settings.SITE_URL = site
         call_command("migrate", verbosity=0, interactive=False)
         counts = demo.seed()
         self.stdout.write(
@@ -34,7 +42,6 @@ class Command(BaseCommand):
         worker = None
         if not options["no_worker"]:
             worker = subprocess.Popen([sys.executable, "-m", "legation.cli", "worker"], env=os.environ.copy())
-        url = f"http://{options['host']}:{options['port']}/"
         self.stdout.write(f"\nOpen {url}\nSign in with any of these (password: {demo.DEMO_PASSWORD}):")
         for username, what in demo.logins():
             self.stdout.write(f"  {username:<18} {what}")
