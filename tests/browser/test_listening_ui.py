@@ -30,9 +30,11 @@ def test_dashboard_alert_and_filtered_search_without_leaving_the_site(page, live
     console_errors: list[str] = []
     page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
     sign_in(page, "mena-admin")
-    page.click("nav.mainnav >> text=Listening")
+    with page.expect_navigation():  # count() does not wait: the dashboard must have loaded (a flake under load)
+        page.click("nav.mainnav >> text=Listening")
     # the seeded burst in Benghazi shows as alerts
     alerts = page.locator("#alerts .alert")
+    alerts.first.wait_for()
     assert alerts.count() >= 1
     assert "benghazi" in page.inner_text("#alerts").lower()
     # charts are drawn on canvases, the world map as SVG paths, all from this site
@@ -47,21 +49,25 @@ def test_dashboard_alert_and_filtered_search_without_leaving_the_site(page, live
     assert page.locator("#stories tbody tr").count() >= 1
     assert " ago" in page.inner_text("#stories tbody")  # "11 minutes ago", not "11 minutes"
 
-    page.click(".subnav >> text=Search")
+    with page.expect_navigation():
+        page.click(".subnav >> text=Search")
     page.fill("#q", "Benghazi flood")
     page.select_option("#f-platform", "sandbox")
-    page.click("#search-form button[type=submit]")
+    with page.expect_navigation():
+        page.click("#search-form button[type=submit]")
     rows = page.locator("#results tbody tr")
     assert rows.count() >= 10
     assert all("Benghazi flood" in text for text in rows.all_inner_texts())
     assert "Requests or urgent needs" in rows.first.inner_text()  # the category's name, not its code
     page.fill("#q", "cultural evening Cairo")
-    page.click("#search-form button[type=submit]")
+    with page.expect_navigation():
+        page.click("#search-form button[type=submit]")
     assert "Benghazi" not in page.inner_text("#results tbody")
     assert page.locator("#results tbody tr").count() >= 1
 
     page.fill("#save-search input[name=name]", "Cairo culture")
-    page.click("#save-search button")
+    with page.expect_navigation():
+        page.click("#save-search button")
     assert "Cairo culture" in page.inner_text("#saved-searches")
 
     site = urlparse(live_site.url).netloc
