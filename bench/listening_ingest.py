@@ -72,7 +72,8 @@ def run_one(vendor: str, rows: int, ingest_n: int, queries: int) -> dict[str, ob
     region = network_services.create_unit(person, parent=root, name="Region", kind="embassy")
     viewer = network_services.create_person(person, unit=region, username="viewer", role="viewer",
                                             password="viewer-password-123")
-    source = services.create_source(None, unit=root, name="bench", kind="keyword", platform="x", query="bench")
+    # A file source: the bench hands posts in itself (a keyword source on X would need one of our accounts there).
+    source = services.create_source(None, unit=root, name="bench", kind="file", platform="file", query="bench.jsonl")
     rng = random.Random(1)
     result: dict[str, object] = {"vendor": vendor}
     try:
@@ -276,8 +277,9 @@ def run_alerts(vendor: str, n: int) -> dict[str, object]:
     root = network_services.create_root_unit(name="Bench ministry")
     person = network_services.create_first_admin(unit=root, username="bench", password="bench-password-123")
     other = network_services.create_unit(person, parent=root, name="Region", kind="embassy")
-    counted = services.create_source(None, unit=root, name="counted", kind="keyword", platform="x", query="a")
-    uncounted = services.create_source(None, unit=other, name="uncounted", kind="keyword", platform="x", query="b")
+    counted = services.create_source(None, unit=root, name="counted", kind="file", platform="file", query="a.jsonl")
+    uncounted = services.create_source(None, unit=other, name="uncounted", kind="file", platform="file",
+                                       query="b.jsonl")
     rng = random.Random(1)
     now = timezone.now()
     backend = None
