@@ -24,6 +24,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.timezone import is_naive, make_aware
 
 from legation.listening.enrichment import country_named, place_names
+from legation.listening.fulltext import fold, spaced
 from legation.listening.models import ListenedItem, ListeningSource, country_code, heard_mark
 from legation.network.models import Person, Unit
 from legation.network.permissions import Action, path_filter, paths_where
@@ -280,18 +281,6 @@ def _full_text(items: QuerySet[ListenedItem], query: str, filters: Filters) -> Q
     return items.order_by("-id")
 
 
-# Arabic spelling folded for search, in the query as in both indexes (migration 0010 holds the same list):
-# short-vowel marks and tatweel dropped, hamza-carrying alefs to bare alef, alef maqsura to yeh, teh marbuta to
-# heh, as Lucene's Arabic analyser does. People type without vowel marks or hamza; posts are written with them.
-_FOLD = {0x0623: 0x0627, 0x0625: 0x0627, 0x0622: 0x0627, 0x0649: 0x064A, 0x0629: 0x0647, 0x0640: None,
-         0x0670: None, **dict.fromkeys(range(0x064B, 0x0656))}
-
-
-def fold(text: str) -> str:
-    """Text as the full-text indexes hold it (the Arabic folds above; everything else unchanged)."""
-    return text.translate(_FOLD)
-
-
 # PostgreSQL's 'simple' configuration keeps diacritics; its stored column drops those of Latin letters (migration
 # 0014 does the same in SQL: decompose, drop the combining marks that follow an ASCII letter, recompose), so
 # "greve" finds "grève" there as on SQLite, whose FTS5 tokenizer (unicode61) drops them too. Other scripts keep
@@ -324,14 +313,14 @@ def postgres_query(query: str) -> tuple[str, list[str]]:
         negative = bool(minus) or (word.startswith("-") and len(word) > 1)
         raw = postgres_fold(phrase if not word else word[1:] if negative else word)
         if word and raw.endswith("*"):
-            words = re.sub(r"[^\w\s]|_", " ", raw, flags=re.UNICODE).split()
+            words = spaced(re.sub(r"[^\w\s]|_", " ", raw, flags=re.UNICODE)).split()
             if not words:
                 continue
             sql = "to_tsquery('simple'::regconfig, %s)"
             params.append(" <-> ".join(f"'{w}'" for w in words) + ":*")
         elif raw.strip():
             sql = "phraseto_tsquery('simple'::regconfig, %s)"
-            params.append(raw)
+            params.append(spaced(raw))
         else:
             continue
         (excluded if negative else groups[-1]).append(sql)
@@ -342,16 +331,13 @@ def postgres_query(query: str) -> tuple[str, list[str]]:
 
 
 def refill_sqlite_index(cursor: Any) -> None:
-    """Index every stored post again on SQLite, folded as the triggers of migration 0010 do.
+    """Index every stored post again on SQLite, as the triggers of migration 0015 do (``legation_search_text``).
 
     FTS5's own 'rebuild' would index the text as stored, unfolded: use this after a bulk load instead.
     """
-    folded = "text"
-    for source, target in _FOLD.items():
-        folded = f"replace({folded}, char({source}), {f'char({target})' if target else repr('')})"
     cursor.execute("INSERT INTO listening_item_fts(listening_item_fts) VALUES ('delete-all')")
-    cursor.execute(f"INSERT INTO listening_item_fts(rowid, text, language) "  # noqa: S608 - fixed SQL
-                   f"SELECT id, {folded}, language FROM listening_listeneditem")
+    cursor.execute("INSERT INTO listening_item_fts(rowid, text, language) "
+                   "SELECT id, legation_search_text(text), language FROM listening_listeneditem")
 
 
 _TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
@@ -373,7 +359,7 @@ def fts5_query(query: str) -> tuple[str, str]:
         negative = bool(minus) or (word.startswith("-") and len(word) > 1)
         raw = phrase if not word else word[1:] if negative else word
         prefix = bool(word) and raw.endswith("*")
-        cleaned = re.sub(r"[^\w\s]", " ", raw, flags=re.UNICODE).strip()
+        cleaned = spaced(re.sub(r"[^\w\s]", " ", raw, flags=re.UNICODE)).strip()
         if not cleaned:
             continue
         (excluded if negative else parts).append(f'"{cleaned}"' + ("*" if prefix else ""))

@@ -171,3 +171,36 @@ def test_arabic_is_found_with_or_without_vowel_marks_hamza_and_final_forms(paris
     assert _ids(search(alice, "مبارك")) == ["p0"]
     ListenedItem.objects.filter(external_id="p0").delete()
     assert _ids(search(alice, "مبارك")) == []
+
+
+def test_chinese_japanese_and_korean_words_are_found_inside_a_run_of_characters(paris_source, alice):
+    from legation.listening.models import ListenedItem
+
+    services.ingest_posts(paris_source, make_posts([
+        "北京市发生地震，请大家注意安全",  # Beijing city: an earthquake; everyone please stay safe
+        "东京地震了，电车停运",  # Tokyo: an earthquake, trains stopped
+        "京北地区天气晴朗",  # the same two characters as 北京, the other way round
+        "東京駅で大きな地震がありました。皆さん気をつけて",  # Japanese
+        "서울에서 지진이 발생했습니다",  # Korean: an earthquake in Seoul
+        "Embassy of Veridia: 北京 office closed today",  # a mixed post
+    ]))
+    assert _ids(search(alice, "北京")) == ["p0", "p5"]
+    assert _ids(search(alice, "地震")) == ["p0", "p1", "p3"]  # "earthquake" in Chinese and Japanese
+    assert _ids(search(alice, "北京 地震")) == ["p0"]
+    assert _ids(search(alice, "京北")) == ["p2"]  # the characters' order is kept
+    assert _ids(search(alice, "東京駅")) == ["p3"]
+    assert _ids(search(alice, "気をつけて")) == ["p3"]  # hiragana inside a sentence
+    assert _ids(search(alice, "서울")) == ["p4"]  # Korean particles are written onto the word
+    assert _ids(search(alice, "지진")) == ["p4"]
+    assert _ids(search(alice, '"北京 office"')) == ["p5"]
+    assert _ids(search(alice, "地震 -北京")) == ["p1", "p3"]
+    assert _ids(search(alice, "电车 OR 서울")) == ["p1", "p4"]
+    assert _ids(search(alice, "地*")) == ["p0", "p1", "p2", "p3"]  # a prefix of one character is that character
+    assert _ids(search(alice, "上海")) == []
+    # The post is shown as written; an edited post is indexed again, a deleted one leaves the index.
+    assert ListenedItem.objects.get(external_id="p0").text == "北京市发生地震，请大家注意安全"
+    ListenedItem.objects.filter(external_id="p2").update(text="上海地区天气晴朗")
+    assert _ids(search(alice, "上海")) == ["p2"]
+    assert _ids(search(alice, "京北")) == []
+    ListenedItem.objects.filter(external_id="p0").delete()
+    assert _ids(search(alice, "北京")) == ["p5"]
