@@ -78,6 +78,7 @@ def add_nb(
     groups: Sequence[str] | None = None,
     algorithm: str = "logreg",
     class_weight: str | None = "balanced",
+    sample_weight: Sequence[float] | None = None,
 ) -> LinearModel:
     """Add ``weight`` times an NB-SVM / NB-LR (Wang & Manning 2012) to ``model``'s weights, in place.
 
@@ -85,7 +86,7 @@ def add_nb(
     r = log((p / |p|) / (q / |q|)) of binary counts (add-one smoothed); the scaling is folded into the weights,
     so the result is still one linear model in the package's numpy format (no run-time cost). With ``groups``
     the features get per-group copies as in :func:`fit_linear` (a model trained with groups must get the same
-    groups here).
+    groups here). ``sample_weight`` scales each text's say in the fits, the log-count ratios included.
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.svm import LinearSVC
@@ -101,6 +102,8 @@ def add_nb(
         g = np.asarray(groups)
         x = sp.hstack([x] + [sp.diags((g == b).astype(np.float64)) @ x for b in blocks]).tocsr()
     y = np.asarray(labels)
+    sw = np.ones(len(docs)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    binary = sp.diags(sw) @ binary
     nb = 1 + len(blocks)
     coef = np.zeros((len(model.classes), v * nb))
     intercept = np.zeros(len(model.classes))
@@ -114,7 +117,7 @@ def add_nb(
             if algorithm == "svm"
             else LogisticRegression(C=c, max_iter=2000, class_weight=class_weight)
         )
-        clf.fit(x @ sp.diags(r), pos)
+        clf.fit(x @ sp.diags(r), pos, sample_weight=sw)
         coef[j] = clf.coef_.ravel() * r
         intercept[j] = clf.intercept_[0]
     model.coef = model.coef + weight * np.hstack([coef[:, b * v : (b + 1) * v].T for b in range(nb)]).astype(np.float32)

@@ -61,7 +61,7 @@ def refit_crisis(root: Path) -> None:
     # As train_crisis.py: CrisisLexT26 too, its "Affected individuals" labelled by a HumAID-only fast model.
     lex_rows = tc.lex_training_rows(tc.read_crisislex(root / "crisislex-t26"), tc.fit_fast(hum[0], hum[1], {}))
     rows = tc.with_lex(hum, lex_rows)
-    fast, chars = tc.train_models(rows[0], rows[1], {})
+    fast, chars = tc.train_models(rows[0], rows[1], {}, tc.row_weights(len(hum[0]), lex_rows[0]))
     data = (f"HumAID train + dev (10 events, {len(hum[0]):,} posts) + CrisisLexT26 (20 events, "
             f"{len(lex_rows[0]):,} posts)")
     _replace("crisis_fast.npz", fast, data)

@@ -49,6 +49,7 @@ def fit_linear(
     meta: dict[str, object] | None = None,
     groups: Sequence[str] | None = None,
     algorithm: str = "logreg",
+    sample_weight: Sequence[float] | None = None,
 ) -> LinearModel:
     """Train a linear classifier over the spec's features of normalised ``docs`` and return a numpy model.
 
@@ -56,7 +57,7 @@ def fit_linear(
     much faster on large sets). With ``groups`` (e.g. each text's language), every feature also gets one copy
     per group ("frustratingly easy" domain adaptation): shared weights plus per-group corrections; the
     coefficient matrix then has ``n_classes * (1 + n_groups)`` columns, shared block first, group names in
-    ``meta["blocks"]``.
+    ``meta["blocks"]``. ``sample_weight`` scales each text's say in the fit (as in scikit-learn).
     """
     import scipy.sparse as sp
     from sklearn.linear_model import LogisticRegression
@@ -90,7 +91,7 @@ def fit_linear(
         clf = LinearSVC(C=c, class_weight=class_weight)
     else:
         clf = LogisticRegression(C=c, max_iter=2000, class_weight=class_weight)
-    clf.fit(x, np.asarray(labels))
+    clf.fit(x, np.asarray(labels), sample_weight=None if sample_weight is None else np.asarray(sample_weight))
     coef, intercept = clf.coef_, clf.intercept_
     if len(classes) == 2:  # scikit-learn keeps one row for two classes
         coef = np.vstack([-coef, coef])

@@ -40,3 +40,15 @@ def test_model_file_round_trip_keeps_predictions(tmp_path):
     again = LinearModel.load(path)
     assert again.classes == ["neg", "pos"]
     assert [again.classes[i] for i in again.predict_proba(docs[:4]).argmax(axis=1)] == labels[:4]
+
+
+def test_sample_weights_decide_between_contradicting_examples():
+    # "storm" is labelled both ways; the label whose examples weigh more wins, whichever it is.
+    docs = [model_text(t) for t in ["storm", "storm", "calm sea", "sunny calm"]]
+    labels = ["alarm", "quiet", "quiet", "quiet"]
+    for heavy, expected in ((0, "alarm"), (1, "quiet")):
+        weights = [1.0, 1.0, 1.0, 1.0]
+        weights[heavy] = 20.0
+        model = fit_linear(docs, labels, FeatureSpec(char_max=0), c=10.0, min_df=1, class_weight=None,
+                           algorithm="svm", sample_weight=weights)
+        assert model.classes[int(model.predict_proba([model_text("storm")]).argmax())] == expected
