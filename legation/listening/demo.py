@@ -55,6 +55,9 @@ TEMPLATES: dict[str, list[str]] = {
         "کراچی میں ویریڈیا کے قونصل خانے نے نئی ویزا پالیسی کا اعلان کیا",
         "Veridian students arrive in Jakarta for the exchange programme",
         "Banjir di Jakarta Utara, beberapa jalan ditutup",
+        "维里迪亚驻东京大使馆提醒：地震后电车停运，请注意安全",
+        "東京で地震がありました。ヴェリディア大使館は通常どおり開館しています",
+        "서울에서 베리디아 문화 축제가 열립니다",
     ],
 }
 # The burst: many people sharing the same urgent message within the last hour.
