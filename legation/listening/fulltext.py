@@ -8,8 +8,14 @@
   Both indexes now hold each such character as a word of its own, and a query's run of them is searched as the
   phrase of its characters, in order and adjacent: "北京" finds "北京市", "地震" finds "东京地震了", "서울" finds
   "서울에서". (Lucene's CJK analyser indexes pairs of characters for the same reason; single characters keep a
-  one-character query possible, and the phrase keeps the characters' order.) Thai, also written without spaces,
-  is not split: a Thai word is found only where the post separates it.
+  one-character query possible, and the phrase keeps the characters' order.)
+- Thai, Lao, Burmese and Khmer (migration 0016) also write a phrase without spaces, and their vowel and tone
+  signs are combining marks, which SQLite's tokenizer (unicode61) takes for separators: a Thai run was cut into
+  pieces that follow the marks, not the words, and "กรุงเทพ" (Bangkok) found nothing inside
+  "น้ำท่วมกรุงเทพมหานคร". Their letters are set apart as CJK characters are, and their combining marks dropped
+  (SQLite's tokenizer never kept them; PostgreSQL's does, so both drop them alike): "กรุงเทพ" is searched as the
+  phrase ก ร ง เ ท พ. A word that differs from another only by its marks is found by both, as a Latin word is
+  found without its accents.
 
 SQLite's triggers (migration 0015) call :func:`index_text` as the SQL function ``legation_search_text``, which
 every connection registers (:func:`register_sqlite_functions`, connected by the app's ``ready()``); a tool that
@@ -30,7 +36,15 @@ _FOLD = {0x0623: 0x0627, 0x0625: 0x0627, 0x0622: 0x0627, 0x0649: 0x064A, 0x0629:
 # ideographs, half-width katakana, the supplementary ideograph planes. Migration 0015 holds a copy for PostgreSQL.
 CJK_RANGES = ("\u3005-\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f"
               "\U00020000-\U0003134f")
-_CJK_CHAR = re.compile(f"([{CJK_RANGES}])")
+# Thai, Lao, Myanmar, Khmer: their letters are set apart, their combining marks (Unicode 14 categories Mn and
+# Mc in those blocks, frozen here so that an index does not change with Python's Unicode tables) dropped.
+# Migration 0016 holds a copy of both for PostgreSQL.
+SOUTHEAST_ASIAN_RANGES = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
+SOUTHEAST_ASIAN_MARKS = ("\u0e31\u0e34-\u0e3a\u0e47-\u0e4e\u0eb1\u0eb4-\u0ebc\u0ec8-\u0ecd\u102b-\u103e"
+                         "\u1056-\u1059\u105e-\u1060\u1062-\u1064\u1067-\u106d\u1071-\u1074\u1082-\u108d"
+                         "\u108f\u109a-\u109d\u17b4-\u17d3\u17dd")
+_SPLIT_CHAR = re.compile(f"([{CJK_RANGES}{SOUTHEAST_ASIAN_RANGES}])")
+_MARK = re.compile(f"[{SOUTHEAST_ASIAN_MARKS}]+")
 
 
 def fold(text: str) -> str:
@@ -39,12 +53,15 @@ def fold(text: str) -> str:
 
 
 def spaced(text: str) -> str:
-    """Each Chinese, Japanese or Korean character set apart by spaces, a word of its own."""
-    return _CJK_CHAR.sub(r" \1 ", text) if _CJK_CHAR.search(text) else text
+    """Each Chinese, Japanese, Korean, Thai, Lao, Burmese or Khmer letter set apart by spaces, a word of its
+    own; the combining marks of the last four dropped."""
+    if not _SPLIT_CHAR.search(text):
+        return text
+    return _SPLIT_CHAR.sub(r" \1 ", _MARK.sub("", text))
 
 
 def index_text(text: str | None) -> str | None:
-    """What SQLite's full-text index holds for a post's text: folded, CJK characters set apart."""
+    """What SQLite's full-text index holds for a post's text: folded, CJK and Southeast Asian letters set apart."""
     return None if text is None else spaced(fold(text))
 
 

@@ -154,9 +154,10 @@ def test_an_analyst_has_a_post_read_again_by_the_accurate_models(page, live_site
     assert page.inner_text("#read-accurately button") == "Read again with the accurate models"
 
 
-def test_a_chinese_or_japanese_word_is_found_inside_a_sentence(page, live_site):
+def test_a_chinese_japanese_or_thai_word_is_found_inside_a_sentence(page, live_site):
     # The demo's Asia and Pacific posts include a Chinese and a Japanese sentence about an earthquake in Tokyo,
     # written without spaces; "地震" (earthquake) is found inside both, "東京" (Tokyo) only in the Japanese one.
+    # A Thai sentence about a food festival at the embassy in Bangkok is found by "กรุงเทพ" (Bangkok).
     sign_in(page, "hq-admin")
     page.goto("/listening/search/")
     page.fill("#q", "地震")
@@ -170,3 +171,8 @@ def test_a_chinese_or_japanese_word_is_found_inside_a_sentence(page, live_site):
         page.click("#search-form button[type=submit]")
     texts = page.locator("#results tbody tr").all_inner_texts()
     assert texts and all("東京で地震" in text for text in texts)
+    page.fill("#q", "กรุงเทพ")
+    with page.expect_navigation():
+        page.click("#search-form button[type=submit]")
+    texts = page.locator("#results tbody tr").all_inner_texts()
+    assert texts and all("สถานทูตเวอริเดียประจำกรุงเทพฯ" in text for text in texts)

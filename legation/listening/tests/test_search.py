@@ -204,3 +204,35 @@ def test_chinese_japanese_and_korean_words_are_found_inside_a_run_of_characters(
     assert _ids(search(alice, "京北")) == []
     ListenedItem.objects.filter(external_id="p0").delete()
     assert _ids(search(alice, "北京")) == ["p5"]
+
+
+def test_thai_lao_burmese_and_khmer_words_are_found_inside_a_run_of_letters(paris_source, alice):
+    from legation.listening.models import ListenedItem
+
+    services.ingest_posts(paris_source, make_posts([
+        "น้ำท่วมกรุงเทพมหานคร",  # Thai: a flood in Bangkok, written without spaces and with vowel and tone marks
+        "สถานทูตปิดทำการวันนี้",  # the embassy is closed today
+        "แผ่นดินไหวที่เชียงใหม่",  # an earthquake in Chiang Mai
+        "ရန်ကုန်မြို့တွင် ရေကြီးနေသည်",  # Burmese: flooding in Yangon
+        "ទឹកជំនន់នៅភ្នំពេញ",  # Khmer: a flood in Phnom Penh
+        "ນ້ຳຖ້ວມຢູ່ວຽງຈັນ",  # Lao: a flood in Vientiane
+        "Embassy of Veridia: กรุงเทพ office closed",  # a mixed post
+    ]))
+    assert _ids(search(alice, "กรุงเทพ")) == ["p0", "p6"]
+    assert _ids(search(alice, "น้ำท่วม")) == ["p0"]  # "flood", the marks typed as written
+    assert _ids(search(alice, "แผ่นดินไหว")) == ["p2"]
+    assert _ids(search(alice, "เชียงใหม่")) == ["p2"]
+    assert _ids(search(alice, "สถานทูต")) == ["p1"]
+    assert _ids(search(alice, "ရန်ကုန်")) == ["p3"]
+    assert _ids(search(alice, "ភ្នំពេញ")) == ["p4"]
+    assert _ids(search(alice, "ວຽງຈັນ")) == ["p5"]
+    assert _ids(search(alice, '"กรุงเทพ office"')) == ["p6"]
+    assert _ids(search(alice, "กรุงเทพ -office")) == ["p0"]
+    assert _ids(search(alice, "กรุง*")) == ["p0", "p6"]
+    assert _ids(search(alice, "ภูเก็ต")) == []  # Phuket: in no post
+    assert ListenedItem.objects.get(external_id="p0").text == "น้ำท่วมกรุงเทพมหานคร"
+    ListenedItem.objects.filter(external_id="p1").update(text="ภูเก็ตฝนตกหนัก")
+    assert _ids(search(alice, "ภูเก็ต")) == ["p1"]
+    assert _ids(search(alice, "สถานทูต")) == []
+    ListenedItem.objects.filter(external_id="p0").delete()
+    assert _ids(search(alice, "กรุงเทพ")) == ["p6"]
