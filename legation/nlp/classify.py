@@ -8,6 +8,7 @@ word boundaries (and, where a task ships one, a linear model over multilingual s
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -51,6 +52,33 @@ class Prediction:
 
 
 Model = LinearModel | VectorModel
+
+# A post with no letter or digit to read (a photo without a caption, a row of emoji, a link or a mention
+# alone) gets this label with certainty instead of the model's prior: for crisis, the prior is
+# other_relevant_information, which would count every caption-less photo as crisis information.
+WORDLESS_LABEL = {"crisis": "not_humanitarian"}
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+_PLACEHOLDERS = re.compile(r"@user|\bhttp\b|\brt\b")  # what model_text writes for links, mentions, retweets
+
+
+def wordless(doc: str) -> bool:
+    """True when a normalised text (:func:`model_text`) has no letter or digit beside its link, mention and
+    retweet placeholders."""
+    if not _LETTER_OR_DIGIT.search(doc):
+        return True
+    return ("http" in doc or "@user" in doc) and not _LETTER_OR_DIGIT.search(_PLACEHOLDERS.sub("", doc))
+
+
+def settle_wordless(task: str, docs: Sequence[str], probs: np.ndarray, classes: Sequence[str]) -> None:
+    """Set, in place, the rows of ``probs`` whose normalised text has no letter or digit to the task's
+    :data:`WORDLESS_LABEL` (a task without one, or a ministry model without that class, is left as it is)."""
+    label = WORDLESS_LABEL.get(task)
+    if label is None or label not in classes:
+        return
+    rows = [i for i, d in enumerate(docs) if wordless(d)]
+    if rows:
+        probs[rows] = 0.0
+        probs[rows, list(classes).index(label)] = 1.0
 
 
 @cache
@@ -142,6 +170,7 @@ def classify(
         probs += w * p
         total += w
     probs /= np.maximum(total, 1e-12)
+    settle_wordless(task, docs, probs, classes)
     return Prediction([classes[i] for i in probs.argmax(axis=1)], probs, classes)
 
 
@@ -193,6 +222,7 @@ def classify_tasks(
             total += w
         if len(docs):
             probs /= np.maximum(total, 1e-12)
+            settle_wordless(task, docs, probs, classes)
         labels = [classes[i] for i in probs.argmax(axis=1)] if len(docs) else []
         out[task] = Prediction(labels, probs, classes)
     return out

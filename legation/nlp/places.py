@@ -8,7 +8,9 @@ Japanese, Thai) are matched inside runs; Arabic proclitics (و ب ل ف ك) are 
 
 from __future__ import annotations
 
+import bisect
 import gzip
+import itertools
 import json
 import re
 import threading
@@ -226,8 +228,19 @@ class Gazetteer:
             for s in range(0, len(folded) - size + 1):
                 idx = self.best(folded[s : s + size])
                 if idx is not None:
-                    return 0, idx, word.start() + s, word.group()[s : s + size]
+                    start, end = _written_span(word.group(), folded, s, s + size)
+                    return 0, idx, word.start() + start, word.group()[start:end]
         return None
+
+
+def _written_span(written: str, folded: str, start: int, end: int) -> tuple[int, int]:
+    """The span of ``written`` that ``folded[start:end]`` comes from. NFKC can lengthen a word (Thai "ำ" is
+    two characters once folded, as in "น้ำ", water), so positions in the folded word are mapped back through
+    each written character's folded length."""
+    if len(written) == len(folded):
+        return start, end
+    ends = list(itertools.accumulate(len(unicodedata.normalize("NFKC", ch).casefold()) for ch in written))
+    return bisect.bisect_right(ends, start), min(len(written), bisect.bisect_left(ends, end) + 1)
 
 
 _lock = threading.Lock()

@@ -32,6 +32,21 @@ def test_hand_written_crisis_posts_get_their_class(tier):
     assert correct >= 7, list(zip(pred, [g for _, g in EXAMPLES], strict=True))
 
 
+@pytest.mark.parametrize("tier", ["fast", "accurate"])
+def test_a_post_with_nothing_to_read_is_not_humanitarian(tier):
+    from legation.nlp import enrich
+
+    # A photo posted without a caption, emoji alone, a link or a retweet of a link: the models' prior
+    # (other_relevant_information) would count each as crisis information.
+    wordless = ["", "   ", "🙏🙏🙏", "!!!", "http://example.org/photo.jpg", "RT @unicef: https://t.co/x1"]
+    worded = ["We urgently need drinking water at the stadium https://t.co/x1"]
+    prediction = classify_crisis(wordless + worded, tier=tier)
+    assert prediction.labels[:-1] == ["not_humanitarian"] * len(wordless)
+    assert prediction.confidences[:-1] == [1.0] * len(wordless)
+    assert prediction.labels[-1] == "requests_or_urgent_needs"
+    assert [r.crisis_category for r in enrich(wordless + worded, tier=tier)] == prediction.labels
+
+
 def test_labels_are_the_ten_humaid_classes_and_all_map_to_coarse_categories():
     pred = classify_crisis(["flood", "fire"], tier="fast")
     assert sorted(pred.classes) == sorted(CLASSES)

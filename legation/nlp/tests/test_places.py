@@ -33,3 +33,12 @@ def test_coordinates_are_real():
 def test_common_words_are_not_places():
     assert _names("Je suis tellement content de ce match") == []
     assert _names("Nice weather, reading a book by the sea") == []
+
+
+def test_a_place_inside_a_thai_run_is_reported_as_written():
+    # "น้ำ" (water) holds "ำ", which Unicode normalisation (NFKC) writes as two characters: the name found in
+    # the normalised run must still be cut from the post at the right place.
+    [[place]] = extract_places(["น้ำท่วมกรุงเทพ ต้องการน้ำดื่ม"])  # flood in Bangkok, drinking water needed
+    assert (place.name, place.matched) == ("Bangkok", "กรุงเทพ")
+    [[place]] = extract_places(["ต้องการน้ำดื่มที่กรุงเทพฯ ด่วน"])
+    assert (place.name, place.matched) == ("Bangkok", "กรุงเทพฯ")
