@@ -306,7 +306,7 @@ def postgres_query(query: str) -> tuple[str, list[str]]:
     groups: list[list[str]] = [[]]
     excluded: list[str] = []
     params: list[str] = []
-    for minus, phrase, word in _TOKEN.findall(query[:500]):
+    for minus, phrase, word in QUERY_TOKEN.findall(query[:500]):
         if word == "OR" and groups[-1]:  # between words; first, or twice in a row, it is the word "or"
             groups.append([])
             continue
@@ -340,7 +340,7 @@ def refill_sqlite_index(cursor: Any) -> None:
                    "SELECT id, legation_search_text(text), language FROM listening_listeneditem")
 
 
-_TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
+QUERY_TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
 
 
 def fts5_query(query: str) -> tuple[str, str]:
@@ -352,7 +352,7 @@ def fts5_query(query: str) -> tuple[str, str]:
     """
     parts: list[str] = []
     excluded: list[str] = []
-    for minus, phrase, word in _TOKEN.findall(query[:500]):
+    for minus, phrase, word in QUERY_TOKEN.findall(query[:500]):
         if word == "OR" and parts and parts[-1] != "OR":
             parts.append("OR")
             continue

@@ -23,6 +23,7 @@ from legation.listening.forms import (
     SourceForm,
     add_service_errors,
 )
+from legation.listening.highlight import snippet
 from legation.listening.models import Alert, CrisisCategory, ListeningSource, SavedSearch, Sentiment
 from legation.listening.search import Filters, as_seen_by, capped_count, search, search_params, visible_items
 from legation.network.models import OfficialAccount, Unit
@@ -94,8 +95,11 @@ def search_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
             return redirect(reverse("listening:search") + "?" + urlencode(params))
         messages.error(request, _("Give the search a name to save it."))
         return redirect(reverse("listening:search") + "?" + urlencode(params))
+    shown = as_seen_by(request.user, rows[:PAGE_SIZE])
+    for item in shown:
+        item.snippet = snippet(item.text, query)  # type: ignore[attr-defined]
     return render(request, "listening/search.html", {
-        "unit": unit, "q": query, "filters": filters, "items": as_seen_by(request.user, rows[:PAGE_SIZE]),
+        "unit": unit, "q": query, "filters": filters, "items": shown,
         "page": number, "has_next": len(rows) > PAGE_SIZE, "total": total, "more": more,
         "params": urlencode(params),
         "saved": SavedSearch.objects.filter(owner=request.user, unit=unit),  # type: ignore[misc]

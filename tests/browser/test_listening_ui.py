@@ -58,6 +58,8 @@ def test_dashboard_alert_and_filtered_search_without_leaving_the_site(page, live
     rows = page.locator("#results tbody tr")
     assert rows.count() >= 10
     assert all("Benghazi flood" in text for text in rows.all_inner_texts())
+    # each row marks where the words matched
+    assert rows.first.locator("mark").all_inner_texts() == ["Benghazi", "flood"]
     assert "Requests or urgent needs" in rows.first.inner_text()  # the category's name, not its code
     page.fill("#q", "cultural evening Cairo")
     with page.expect_navigation():
@@ -176,3 +178,4 @@ def test_a_chinese_japanese_or_thai_word_is_found_inside_a_sentence(page, live_s
         page.click("#search-form button[type=submit]")
     texts = page.locator("#results tbody tr").all_inner_texts()
     assert texts and all("สถานทูตเวอริเดียประจำกรุงเทพฯ" in text for text in texts)
+    assert page.locator("#results tbody tr").first.locator("mark").all_inner_texts() == ["กรุงเทพ"]

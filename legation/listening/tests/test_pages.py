@@ -46,7 +46,7 @@ def test_search_filters_and_exports(client, bob, tree, heard):
     _login(client, bob)
     page = client.get("/listening/search/", {"q": "flooding"})
     html = page.content.decode()
-    assert "Flooding in Paris" in html and "Berlin" not in html.split('id="results"')[1]
+    assert "<mark>Flooding</mark> in Paris" in html and "Berlin" not in html.split('id="results"')[1]
     assert "Concert" not in client.get("/listening/search/", {"language": "fr"}).content.decode()
     assert "Flooding in Paris" in client.get("/listening/search/", {"country": "fr"}).content.decode()
     csv_lines = b"".join(client.get("/listening/search/", {"q": "flooding", "export": "csv"}).streaming_content)
