@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -23,23 +24,31 @@ from legation.listening.search import QUERY_TOKEN
 _PIECE = re.compile(f"[{CJK_RANGES}{SOUTHEAST_ASIAN_RANGES}]|[^\\W_]+")
 _UNSPACED = re.compile(f"[{CJK_RANGES}{SOUTHEAST_ASIAN_RANGES}]")
 _SEA_MARK = re.compile(f"[{SOUTHEAST_ASIAN_MARKS}]")
-SCAN_CHARS = 20_000  # matches are looked for in the first 20,000 characters of a post
+SCAN_CHARS = 10_000  # matches are looked for in the first 10,000 characters of a post
 
 
-def _folded(text: str) -> tuple[str, list[int]]:
+@lru_cache(maxsize=8192)
+def _fold_char(ch: str) -> str:
+    """One written character as the indexes read it: Arabic folds, Latin letters without diacritics, case."""
+    folded = fold(ch)
+    if folded and not folded.isascii():
+        base = unicodedata.normalize("NFD", folded)[0]
+        if base.isascii() and base.isalpha():
+            folded = base  # é -> e, Ü -> U
+    return folded.casefold()
+
+
+def _folded(text: str) -> tuple[str, list[int] | range]:
     """The text folded as the indexes read it, and for each folded character the index of the written one."""
+    if text.isascii():
+        return text.lower(), range(len(text))
     out: list[str] = []
     origin: list[int] = []
     previous_latin = False
     for i, ch in enumerate(text):
         if unicodedata.combining(ch) and previous_latin or _SEA_MARK.match(ch):
             continue  # a diacritic written after a Latin letter, or a Thai/Lao/Burmese/Khmer mark
-        folded = fold(ch)
-        if folded and not folded.isascii():
-            base = unicodedata.normalize("NFD", folded)[0]
-            if base.isascii() and base.isalpha():
-                folded = base  # é -> e, Ü -> U
-        folded = folded.casefold()
+        folded = _fold_char(ch)
         previous_latin = folded.isascii() and folded.isalpha()
         out.append(folded)
         origin.extend([i] * len(folded))
