@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import regex
+
 MISSING_NLP = ""  # the nlp names that were not importable; shown by `legation listen check`
 
 
@@ -178,7 +180,8 @@ def _from_record(record: Any) -> Enriched:
     )
 
 
-_WORD = re.compile(r"[^\W\d_]{4,}", re.UNICODE)
+# regex's \w (unlike re's) includes combining marks, so a Hindi or Tamil word is one word, not its letters
+_WORD = regex.compile(r"[^\W\d_]{4,}")
 # Words too common to name a story; a story label should say what happened, not how people speak.
 _STOP = frozenset({
     "that", "this", "with", "from", "have", "there", "their", "what", "when", "they", "been", "were", "will",

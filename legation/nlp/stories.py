@@ -1,6 +1,9 @@
 """Online story clustering: each new text joins the closest live story or opens a new one.
 
-Texts are bags of words and word pairs weighted by an IDF that the clusterer learns as it goes; a story is
+Texts are bags of words and word pairs weighted by an IDF that the clusterer learns as it goes (:func:`terms_of`:
+a word keeps its combining marks, so Hindi or Tamil words stay whole; a run of Chinese, Japanese, Korean,
+Thai, Lao, Burmese or Khmer letters, written without spaces, gives its overlapping pairs of letters, as
+Lucene's CJK analyser does); a story is
 the centroid of its texts, kept to its strongest terms. Candidates come from an inverted index (term ->
 stories), so the cost per text does not grow with the number of stories. Stories idle for longer than
 ``max_idle`` seconds are closed and forgotten.
@@ -14,9 +17,17 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+import regex
+
 from legation.nlp.text import as_texts, model_text
 
-_WORD = re.compile(r"\w{2,}")
+_WORD = re.compile(r"\w{2,}")  # ASCII texts
+# Scripts written without spaces: CJK, Thai, Lao, Myanmar, Khmer.
+_UNSPACED = "\u3005-\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
+# (the regex module's \w, unlike re's, includes combining marks: "दिल्ली" is one word, not three letters)
+_TOKEN = regex.compile(f"(?P<run>[{_UNSPACED}]+)|(?:(?![{_UNSPACED}])\\w){{2,}}")
+_MARKS = regex.compile(r"\p{M}+")
+_MARK_OR_UNSPACED = regex.compile(f"[\\p{{M}}{_UNSPACED}]")
 # Words that carry no story on their own in the languages we see most (kept short on purpose: IDF does the rest).
 _STOP = frozenset(
     [
@@ -32,6 +43,23 @@ _STOP = frozenset(
 _MAX_CENTROID_TERMS = 40
 _QUERY_TERMS = 8
 _POSTINGS_PER_TERM = 64
+
+
+def terms_of(doc: str) -> list[str]:
+    """The terms of a normalised text, in order: words of two characters or more, with their combining marks;
+    a run of letters of a script written without spaces gives its overlapping pairs ("北京地震" -> 北京, 京地,
+    地震), without the marks of Thai, Lao, Burmese and Khmer."""
+    if doc.isascii() or not _MARK_OR_UNSPACED.search(doc):
+        return _WORD.findall(doc)  # the same words, faster
+    out: list[str] = []
+    for m in _TOKEN.finditer(doc):
+        run = m.group("run")
+        if run is None:
+            out.append(m.group())
+            continue
+        letters = _MARKS.sub("", run)
+        out.extend(letters[i : i + 2] for i in range(len(letters) - 1))
+    return out
 
 
 @dataclass
@@ -63,7 +91,7 @@ class StoryClusterer:
         self._next_id = 1
 
     def _vector(self, text: str) -> dict[str, float]:
-        words = [w for w in _WORD.findall(model_text(text)) if w not in _STOP and w not in ("http", "user")]
+        words = [w for w in terms_of(model_text(text)) if w not in _STOP]
         terms = Counter(words)
         pairs = Counter(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))
         # IDF from the texts seen before this one, smoothed so that a term shared with one earlier text

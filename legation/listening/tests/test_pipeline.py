@@ -120,3 +120,12 @@ def test_a_post_stored_by_another_worker_meanwhile_is_marked_heard_not_stored_tw
     both = f"|{berlin_source.unit.path}|{paris_source.unit.path}|"
     assert set(ListenedItem.objects.filter(external_id__in=["p1", "p2"]).values_list("heard_by", flat=True)) == {both}
     assert ListenedItem.objects.get(external_id="p0").heard_by == f"|{paris_source.unit.path}|"
+
+
+def test_a_story_is_named_by_whole_words_in_scripts_with_vowel_signs():
+    from legation.listening.enrichment import story_terms
+
+    # Devanagari vowel signs are combining marks: the words must keep them (before, no Hindi word was found)
+    assert story_terms("दिल्ली में भारी बाढ़, सैकड़ों लोग फंसे") == ["सैकड़ों", "दिल्ली", "फंसे"]
+    assert story_terms("வெள்ளம் சென்னையில்") == ["சென்னையில்", "வெள்ளம்"]  # Tamil: a flood in Chennai
+    assert story_terms("Flooding in Derna: hundreds stranded") == ["flooding", "hundreds", "stranded"]

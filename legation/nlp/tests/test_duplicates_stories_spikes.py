@@ -63,6 +63,24 @@ def test_stories_group_related_posts_and_separate_unrelated_ones():
     assert clusterer.stories[ids[0]].size == 3
 
 
+def test_stories_form_in_hindi_chinese_japanese_and_thai():
+    # Hindi words keep their vowel signs (before, every letter was a "word" and no Hindi post had terms);
+    # Chinese, Japanese and Thai, written without spaces, are read as overlapping pairs of letters.
+    posts = [
+        ["दिल्ली में भारी बाढ़, सैकड़ों लोग फंसे", "दिल्ली में बाढ़ से सैकड़ों लोग फंसे हुए हैं",
+         "मुंबई में क्रिकेट मैच आज रात", "दिल्ली बाढ़: सैकड़ों लोग फंसे, मदद चाहिए"],
+        ["北京市发生地震，请大家注意安全", "北京发生地震了，大家注意安全", "上海今天天气晴朗", "北京地震，请注意安全"],
+        ["東京で大きな地震、電車が止まっています", "東京で地震、電車が止まっています", "大阪のラーメンが美味しい",
+         "東京 地震 電車止まる"],
+        ["น้ำท่วมกรุงเทพ ต้องการน้ำดื่ม", "น้ำท่วมหนักที่กรุงเทพ ต้องการน้ำดื่มด่วน", "ฟุตบอลไทยชนะเมื่อคืนนี้",
+         "กรุงเทพน้ำท่วม ต้องการน้ำดื่ม"],
+    ]
+    for texts in posts:
+        ids = StoryClusterer().add(texts)
+        assert ids[0] == ids[1] == ids[3] != 0, (texts, ids)
+        assert ids[2] not in (0, ids[0]), (texts, ids)
+
+
 def test_a_spike_is_flagged_once_the_baseline_is_known():
     flags = detect_spikes([5, 6, 4, 5, 7, 5, 6, 60, 6, 5])
     assert flags == [False] * 7 + [True] + [False] * 2
