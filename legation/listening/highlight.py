@@ -106,9 +106,10 @@ def match_spans(text: str, query: str) -> list[tuple[int, int]]:
     return merged
 
 
-def snippet(text: str, query: str, limit: int = 240) -> SafeString:
+def snippet(text: str, query: str, limit: int = 240, line_breaks: bool = False) -> SafeString:
     """HTML: at most ``limit`` characters of ``text`` (with "…" where it is cut), beginning a little before the
-    first match, every match in ``<mark>``; everything else escaped."""
+    first match, every match in ``<mark>``; everything else escaped; with ``line_breaks``, each line break
+    a ``<br>``."""
     spans = match_spans(text, query) if query.strip() else []
     begin = 0
     if len(text) > limit and spans and spans[0][1] > limit - limit // 4:
@@ -130,4 +131,7 @@ def snippet(text: str, query: str, limit: int = 240) -> SafeString:
     html.append(escape(text[at:end]))
     if end < len(text):
         html.append("…")
-    return mark_safe("".join(html))  # noqa: S308 - every piece of the post is escaped above
+    out = "".join(html)
+    if line_breaks:
+        out = out.replace("\r\n", "\n").replace("\n", "<br>")
+    return mark_safe(out)  # noqa: S308 - every piece of the post is escaped above

@@ -130,7 +130,10 @@ def delete_saved_search(request: HttpRequest, saved_id: int) -> HttpResponse:
 def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
     items = visible_items(request.user).select_related("source", "story", "unit")
     [item] = as_seen_by(request.user, [get_object_or_404(items, pk=item_id)])
-    return render(request, "listening/item.html", {"item": item})
+    # opened from search results: the whole post, its matches marked, line breaks kept
+    query = request.GET.get("q", "").strip()[:500]
+    marked = snippet(item.text, query, limit=len(item.text), line_breaks=True) if query else None
+    return render(request, "listening/item.html", {"item": item, "q": query, "marked": marked})
 
 
 @login_required

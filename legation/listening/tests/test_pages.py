@@ -56,6 +56,19 @@ def test_search_filters_and_exports(client, bob, tree, heard):
     assert {json.loads(line)["external_id"] for line in jsonl.splitlines()} == {"paris0", "paris1"}
 
 
+def test_a_post_opened_from_search_results_shows_its_matches(client, bob, tree, heard):
+    _login(client, bob)
+    item = ListenedItem.objects.get(external_id="paris0")
+    ListenedItem.objects.filter(pk=item.pk).update(text="Flooding in Paris,\nroads <closed>")
+    results = client.get("/listening/search/", {"q": "roads flooding"}).content.decode()
+    assert f'href="/listening/items/{item.pk}/?q=roads%20flooding"' in results
+    page = client.get(f"/listening/items/{item.pk}/", {"q": "roads flooding"}).content.decode()
+    assert ('id="post-text"><mark>Flooding</mark> in Paris,<br><mark>roads</mark> &lt;closed&gt;</blockquote>'
+            in page)
+    plain = client.get(f"/listening/items/{item.pk}/").content.decode()
+    assert "<mark>" not in plain and "Flooding in Paris,<br>roads &lt;closed&gt;" in plain
+
+
 def test_a_search_is_saved_and_reopened(client, bob, tree, heard):
     _login(client, bob)
     response = client.post("/listening/search/?q=flooding&language=fr", {"name": "French floods"})
