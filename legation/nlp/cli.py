@@ -87,11 +87,27 @@ def read_texts(path: str, jsonl: bool, err: TextIO, field: str = "text") -> list
     return texts
 
 
-def read_labelled(path: str, err: TextIO) -> tuple[list[str], list[str]]:
+def task_labels(task: str) -> tuple[str, ...]:
+    """The labels the shipped models of a trainable task give."""
+    if task == "sentiment":
+        from legation.nlp.sentiment import CLASSES as SENTIMENT
+
+        return SENTIMENT
+    from legation.nlp.crisis import CLASSES as CRISIS
+
+    return CRISIS
+
+
+def read_labelled(
+    path: str, err: TextIO, known: Sequence[str] | None = None
+) -> tuple[list[str], list[str]]:
     """(texts, labels) from JSONL (``text``, ``label``) or TSV (``text<TAB>label``; a header is allowed).
 
     The format is the file's name (``.jsonl``/``.json``, ``.tsv``/``.txt``), else its first line's: a TSV
-    text may start with "{" ("{URGENT} bridge closed")."""
+    text may start with "{" ("{URGENT} bridge closed"). A line with an empty text is skipped and reported.
+    With ``known`` (the task's shipped labels), such a label is read without regard to case ("POSITIVE" is
+    positive); other labels are kept as written (a ministry may train its own classes)."""
+    by_folded = {k.casefold(): k for k in known} if known is not None else None
     texts: list[str] = []
     labels: list[str] = []
     lines = read_lines(path)
@@ -116,6 +132,10 @@ def read_labelled(path: str, err: TextIO) -> tuple[list[str], list[str]]:
                     continue
             if not label.strip():
                 raise ValueError("empty label")
+            if not text.strip():
+                raise ValueError("empty text")
+            if by_folded is not None:
+                label = by_folded.get(label.strip().casefold(), label)
         except (ValueError, KeyError, TypeError) as exc:
             reason = f"no {exc} field" if isinstance(exc, KeyError) else str(exc)
             err.write(f"{path}:{number}: skipped ({reason})\n")
@@ -131,12 +151,18 @@ def model_classes(task: str, tier: str, model: str | None) -> list[str]:
 
     from legation.nlp.classify import load_models
 
+    if model is not None and task not in TRAINABLE:
+        raise UsageError(f"--model applies to {' and '.join(TRAINABLE)}; {task} uses the shipped models")
     try:
-        return list(load_models(task, tier, model)[0].classes)
+        loaded = load_models(task, tier, model)[0]
     except FileNotFoundError:
         raise UsageError(f"{model}: no such model file") from None
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         raise UsageError(f"{model}: not a model written by 'legation nlp train' ({type(exc).__name__})") from None
+    trained_for = loaded.meta.get("task")
+    if model is not None and isinstance(trained_for, str) and trained_for != task:
+        raise UsageError(f"{model}: a model trained for {trained_for}, not {task}")
+    return list(loaded.classes)
 
 
 def predict_task(task: str, texts: Sequence[str], tier: str, model: str | None) -> list[str]:
@@ -144,7 +170,7 @@ def predict_task(task: str, texts: Sequence[str], tier: str, model: str | None) 
     from legation import nlp
     from legation.nlp.language import detect_languages_scored
 
-    if task in TRAINABLE:
+    if task in TRAINABLE or model is not None:
         model_classes(task, tier, model)
     if task == "language":
         # The fast tier's cascade is the one listening ingestion runs (no Lingua step), as in nlp.enrich.
@@ -182,6 +208,9 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if len(texts) != len(labels):
         err.write(f"error: {len(texts)} texts but {len(labels)} labels (one label per line of {args.texts})\n")
         return 2
+    if not texts:
+        err.write(f"error: {args.texts} holds no text to score\n")
+        return 2
     known = model_classes(args.task, args.tier, args.model) if args.task in TRAINABLE else None
     if args.task == "language":
         labels = [x.lower() for x in labels]
@@ -209,7 +238,7 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from legation.nlp.text import model_text
     from legation.nlp.train import fit_linear
 
-    texts, labels = read_labelled(args.data, err)
+    texts, labels = read_labelled(args.data, err, task_labels(args.task))
     if len(set(labels)) < 2 or len(texts) < 10:
         err.write(f"error: need at least 10 labelled texts and 2 labels, got {len(texts)} / {len(set(labels))}\n")
         return 2
@@ -276,6 +305,7 @@ def bench_stages(posts: list[str]) -> dict[str, Callable[[], object]]:
     from legation import nlp
     from legation.nlp.duplicates import signatures
 
+    nlp.enrich(posts[:50], "fast")
     nlp.enrich(posts[:50], "accurate")
     langs = nlp.detect_languages(posts)
     return {
@@ -364,7 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.set_defaults(func=cmd_predict)
 
     ev = sub.add_parser("evaluate", help="accuracy, macro-F1, per-class scores and confusion matrix")
-    ev.add_argument("--task", required=True, choices=TASKS)
+    ev.add_argument("--task", required=True, choices=[t for t in TASKS if t != "places"])
     ev.add_argument("--tier", default="fast", choices=("fast", "accurate"))
     ev.add_argument("--texts", required=True)
     ev.add_argument("--labels", required=True, help="one gold label per line")

@@ -166,3 +166,33 @@ def test_python_dash_m_entry_point_runs_without_django():
         capture_output=True, text=True,
     )
     assert "predict" in done.stdout
+
+
+def test_a_model_is_refused_for_a_task_it_was_not_trained_for(tmp_path):
+    data = tmp_path / "mine.tsv"
+    rows = [f"I love the new embassy website {i}\tPOSITIVE" for i in range(12)]  # any case: the shipped label
+    rows += [f"the visa office never answers {i}\tnegative" for i in range(12)]
+    rows += ["\tnegative"]  # no text
+    data.write_text("\n".join(rows) + "\n", "utf-8")
+    model = tmp_path / "sentiment.npz"
+    status, out, err = run("train", "--task", "sentiment", "--data", str(data), "--output", str(model))
+    assert status == 0, err
+    assert json.loads(out)["labels"] == ["negative", "positive"] and json.loads(out)["rows"] == 24
+    assert ":25: skipped (empty text)" in err
+    src = tmp_path / "new.txt"
+    src.write_text("what a lovely website\n", "utf-8")
+    status, out, err = run("predict", "--task", "crisis", "--model", str(model), "--input", str(src))
+    assert status == 2 and out == "" and f"{model}: a model trained for sentiment, not crisis" in err
+    status, out, err = run("predict", "--task", "language", "--model", str(model), "--input", str(src))
+    assert status == 2 and "--model applies to sentiment and crisis" in err
+    status, out, _ = run("predict", "--task", "sentiment", "--model", str(model), "--input", str(src))
+    assert (status, out) == (0, "positive\n")
+
+
+def test_evaluate_says_when_there_is_nothing_to_score(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", "utf-8")
+    status, out, err = run("evaluate", "--task", "sentiment", "--texts", str(empty), "--labels", str(empty))
+    assert status == 2 and out == "" and "holds no text to score" in err
+    status, _, err = run_stdin([], "evaluate", "--task", "places", "--texts", str(empty), "--labels", str(empty))
+    assert status == 2 and "invalid choice: 'places'" in err
