@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -45,8 +46,14 @@ def read_posts(path: Path, *, skip: int = 0) -> Iterator[Post | BadLine]:
     the bad ones too, as callers count them when they resume.
     """
     with path.open("rb") as raw:
+        # Spreadsheets and Windows tools save "Unicode text" as UTF-16 (with a byte-order mark): read it so
+        utf16 = raw.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+        raw.seek(0)
         if file_format(path) == "csv":
-            yield from _csv_posts(raw, skip, "\t" if path.suffix.lower() == ".tsv" else ",")
+            yield from _csv_posts(raw, skip, "\t" if path.suffix.lower() == ".tsv" else ",",
+                                  "utf-16" if utf16 else "utf-8-sig")
+        elif utf16:
+            yield from _jsonl_posts(codecs.EncodedFile(raw, "utf-8", "utf-16", errors="replace"), skip)
         else:
             yield from _jsonl_posts(raw, skip)
 
@@ -145,10 +152,11 @@ def _csv_rows(lines: _Lines, delimiter: str) -> Iterator[tuple[int, list[str]] |
             yield first, fields
 
 
-def _csv_posts(raw: Any, skip: int, delimiter: str) -> Iterator[Post | BadLine]:
+def _csv_posts(raw: Any, skip: int, delimiter: str, encoding: str = "utf-8-sig") -> Iterator[Post | BadLine]:
     csv.field_size_limit(16 * 1024 * 1024)  # a huge post is refused by the ingest check, with its reason
     # utf-8-sig: a spreadsheet's "CSV UTF-8" starts with a byte-order mark, which is not part of the first name.
-    text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    text = io.TextIOWrapper(raw, encoding=encoding, errors="surrogateescape" if encoding != "utf-16" else "replace",
+                            newline="")
     rows = _csv_rows(_Lines(text), delimiter)
     header = next(rows, None)
     if header is None:

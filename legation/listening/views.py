@@ -66,6 +66,11 @@ def _search_context(request: HttpRequest, unit: Unit) -> tuple[str, Filters]:
     query = request.GET.get("q", "").strip()[:500]
     filters = Filters.from_params(request.GET)
     filters.unit = unit.pk  # the working unit (and below): switch units to look elsewhere
+    for name, label in (("since", _("From (date)")), ("until", _("Until (date)"))):
+        typed = request.GET.get(name, "").strip()
+        if typed and getattr(filters, name) is None:
+            messages.warning(request, _("“%(typed)s” is not a date (%(field)s): the search is not limited by it.")
+                             % {"typed": typed[:40], "field": label})
     return query, filters
 
 
@@ -93,7 +98,10 @@ def search_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
             else:
                 messages.success(request, _("Search saved."))
             return redirect(reverse("listening:search") + "?" + urlencode(params))
-        messages.error(request, _("Give the search a name to save it."))
+        if request.POST.get("name", "").strip():  # too long: the form says how long a name may be
+            messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        else:
+            messages.error(request, _("Give the search a name to save it."))
         return redirect(reverse("listening:search") + "?" + urlencode(params))
     shown = as_seen_by(request.user, rows[:PAGE_SIZE])
     for item in shown:

@@ -151,10 +151,21 @@ def test_odd_search_parameters_never_fail_the_page(client, bob, tree, heard):
         assert response.status_code == 200, params
 
 
+def test_a_date_that_cannot_be_read_is_named_not_silently_dropped(client, bob, tree, heard):
+    _login(client, bob)
+    page = client.get("/listening/search/", {"q": "flooding", "since": "last tuesday"}).content.decode()
+    assert "“last tuesday” is not a date (From (date)): the search is not limited by it." in page
+    assert "<mark>Flooding</mark> in Paris" in page
+    assert "is not a date" not in client.get("/listening/search/", {"since": "2026-01-31"}).content.decode()
+
+
 def test_saving_a_search_without_a_name_says_so(client, bob, tree, heard):
     _login(client, bob)
     response = client.post("/listening/search/?q=flooding", {"name": "   "}, follow=True)
     assert "Give the search a name to save it." in response.content.decode()
+    assert not SavedSearch.objects.exists()
+    response = client.post("/listening/search/?q=flooding", {"name": "x" * 300}, follow=True)
+    assert "Ensure this value has at most 200 characters (it has 300)." in response.content.decode()
     assert not SavedSearch.objects.exists()
 
 

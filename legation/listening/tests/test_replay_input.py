@@ -145,3 +145,30 @@ def test_a_file_source_resumes_after_an_unreadable_csv_line_without_skipping_a_p
         source.refresh_from_db()
     assert refused == [(3, "unreadable CSV (',' expected after '\"')")]
     assert sorted(ListenedItem.objects.values_list("external_id", flat=True)) == ["b1", "b3", "b4", "b5"]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_a_utf16_file_from_a_spreadsheet_is_read(tree, alice, tmp_path, suffix):
+    path = tmp_path / f"posts{suffix}"
+    if suffix == ".csv":
+        body = 'id,text\nu1,"سلام دوستان، اوضاع در تهران خوب است"\nu2,"Grève à Paris"\n'
+    else:
+        body = '{"id": "u1", "text": "سلام دوستان، اوضاع در تهران خوب است"}\n{"id": "u2", "text": "Grève à Paris"}\n'
+    path.write_bytes(body.encode("utf-16"))  # with its byte-order mark, as Windows writes "Unicode text"
+    out, err = _replay(path)
+    assert "2 read, 2 stored" in out and err == []
+    assert ListenedItem.objects.get(external_id="u2").text == "Grève à Paris"
+
+
+def test_a_folder_a_long_source_name_and_a_text_file_get_clear_messages(tree, alice, tmp_path):
+    with pytest.raises(CommandError, match="is a folder; give a CSV, TSV or JSONL file"):
+        call_command("listen", "replay", str(tmp_path))
+    path = _jsonl(tmp_path / "posts.jsonl", {"id": "s1", "text": "Hello"})
+    with pytest.raises(CommandError, match=r"^--source: .*200"):
+        call_command("listen", "replay", str(path), "--source", "s" * 300)
+    assert not ListenedItem.objects.exists()
+    plain = tmp_path / "posts.txt"
+    plain.write_text("Hello from a plain text file\n", "utf-8")
+    out, err = _replay(plain)
+    assert err[0] == "posts.txt: read as JSON lines, one post a line (a CSV or TSV file must be named .csv or .tsv)"
+    assert err[1].startswith("line 1: not valid JSON") and "0 stored" in out

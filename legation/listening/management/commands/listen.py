@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from legation.listening import services
@@ -14,6 +15,8 @@ from legation.listening.ingest import IngestResult
 from legation.listening.models import FILE_PLATFORM, ListeningSource, SourceKind
 from legation.listening.replay import replay
 from legation.network.models import Unit
+
+READ_AS = (".csv", ".tsv", ".jsonl", ".json", ".ndjson")
 
 
 def _rate(value: str) -> float:
@@ -56,8 +59,13 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
+        if path.is_dir():
+            raise CommandError(f"{path}: is a folder; give a CSV, TSV or JSONL file of posts")
         if not path.is_file():
             raise CommandError(f"{path}: no such file")
+        if path.suffix.lower() not in READ_AS:
+            self.stderr.write(f"{path.name}: read as JSON lines, one post a line (a CSV or TSV file must be named "
+                              ".csv or .tsv)")
         unit = (Unit.objects.filter(pk=options["unit"]).first() if options["unit"]
                 else Unit.objects.filter(parent__isnull=True).first())
         if unit is None:
@@ -65,8 +73,11 @@ class Command(BaseCommand):
         name = options["source"] or "replay"
         source = ListeningSource.objects.filter(unit=unit, name=name).first()
         if source is None:
-            source = services.create_source(None, unit=unit, name=name, kind=SourceKind.FILE,
-                                            platform=FILE_PLATFORM, query=str(path.resolve()), active=False)
+            try:
+                source = services.create_source(None, unit=unit, name=name, kind=SourceKind.FILE,
+                                                platform=FILE_PLATFORM, query=str(path.resolve()), active=False)
+            except ValidationError as exc:
+                raise CommandError(f"--source: {' '.join(exc.messages)}") from None
         verbosity = options["verbosity"]
 
         def progress(result: IngestResult) -> None:
