@@ -68,6 +68,9 @@ _UK_ONLY = re.compile(r"[іїєґІЇЄҐ]")
 _RU_ONLY = re.compile(r"[ыэъЫЭЪ]")
 _URDU_ONLY = re.compile(r"[\u0679\u0688\u0691\u06ba\u06be\u06c1\u06d2]")
 _PERSIAN_ARABIC = re.compile(r"[\u067e\u0686\u0698\u06af\u06a9\u06cc]")
+# Persian words spelt without Persian-only letters and not Arabic words: is, object marker, was, became, good.
+_PERSIAN_WORDS = frozenset(["است", "را", "هست", "بود", "شد", "شده", "باشد", "خوب"])
+_ARABIC_WORD = re.compile(r"[\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff]+")
 _LETTER = re.compile(r"[^\W\d_]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 # Romanised Hindi function words that are not words of the Latin-script languages fastText confuses it with.
@@ -340,9 +343,10 @@ def _script_rule(text: str, code: str) -> str | None:
             return "ur" if code != "ur" else None
         if code == "ur":
             return "fa" if _PERSIAN_ARABIC.search(text) else "ar"
-        if code == "fa" and not _PERSIAN_ARABIC.search(text):
+        if code == "fa" and not _PERSIAN_ARABIC.search(text) and _PERSIAN_WORDS.isdisjoint(_ARABIC_WORD.findall(text)):
             # Persian is written with its own letters (گ چ پ ژ and the Persian ک and ی, not the Arabic ك and ي):
-            # a text with none of them is Arabic, which fastText calls Persian when short or in a dialect.
+            # a text with none of them, and none of Persian's common words written without them ("است", is;
+            # "را"), is Arabic, which fastText calls Persian when short or in a dialect.
             return "ar"
         return None
     found = _ONE_LANGUAGE_SCRIPT.search(text)

@@ -208,8 +208,11 @@ def test_arabic_is_not_taken_for_persian(cascade):
         "حد عنده ويندوز 10 ؟",  # short dialect Arabic, no Persian letter: fastText says Persian
         "جستن بيبر؟ http://t.co/x",
         "کسی می‌دونه چی شده؟",  # Persian letters: Persian
+        # Persian written without any Persian-only letter, but with "است" (is) and "خوب" (good), which Arabic
+        # does not use: Persian ("hello friends, things in Tehran are good")
+        "سلام دوستان، اوضاع در تهران خوب است",
     ]
-    assert [c for c, _ in detect_languages_scored(texts, cascade=cascade)] == ["ar", "ar", "ar", "fa"]
+    assert [c for c, _ in detect_languages_scored(texts, cascade=cascade)] == ["ar", "ar", "ar", "fa", "fa"]
 
 
 @pytest.mark.parametrize("cascade", [False, True], ids=["fast", "accurate"])
