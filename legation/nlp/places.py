@@ -189,7 +189,9 @@ class Gazetteer:
                 found.append((hit[2], self.place(hit[1], hit[3])))
         return [p for _, p in sorted(found, key=lambda x: x[0])]
 
-    def _accept_latin(self, idx: int, written: str) -> bool:
+    def _accept_lower_case(self, idx: int, written: str) -> bool:
+        """A name in a script with capitals (Latin, Cyrillic, Greek, Armenian) written in lower case is a place
+        only when the place is big and the name long: "москва" is Moscow, "того" ("of that") is not Togo."""
         if written[:1].isupper():
             return True
         kind, _, _, _, _, pop = self.places[idx]
@@ -210,7 +212,7 @@ class Gazetteer:
                 continue
             start, end = words[i].start(), words[i + n - 1].end()
             written = text[start:end]
-            if is_latin(written) and not self._accept_latin(idx, written):
+            if _cased(written) and not self._accept_lower_case(idx, written):
                 continue
             if key in self.in_sentence and not _proper_noun_in_sentence(text, words, folded, i, written):
                 continue
@@ -243,6 +245,11 @@ class Gazetteer:
                     start, end = _written_span(word.group(), folded, s, s + size)
                     return 0, idx, word.start() + start, word.group()[start:end]
         return None
+
+
+def _cased(written: str) -> bool:
+    """True when ``written`` is in a script with capitals (Latin, Cyrillic, Greek, Armenian, ...)."""
+    return any(ch.lower() != ch.upper() for ch in written[:3])
 
 
 def _proper_noun_in_sentence(text: str, words: list[regex.Match[str]], folded: list[str], i: int, written: str

@@ -60,3 +60,14 @@ def test_lima_male_and_nice_are_places_only_as_proper_nouns_inside_a_sentence():
     assert _names("Lima ang patay sa baha") == []
     assert _names("TERREMOTO EN LIMA") == []
     assert _names("Nice! Male and female voters agree") == []
+
+
+def test_common_russian_and_ukrainian_words_are_not_places():
+    # "того" (of that), "могу" (I can), "дали" (gave), "кофе" (coffee), "метро", "усі" (all), "боку" (side)
+    # are also names of Togo, Moga, Dali, Kofu, Metro, Wuxi and Baku: in lower case they are words, as in Latin
+    # script. Capitalised names and big places in lower case are still found.
+    assert _names("Я не могу понять того, что он сказал") == []
+    assert _names("Мы дали ей кофе в метро") == []
+    assert _names("Ми усі з боку України") == [("Ukraine", "UA")]
+    assert _names("москва и Киев сегодня") == [("Moscow", "RU"), ("Kyiv", "UA")]
+    assert _names("Выборы в Того") == [("Togo", "TG")]
