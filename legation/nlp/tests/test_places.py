@@ -71,3 +71,18 @@ def test_common_russian_and_ukrainian_words_are_not_places():
     assert _names("Ми усі з боку України") == [("Ukraine", "UA")]
     assert _names("москва и Киев сегодня") == [("Moscow", "RU"), ("Kyiv", "UA")]
     assert _names("Выборы в Того") == [("Togo", "TG")]
+
+
+def test_people_named_like_places_are_not_places():
+    # GeoNames lists first names among cities' other names ("Sophia" for Sofia, "Kyle" for Kiel); places named
+    # like people are found unless the text names the person.
+    assert _names("Sophia Abrahão está linda hoje") == []
+    assert _names("I worry when I see Jeremy Kyle trending") == []
+    assert _names("Happy 2nd birthday to Prince George!") == []
+    assert _names("he could be worse, he could be Tony Romo.") == []
+    assert _names("A biography of Florence Nightingale") == []
+    assert _names("Flights to Kiel and Sofia cancelled") == [("Kiel", "DE"), ("Sofia", "BG")]
+    assert _names("Floods in Florence, Italy") == [("Florence", "IT"), ("Italy", "IT")]
+    assert _names("Israel Defense Forces said") == [("Israel", "IL")]
+    assert _names("Will Kabul fall?") == [("Kabul", "AF")]
+    assert _names("I live in George, South Africa") == [("George", "ZA"), ("South Africa", "ZA")]
