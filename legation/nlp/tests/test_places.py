@@ -86,3 +86,13 @@ def test_people_named_like_places_are_not_places():
     assert _names("Israel Defense Forces said") == [("Israel", "IL")]
     assert _names("Will Kabul fall?") == [("Kabul", "AF")]
     assert _names("I live in George, South Africa") == [("George", "ZA"), ("South Africa", "ZA")]
+
+
+def test_frequent_arabic_words_are_not_small_cities():
+    # Arabic script has no capitals: "بن" (son of) was Bonn, "خبر" (news) Khobar, "الجديدة" (the new) El Jadida,
+    # "وان" (and that) Van, "منا" (from us) Minna.
+    assert _names("شاهد صورة ولي العهد محمد بن نايف") == []
+    assert _names("خبر عاجل: غوغل تعرض هواتفها الجديدة") == []
+    assert _names("اللهم تقبل منا صيامنا وان شاء الله") == []
+    assert _names("مؤتمر في بون وبرلين") == [("Bonn", "DE"), ("Berlin", "DE")]
+    assert _names("انفجار في غزة") == [("Gaza", "PS")]
