@@ -41,6 +41,9 @@ AMBIGUOUS = {
 # (``legation.nlp.places``: capitalised, not all capitals, not first in a sentence, not before a word that
 # counts things in Indonesian, Malay or Tagalog, where "lima" is five).
 IN_SENTENCE_ONLY = {"Lima", "Male", "Nice"}
+# Country names that are also everyday words in lower case ("a turkey", "chile con carne", "a football jersey",
+# "a guinea pig", "a panama hat"): matched only when capitalised, like small places.
+CAPITALISED_ONLY = {"Turkey", "Chile", "Jersey", "Guinea", "Panama"}
 # A common first name: at least this share of the US Census lists, in percent. A city's other name that is one
 # is left out: GeoNames lists "Sophia" for Sofia, "Kyle" for Kiel, "Cameron" for Cameroon, "Julia" for Plovdiv.
 FIRST_NAME_ALIAS_MIN = 0.01
@@ -197,6 +200,7 @@ def main() -> None:
                           "first names: 1990 US Census via names (public domain)",
                           "places": places, "names": names,
                           "in_sentence": sorted(in_sentence),
+                          "capitalised_only": sorted(name_key(n) for n in CAPITALISED_ONLY),
                           # Common first names, for places named like people ("Tony Romo", "Florence Nightingale").
                           "first_names": sorted(k for k, v in given.items() if v >= FIRST_NAME_ALIAS_MIN)},
                          ensure_ascii=False, separators=(",", ":"))

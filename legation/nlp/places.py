@@ -98,6 +98,8 @@ class Gazetteer:
         self.names: dict[str, tuple[int, ...]] = {k: tuple(v) for k, v in raw["names"].items()}
         self.in_sentence = frozenset(raw.get("in_sentence", ()))
         self.first_names = frozenset(raw.get("first_names", ()))
+        # Names matched only when capitalised whatever the place's size ("a turkey", "chile con carne").
+        self.capitalised_only = frozenset(raw.get("capitalised_only", ()))
         # First words of multi-word names: only they start a longer lookup.
         self.first_words: dict[str, int] = {}
         for key in self.names:
@@ -112,7 +114,8 @@ class Gazetteer:
         self._single = frozenset(self.names)
         self._capital_only = frozenset(
             k for k in self.names
-            if k.isascii() and any(ch.isalpha() for ch in k) and not (len(k) >= 5 and self._big(self.best(k)))
+            if k.isascii() and any(ch.isalpha() for ch in k)
+            and (k in self.capitalised_only or not (len(k) >= 5 and self._big(self.best(k))))
         )
         self._first_pairs = frozenset(tuple(k.split(" ")[:2]) for k in self.names if " " in k)
 
@@ -197,11 +200,13 @@ class Gazetteer:
                 found.append((hit[2], self.place(hit[1], hit[3])))
         return [p for _, p in sorted(found, key=lambda x: x[0])]
 
-    def _accept_lower_case(self, idx: int, written: str) -> bool:
+    def _accept_lower_case(self, idx: int, written: str, key: str) -> bool:
         """A name in a script with capitals (Latin, Cyrillic, Greek, Armenian) written in lower case is a place
         only when the place is big and the name long: "москва" is Moscow, "того" ("of that") is not Togo."""
         if written[:1].isupper():
             return True
+        if key in self.capitalised_only:
+            return False
         kind, _, _, _, _, pop = self.places[idx]
         return len(written) >= 5 and (kind == "country" or pop >= _LOWERCASE_MIN_POPULATION)
 
@@ -220,7 +225,7 @@ class Gazetteer:
                 continue
             start, end = words[i].start(), words[i + n - 1].end()
             written = text[start:end]
-            if _cased(written) and not self._accept_lower_case(idx, written):
+            if _cased(written) and not self._accept_lower_case(idx, written, key):
                 continue
             if key in self.in_sentence and not _proper_noun_in_sentence(text, words, folded, i, written):
                 continue

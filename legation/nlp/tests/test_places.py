@@ -33,6 +33,12 @@ def test_coordinates_are_real():
 def test_common_words_are_not_places():
     assert _names("Je suis tellement content de ce match") == []
     assert _names("Nice weather, reading a book by the sea") == []
+    # Country names that are everyday words in lower case count only capitalised; big countries in lower case
+    # still do.
+    assert _names("cooking a turkey, a guinea pig and chile con carne in my new jersey") == []
+    assert _names("Earthquake in Turkey; sismo en Chile; made in china") == [
+        ("Turkey", "TR"), ("Chile", "CL"), ("China", "CN")
+    ]
 
 
 def test_a_place_inside_a_thai_run_is_reported_as_written():
