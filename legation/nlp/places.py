@@ -52,10 +52,11 @@ _COUNTED = frozenset((
 ))
 
 
-# Words before a person's name: "Prince George", "Queen Victoria", "Saint Helena" is a multi-word name.
+# Words before a person's name: "Prince George", "Queen Victoria" ("Saint Helena" is a multi-word name), and
+# before a storm's: "Hurricane Florence", "Tropical Storm Florence", "Cyclone Idai".
 _TITLES = frozenset((
     "prince", "princess", "king", "queen", "sir", "lady", "lord", "mr", "mrs", "ms", "dr", "president", "pope",
-    "saint", "st", "uncle", "aunt",
+    "saint", "st", "uncle", "aunt", "hurricane", "storm", "cyclone", "typhoon", "huracán", "ouragan", "cyclón",
 ))
 
 
@@ -68,7 +69,7 @@ class Place:
     country_code: str  # ISO 3166-1 alpha-2
     latitude: float
     longitude: float
-    kind: str  # "country" or "city"
+    kind: str  # "country", "region" (a state or province) or "city"
     population: int
 
     def to_dict(self) -> dict[str, object]:
@@ -115,7 +116,11 @@ class Gazetteer:
         self._capital_only = frozenset(
             k for k in self.names
             if k.isascii() and any(ch.isalpha() for ch in k)
-            and (k in self.capitalised_only or not (len(k) >= 5 and self._big(self.best(k))))
+            and (
+                k in self.capitalised_only
+                or k in self.first_names and self.places[self.best(k) or 0][0] != "country"
+                or not (len(k) >= 5 and self._big(self.best(k)))
+            )
         )
         self._first_pairs = frozenset(tuple(k.split(" ")[:2]) for k in self.names if " " in k)
 
@@ -205,9 +210,9 @@ class Gazetteer:
         only when the place is big and the name long: "москва" is Moscow, "того" ("of that") is not Togo."""
         if written[:1].isupper():
             return True
-        if key in self.capitalised_only:
-            return False
         kind, _, _, _, _, pop = self.places[idx]
+        if key in self.capitalised_only or key in self.first_names and kind != "country":  # "la victoria"
+            return False
         return len(written) >= 5 and (kind == "country" or pop >= _LOWERCASE_MIN_POPULATION)
 
     def _match_at(
@@ -252,7 +257,7 @@ class Gazetteer:
 
     def _in_persons_name(self, text: str, words: list[regex.Match[str]], folded: list[str], i: int, idx: int) -> bool:
         """True when the one-word name ``words[i]`` is part of a person's name: after a title ("Prince George"),
-        a city after a common first name inside a sentence ("he could be Tony Romo"; "Will Kabul fall?" is a
+        a city or region after a common first name inside a sentence ("he could be Tony Romo"; "Will Kabul fall?" is a
         question), or a place named like a person before a surname ("Florence Nightingale"; a common word of
         any language or a place after it does not count: "Israel Defense Forces", "Florence, Italy")."""
         if i > 0 and not text[words[i - 1].end() : words[i].start()].strip():
@@ -261,7 +266,7 @@ class Gazetteer:
             if prev in _TITLES and _name_like(before):
                 return True
             if (
-                self.places[idx][0] == "city"
+                self.places[idx][0] != "country"
                 and prev in self.first_names
                 and _name_like(before)
                 and not _sentence_start(text, words[i - 1].start())

