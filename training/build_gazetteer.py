@@ -99,6 +99,14 @@ def arabic_word(name: str, city: dict[str, object], capital: bool, ranks: dict[s
     return rank < ARABIC_WORD_RANK or rank < ARABIC_WORD_RANK_ABROAD and abroad
 
 
+def common_phrase(name: str, own: str, common: set[str]) -> bool:
+    """True for a city's other name of several words that are all common words and share none with the city's
+    own name: a nickname or a loose romanisation ("White House" for Casablanca, "lo he" for Luohe, "the big
+    apple"), found in ordinary sentences."""
+    words = name_key(name).split()
+    return len(words) > 1 and all(w in common for w in words) and not set(words) & set(name_key(own).split())
+
+
 def first_names() -> dict[str, float]:
     """Lower-cased first names of the 1990 US Census (``names`` package) with their share, in percent."""
     import names
@@ -116,7 +124,7 @@ def first_names() -> dict[str, float]:
 REGION_MIN_POPULATION = 500_000
 # Several countries' regions share a name ("Florida": the US state and a department of Uruguay): the most
 # populous takes it when it holds this many times the people of the next, else the name is left out ("Punjab").
-REGION_SHARED_RATIO = 5
+REGION_SHARED_RATIO = 10
 # A region takes a city's own name when it holds this many times the city's people ("Ontario": the province, not
 # the city in California); New York City, Washington and Zürich keep theirs.
 REGION_OVER_CITY = 10
@@ -248,7 +256,7 @@ def main() -> None:
                     add(name, idx)
             elif good_alias(name) and name.casefold() not in common and (
                 given.get(name.casefold(), 0.0) < FIRST_NAME_ALIAS_MIN or name in KEEP_ALIASES
-            ) and not arabic_word(name, city, capital, ranks):
+            ) and not arabic_word(name, city, capital, ranks) and not common_phrase(name, city["name"], common):
                 add(name, idx)
         if city["name"] in IN_SENTENCE_ONLY:
             add(city["name"], idx)
