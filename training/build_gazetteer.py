@@ -268,19 +268,34 @@ def main() -> None:
     # it holds REGION_OVER_CITY times the city's people; it takes a smaller foreign city's other name ("Florida"
     # was Floridablanca in Colombia).
     by_key: dict[str, list[tuple[str, str, float, float, int]]] = {}
+    country_keys = {name_key(c["name"]) for c in countries.values()}
     for region in regions():
         if region[4] < REGION_MIN_POPULATION:
             continue
         for name in region_names(region[0]):
             key = name_key(name)
-            if key and name not in AMBIGUOUS | REGION_AMBIGUOUS and key not in common:
+            # A name left out as ambiguous may still be a country's twin ("Georgia").
+            ambiguous = name in REGION_AMBIGUOUS or name in AMBIGUOUS and key not in country_keys
+            if key and not ambiguous and key not in common:
                 by_key.setdefault(key, []).append((name, *region[1:]))
     kept_regions = 0
+    twins: list[list[int]] = []
     for key, found in sorted(by_key.items()):
         found.sort(key=lambda r: -r[4])
         if len(found) > 1 and found[0][4] < REGION_SHARED_RATIO * found[1][4]:
             continue
         pop = found[0][4]
+        countries_named = [i for i in names.get(key, []) if places[i][0] == "country"]
+        if len(countries_named) == 1 and name_key(places[countries_named[0]][1]) == key and (
+            places[countries_named[0]][2] != found[0][1]
+        ):
+            # A region named like another country ("Georgia"): kept as the country's twin, which a text naming
+            # other places of the region's country turns to (``legation.nlp.places``).
+            name, cc, lat, lon, pop = found[0]
+            twins.append([countries_named[0], len(places)])
+            places.append(["region", name, cc, round(lat, 3), round(lon, 3), pop])
+            kept_regions += 1
+            continue
         if any(
             places[i][0] == "country"
             or int(places[i][5]) * REGION_OVER_CITY > pop
@@ -298,12 +313,14 @@ def main() -> None:
                           "places": places, "names": names,
                           "in_sentence": sorted(in_sentence),
                           "capitalised_only": sorted(name_key(n) for n in CAPITALISED_ONLY),
+                          "twins": twins,
                           # Common first names, for places named like people ("Tony Romo", "Florence Nightingale").
                           "first_names": sorted(k for k, v in given.items() if v >= FIRST_NAME_ALIAS_MIN)},
                          ensure_ascii=False, separators=(",", ":"))
     with gzip.open(out, "wt", encoding="utf-8", compresslevel=9) as f:
         f.write(payload)
     print(json.dumps({"places": len(places), "countries": len(countries), "cities": len(kept), "regions": kept_regions,
+                      "twins": [places[r][1] + " " + places[r][2] for _, r in twins],
                       "names": len(names), "in_sentence": sorted(in_sentence),
                       "first_names": sum(v >= FIRST_NAME_ALIAS_MIN for v in given.values()),
                       "bytes": out.stat().st_size}))

@@ -101,6 +101,8 @@ class Gazetteer:
         self.first_names = frozenset(raw.get("first_names", ()))
         # Names matched only when capitalised whatever the place's size ("a turkey", "chile con carne").
         self.capitalised_only = frozenset(raw.get("capitalised_only", ()))
+        # A country's twin: the region of another country with its name (Georgia -> the US state).
+        self.twins: dict[int, int] = {country: region for country, region in raw.get("twins", ())}
         # First words of multi-word names: only they start a longer lookup.
         self.first_words: dict[str, int] = {}
         for key in self.names:
@@ -203,7 +205,21 @@ class Gazetteer:
             if hit is not None and hit[1] not in seen:
                 seen.add(hit[1])
                 found.append((hit[2], self.place(hit[1], hit[3])))
-        return [p for _, p in sorted(found, key=lambda x: x[0])]
+        places = [p for _, p in sorted(found, key=lambda x: x[0])]
+        if self.twins and len(places) > 1:
+            self._prefer_twins(places, [i for i in seen if i in self.twins])
+        return places
+
+    def _prefer_twins(self, places: list[Place], countries: list[int]) -> None:
+        """A country named like a region of another country is that region when the text names other places of
+        the region's country and none of the country's own: "Irma hits Florida and Georgia" (the US state),
+        "Tbilisi, Georgia" (the country)."""
+        for idx in countries:
+            country, twin = self.places[idx], self.places[self.twins[idx]]
+            at = next(i for i, p in enumerate(places) if p.name == country[1] and p.kind == "country")
+            others = {p.country_code for i, p in enumerate(places) if i != at}
+            if twin[2] in others and country[2] not in others:
+                places[at] = self.place(self.twins[idx], places[at].matched)
 
     def _accept_lower_case(self, idx: int, written: str, key: str) -> bool:
         """A name in a script with capitals (Latin, Cyrillic, Greek, Armenian) written in lower case is a place

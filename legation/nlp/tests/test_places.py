@@ -122,6 +122,13 @@ def test_states_and_provinces_are_places():
     ]
 
 
+def test_georgia_is_the_us_state_beside_other_us_places():
+    assert _names("Irma hits Florida and Georgia") == [("Florida", "US"), ("Georgia", "US")]
+    assert _names("Atlanta, Georgia") == [("Atlanta", "US"), ("Georgia", "US")]
+    assert _names("Tbilisi, Georgia") == [("Tbilisi", "GE"), ("Georgia", "GE")]
+    assert _names("Protests in Georgia and Russia") == [("Georgia", "GE"), ("Russia", "RU")]
+
+
 def test_a_storm_named_like_a_place_is_no_place():
     assert _names("Hurricane Florence makes landfall in North Carolina") == [("North Carolina", "US")]
     assert _names("Tropical Storm Florence floods Charlotte") == [("Charlotte", "US")]
