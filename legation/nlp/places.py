@@ -324,7 +324,7 @@ def _name_like(word: str) -> bool:
 def _sentence_start(text: str, at: int) -> bool:
     """True when nothing but spaces, a "#", quotes or a bracket stand between ``text[at]`` and the start of the
     text, a line or a sentence."""
-    before = text[:at].rstrip().rstrip("#\"'“‘«(").rstrip()
+    before = text[max(0, at - 64) : at].rstrip().rstrip("#\"'“‘«(").rstrip()  # a bounded look back
     return not before or before[-1] in _SENTENCE_END or before[-1] == "\n"
 
 
