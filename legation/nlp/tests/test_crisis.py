@@ -105,9 +105,11 @@ def test_vector_model_weighs_less_in_english_than_in_other_languages():
     from legation.nlp.classify import ensemble_weights, load_models
 
     vectors = load_models("crisis", "accurate")[2]
-    en, es, fr, und = ensemble_weights(vectors, ["en", "es", "fr", "und"], 4)[:, 0]
-    assert en < es
-    assert es == fr == vectors.meta["ensemble_weight"]
+    en, es, fr, und, ar = ensemble_weights(vectors, ["en", "es", "fr", "und", "ar"], 5)[:, 0]
+    assert en < es <= ar
+    assert es == fr == vectors.meta["ensemble_weight_by_group"]["es"]
+    # Where the n-gram models have seen no crisis post (Arabic), the vectors weigh most.
+    assert ar == vectors.meta["ensemble_weight"] > 1
     assert und == en  # a post with no language (emoji, numbers): the n-gram models decide, as for English
     spanish = OTHER_LANGUAGES[1][0]
     as_es = classify_crisis([spanish], tier="accurate", languages=["es"]).probabilities
