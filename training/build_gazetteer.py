@@ -35,7 +35,8 @@ AMBIGUOUS = {
     "Concord", "Surprise", "Peoria", "Columbia", "Carolina", "Georgia",
     "Salem", "Mesa", "Sunrise", "Temple", "Pace", "Boa", "Marina", "Liberty", "Providence", "Vale",
     "Santa", "San", "Bello", "Linda", "Laval", "Longueuil", "Cuba", "Ita", "Natal", "Pau", "Sobral",
-    "Franca", "Guarda", "Lima", "Mar", "Man", "Bam", "Gap", "Kobe", "Mons", "Ham", "Hue", "Ube", "Island", "Pet", "Springs",
+    "Franca", "Guarda", "Lima", "Mar", "Man", "Bam", "Gap", "Kobe", "Mons", "Ham", "Hue", "Ube", "Island", "Pet",
+    "Springs",
 }
 # Of those, places too important to leave out (capitals, cities of consulates and of past crises): their
 # ambiguous name is kept, marked, and matched only as a proper noun inside a sentence
