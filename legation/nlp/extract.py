@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 import phonenumbers
 import regex
@@ -78,6 +79,7 @@ _NOT_PEOPLE = (
 )
 _CAP_PLURAL = rf"(?-i:(?!(?:{_NOT_PEOPLE})\b)[A-Z][a-z]+(?:ans|ese|ians|is|ers|ns|s))\b"
 _HEAD_PATTERNS = [
+    # "40 of us", "forty Indians", "300 Nigerian nationals" (see _number_patterns)
     re.compile(
         rf"(?<![\w+:/.-])(?:{_NUM}|(?P<word>{_WORDNUM}))\s+(?:(?:of|de|di|des|du)\s+)?"
         rf"(?:[\w-]+\s+)?(?P<group>{PEOPLE}|{_CAP_PLURAL})(?!\w)",
@@ -115,13 +117,29 @@ def _to_int(raw: str) -> int | None:
     return int(digits) if digits.isdigit() else None
 
 
-# Cheap checks that decide which patterns can match at all (most posts skip all three).
-_NUMBER_TRIGGERS = frozenset(w for k in NUMBER_WORDS for w in k.split())
+# Cheap checks that decide which patterns can match at all (most posts skip all three). "a dozen" needs
+# "dozen", so "a" (in nearly every English post) triggers nothing by itself.
+_NUMBER_TRIGGERS = frozenset(k.split()[-1] for k in NUMBER_WORDS)
 _APPROX_TRIGGERS = frozenset(APPROXIMATE)
 _WE_TRIGGERS = frozenset(["we", "there", "nous", "on", "somos", "siamo", "wir", "нас", "نحن", "عددنا"])
 _PEOPLE_WORDS = frozenset(w for phrase in PEOPLE.split("|") for w in phrase.split())
-_NUMBER_THEN_CAPITAL = re.compile(rf"(?:\d|(?i:\b(?:{_WORDNUM})))\s+(?:of\s+)?(?:[\w-]+\s+)?[A-Z]")
 _ANY_DIGIT = re.compile(r"\d")
+
+
+@lru_cache(maxsize=512)
+def _number_patterns(present: frozenset[str]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The first head-count pattern and its cheap pre-check (a number, then perhaps a word, then a capital),
+    for a text whose words include the number words ``present`` (lower case, each key's last word, as in
+    ``_NUMBER_TRIGGERS``) and no other. A number word only
+    matches as a whole word (the patterns need a non-word before it and a space after), so the others cannot
+    match; leaving them out of the alternation saves most of the time: Python's ``re`` tries every
+    alternative at every position of the text."""
+    keys = [k for k in NUMBER_WORDS if k.split()[-1] in present]
+    words = "|".join(sorted((re.escape(k) for k in keys), key=len, reverse=True)) or "(?!)"
+    full = _HEAD_PATTERNS[0].pattern.replace(f"(?P<word>{_WORDNUM})", f"(?P<word>{words})")
+    start = rf"(?:\d|(?i:\b(?:{words})))" if keys else r"\d"
+    then_capital = rf"{start}\s+(?:of\s+)?(?:[\w-]+\s+)?[A-Z]"
+    return re.compile(full, re.IGNORECASE), re.compile(then_capital)
 
 
 def head_counts_in(text: str, words: set[str] | None = None) -> list[HeadCount]:
@@ -133,10 +151,11 @@ def head_counts_in(text: str, words: set[str] | None = None) -> list[HeadCount]:
         low = text.lower()
         words = set(_ASCII_TOKEN.findall(low) if low.isascii() else _TOKEN.findall(low))
     wanted = []
-    if (has_digit or not words.isdisjoint(_NUMBER_TRIGGERS)) and (
-        not words.isdisjoint(_PEOPLE_WORDS) or _NUMBER_THEN_CAPITAL.search(text)
-    ):
-        wanted.append(_HEAD_PATTERNS[0])
+    number_words = words & _NUMBER_TRIGGERS
+    if has_digit or number_words:
+        pattern, then_capital = _number_patterns(frozenset(number_words))
+        if not words.isdisjoint(_PEOPLE_WORDS) or then_capital.search(text):
+            wanted.append(pattern)
     if not words.isdisjoint(_APPROX_TRIGGERS):
         wanted.append(_HEAD_PATTERNS[1])
     if has_digit and not words.isdisjoint(_WE_TRIGGERS):
