@@ -60,6 +60,16 @@ _TITLES = frozenset((
 ))
 
 
+# A storm's title: "Hurricane #Florence", "#HurricaneFlorence", "Cyclone Idai", "Tropical Storm Florence".
+_STORM_TITLES = ("hurricane", "cyclone", "typhoon", "storm", "huracán", "huracan", "ouragan", "ciclón", "ciclon",
+                 "tormenta", "tempête")
+# "New Bern", "Nueva Rosita": a place named after another (the longer name is matched first when it is known).
+_LOCATIVE_BEFORE = re.compile(r"\b(?:in|at|to|from|near|into|across|around|outside|through|towards?)\W+$",
+                              re.IGNORECASE)
+_CAPITALISED_AFTER = re.compile(r"[ \t]+[A-Z][a-z]")
+_NEW = frozenset(("new", "nueva", "nuevo", "nouvelle", "nouveau", "nova", "novo"))
+
+
 @dataclass(frozen=True)
 class Place:
     """A resolved place mention."""
@@ -205,10 +215,35 @@ class Gazetteer:
             if hit is not None and hit[1] not in seen:
                 seen.add(hit[1])
                 found.append((hit[2], self.place(hit[1], hit[3])))
-        places = [p for _, p in sorted(found, key=lambda x: x[0])]
+        found.sort(key=lambda x: x[0])
+        if any(p.kind == "city" and p.matched.casefold() in self.first_names for _, p in found):
+            found = self._drop_storm_names(text, found, folded)
+        places = [p for _, p in found]
         if self.twins and len(places) > 1:
             self._prefer_twins(places, [i for i in seen if i in self.twins])
         return places
+
+    def _drop_storm_names(self, text: str, found: list[tuple[int, Place]], folded: list[str]
+                          ) -> list[tuple[int, Place]]:
+        """In a text about a storm, a hashtag of a city named like a person is the storm ("#Florence" beside
+        "#hurricane" and North Carolina), unless a place of its own country is named too, a preposition of place
+        comes before it ("evacuees in #Orlando") or a capitalised word after it ("#Charlotte Motor Speedway").
+        Written without "#" it stays the city: "Tropical Storm Florence floods Charlotte"."""
+        if not any(w.startswith(_STORM_TITLES) for w in folded):
+            return found
+        kept = []
+        for at, p in found:
+            if (
+                p.kind == "city"
+                and text[at - 1 : at] == "#"
+                and p.matched.casefold() in self.first_names
+                and all(o.country_code != p.country_code for _, o in found if o is not p)
+                and not _LOCATIVE_BEFORE.search(text, max(0, at - 24), at)
+                and not _CAPITALISED_AFTER.match(text, at + len(p.matched))
+            ):
+                continue
+            kept.append((at, p))
+        return kept
 
     def _prefer_twins(self, places: list[Place], countries: list[int]) -> None:
         """A country named like a region of another country is that region when the text names other places of
@@ -244,6 +279,7 @@ class Gazetteer:
             idx = self.best(key)
             if idx is None:
                 continue
+            kind = self.places[idx][0]
             start, end = words[i].start(), words[i + n - 1].end()
             written = text[start:end]
             if _cased(written) and not self._accept_lower_case(idx, written, key):
@@ -252,6 +288,10 @@ class Gazetteer:
                 continue
             if n == 1 and _name_like(written) and self._in_persons_name(text, words, folded, i, idx):
                 continue
+            if n == 1 and key in self.first_names and kind != "country" and _storm_name(text, words, folded, i):
+                continue
+            if n == 1 and kind == "city" and i > 0 and folded[i - 1] in _NEW and _after_new(text, words, i):
+                continue  # "New Bern" (North Carolina) is not Bern
             return i + n, idx, start, written
         if first.isascii():
             return None
@@ -319,6 +359,36 @@ class Gazetteer:
 def _name_like(word: str) -> bool:
     """A capitalised word that is not in capitals: "Mendes", not "MENDES" or "mendes"."""
     return word[:1].isupper() and not word.isupper() and _cased(word)
+
+
+def _storm_name(text: str, words: list[regex.Match[str]], folded: list[str], i: int) -> bool:
+    """True when the one-word name ``words[i]`` (a common first name, e.g. Florence) is a storm's: the text
+    names the storm with its title somewhere ("Hurricane Florence", "Hurricane #Florence", "#HurricaneFlorence"),
+    so every mention of the name in it is the storm's ("#Florence is pulling away"). A row of hashtags is no
+    title and name: "#hurricane #georgia" is the state."""
+    name = folded[i]
+    for j, w in enumerate(folded):
+        if w.startswith(_STORM_TITLES):
+            if w in _STORM_TITLES:
+                hashtag = text[words[j].start() - 1 : words[j].start()] == "#"
+                if j + 1 < len(folded) and folded[j + 1] == name and (
+                    _joined(text, words, j) or not hashtag and _joined(text, words, j, "#")
+                ):
+                    return True
+            elif any(w == title + name for title in _STORM_TITLES):
+                return True
+    return False
+
+
+def _joined(text: str, words: list[regex.Match[str]], j: int, allowed: str = "") -> bool:
+    """True when nothing but spaces (and the characters ``allowed``) stands between ``words[j]`` and the next."""
+    return not text[words[j].end() : words[j + 1].start()].strip(" " + allowed)
+
+
+def _after_new(text: str, words: list[regex.Match[str]], i: int) -> bool:
+    """True when ``words[i]`` follows a capitalised "New" (or "Nueva", "Nova" ...) with only a space between."""
+    before = text[words[i - 1].start() : words[i - 1].end()]
+    return before[:1].isupper() and _joined(text, words, i - 1)
 
 
 def _sentence_start(text: str, at: int) -> bool:

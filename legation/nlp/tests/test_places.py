@@ -133,3 +133,33 @@ def test_a_storm_named_like_a_place_is_no_place():
     assert _names("Hurricane Florence makes landfall in North Carolina") == [("North Carolina", "US")]
     assert _names("Tropical Storm Florence floods Charlotte") == [("Charlotte", "US")]
     assert _names("Floods in Florence, Italy") == [("Florence", "IT"), ("Italy", "IT")]
+
+
+def test_a_storm_named_with_its_title_anywhere_is_the_storm_everywhere_in_the_text():
+    assert _names("Hurricane #Florence nears North Carolina") == [("North Carolina", "US")]
+    assert _names("FLORENCE RELIEF: help those hit by HURRICANE FLORENCE") == []
+    assert _names("#Florence is pulling away from Raleigh #HurricaneFlorence") == [("Raleigh", "US")]
+    assert _names("#Florence is pulling away. Hurricane Florence was day 5 of rain") == []
+    # A row of hashtags is no title and name: the state, beside another US place.
+    assert _names("#HurricaneDorian: shelters open in Atlanta #hurricane #georgia") == [
+        ("Atlanta", "US"), ("Georgia", "US")]
+
+
+def test_in_a_text_about_a_storm_a_city_named_like_a_person_is_the_storm():
+    assert _names("#Florence death toll rises as the hurricane moves inland") == []
+    assert _names("Team #NWS at the Morehead City office during #Florence, a tropical storm now") == []
+    # Not when a preposition of place comes before it, a capitalised word after it, or its country is named.
+    assert _names("Toll roads in #Orlando suspended for evacuations from Hurricane Dorian") == [("Orlando", "US")]
+    assert _names("#Charlotte Motor Speedway welcomes evacuees from Hurricane Florence") == [("Charlotte", "US")]
+    assert _names("Austin restaurants collect donations for #HurricaneHarvey relief") == [("Austin", "US")]
+    assert _names("A storm hit #Florence, Italy") == [("Florence", "IT"), ("Italy", "IT")]
+    # Without a storm in the text, it is the city.
+    assert _names("Museums of #Florence reopen") == [("Florence", "IT")]
+
+
+def test_a_place_named_after_another_is_not_that_place():
+    assert _names("Volunteers joined us in New Bern today") == []
+    assert _names("Flooding in New Hanover County") == []
+    assert _names("New Delhi and New York") == [("Delhi", "IN"), ("New York City", "US")]
+    # An adjective before a state or a country is no new place.
+    assert _names("New Colorado wildfire erupts") == [("Colorado", "US")]
