@@ -30,6 +30,9 @@ _SHIFT = np.uint64(32)
 _BUCKET_CAP = 8
 _NOISE = re.compile(r"(?:https?://|www\.)\S+|@\w+|^\s*rt\b|[^\w\s]", re.IGNORECASE)
 _MAX_SHINGLES = 200
+# What _NOISE takes out besides punctuation, for ASCII texts whose words are known (plain_ascii_words).
+_LINK_MENTION_RT = re.compile(r"(?:https?://|www\.)\S+|@\w+|^\s*rt\b")
+_ASCII_WORD = re.compile(r"\w+")
 _EMPTY = int(np.iinfo(np.uint32).max)
 
 
@@ -64,11 +67,13 @@ def _hashes(words: list[str]) -> list[int]:
 
 def plain_ascii_words(low: str, words: list[str]) -> list[str] | None:
     """The words :func:`word_hashes` keeps of a clean ASCII text of at most 5,000 characters, from its
-    lower-cased form ``low`` and that form's ``\\w+`` words, or None when the text needs the full pass (it
-    may hold a URL, a mention or a leading RT). Every other ASCII character is a word character, a space or
-    punctuation, which the full pass turns into a space: the words are the same."""
-    if "@" in low or "://" in low or "www." in low or (words and words[0] == "rt") or len(low) > 5000:
+    lower-cased form ``low`` and that form's ``\\w+`` words, or None for a longer text. Every ASCII character
+    of a clean text is a word character, a space or punctuation, which the full pass turns into a space: the
+    words are the ``\\w+`` words once URLs, mentions and a leading RT are taken out."""
+    if len(low) > 5000:
         return None
+    if "@" in low or "://" in low or "www." in low or (words and words[0] == "rt"):
+        return _ASCII_WORD.findall(_LINK_MENTION_RT.sub(" ", low))[: _MAX_SHINGLES + 1]
     return words[: _MAX_SHINGLES + 1]
 
 

@@ -252,6 +252,9 @@ def test_shared_ascii_words_give_the_stages_their_own_answers():
     shared = [plain_ascii_words(t.lower(), w) for t, w in zip(ascii_texts, words, strict=True)]
     assert (signatures(ascii_texts, shared) == signatures(ascii_texts)).all()
     assert any(s is None for s in shared) and sum(s is not None for s in shared) > 50
+    # Retweets, links and mentions take the shared path too (only texts over 5,000 characters do not).
+    assert shared[ascii_texts.index("RT @embassy: 40 of us stuck in Cairo, need water https://t.co/x")] == [
+        "40", "of", "us", "stuck", "in", "cairo", "need", "water"]
 
 
 @pytest.mark.parametrize("capacity", [1_000_000, 25])
