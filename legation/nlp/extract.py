@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from functools import cache
 
 import phonenumbers
 import regex
@@ -126,15 +126,22 @@ _PEOPLE_WORDS = frozenset(w for phrase in PEOPLE.split("|") for w in phrase.spli
 _ANY_DIGIT = re.compile(r"\d")
 
 
-@lru_cache(maxsize=512)
-def _number_patterns(present: frozenset[str]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+def _number_patterns(present: set[str]) -> tuple[re.Pattern[str], re.Pattern[str]]:
     """The first head-count pattern and its cheap pre-check (a number, then perhaps a word, then a capital),
     for a text whose words include the number words ``present`` (lower case, each key's last word, as in
-    ``_NUMBER_TRIGGERS``) and no other. A number word only
-    matches as a whole word (the patterns need a non-word before it and a space after), so the others cannot
-    match; leaving them out of the alternation saves most of the time: Python's ``re`` tries every
-    alternative at every position of the text."""
-    keys = [k for k in NUMBER_WORDS if k.split()[-1] in present]
+    ``_NUMBER_TRIGGERS``) and no other. A number word only matches as a whole word (the patterns need a
+    non-word before it and a space after), so the others cannot match; leaving them out of the alternation
+    saves most of the time: Python's ``re`` tries every alternative at every position of the text. One
+    variant per number word (compiled once, when first needed); texts with several use every word."""
+    if len(present) > 1:
+        return _number_patterns_for(None)
+    return _number_patterns_for(next(iter(present), ""))
+
+
+@cache
+def _number_patterns_for(word: str | None) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """:func:`_number_patterns` for one number word (``""``: none, ``None``: every one)."""
+    keys = [k for k in NUMBER_WORDS if word is None or k.split()[-1] == word]
     words = "|".join(sorted((re.escape(k) for k in keys), key=len, reverse=True)) or "(?!)"
     full = _HEAD_PATTERNS[0].pattern.replace(f"(?P<word>{_WORDNUM})", f"(?P<word>{words})")
     start = rf"(?:\d|(?i:\b(?:{words})))" if keys else r"\d"
@@ -153,7 +160,7 @@ def head_counts_in(text: str, words: set[str] | None = None) -> list[HeadCount]:
     wanted = []
     number_words = words & _NUMBER_TRIGGERS
     if has_digit or number_words:
-        pattern, then_capital = _number_patterns(frozenset(number_words))
+        pattern, then_capital = _number_patterns(number_words)
         if not words.isdisjoint(_PEOPLE_WORDS) or then_capital.search(text):
             wanted.append(pattern)
     if not words.isdisjoint(_APPROX_TRIGGERS):
