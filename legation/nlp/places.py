@@ -195,9 +195,19 @@ class Gazetteer:
         found: list[tuple[int, Place]] = []
         seen: set[int] = set()
         names, first_words, dead = self.names, self.first_words, self._dead
-        i = 0
-        while i < len(words) and len(found) < _MAX_PLACES:
-            w = folded[i]
+        # Where a match can start: in an ASCII text only at a word that starts a name (an ordinary word never
+        # does); elsewhere at every word (proclitics, case endings and unspaced scripts are tried too).
+        starts: Iterable[int] = (
+            [k for k, w in enumerate(folded) if w in names or w in first_words] if text.isascii()
+            else range(len(words))
+        )
+        i = 0  # the first word not yet read (a match of several words is read at once)
+        for at in starts:
+            if at < i:
+                continue
+            if len(found) >= _MAX_PLACES:
+                break
+            i, w = at, folded[at]
             unknown = w not in names and w not in first_words
             if unknown and (w.isascii() or raw[i] in dead):
                 i += 1  # the common case: an ordinary word
