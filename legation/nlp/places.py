@@ -63,6 +63,23 @@ _TITLES = frozenset((
 # A storm's title: "Hurricane #Florence", "#HurricaneFlorence", "Cyclone Idai", "Tropical Storm Florence".
 _STORM_TITLES = ("hurricane", "cyclone", "typhoon", "storm", "huracán", "huracan", "ouragan", "ciclón", "ciclon",
                  "tormenta", "tempête")
+# "Naples, Florida", "Paris, TX": a town of another region named after a city; the two-letter codes of the US
+# states (United States Postal Service) after such a comma name the state: "Raleigh, NC".
+_COMMA = re.compile(r"[ \t]*,[ \t]*")
+_STATE_CODE = re.compile(r"[ \t]*,[ \t]*([A-Z]{2})(?![\w&])")
+US_STATE_CODES = {
+    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California", "CO": "Colorado",
+    "CT": "Connecticut", "DE": "Delaware", "FL": "Florida", "GA": "Georgia", "HI": "Hawaii", "ID": "Idaho",
+    "IL": "Illinois", "IN": "Indiana", "IA": "Iowa", "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana",
+    "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts", "MI": "Michigan", "MN": "Minnesota",
+    "MS": "Mississippi", "MO": "Missouri", "MT": "Montana", "NE": "Nebraska", "NV": "Nevada",
+    "NH": "New Hampshire", "NJ": "New Jersey", "NM": "New Mexico", "NY": "New York", "NC": "North Carolina",
+    "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma", "OR": "Oregon", "PA": "Pennsylvania",
+    "RI": "Rhode Island", "SC": "South Carolina", "SD": "South Dakota", "TN": "Tennessee", "TX": "Texas",
+    "UT": "Utah", "VT": "Vermont", "VA": "Virginia", "WA": "Washington", "WV": "West Virginia",
+    "WI": "Wisconsin", "WY": "Wyoming",
+}
+_WORDLIKE_CODES = frozenset(("OR", "IN", "ME", "OK", "HI", "OH"))  # words too, in a text in capitals
 # "New Bern", "Nueva Rosita": a place named after another (the longer name is matched first when it is known).
 _LOCATIVE_BEFORE = re.compile(r"\b(?:in|at|to|from|near|into|across|around|outside|through|towards?)\W+$",
                               re.IGNORECASE)
@@ -135,6 +152,13 @@ class Gazetteer:
             )
         )
         self._first_pairs = frozenset(tuple(k.split(" ")[:2]) for k in self.names if " " in k)
+        # The US states the gazetteer holds, by postal code, and each twin country's region, by the country's name.
+        self._states = {
+            code: idx for code, name in US_STATE_CODES.items()
+            for idx in self.names.get(name_key(name), ())
+            if self.places[idx][0] == "region" and self.places[idx][2] == "US"
+        }
+        self._twin_of_name = {self.places[c][1]: r for c, r in self.twins.items()}
 
     def fold(self, word: str) -> str:
         folded = self._fold_cache.get(word)
@@ -228,6 +252,8 @@ class Gazetteer:
         found.sort(key=lambda x: x[0])
         if any(p.kind == "city" and p.matched.casefold() in self.first_names for _, p in found):
             found = self._drop_storm_names(text, found, folded)
+        if "," in text and any(p.kind == "city" for _, p in found):
+            found = self._towns_of_other_regions(text, found)
         places = [p for _, p in found]
         if self.twins and len(places) > 1:
             self._prefer_twins(places, [i for i in seen if i in self.twins])
@@ -255,13 +281,56 @@ class Gazetteer:
             kept.append((at, p))
         return kept
 
+    def _towns_of_other_regions(self, text: str, found: list[tuple[int, Place]]) -> list[tuple[int, Place]]:
+        """A city followed by a comma and a region of another country (or a US state's postal code) is a town of
+        that region named after it, which the gazetteer does not hold: "Naples, Florida", "Paris, Texas",
+        "Birmingham, AL" name the state, not Naples, Paris or Birmingham. A country named like a region of
+        another country is that region here ("Athens, Georgia": the US state; "Tbilisi, Georgia": the country).
+        A postal code is the state ("Raleigh, NC"), unless it is the city's own country's ISO code ("Berlin, DE",
+        "Mumbai, IN")."""
+        at_start = {at: k for k, (at, _) in enumerate(found)}
+        drop: set[int] = set()
+        added: list[tuple[int, Place]] = []
+        for k, (at, p) in enumerate(found):
+            if p.kind != "city":
+                continue
+            end = at + len(p.matched)
+            comma = _COMMA.match(text, end)
+            if comma is None:
+                continue
+            after = at_start.get(comma.end())
+            if after is not None:
+                q = found[after][1]
+                twin = self._twin_of_name.get(q.name) if q.kind == "country" else None
+                if twin is not None and q.country_code != p.country_code:
+                    q = self.place(twin, q.matched)
+                    found[after] = (comma.end(), q)
+                if q.kind == "region" and q.country_code != p.country_code:
+                    drop.add(k)
+                continue
+            code = _STATE_CODE.match(text, end)
+            if code is None or code.group(1) == p.country_code or code.group(1) not in US_STATE_CODES:
+                continue
+            if code.group(1) in _WORDLIKE_CODES and p.matched.isupper():
+                continue  # "VISIT PARIS, OR LONDON"
+            if p.country_code != "US":
+                drop.add(k)
+            state = self._states.get(code.group(1))
+            if state is not None and all(o.name != self.places[state][1] for _, o in found + added):
+                added.append((code.start(1), self.place(state, code.group(1))))
+        if not drop and not added:
+            return found
+        return sorted([f for k, f in enumerate(found) if k not in drop] + added, key=lambda x: x[0])
+
     def _prefer_twins(self, places: list[Place], countries: list[int]) -> None:
         """A country named like a region of another country is that region when the text names other places of
         the region's country and none of the country's own: "Irma hits Florida and Georgia" (the US state),
         "Tbilisi, Georgia" (the country)."""
         for idx in countries:
             country, twin = self.places[idx], self.places[self.twins[idx]]
-            at = next(i for i, p in enumerate(places) if p.name == country[1] and p.kind == "country")
+            at = next((i for i, p in enumerate(places) if p.name == country[1] and p.kind == "country"), None)
+            if at is None:  # already read as the region ("Athens, Georgia")
+                continue
             others = {p.country_code for i, p in enumerate(places) if i != at}
             if twin[2] in others and country[2] not in others:
                 places[at] = self.place(self.twins[idx], places[at].matched)

@@ -163,3 +163,20 @@ def test_a_place_named_after_another_is_not_that_place():
     assert _names("New Delhi and New York") == [("Delhi", "IN"), ("New York City", "US")]
     # An adjective before a state or a country is no new place.
     assert _names("New Colorado wildfire erupts") == [("Colorado", "US")]
+
+
+def test_a_city_followed_by_a_region_of_another_country_is_a_town_of_that_region():
+    assert _names("Hurricane Irma: shelters open in Naples, Florida") == [("Florida", "US")]
+    assert _names("Paris, Texas gets a storm warning") == [("Texas", "US")]
+    assert _names("Power is out in Birmingham, AL and Raleigh, NC") == [
+        ("Alabama", "US"), ("Raleigh", "US"), ("North Carolina", "US")]
+    assert _names("Flooding in Athens, Georgia") == [("Georgia", "US")]
+    # The city's own region or country, a country's ISO code, or a list of cities keep the city.
+    assert _names("Protests in Tbilisi, Georgia") == [("Tbilisi", "GE"), ("Georgia", "GE")]
+    assert _names("Houston, Texas") == [("Houston", "US"), ("Texas", "US")]
+    assert _names("Florence, Italy") == [("Florence", "IT"), ("Italy", "IT")]
+    assert _names("Meet us in Berlin, DE or Mumbai, IN") == [("Berlin", "DE"), ("Mumbai", "IN")]
+    assert _names("Paris, London and Berlin") == [("Paris", "FR"), ("London", "GB"), ("Berlin", "DE")]
+    assert _names("VISIT PARIS, OR LONDON") == [("Paris", "FR"), ("London", "GB")]
+    assert _names("FULL LOAD FROM LAS VEGAS, NV TO DENVER") == [
+        ("Las Vegas", "US"), ("Nevada", "US"), ("Denver", "US")]
