@@ -2,9 +2,9 @@
 
 The gazetteer (``models/gazetteer.json.gz``, built by ``training/build_gazetteer.py`` from GeoNames and CLDR)
 holds countries, large cities and states or provinces with their names in Latin, Arabic, Cyrillic, CJK,
-Devanagari, Hebrew and other scripts. Matching is by whole words (1-4 words, longest first); scripts written without spaces (Chinese,
-Japanese, Thai) are matched inside runs; Arabic proclitics (و ب ل ف ك) and Hebrew prefixes (ו ב ל מ ש כ) are peeled
-off when a word is unknown.
+Devanagari, Hebrew and other scripts. Matching is by whole words (1-4 words, longest first); scripts written
+without spaces (Chinese, Japanese, Thai) are matched inside runs; Arabic proclitics (و ب ل ف ك) and Hebrew
+prefixes (ו ב ל מ ש כ) are peeled off when a word is unknown.
 """
 
 from __future__ import annotations
