@@ -27,6 +27,7 @@ class Capability(enum.StrEnum):
     PULL_MESSAGES = "pull_messages"
     SEND_MESSAGE = "send_message"
     PULL_TIMELINE = "pull_timeline"
+    PULL_ACCOUNT = "pull_account"  # another account's public posts (a ministry, a journalist, a campaign)
     METRICS = "metrics"
     WEBHOOK = "webhook"
     REFRESH_TOKEN = "refresh_token"  # noqa: S105 - a capability name, not a secret
@@ -215,6 +216,12 @@ class TextCount:
         return self.used > self.limit
 
 
+def account_handle(query: str) -> str:
+    """What a listening source names an account by (``@name``, ``name``, Mastodon's ``@name@instance``) -> the
+    handle its platform looks up (``name``, ``name@instance``)."""
+    return query.strip().removeprefix("@")
+
+
 class Provider:
     """Base class for a platform provider.
 
@@ -291,6 +298,10 @@ class Provider:
 
     def pull_timeline(self, cursor: str | None, limit: int = 100) -> Page:
         raise self._unsupported("pulling the account's own timeline")
+
+    def pull_account(self, handle: str, cursor: str | None, limit: int = 100) -> Page:
+        """The public posts of another account, named by its handle (``@name`` or ``name``), oldest first."""
+        raise self._unsupported("reading another account's posts")
 
     def search(self, query: str, cursor: str | None, limit: int = 100) -> Page:
         raise self._unsupported("search")

@@ -49,6 +49,8 @@ def _fetch(source: ListeningSource) -> Page:
         return provider.pull_mentions(cursor, limit)
     if need == Capability.PULL_TIMELINE:
         return provider.pull_timeline(cursor, limit)
+    if need == Capability.PULL_ACCOUNT:
+        return provider.pull_account(source.query, cursor, limit)
     return provider.search(source.query, cursor, limit)
 
 

@@ -62,7 +62,9 @@ def capability_needed(kind: str, query: str) -> Capability:
     """What a source of this kind asks of its platform's connector (``pull`` calls the matching method)."""
     if kind == SourceKind.MENTIONS:
         return Capability.PULL_MENTIONS
-    if kind in (SourceKind.FEED, SourceKind.ACCOUNT) and not query.startswith("@"):
+    if kind == SourceKind.ACCOUNT:  # another account's posts, by its handle in the query
+        return Capability.PULL_ACCOUNT
+    if kind == SourceKind.FEED:
         return Capability.PULL_TIMELINE
     return Capability.SEARCH
 
@@ -80,6 +82,9 @@ def _check_platform_can(source: ListeningSource) -> None:
                                  "kind of source or another platform"),
             Capability.PULL_TIMELINE: _("%(platform)s cannot read an account's posts or a feed through "
                                         "Legation: choose another kind of source or another platform"),
+            Capability.PULL_ACCOUNT: _("%(platform)s cannot read another account's posts through Legation: "
+                                       "listen to its mentions with a keyword query instead, or choose another "
+                                       "platform"),
             Capability.PULL_MENTIONS: _("%(platform)s cannot pull the mentions of our account through "
                                         "Legation: choose another kind of source or another platform"),
         }[need]

@@ -23,7 +23,7 @@ def pull_source(source_id: int) -> dict[str, int]:
     if source is None:
         return {"stored": 0}
     result = pull_one(source)
-    if result.stored:
+    if result.stored or result.heard_again:  # posts another unit stored first count for this one too
         alerts.evaluate(source.unit)
     return {"received": result.received, "stored": result.stored, "duplicates": result.duplicates,
             "rejected": len(result.rejected)}

@@ -107,6 +107,16 @@ def timeline(token: str, cursor: str | None, limit: int) -> tuple[list[Post], st
     return _page(Post.objects.filter(author=me, deleted_at__isnull=True).select_related("author"), cursor, limit)
 
 
+def account_posts(token: str, handle: str, cursor: str | None, limit: int) -> tuple[list[Post], str | None, bool]:
+    """Another member's posts, oldest first, after the cursor."""
+    member_for(token)
+    author = Member.objects.filter(Q(handle__iexact=handle) | Q(handle__iexact=f"@{handle}")).first()
+    if author is None:
+        raise ConnectorError(f"sandbox: no member @{handle}", permanent=True, status=404)
+    return _page(Post.objects.filter(author=author, deleted_at__isnull=True).select_related("author"),
+                 cursor, limit)
+
+
 def search(token: str, query: str, cursor: str | None, limit: int) -> tuple[list[Post], str | None, bool]:
     member_for(token)
     posts = Post.objects.filter(deleted_at__isnull=True).select_related("author")

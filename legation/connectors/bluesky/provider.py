@@ -44,6 +44,7 @@ from legation.connectors.base import (
     TextCount,
     TextLimits,
     TokenSet,
+    account_handle,
 )
 from legation.connectors.limits import count_bluesky
 
@@ -102,6 +103,7 @@ class BlueskyProvider(Provider):
             Capability.DELETE,
             Capability.PULL_MENTIONS,
             Capability.PULL_TIMELINE,
+            Capability.PULL_ACCOUNT,
             Capability.SEARCH,
             Capability.METRICS,
             Capability.REFRESH_TOKEN,
@@ -353,6 +355,23 @@ class BlueskyProvider(Provider):
             yield _item(post.uri, post.cid, post.author, post.record, "post", post.indexed_at, post)
 
         return self._sweep("pulling the author feed", cursor, fetch, items, _post_key)
+
+    def pull_account(self, handle: str, cursor: str | None, limit: int = 50) -> Page:
+        """Another account's posts and replies (``app.bsky.feed.getAuthorFeed`` with its handle or DID), not its
+        reposts."""
+        limit = max(1, min(limit, 100))
+        actor = account_handle(handle)
+        if not actor or any(c.isspace() for c in actor):
+            raise ConnectorError(f"{handle!r} is not a Bluesky handle (name.bsky.social or a DID)", permanent=True)
+
+        def fetch(client: Client, sdk_cursor: str | None) -> tuple[list[Any], str | None]:
+            answer = client.get_author_feed(actor, cursor=sdk_cursor, filter="posts_with_replies", limit=limit)
+            return [f.post for f in answer.feed if f.reason is None], answer.cursor
+
+        def items(post: Any) -> Iterable[InboundItem]:
+            yield _item(post.uri, post.cid, post.author, post.record, "post", post.indexed_at, post)
+
+        return self._sweep(f"reading @{actor}'s posts", cursor, fetch, items, _post_key)
 
     def search(self, query: str, cursor: str | None, limit: int = 50) -> Page:
         limit = max(1, min(limit, 100))

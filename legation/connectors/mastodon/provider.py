@@ -42,6 +42,7 @@ from legation.connectors.base import (
     WebhookRejected,
     WebhookRequest,
     WebhookResult,
+    account_handle,
 )
 from legation.connectors.limits import count_mastodon
 
@@ -82,6 +83,7 @@ class MastodonProvider(Provider):
             Capability.DELETE,
             Capability.PULL_MENTIONS,
             Capability.PULL_TIMELINE,
+            Capability.PULL_ACCOUNT,
             Capability.SEARCH,
             Capability.PULL_MESSAGES,
             Capability.SEND_MESSAGE,
@@ -255,6 +257,22 @@ class MastodonProvider(Provider):
         )
         ordered = sorted(statuses, key=lambda s: _id_key(s["id"]))
         return _page([_status_item(s, "post") for s in ordered], ordered, cursor, limit)
+
+    def pull_account(self, handle: str, cursor: str | None, limit: int = 40) -> Page:
+        """Another account's public posts: ``name`` on this instance or ``name@instance`` (accounts/lookup, then
+        accounts/:id/statuses); direct and private posts are never listened to."""
+        limit = max(1, min(limit, 40))
+        acct = account_handle(handle)
+        if not acct or any(c.isspace() for c in acct):
+            raise ConnectorError(f"{handle!r} is not a Mastodon handle (name or name@instance)", permanent=True)
+        account = self._call("looking up an account", lambda api: api.account_lookup(acct))
+        statuses = self._call(
+            f"reading @{acct}'s posts",
+            lambda api: api.account_statuses(account["id"], min_id=cursor, limit=limit),
+        )
+        ordered = sorted(statuses, key=lambda s: _id_key(s["id"]))
+        public = [s for s in ordered if s.get("visibility", "public") in ("public", "unlisted")]
+        return _page([_status_item(s, "post") for s in public], ordered, cursor, limit)
 
     def search(self, query: str, cursor: str | None, limit: int = 40) -> Page:
         """A ``#hashtag`` reads the tag's timeline; other text uses the instance's full-text search."""

@@ -19,6 +19,7 @@ from legation.connectors.base import (
     Provider,
     ProviderConfig,
     TextLimits,
+    account_handle,
 )
 
 
@@ -37,8 +38,8 @@ class SandboxProvider(Provider):
     name = "Sandbox"
     capabilities: ClassVar[frozenset[Capability]] = frozenset({
         Capability.PUBLISH, Capability.EDIT, Capability.DELETE, Capability.REPLY, Capability.PULL_MENTIONS,
-        Capability.PULL_TIMELINE, Capability.SEARCH, Capability.PULL_MESSAGES, Capability.SEND_MESSAGE,
-        Capability.METRICS,
+        Capability.PULL_TIMELINE, Capability.PULL_ACCOUNT, Capability.SEARCH, Capability.PULL_MESSAGES,
+        Capability.SEND_MESSAGE, Capability.METRICS,
     })
     config_model = SandboxConfig
     credential_fields = ("access_token",)
@@ -82,6 +83,10 @@ class SandboxProvider(Provider):
 
     def pull_timeline(self, cursor: str | None, limit: int = 100) -> Page:
         rows, next_cursor, more = _api().timeline(self.token, cursor, limit)
+        return Page([self._item(p, "post") for p in rows], next_cursor, more)
+
+    def pull_account(self, handle: str, cursor: str | None, limit: int = 100) -> Page:
+        rows, next_cursor, more = _api().account_posts(self.token, account_handle(handle), cursor, limit)
         return Page([self._item(p, "post") for p in rows], next_cursor, more)
 
     def search(self, query: str, cursor: str | None, limit: int = 100) -> Page:

@@ -21,6 +21,7 @@ CAPABILITY_METHODS: dict[Capability, tuple[str, ...]] = {
     Capability.PULL_MESSAGES: ("pull_messages",),
     Capability.SEND_MESSAGE: ("send_message",),
     Capability.PULL_TIMELINE: ("pull_timeline",),
+    Capability.PULL_ACCOUNT: ("pull_account",),
     Capability.METRICS: ("post_metrics", "account_metrics"),
     Capability.WEBHOOK: ("parse_webhook",),
     Capability.REFRESH_TOKEN: ("refresh_token",),

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -41,6 +42,7 @@ from legation.connectors.base import (
     WebhookRejected,
     WebhookRequest,
     WebhookResult,
+    account_handle,
 )
 from legation.connectors.base import Provider as BaseProvider
 from legation.connectors.limits import count_x
@@ -60,6 +62,7 @@ USER_FIELDS = ["id", "name", "username", "public_metrics"]
 DM_FIELDS = ["id", "text", "event_type", "created_at", "sender_id", "dm_conversation_id", "participant_ids"]
 # A webhook delivery larger than this is not something X sends; refuse it rather than parse it.
 MAX_WEBHOOK_BYTES = 1_000_000
+_USERNAME = re.compile(r"[A-Za-z0-9_]{1,15}")  # what X allows in a handle
 
 
 class XConfig(ProviderConfig):
@@ -83,6 +86,7 @@ class XProvider(BaseProvider):
             Capability.DELETE,
             Capability.PULL_MENTIONS,
             Capability.PULL_TIMELINE,
+            Capability.PULL_ACCOUNT,
             Capability.SEARCH,
             Capability.PULL_MESSAGES,
             Capability.SEND_MESSAGE,
@@ -342,6 +346,22 @@ class XProvider(BaseProvider):
     def pull_timeline(self, cursor: str | None, limit: int = 100) -> Page:
         return self._pull_posts(
             "pulling the timeline", "post", cursor, lambda c: c.users.get_posts, self._me(), _clamp(limit, 5, 100)
+        )
+
+    def pull_account(self, handle: str, cursor: str | None, limit: int = 100) -> Page:
+        """Another account's posts (GET /2/users/by/username/:username, then /2/users/:id/tweets)."""
+        username = account_handle(handle)
+        if not _USERNAME.fullmatch(username):
+            raise ConnectorError(f"{handle!r} is not an X handle (letters, digits and _, at most 15)", permanent=True)
+        body = self._call(
+            "looking up an account", lambda c: c.users.get_by_username(username, user_fields=USER_FIELDS)
+        )
+        user = body.get("data") or {}
+        if not user.get("id"):
+            raise ConnectorError(f"X has no account @{username}", permanent=True, status=404)
+        return self._pull_posts(
+            f"reading @{username}'s posts", "post", cursor, lambda c: c.users.get_posts, str(user["id"]),
+            _clamp(limit, 5, 100),
         )
 
     def search(self, query: str, cursor: str | None, limit: int = 100) -> Page:

@@ -122,3 +122,18 @@ def test_a_failed_pull_keeps_the_error_and_a_permanent_one_pauses(tree, alice, f
     pull_source(source)
     source.refresh_from_db()
     assert source.last_error == "token revoked" and not source.active
+
+
+def test_a_unit_hearing_posts_another_unit_stored_first_gets_its_own_alert(tree, alice, fake_platform):
+    from legation.listening.models import Alert
+    from legation.listening.tasks import pull_source as pull_task
+
+    paris = services.create_source(alice, unit=tree.paris, name="Paris", kind="keyword", platform="mastodon",
+                                   query="veridia", batch_size=10, spike_min_count=3)
+    berlin = services.create_source(alice, unit=tree.berlin, name="Berlin", kind="keyword", platform="mastodon",
+                                    query="veridia", batch_size=10, spike_min_count=3)
+    assert sum(pull_task.call(paris.pk)["stored"] for _ in range(3)) == 7
+    assert sum(pull_task.call(berlin.pk)["stored"] for _ in range(3)) == 0  # the same seven posts, stored once
+    spikes = {alert.unit_id: alert.message for alert in Alert.objects.filter(kind="spike", key__startswith="all@")}
+    assert spikes == {tree.paris.pk: "Spike in all posts: 7 posts in the last hour (7.0× the usual)",
+                      tree.berlin.pk: "Spike in all posts: 7 posts in the last hour (7.0× the usual)"}

@@ -158,7 +158,10 @@ class FakePDS:
             page, cursor = self.newest_first(self.notifications, args)
             return self.json({"notifications": page, "cursor": cursor})
         if nsid == "app.bsky.feed.getAuthorFeed":
-            own = [p for p in self.posts.values() if p["author"]["did"] == args["actor"]]
+            actor = args["actor"]  # a DID or a handle
+            own = [p for p in self.posts.values() if actor in (p["author"]["did"], p["author"]["handle"])]
+            if not own and not actor.startswith("did:"):
+                return self.json({"error": "InvalidRequest", "message": "Profile not found"}, 400)
             page, cursor = self.newest_first(own, args)
             return self.json({"feed": [{"post": p} for p in page], "cursor": cursor})
         if nsid == "app.bsky.feed.searchPosts":

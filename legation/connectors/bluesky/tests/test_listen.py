@@ -74,3 +74,24 @@ def test_a_cursor_from_elsewhere_is_refused_clearly(provider):
     with pytest.raises(ConnectorError) as caught:
         provider.pull_mentions("not-json")
     assert caught.value.permanent is True
+
+
+def test_another_accounts_posts_are_read_by_its_handle(provider, pds):
+    ministry = {"did": "did:plc:norland000000000000000000", "handle": "mfa.norland.example",
+                "displayName": "Norland MFA"}
+    pds.add_post("ours, not theirs")
+    pds.add_post("Statement on the talks", author=ministry)
+    pds.add_post("@mfa.norland.example what about the talks?",
+                 author={"did": "did:plc:someone00000000000000000", "handle": "someone.bsky.social"})
+    page = provider.pull_account("@mfa.norland.example", None)
+    assert [(i.text, i.author_name) for i in page.items] == [("Statement on the talks", "mfa.norland.example")]
+    pds.add_post("Second statement", author=ministry)
+    items, _ = drain(lambda cursor, limit=50: provider.pull_account("mfa.norland.example", cursor, limit),
+                     page.cursor)
+    assert [i.text for i in items] == ["Second statement"]
+
+
+def test_an_unknown_account_is_a_permanent_error(provider, pds):
+    with pytest.raises(ConnectorError) as unknown:
+        provider.pull_account("nobody.example", None)
+    assert unknown.value.permanent

@@ -6,6 +6,7 @@ import copy
 import itertools
 import json
 import re
+import zlib
 from typing import Any
 
 import pytest
@@ -70,6 +71,16 @@ class FakeMastodon:
         self.statuses[status["id"]] = status
         return status
 
+    def add_status_of(self, acct: str, text: str, visibility: str = "public") -> dict[str, Any]:
+        """A post by another account (``name`` on this instance, ``name@other.example`` elsewhere)."""
+        status = self.add_own_status(text)
+        account = copy.deepcopy(self.me)
+        account["id"] = str(zlib.crc32(acct.encode()) + 500000)
+        account["acct"], account["username"] = acct, acct.split("@")[0]
+        account["url"] = f"https://diplo.example/@{acct}"
+        status["account"], status["visibility"] = account, visibility
+        return status
+
     # -- the API -------------------------------------------------------------------------------------
 
     def __call__(self, request: Request) -> Response:
@@ -129,9 +140,16 @@ class FakeMastodon:
             types = args.getlist("types[]") or args.getlist("types")
             notes = [n for n in self.notifications if not types or n["type"] in types]
             return self.json(self.paginate(notes, args))
+        if path == "/api/v1/accounts/lookup":
+            acct = args.get("acct", "").lower()
+            for status in self.statuses.values():
+                if status["account"]["acct"].lower() == acct:
+                    return self.json(status["account"])
+            return self.json({"error": "Record not found"}, 404)
         match = re.fullmatch(r"/api/v1/accounts/(\d+)/statuses", path)
         if match:
-            return self.json(self.paginate(list(self.statuses.values()), args))
+            theirs = [s for s in self.statuses.values() if s["account"]["id"] == match.group(1)]
+            return self.json(self.paginate(theirs, args))
         match = re.fullmatch(r"/api/v1/timelines/tag/(\w+)", path)
         if match:
             tag = match.group(1).lower()

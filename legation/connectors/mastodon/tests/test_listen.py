@@ -102,3 +102,23 @@ def test_metrics_of_a_missing_post_is_a_permanent_not_found(provider):
     with pytest.raises(ConnectorError) as caught:
         provider.post_metrics("1")
     assert caught.value.permanent is True and caught.value.status == 404
+
+
+def test_another_accounts_public_posts_are_read_by_its_handle(provider, fake):
+    fake.add_own_status("ours, not theirs")
+    first = fake.add_status_of("norland_mfa@gov.example", "Statement on the talks")
+    fake.add_status_of("norland_mfa@gov.example", "to a follower only", visibility="private")
+    fake.add_status_of("someone", "@norland_mfa@gov.example what about the talks?")
+    page = provider.pull_account("@norland_mfa@gov.example", None)
+    assert [(i.external_id, i.text, i.author_name) for i in page.items] == [
+        (first["id"], "Statement on the talks", "norland_mfa@gov.example")]
+    later = fake.add_status_of("norland_mfa@gov.example", "Second statement")
+    items, _ = drain(lambda cursor, limit=40: provider.pull_account("norland_mfa@gov.example", cursor, limit),
+                     page.cursor)
+    assert [i.external_id for i in items] == [later["id"]]
+
+
+def test_an_unknown_account_is_a_permanent_error(provider, fake):
+    with pytest.raises(ConnectorError) as unknown:
+        provider.pull_account("@nobody@gov.example", None)
+    assert unknown.value.permanent and unknown.value.status == 404

@@ -218,3 +218,41 @@ def test_metrics_in_the_older_documented_naming_are_read_too(httpserver: HTTPSer
     post = provider.post_metrics("1800000000000000100")
 
     assert (post.impressions, post.likes, post.reposts, post.replies) == (2048, 31, 5, 2)
+
+
+def test_another_accounts_posts_are_read_by_its_handle(httpserver: HTTPServer, provider: XProvider):
+    """GET /2/users/by/username/:username gives the id; /2/users/:id/tweets its posts, resumable like mentions."""
+    other = "1450000000000000777"
+    httpserver.expect_request("/2/users/by/username/NorlandMFA").respond_with_json(
+        {"data": {"id": other, "name": "Norland MFA", "username": "NorlandMFA"}}
+    )
+    posts = [
+        {"id": str(1800000000000000900 + i), "text": f"Statement {i}", "author_id": other,
+         "created_at": "2025-03-14T09:00:00.000Z"}
+        for i in range(3)
+    ]
+    timeline = MentionsTimeline(posts, [{"id": other, "name": "Norland MFA", "username": "NorlandMFA"}])
+    httpserver.expect_request(f"/2/users/{other}/tweets").respond_with_handler(timeline)
+
+    first = provider.pull_account("@NorlandMFA", None, limit=2)
+    assert [(i.text, i.author_name, i.kind) for i in first.items] == [
+        ("Statement 2", "NorlandMFA", "post"), ("Statement 1", "NorlandMFA", "post")]
+    assert first.items[0].url == "https://x.com/NorlandMFA/status/1800000000000000902"
+    rest = provider.pull_account("NorlandMFA", first.cursor, limit=2)
+    assert [i.text for i in rest.items] == ["Statement 0"]
+    timeline.arrive({"id": "1800000000000000950", "text": "Statement 3", "author_id": other})
+    assert [i.text for i in provider.pull_account("NorlandMFA", rest.cursor).items] == ["Statement 3"]
+
+
+def test_an_unknown_or_malformed_handle_is_a_permanent_error(httpserver: HTTPServer, provider: XProvider):
+    httpserver.expect_request("/2/users/by/username/nobody_here").respond_with_json(
+        {"errors": [{"value": "nobody_here", "detail": "Could not find user with username: [nobody_here].",
+                     "title": "Not Found Error", "resource_type": "user", "parameter": "username",
+                     "type": "https://api.twitter.com/2/problems/resource-not-found"}]}
+    )
+    with pytest.raises(ConnectorError) as unknown:
+        provider.pull_account("@nobody_here", None)
+    assert unknown.value.permanent and str(unknown.value) == "X has no account @nobody_here"
+    with pytest.raises(ConnectorError) as malformed:
+        provider.pull_account("not a handle", None)
+    assert malformed.value.permanent and "is not an X handle" in str(malformed.value)
