@@ -4,7 +4,7 @@ stories, alerts and a unit's overview (the dashboard's figures)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
@@ -231,6 +231,32 @@ class TermCountOut(Schema):
     count: int
 
 
+class SeriesOut(Schema):
+    key: str = Field(description="the language code, sentiment, ISO country code or term")
+    label: str = Field(description="its name in the reader's language")
+    counts: list[int] = Field(description="posts in each hour of the window (the volume's labels)")
+
+
+class OverTimeOut(Schema):
+    language: list[SeriesOut] = Field(description="the most heard languages, most first ('?' for undetected)")
+    sentiment: list[SeriesOut] = Field(description="negative, neutral and positive")
+    country: list[SeriesOut] = Field(description="the countries most mentioned (places resolved to a country)")
+    term: list[SeriesOut] = Field(description="the unit's trending terms, each counted by full-text search")
+
+
+class TrendsIn(OverviewIn):
+    by: Literal["language", "sentiment", "country", "term"] = Field(
+        "language", description="what the volume is broken down by")
+
+
+class TrendsOut(Schema):
+    unit_id: int
+    hours: int
+    by: str
+    labels: list[str] = Field(description="each hour of the window (UTC)")
+    series: list[SeriesOut]
+
+
 class OverviewOut(Schema):
     unit_id: int
     hours: int
@@ -242,6 +268,7 @@ class OverviewOut(Schema):
     places: list[PlaceCountOut] = Field(description="for the map: the places of the latest posts")
     countries: list[CountryCountOut]
     terms: list[TermCountOut] = Field(description="the words naming the unit's stories, weighted by their size")
+    over_time: OverTimeOut = Field(description="posts per hour by language, sentiment, country and term")
     stories: list[StoryOut]
     open_alerts: list[AlertOut]
 
@@ -394,3 +421,14 @@ def unit_overview(request: HttpRequest, unit_id: int, params: Query[OverviewIn])
     require(request.user, Action.LISTENING_VIEW, unit)
     return {**trends.overview(unit, hours=params.hours), "unit_id": unit.pk, "hours": params.hours,
             "stories": trends.stories(unit), "open_alerts": trends.open_alerts(unit)}
+
+
+@router.get("/units/{unit_id}/trends", response=TrendsOut)
+def unit_trends(request: HttpRequest, unit_id: int, params: Query[TrendsIn]) -> Any:
+    """Posts per hour over the last ``hours``, one series per language, sentiment, country or trending term."""
+    unit = get_object_or_404(Unit, pk=unit_id)
+    require(request.user, Action.LISTENING_VIEW, unit)
+    since, items = trends.window(unit, params.hours)
+    return {"unit_id": unit.pk, "hours": params.hours, "by": params.by,
+            "labels": trends.volume(items, since, params.hours)["labels"],
+            "series": trends.over_time(unit, items, since, params.hours, by=(params.by,))[params.by]}

@@ -9,8 +9,11 @@ from typing import Any
 from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncHour
 from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import get_language_info
 
-from legation.listening.models import Alert, CrisisCategory, ListenedItem, Sentiment, Story
+from legation.listening import search
+from legation.listening.models import Alert, CrisisCategory, ListenedItem, Sentiment, Story, country_name
 from legation.network.models import Unit
 
 PLACE_SAMPLE = 5000  # the map plots the places of the latest posts, not of all history
@@ -21,11 +24,16 @@ def unit_items(unit: Unit) -> QuerySet[ListenedItem]:
     return ListenedItem.objects.filter(heard_by__contains="|" + unit.path)
 
 
-def overview(unit: Unit, *, hours: int = 48, now: datetime | None = None) -> dict[str, Any]:
-    """Every figure of a unit's listening dashboard, as plain JSON-ready data."""
+def window(unit: Unit, hours: int, now: datetime | None = None) -> tuple[datetime, QuerySet[ListenedItem]]:
+    """The start of the last ``hours`` and the unit's posts made since then."""
     now = now or timezone.now()
     since = now - timedelta(hours=hours)
-    items = unit_items(unit).filter(created_at__gte=since, created_at__lte=now)
+    return since, unit_items(unit).filter(created_at__gte=since, created_at__lte=now)
+
+
+def overview(unit: Unit, *, hours: int = 48, now: datetime | None = None) -> dict[str, Any]:
+    """Every figure of a unit's listening dashboard, as plain JSON-ready data."""
+    since, items = window(unit, hours, now)
     return {
         "since": since.isoformat(),
         "total": items.count(),
@@ -39,6 +47,7 @@ def overview(unit: Unit, *, hours: int = 48, now: datetime | None = None) -> dic
         "places": places(items),
         "countries": countries(items),
         "terms": terms(unit),
+        "over_time": over_time(unit, items, since, hours),
     }
 
 
@@ -50,11 +59,69 @@ def category_label(code: str) -> str:
 
 
 def volume(items: QuerySet[ListenedItem], since: datetime, hours: int) -> dict[str, list[Any]]:
-    start = since.replace(minute=0, second=0, microsecond=0)
-    buckets = [start + timedelta(hours=i) for i in range(hours + 1)]
+    buckets = _hours(since, hours)
     counts = {row["hour"]: row["n"] for row in
               items.annotate(hour=TruncHour("created_at")).values("hour").annotate(n=Count("id")).order_by()}
     return {"labels": [b.strftime("%d %H:00") for b in buckets], "counts": [counts.get(b, 0) for b in buckets]}
+
+
+BREAKDOWNS = ("language", "sentiment", "country", "term")  # what volumes over time are broken down by
+TOP_SERIES = 6  # lines per chart: the most heard languages, countries or terms of the window
+
+
+def _hours(since: datetime, hours: int) -> list[datetime]:
+    start = since.replace(minute=0, second=0, microsecond=0)
+    return [start + timedelta(hours=i) for i in range(hours + 1)]
+
+
+def over_time(unit: Unit, items: QuerySet[ListenedItem], since: datetime, hours: int,
+              by: tuple[str, ...] = BREAKDOWNS, top: int = TOP_SERIES) -> dict[str, list[dict[str, Any]]]:
+    """Posts per hour broken down by language, sentiment, country mentioned and trending term.
+
+    Each breakdown is a list of series ``{"key", "label", "counts"}`` over the hours of ``volume`` (same
+    labels), the most heard first: one GROUP BY (hour, value) per breakdown, and one full-text count per term
+    (the unit's trending terms, as ``terms`` ranks them).
+    """
+    buckets = _hours(since, hours)
+    index = {bucket: i for i, bucket in enumerate(buckets)}
+    by_hour = items.annotate(hour=TruncHour("created_at"))
+    result: dict[str, list[dict[str, Any]]] = {}
+    for breakdown in by:
+        table: dict[str, list[int]] = defaultdict(lambda: [0] * len(buckets))
+        if breakdown == "term":
+            for row in terms(unit, top=top):
+                counts = table[row["term"]]
+                matching = search._full_text(by_hour, row["term"], search.Filters())
+                for hit in matching.order_by().values("hour").annotate(n=Count("id")).order_by():  # type: ignore[misc]
+                    if hit["hour"] in index:
+                        counts[index[hit["hour"]]] += hit["n"]
+        else:
+            field = {"language": "language", "sentiment": "sentiment", "country": "countries"}[breakdown]
+            for row in by_hour.values("hour", field).annotate(n=Count("id")).order_by():
+                if row["hour"] not in index:
+                    continue
+                values = filter(None, row[field].split(",")) if breakdown == "country" else [row[field]]
+                for value in values:
+                    table[value or ("?" if breakdown == "language" else "neutral")][index[row["hour"]]] += row["n"]
+        ranked = sorted(table.items(), key=lambda kv: (-sum(kv[1]), kv[0]))
+        if breakdown == "sentiment":  # always the three, in their order
+            ranked = [(value, table.get(value, [0] * len(buckets))) for value in Sentiment.values]
+        result[breakdown] = [{"key": key, "label": _series_label(breakdown, key), "counts": counts}
+                             for key, counts in ranked[:top] if breakdown == "sentiment" or any(counts)]
+    return result
+
+
+def _series_label(breakdown: str, key: str) -> str:
+    if breakdown == "language":
+        try:
+            return str(get_language_info(key)["name_translated"])
+        except KeyError:
+            return key
+    if breakdown == "sentiment":
+        return str(capfirst(Sentiment(key).label)) if key in Sentiment.values else key
+    if breakdown == "country":
+        return country_name(key)
+    return key
 
 
 def sentiment_by_language(items: QuerySet[ListenedItem], top: int = 8) -> dict[str, Any]:

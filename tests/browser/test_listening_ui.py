@@ -179,3 +179,27 @@ def test_a_chinese_japanese_or_thai_word_is_found_inside_a_sentence(page, live_s
     texts = page.locator("#results tbody tr").all_inner_texts()
     assert texts and all("สถานทูตเวอริเดียประจำกรุงเทพฯ" in text for text in texts)
     assert page.locator("#results tbody tr").first.locator("mark").all_inner_texts() == ["กรุงเทพ"]
+
+
+def test_the_dashboard_draws_trends_over_time_and_refreshes_itself(page, live_site, tmp_path):
+    page.clock.install()  # the page's minute-long refresh timer, run forward on demand
+    sign_in(page, "mena-admin")
+    page.goto("/listening/")
+    page.wait_for_selector("#chart-over-time")
+    languages = page.evaluate("() => Chart.getChart('chart-over-time').data.datasets.map(d => d.label)")
+    assert "English" in languages and "Arabic" in languages  # the demo hears both
+    page.select_option("#trend-by", "sentiment")
+    assert page.evaluate("() => Chart.getChart('chart-over-time').data.datasets.map(d => d.label)") == [
+        "Negative", "Neutral", "Positive"]
+    before = int(page.inner_text("#total").replace(",", ""))
+
+    # Three posts heard by the unit while the page is open: a minute later the page shows them, unreloaded.
+    unit = page.inner_text("#listening-refresh").split("/units/")[1].split("/")[0]
+    posts = tmp_path / "posts.csv"
+    posts.write_text("text\n" + "".join(f"Embassy open day in Tunis: visit number {n}\n" for n in range(3)))
+    replayed = live_site.cli("listen", "replay", str(posts), "--unit", unit, "--source", "open day", "--rate", "0")
+    assert replayed.returncode == 0, replayed.stderr
+    page.clock.run_for(61_000)
+    page.wait_for_function("() => document.body.hasAttribute('data-refreshed')")
+    assert int(page.inner_text("#total").replace(",", "")) == before + 3
+    assert page.input_value("#trend-by") == "sentiment"  # the reader's choice of breakdown is kept

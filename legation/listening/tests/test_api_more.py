@@ -250,3 +250,40 @@ def test_openapi_document_lists_the_new_endpoints(client, tree):
     for path in ("/api/v1/listening/units/{unit_id}/overview", "/api/v1/listening/saved-searches",
                  "/api/v1/listening/saved-searches/{saved_id}", "/api/v1/listening/export"):
         assert path in paths, path
+
+
+def test_volumes_over_time_by_language_sentiment_country_and_term(client, bob, tree, heard):
+    now = timezone.now()
+    Story.objects.create(unit=tree.paris, unit_path=tree.paris.path, key="flood", label="Flooding",
+                         terms=["flooding"], size=3, first_seen=now, last_seen=now)
+    client.force_login(bob)
+    figures = _overview(client, tree.paris).json()
+    labels = figures["volume"]["labels"]
+    over_time = figures["over_time"]
+
+    def lines(breakdown):
+        found = {}
+        for series in over_time[breakdown]:
+            assert len(series["counts"]) == len(labels)
+            found[series["key"]] = (series["label"], sum(series["counts"]))
+        return found
+
+    assert lines("language") == {"fr": ("French", 2), "en": ("English", 1)}
+    assert lines("sentiment") == {"negative": ("Negative", 1), "neutral": ("Neutral", 1), "positive": ("Positive", 1)}
+    assert lines("country") == {"FR": ("France", 2)}
+    # "flooding" by full-text search: p0 and p1 in the window (p3 is 100 hours old, b0 is Berlin's).
+    term_lines = lines("term")
+    assert term_lines["flooding"] == ("flooding", 2)
+    assert set(term_lines) <= {row["term"] for row in figures["terms"]}  # one line per trending term heard
+    # Each post in the hour it was made: the French ones 1 and 2 hours ago, the English one 3 hours ago.
+    french = next(s["counts"] for s in over_time["language"] if s["key"] == "fr")
+    assert [labels[i] for i, n in enumerate(french) if n] == sorted(
+        {(now - timedelta(hours=h)).strftime("%d %H:00") for h in (1, 2)})
+
+    one = client.get(f"/api/v1/listening/units/{tree.paris.pk}/trends", {"by": "term", "hours": 200}).json()
+    assert one["labels"][-1] == now.strftime("%d %H:00") and len(one["labels"]) == 201
+    totals = [(s["key"], sum(s["counts"])) for s in one["series"]]
+    assert totals[0] == ("flooding", 3)  # the old report too; the most heard term first
+    assert all(n < 3 for _, n in totals[1:])
+    assert client.get(f"/api/v1/listening/units/{tree.paris.pk}/trends", {"by": "colour"}).status_code == 422
+    assert client.get(f"/api/v1/listening/units/{tree.berlin.pk}/trends").status_code == 403

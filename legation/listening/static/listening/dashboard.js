@@ -29,7 +29,9 @@
     });
   }
 
-  chart("chart-volume", {
+  var lineColours = ["#2c3e50", "#e67e22", "#2980b9", "#8e44ad", "#16a085", "#c0392b"];
+
+  var volumeChart = chart("chart-volume", {
     type: "line",
     data: { labels: figures.volume.labels,
             datasets: [{ label: "posts", data: figures.volume.counts, borderColor: "#2c3e50", fill: false,
@@ -37,17 +39,44 @@
     options: { animation: false, plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true } } }
   });
 
-  var sbl = figures.sentiment_by_language;
-  chart("chart-sentiment", {
+  function sentimentDatasets(sbl) {
+    return Object.keys(sbl.series).map(function (s) {
+      return { label: (sbl.labels || {})[s] || s, data: sbl.series[s], backgroundColor: palette[s] || "#888" };
+    });
+  }
+  var sentimentChart = chart("chart-sentiment", {
     type: "bar",
-    data: { labels: sbl.languages,
-            datasets: Object.keys(sbl.series).map(function (s) {
-              return { label: (sbl.labels || {})[s] || s, data: sbl.series[s], backgroundColor: palette[s] || "#888" };
-            }) },
+    data: { labels: figures.sentiment_by_language.languages,
+            datasets: sentimentDatasets(figures.sentiment_by_language) },
     options: { animation: false, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } }
   });
 
-  chart("chart-categories", {
+  // Trends over time: one line per language, sentiment, country or term, chosen in a select.
+  var trendBy = document.getElementById("trend-by");
+  function overTimeDatasets() {
+    var series = (figures.over_time || {})[trendBy ? trendBy.value : "language"] || [];
+    var empty = document.getElementById("over-time-empty");
+    if (empty) { empty.hidden = series.some(function (s) { return s.counts.some(Boolean); }); }
+    return series.map(function (s, i) {
+      var colour = palette[s.key] || lineColours[i % lineColours.length];
+      return { label: s.label, data: s.counts, borderColor: colour, backgroundColor: colour, fill: false,
+               tension: 0.2, pointRadius: 0 };
+    });
+  }
+  var overTimeChart = chart("chart-over-time", {
+    type: "line",
+    data: { labels: figures.volume.labels, datasets: overTimeDatasets() },
+    options: { animation: false, interaction: { mode: "index", intersect: false },
+               scales: { y: { beginAtZero: true } } }
+  });
+  if (trendBy && overTimeChart) {
+    trendBy.addEventListener("change", function () {
+      overTimeChart.data.datasets = overTimeDatasets();
+      overTimeChart.update();
+    });
+  }
+
+  var categoriesChart = chart("chart-categories", {
     type: "bar",
     data: { labels: figures.categories.map(function (c) { return c.label; }),
             datasets: [{ label: "posts", data: figures.categories.map(function (c) { return c.count; }),
@@ -55,16 +84,23 @@
     options: { animation: false, indexAxis: "y", plugins: { legend: { display: false } } }
   });
 
-  var mapEl = document.getElementById("map");
-  if (mapEl && window.L) {
-    var map = window.L.map(mapEl, { worldCopyJump: false, attributionControl: false }).setView([20, 10], 1);
-    var markers = window.L.layerGroup().addTo(map);
+  var markers = null;
+  function drawPlaces() {
+    if (!markers) { return; }
+    markers.clearLayers();
     var max = figures.places.reduce(function (m, p) { return Math.max(m, p.count); }, 1);
     figures.places.forEach(function (p) {
       window.L.circleMarker([p.lat, p.lon], { radius: 4 + 12 * Math.sqrt(p.count / max), color: "#c0392b",
                                                weight: 1, fillOpacity: 0.5 })
         .bindTooltip(p.name + " (" + p.count + ")").addTo(markers);
     });
+  }
+
+  var mapEl = document.getElementById("map");
+  if (mapEl && window.L) {
+    var map = window.L.map(mapEl, { worldCopyJump: false, attributionControl: false }).setView([20, 10], 1);
+    markers = window.L.layerGroup().addTo(map);
+    drawPlaces();
     var url = document.getElementById("world-atlas-url").textContent.trim();
     fetch(url).then(function (r) { return r.json(); }).then(function (world) {
       if (!window.topojson) { return; }
@@ -74,5 +110,54 @@
         .addTo(map).bringToBack();
       mapEl.setAttribute("data-ready", "1");
     });
+  }
+
+  // Listening is live: the figures are fetched again every minute (the API's overview, as this page was
+  // drawn) and the charts, map and total redrawn in place. New alerts are announced, not inserted: each
+  // carries a form, and the page is one click away.
+  var refresh = document.getElementById("listening-refresh");
+  function redraw(next) {
+    figures = next;
+    var total = document.getElementById("total");
+    if (total) { total.textContent = next.total.toLocaleString(); }
+    if (volumeChart) {
+      volumeChart.data.labels = next.volume.labels;
+      volumeChart.data.datasets[0].data = next.volume.counts;
+      volumeChart.update();
+    }
+    if (sentimentChart) {
+      sentimentChart.data.labels = next.sentiment_by_language.languages;
+      sentimentChart.data.datasets = sentimentDatasets(next.sentiment_by_language);
+      sentimentChart.update();
+    }
+    if (overTimeChart) {
+      overTimeChart.data.labels = next.volume.labels;
+      overTimeChart.data.datasets = overTimeDatasets();
+      overTimeChart.update();
+    }
+    if (categoriesChart) {
+      categoriesChart.data.labels = next.categories.map(function (c) { return c.label; });
+      categoriesChart.data.datasets[0].data = next.categories.map(function (c) { return c.count; });
+      categoriesChart.update();
+    }
+    drawPlaces();
+    var shown = {};
+    document.querySelectorAll("#alerts [data-alert]").forEach(function (el) {
+      shown[el.getAttribute("data-alert")] = true;
+    });
+    var fresh = (next.open_alerts || []).filter(function (a) { return !shown[String(a.id)]; });
+    var notice = document.getElementById("new-alerts");
+    if (notice) { notice.hidden = fresh.length === 0; }
+    document.body.setAttribute("data-refreshed", String(Date.now()));
+  }
+  if (refresh && window.fetch) {
+    var every = 1000 * (parseInt(refresh.getAttribute("data-every"), 10) || 60);
+    window.setInterval(function () {
+      if (document.hidden) { return; }
+      fetch(refresh.textContent.trim(), { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (next) { if (next) { redraw(next); } })
+        .catch(function () { /* offline for a moment: the next minute tries again */ });
+    }, every);
   }
 })();
