@@ -40,6 +40,11 @@ router = Router(tags=["listening"])
 B = SOURCE_BOUNDS
 
 
+class RefusedOut(Schema):
+    position: int = Field(description="the line of the file (or the post of the page) refused")
+    reason: str
+
+
 class SourceOut(Schema):
     id: int
     unit_id: int
@@ -56,6 +61,8 @@ class SourceOut(Schema):
     story_min_size: int
     last_pulled_at: datetime | None
     last_error: str
+    refused_count: int = Field(description="lines (or posts) refused since the query last changed")
+    refused: list[RefusedOut] = Field(description="the latest of them, with why")
 
 
 class SourceIn(Schema):

@@ -63,6 +63,9 @@ SOURCE_BOUNDS: dict[str, tuple[float, float]] = {
 }
 
 
+REFUSED_KEPT = 20  # the latest refused lines a source keeps, to show where a file is wrong
+
+
 class ListeningSource(models.Model):
     """Something a unit listens to on one platform, pulled on a schedule from its stored cursor."""
 
@@ -85,6 +88,10 @@ class ListeningSource(models.Model):
     cursor = models.TextField(blank=True, editable=False)
     last_pulled_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error = models.TextField(blank=True, editable=False)
+    # Lines of a file (or posts of a page) refused since the question last changed: how many, and the latest
+    # REFUSED_KEPT of them as {"position", "reason"}, so a scheduled import's bad lines are not lost.
+    refused_count = models.PositiveIntegerField(default=0, editable=False)
+    refused = models.JSONField(default=list, blank=True, editable=False)
     # Alert thresholds: a spike is an hour with this many times the usual volume (the nlp detector's
     # min_ratio) and at least spike_min_count posts; a new story alerts once it reaches story_min_size posts.
     spike_threshold = models.FloatField(_("spike threshold (times the usual volume)"), default=3.0, validators=[

@@ -157,10 +157,12 @@ def stream(source: ListeningSource, batches: Iterable[Batch],
 
     def finish() -> IngestResult:
         prepared, wait, batch = pending.popleft()
+        # The lines the reader refused go with the batch's own refusals: the commit keeps them on the source,
+        # in the transaction that moves its cursor past them.
+        prepared.result.rejected.extend(batch.rejected)
+        prepared.result.received += len(batch.rejected)
         result = commit(prepared, wait(), batch.cursor)
         in_flight.difference_update(prepared.keys)
-        result.rejected.extend(batch.rejected)
-        result.received += len(batch.rejected)
         return result
 
     def chained() -> Iterator[Batch]:

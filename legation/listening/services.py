@@ -22,9 +22,10 @@ from legation.connectors.base import Capability, ConfigError
 from legation.connectors.registry import PROVIDERS, provider_class
 from legation.listening import pipeline
 from legation.listening.enrichment import Enriched, apply_reading, enrich_batch
-from legation.listening.ingest import IngestResult, Post, Prepared, prepare, write
+from legation.listening.ingest import IngestResult, Post, Prepared, Rejected, prepare, write
 from legation.listening.models import (
     FILE_PLATFORM,
+    REFUSED_KEPT,
     Alert,
     ListenedItem,
     ListeningSource,
@@ -162,6 +163,7 @@ def update_source(actor: Person | None, source: ListeningSource, **changes: Any)
         setattr(source, name, value)
     if "query" in changes or "kind" in changes or "platform" in changes:
         source.cursor = ""  # a different question starts from the beginning
+        source.refused, source.refused_count = [], 0
     if changes.get("active"):
         source.last_error = ""
     # What was not changed is not checked again: pausing a source or changing its thresholds is not refused
@@ -212,8 +214,19 @@ def _commit(source: ListeningSource, batch: Prepared, records: Sequence[Enriched
         if cursor is not None:
             source.cursor = cursor
             fields.append("cursor")
+        if result.rejected:
+            _keep_refused(source, result.rejected)
+            fields += ["refused", "refused_count"]
         source.save(update_fields=fields)
     return result
+
+
+def _keep_refused(source: ListeningSource, rejected: Sequence[Rejected]) -> None:
+    """Count a pull's refused lines on the source and keep the latest REFUSED_KEPT, with their reasons."""
+    latest = sorted(rejected, key=lambda r: r.position)[-REFUSED_KEPT:]
+    source.refused = [*source.refused, *({"position": r.position, "reason": r.reason} for r in latest)
+                      ][-REFUSED_KEPT:]
+    source.refused_count += len(rejected)
 
 
 @transaction.atomic

@@ -1,0 +1,65 @@
+"""A scheduled file source's bad lines are kept on the source, with why, and shown where the source is shown."""
+
+from __future__ import annotations
+
+from legation.listening import services, tasks
+from legation.listening.models import REFUSED_KEPT, ListenedItem, SourceKind
+
+
+def _file_source(tree, settings, tmp_path, body, batch_size):
+    settings.LISTENING_FILES_DIR = tmp_path
+    settings.LISTENING_ENRICH_PROCESSES = 0
+    (tmp_path / "posts.csv").write_text(body, encoding="utf-8")
+    return services.create_source(None, unit=tree.paris, name="Nightly export", kind=SourceKind.FILE,
+                                  platform="file", query="posts.csv", batch_size=batch_size)
+
+
+def test_bad_lines_of_a_scheduled_file_pull_are_kept_and_shown(client, alice, bob, tree, settings, tmp_path):
+    body = ("id,text,created_at\n"
+            "a1,Queues at the consulate,\n"
+            "a2,,\n"  # line 3: no text
+            "a3,Visa office closed,not a date\n"  # line 4
+            "a4,Flights resume,\n"
+            "a5,Embassy open day,1999-01-01T00:00:00Z\n")  # line 6: before the first tweet
+    source = _file_source(tree, settings, tmp_path, body, batch_size=2)
+    for _pull in range(3):  # as the worker does, a batch per pull
+        tasks.pull_source.call(source.pk)
+    source.refresh_from_db()
+    assert sorted(ListenedItem.objects.values_list("external_id", flat=True)) == ["a1", "a4"]
+    assert source.refused_count == 3
+    assert [r["position"] for r in source.refused] == [3, 4, 6]
+    assert "not a date" in source.refused[1]["reason"] and "2006-03-21" in source.refused[2]["reason"]
+
+    client.force_login(bob)
+    page = client.get("/listening/sources/").content.decode()
+    assert "3 lines refused" in page
+    assert "line 4: created_at" in page
+    from legation.network import services as network_services
+
+    omar = network_services.create_person(alice, unit=tree.paris, username="omar", role="viewer",
+                                          password="omar-secret-pw-1", language="ar")
+    client.force_login(omar)  # reads the interface in Arabic
+    assert "السطر 4: created_at" in client.get("/listening/sources/").content.decode()
+    assert "الاتجاهات عبر الزمن" in client.get("/listening/").content.decode()
+    client.force_login(bob)
+    api = client.get(f"/api/v1/listening/sources/{source.pk}").json()
+    assert api["refused_count"] == 3 and [r["position"] for r in api["refused"]] == [3, 4, 6]
+
+    # Pulled again from its end, nothing is refused twice; a new file starts the count again.
+    tasks.pull_source.call(source.pk)
+    source.refresh_from_db()
+    assert source.refused_count == 3
+    (tmp_path / "other.csv").write_text("id,text\nb1,fine\n", encoding="utf-8")
+    services.update_source(None, source, query="other.csv")
+    source.refresh_from_db()
+    assert (source.refused_count, source.refused) == (0, [])
+
+
+def test_a_source_keeps_the_latest_refused_lines_and_counts_them_all(tree, settings, tmp_path):
+    body = "id,text\n" + "".join(f"x{n},\n" for n in range(30)) + "ok,Fine\n"
+    source = _file_source(tree, settings, tmp_path, body, batch_size=1000)
+    tasks.pull_source.call(source.pk)
+    source.refresh_from_db()
+    assert source.refused_count == 30
+    assert [r["position"] for r in source.refused] == list(range(32 - REFUSED_KEPT, 32))
+    assert ListenedItem.objects.filter(external_id="ok").exists()
