@@ -2,7 +2,8 @@
 
 The files in ``fixtures/demo-*.jsonl`` are fictional posts written for the demo (``write_files`` regenerates
 them). Seeding stores the first part of each file back-dated over the last day, ending with a burst in the Middle
-East so a spike and a new story are on the dashboard; the periodic pull then replays the rest as it "arrives".
+East so a spike and a new story are on the dashboard; the periodic pull then replays the rest as it "arrives",
+a post a minute per region for two hours (``LIVE``).
 """
 
 from __future__ import annotations
@@ -77,7 +78,10 @@ def demo_file(region: str) -> Path:
     return FIXTURES / f"demo-{_slug(region)}.jsonl"
 
 
-def write_files(per_region: int = 90) -> None:
+LIVE = 120  # posts per region replayed after seeding, one a minute: two hours of live listening
+
+
+def write_files(per_region: int = HISTORY + LIVE) -> None:
     """Regenerate the demo files (deterministic)."""
     for region, templates in TEMPLATES.items():
         rng = random.Random(region)
@@ -106,7 +110,7 @@ def seed(regions: dict[str, Unit]) -> int:
         if not path.exists() or ListeningSource.objects.filter(unit=unit, kind=SourceKind.FILE).exists():
             continue
         source = services.create_source(None, unit=unit, name=f"Public posts — {region}", kind=SourceKind.FILE,
-                                        platform=FILE_PLATFORM, query=path.name, batch_size=5, pull_every=1,
+                                        platform=FILE_PLATFORM, query=path.name, batch_size=1, pull_every=1,
                                         story_min_size=20)
         history: list[Post] = []
         for record in read_posts(path):

@@ -11,8 +11,10 @@ from pathlib import Path
 from legation.listening import alerts, services
 from legation.listening.importing import BadLine, read_posts
 from legation.listening.ingest import IngestResult, Post, Rejected
-from legation.listening.models import ListeningSource
+from legation.listening.models import Alert, ListeningSource
 from legation.listening.pipeline import Batch
+
+ALERT_EVERY = 60.0  # seconds between alert checks during a replay, as the worker checks after each pull
 
 
 @dataclass
@@ -52,16 +54,22 @@ def replay(path: Path, source: ListeningSource, *, rate: float = 0, batch: int =
         if pending or bad:
             yield Batch(pending, rejected=bad)
 
+    raised: list[Alert] = []
+    checked = time.monotonic()
     for result in services.ingest_batches(source, batches()):
         total.add(result)
         if progress:
             progress(total)
+        if time.monotonic() - checked >= ALERT_EVERY:
+            # A long replay is live listening: its spikes and stories alert while it runs, not at its end.
+            raised += alerts.evaluate(source.unit)
+            checked = time.monotonic()
         if rate:
             # Sleep until the posts sent so far are due at the asked rate.
             ahead = total.received / rate - (time.monotonic() - started)
             if ahead > 0:
                 time.sleep(ahead)
-    raised = alerts.evaluate(source.unit)
+    raised += alerts.evaluate(source.unit)
     services.record_import(None, source, path.name, total)
     total.rejected.sort(key=lambda r: r.position)
     return ReplayReport(result=total, seconds=time.monotonic() - started, alerts=len(raised))

@@ -87,3 +87,28 @@ def test_replay_reads_spreadsheet_csv_tsv_and_reports_an_unclosed_quote_keeping_
     assert reports == ["", "", "line 3: a quote opened here is never closed"]
     texts = dict(ListenedItem.objects.values_list("external_id", "text"))
     assert texts == {"e1": "Hello from Excel", "t1": "Hello, with a comma", "m1": "fine", "m5": "after it"}
+
+
+def test_a_long_replay_raises_alerts_while_it_runs_not_only_at_its_end(tree, alice, tmp_path, monkeypatch,
+                                                                         settings):
+    from legation.listening import replay as replay_module
+    from legation.listening import services
+    from legation.listening.models import FILE_PLATFORM, Alert, SourceKind
+
+    settings.LISTENING_ENRICH_PROCESSES = 0
+    monkeypatch.setattr(replay_module, "ALERT_EVERY", 0.0)  # a check after every batch, not every minute
+    # A story breaks in the first posts of the file; the rest is ordinary chatter.
+    burst = [{"id": f"b{n}", "text": f"URGENT port of Misratah: families stranded need water, call now {n % 3}"}
+             for n in range(30)]
+    chatter = [{"id": f"c{n}", "text": f"Embassy cultural week, concert number {n}"} for n in range(40)]
+    path = tmp_path / "live.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in burst + chatter), encoding="utf-8")
+    source = services.create_source(None, unit=tree.paris, name="replay", kind=SourceKind.FILE,
+                                    platform=FILE_PLATFORM, query=str(path), active=False)
+    open_alerts_seen: list[int] = []
+    report = replay_module.replay(path, source, batch=10,
+                                  progress=lambda _total: open_alerts_seen.append(Alert.objects.count()))
+    assert report.result.stored == 70
+    # The alerts were there while the chatter was still being read, and each is counted once in the report.
+    assert open_alerts_seen[-1] >= 1 and open_alerts_seen[3] >= 1
+    assert report.alerts == Alert.objects.filter(unit=tree.paris).count()
