@@ -43,6 +43,9 @@ LANGUAGES = ["en"] * 40 + ["fr"] * 15 + ["ar"] * 15 + ["es"] * 12 + ["id"] * 10 
 CATEGORIES = ["not_humanitarian"] * 80 + ["other_relevant_information"] * 10 + ["caution_and_advice"] * 5 + [
     "infrastructure_and_utility_damage"] * 3 + ["requests_or_urgent_needs", "missing_or_found_people"]
 COUNTRIES = ["", "", "", "", ",FR,", ",DE,", ",ID,", ",LB,", ",KE,"]
+PLATFORMS = ["x"] * 6 + ["mastodon"] * 2 + ["bluesky", "telegram"]
+# One post in ten names a place (as the gazetteer stores it); a few places are much rarer than others.
+PLACES = ["Paris"] * 30 + ["Nairobi"] * 20 + ["Beirut"] * 20 + ["Jakarta"] * 20 + ["Misratah"] * 2 + ["Tripoli"] * 8
 
 
 def synthetic_text(rng: random.Random) -> str:
@@ -64,6 +67,7 @@ def run_one(vendor: str, rows: int, ingest_n: int, queries: int) -> dict[str, ob
     from legation.listening.models import ListenedItem
     from legation.listening.pipeline import Batch
     from legation.listening.search import Filters, capped_count, refill_sqlite_index, search
+    from legation.listening.views import language_choices
     from legation.network import services as network_services
 
     call_command("migrate", verbosity=0, interactive=False)
@@ -74,6 +78,7 @@ def run_one(vendor: str, rows: int, ingest_n: int, queries: int) -> dict[str, ob
                                             password="viewer-password-123")
     # A file source: the bench hands posts in itself (a keyword source on X would need one of our accounts there).
     source = services.create_source(None, unit=root, name="bench", kind="file", platform="file", query="bench.jsonl")
+    other = services.create_source(None, unit=root, name="second", kind="file", platform="file", query="b2.jsonl")
     rng = random.Random(1)
     result: dict[str, object] = {"vendor": vendor}
     try:
@@ -178,9 +183,12 @@ def run_one(vendor: str, rows: int, ingest_n: int, queries: int) -> dict[str, ob
         for i in range(start, start + count):
             unit, path = (region, region.path) if i % 10 == 0 else (root, root.path)
             when = now - timedelta(seconds=span * (todo - i) / max(todo, 1))
-            yield (source.pk, unit.pk, path, f"|{path}|", f"|{source.pk}|", "x", f"m{i}", "post",
+            heard = other if i % 7 == 0 else source  # a seventh of the posts heard by a second source
+            place = rng.choice(PLACES) if i % 10 == 3 else ""
+            places = json.dumps([{"name": place, "country": "", "lat": 0.0, "lon": 0.0}]) if place else "[]"
+            yield (heard.pk, unit.pk, path, f"|{path}|", f"|{heard.pk}|", rng.choice(PLATFORMS), f"m{i}", "post",
                    synthetic_text(rng), "a", "", when, now, rng.choice(LANGUAGES),
-                   rng.choice(("negative", "neutral", "positive")), rng.choice(CATEGORIES), "[]",
+                   rng.choice(("negative", "neutral", "positive")), rng.choice(CATEGORIES), places,
                    rng.choice(COUNTRIES), "[]", "[]", "")
 
     chunk = 50_000
@@ -237,6 +245,21 @@ def run_one(vendor: str, rows: int, ingest_n: int, queries: int) -> dict[str, ob
                                                                            language=("ps", "sw", "de")[i % 3]))),
         "words_as_region_viewer": lambda i: page(search(viewer, (RARE[(i * 11) % len(RARE)], WORDS[i % len(WORDS)])
                                                         [i % 2], Filters(unit=region.pk))),
+        "filters_only_place": lambda i: page(search(person, "", Filters(
+            unit=root.pk, place=("Misratah", "Beirut", "Tripoli")[i % 3]))),
+        "words_and_place": lambda i: page(search(person, WORDS[i % len(WORDS)], Filters(
+            unit=root.pk, place=("Misratah", "Nairobi")[i % 2]))),
+        "filters_only_source": lambda i: page(search(person, "", Filters(unit=root.pk, source=other.pk))),
+        "filters_only_platform": lambda i: page(search(person, "", Filters(
+            unit=root.pk, platform=("telegram", "bluesky", "mastodon")[i % 3]))),
+        "words_and_platform_last_week": lambda i: page(search(person, RARE[(i * 17) % len(RARE)], Filters(
+            unit=root.pk, platform="telegram", since=week_ago))),
+        # The search page's filter menus: the languages heard lately (from the alert counters), and the DISTINCT
+        # over the unit's posts they replaced, as the baseline.
+        "page_language_menu": lambda i: language_choices(region if i % 2 else root),
+        "baseline_distinct_languages": lambda i: list(ListenedItem.objects.filter(
+            heard_by__contains=f"|{(region if i % 2 else root).path}").order_by("language").values_list(
+                "language", flat=True).distinct()[:60]),
         "baseline_like_scan": lambda i: page(search(person, "", Filters(unit=root.pk)).filter(
             text__icontains=(RARE[(i * 37) % len(RARE)], WORDS[i % len(WORDS)])[i % 2])),
     }
@@ -249,7 +272,7 @@ def run_one(vendor: str, rows: int, ingest_n: int, queries: int) -> dict[str, ob
             fn(i)
             latencies.append((time.perf_counter() - t0) * 1000)
         latencies.sort()
-        if name != "baseline_like_scan":
+        if name.startswith("words") or name.startswith("filters") or name in ("two_words", "rare_words_last_week"):
             every.extend(latencies)
         result[f"search_{name}"] = _percentiles(latencies)
     result["search_all_kinds"] = _percentiles(sorted(every))

@@ -239,7 +239,7 @@ class TermCountOut(Schema):
 
 
 class SeriesOut(Schema):
-    key: str = Field(description="the language code, sentiment, ISO country code or term")
+    key: str = Field(description="the language code, sentiment, place name, ISO country code or term")
     label: str = Field(description="its name in the reader's language")
     counts: list[int] = Field(description="posts in each hour of the window (the volume's labels)")
 
@@ -247,12 +247,13 @@ class SeriesOut(Schema):
 class OverTimeOut(Schema):
     language: list[SeriesOut] = Field(description="the most heard languages, most first ('?' for undetected)")
     sentiment: list[SeriesOut] = Field(description="negative, neutral and positive")
+    place: list[SeriesOut] = Field(description="the places most mentioned, by the gazetteer's name")
     country: list[SeriesOut] = Field(description="the countries most mentioned (places resolved to a country)")
     term: list[SeriesOut] = Field(description="the unit's trending terms, each counted by full-text search")
 
 
 class TrendsIn(OverviewIn):
-    by: Literal["language", "sentiment", "country", "term"] = Field(
+    by: Literal["language", "sentiment", "place", "country", "term"] = Field(
         "language", description="what the volume is broken down by")
 
 

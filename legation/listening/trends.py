@@ -65,7 +65,7 @@ def volume(items: QuerySet[ListenedItem], since: datetime, hours: int) -> dict[s
     return {"labels": [b.strftime("%d %H:00") for b in buckets], "counts": [counts.get(b, 0) for b in buckets]}
 
 
-BREAKDOWNS = ("language", "sentiment", "country", "term")  # what volumes over time are broken down by
+BREAKDOWNS = ("language", "sentiment", "place", "country", "term")  # what volumes over time are broken down by
 TOP_SERIES = 6  # lines per chart: the most heard languages, countries or terms of the window
 
 
@@ -76,7 +76,7 @@ def _hours(since: datetime, hours: int) -> list[datetime]:
 
 def over_time(unit: Unit, items: QuerySet[ListenedItem], since: datetime, hours: int,
               by: tuple[str, ...] = BREAKDOWNS, top: int = TOP_SERIES) -> dict[str, list[dict[str, Any]]]:
-    """Posts per hour broken down by language, sentiment, country mentioned and trending term.
+    """Posts per hour broken down by language, sentiment, place and country mentioned, and trending term.
 
     Each breakdown is a list of series ``{"key", "label", "counts"}`` over the hours of ``volume`` (same
     labels), the most heard first: one GROUP BY (hour, value) per breakdown, and one full-text count per term
@@ -88,6 +88,7 @@ def over_time(unit: Unit, items: QuerySet[ListenedItem], since: datetime, hours:
     result: dict[str, list[dict[str, Any]]] = {}
     for breakdown in by:
         table: dict[str, list[int]] = defaultdict(lambda: [0] * len(buckets))
+        named: dict[str, str] = {}  # a place's label: its name and country
         if breakdown == "term":
             for row in terms(unit, top=top):
                 counts = table[row["term"]]
@@ -95,6 +96,16 @@ def over_time(unit: Unit, items: QuerySet[ListenedItem], since: datetime, hours:
                 for hit in matching.order_by().values("hour").annotate(n=Count("id")).order_by():  # type: ignore[misc]
                     if hit["hour"] in index:
                         counts[index[hit["hour"]]] += hit["n"]
+        elif breakdown == "place":
+            # Grouped by the post's list of places: the same few places come up again and again.
+            grouped = by_hour.exclude(countries="").values("hour", "places").annotate(n=Count("id")).order_by()
+            for group in grouped:
+                if group["hour"] not in index:
+                    continue
+                found = {(p.get("name", ""), p.get("country", "")) for p in group["places"] or [] if p.get("name")}
+                for name, country in found:
+                    table[name][index[group["hour"]]] += group["n"]
+                    named[name] = f"{name} ({country})" if country else name
         else:
             field = {"language": "language", "sentiment": "sentiment", "country": "countries"}[breakdown]
             for row in by_hour.values("hour", field).annotate(n=Count("id")).order_by():
@@ -106,7 +117,8 @@ def over_time(unit: Unit, items: QuerySet[ListenedItem], since: datetime, hours:
         ranked = sorted(table.items(), key=lambda kv: (-sum(kv[1]), kv[0]))
         if breakdown == "sentiment":  # always the three, in their order
             ranked = [(value, table.get(value, [0] * len(buckets))) for value in Sentiment.values]
-        result[breakdown] = [{"key": key, "label": _series_label(breakdown, key), "counts": counts}
+        result[breakdown] = [{"key": key, "label": named.get(key, key) if breakdown == "place"
+                              else _series_label(breakdown, key), "counts": counts}
                              for key, counts in ranked[:top] if breakdown == "sentiment" or any(counts)]
     return result
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf.locale import LANG_INFO
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -24,9 +26,9 @@ from legation.listening.forms import (
     add_service_errors,
 )
 from legation.listening.highlight import snippet
-from legation.listening.models import Alert, CrisisCategory, ListeningSource, SavedSearch, Sentiment
+from legation.listening.models import Alert, CrisisCategory, HeardCount, ListeningSource, SavedSearch, Sentiment
 from legation.listening.search import Filters, as_seen_by, capped_count, search, search_params, visible_items
-from legation.network.models import OfficialAccount, Unit
+from legation.network.models import PLATFORM_CHOICES, OfficialAccount, Unit
 from legation.network.permissions import Action, may, path_filter, require
 from legation.web.context import current_unit
 
@@ -112,17 +114,43 @@ def search_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         "params": urlencode(params),
         "saved": SavedSearch.objects.filter(owner=request.user, unit=unit),  # type: ignore[misc]
         "sources": _sources(request, unit),
-        "languages": _distinct(unit, "language"),
-        "platforms": _distinct(unit, "platform"),
+        "languages": language_choices(unit, filters.language),
+        "platforms": platform_choices(filters.platform),
         "categories": CrisisCategory.choices,
         "sentiments": Sentiment.choices,
         "save_form": SaveSearchForm(),
     })
 
 
-def _distinct(unit: Unit, field: str) -> list[str]:
-    values = trends.unit_items(unit).order_by(field).values_list(field, flat=True).distinct()[:60]
-    return [v for v in values if v]
+def language_choices(unit: Unit, selected: str = "") -> list[tuple[str, list[tuple[str, str]]]]:
+    """The search's language filter: the languages the unit heard in the last two days first (from the alerts'
+    per-minute counters, a few thousand rows), then every other language by name.
+
+    Not a DISTINCT over the unit's posts: that reads every post the unit ever heard on each page load.
+    """
+    keys = HeardCount.objects.filter(unit_path__startswith=unit.path, key__startswith="language:").values_list(
+        "key", flat=True).distinct()
+    recent = {key.split(":", 1)[1] for key in keys} | ({selected} if selected else set())
+    others = [code for code, info in LANG_INFO.items() if len(code) == 2 and "name" in info and code not in recent]
+    return [(str(_("Heard lately")), _named(recent)), (str(_("Other languages")), _named(others))]
+
+
+def _named(codes: Any) -> list[tuple[str, str]]:
+    named = []
+    for code in codes:
+        try:
+            named.append((code, f"{get_language_info(code)['name_translated']} ({code})"))
+        except KeyError:
+            named.append((code, code))
+    return sorted(named, key=lambda pair: pair[1].casefold())
+
+
+def platform_choices(selected: str = "") -> list[tuple[str, str]]:
+    """The platforms posts are heard on, by name (and one a saved search or link names, kept selectable)."""
+    choices = [(str(key), str(label)) for key, label in PLATFORM_CHOICES]
+    if selected and selected not in dict(choices):
+        choices.append((selected, selected))
+    return choices
 
 
 @login_required

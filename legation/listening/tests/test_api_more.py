@@ -271,6 +271,7 @@ def test_volumes_over_time_by_language_sentiment_country_and_term(client, bob, t
     assert lines("language") == {"fr": ("French", 2), "en": ("English", 1)}
     assert lines("sentiment") == {"negative": ("Negative", 1), "neutral": ("Neutral", 1), "positive": ("Positive", 1)}
     assert lines("country") == {"FR": ("France", 2)}
+    assert lines("place") == {"Paris": ("Paris (FR)", 1), "Lyon": ("Lyon (FR)", 1)}
     # "flooding" by full-text search: p0 and p1 in the window (p3 is 100 hours old, b0 is Berlin's).
     term_lines = lines("term")
     assert term_lines["flooding"] == ("flooding", 2)

@@ -205,3 +205,30 @@ def test_an_alert_of_a_unit_where_nobody_holds_a_role_is_mailed_to_the_nearest_u
     alert = services.raise_alert(unit=tree.europe, kind="spike", key="flood", message="Spike: flood", count=40)
     assert alert is not None and alert.emailed_to == 1
     assert mail.outbox[-1].to == [alice.email] and "Europe" in mail.outbox[-1].subject
+
+
+def test_search_filters_offer_languages_heard_lately_first_by_name_without_reading_every_post(
+        client, bob, tree, paris_source, berlin_source):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    services.ingest_posts(paris_source, make_posts([
+        "Les rendez-vous de visa à Paris sont complets jusqu'en mars, c'est décevant",
+        "Veridia and France sign a cultural agreement in Paris today",
+    ], prefix="lately"))
+    services.ingest_posts(berlin_source, make_posts([
+        "Die Delegation in Brüssel veröffentlicht heute einen neuen Bericht über die Lage"], prefix="berlin"))
+    _login(client, bob)
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get("/listening/search/", {"language": "sw"}).content.decode()
+    select = html.split('id="f-language"')[1].split("</select>")[0]
+    lately, others = select.split("<optgroup")[1:3]
+    assert 'label="Heard lately"' in lately and 'label="Other languages"' in others
+    # Paris heard French and English (Berlin's German is Berlin's), and the language asked for stays offered.
+    assert '<option value="fr">French (fr)</option>' in lately and '<option value="en">English (en)</option>' in lately
+    assert '<option value="sw" selected>Swahili (sw)</option>' in lately
+    assert 'value="de"' not in lately and '<option value="de">German (de)</option>' in others
+    platforms = html.split('id="f-platform"')[1].split("</select>")[0]
+    assert '<option value="mastodon">Mastodon</option>' in platforms and ">Bluesky<" in platforms
+    assert not [q["sql"] for q in queries.captured_queries if "DISTINCT" in q["sql"].upper()
+                and "listening_listeneditem" in q["sql"]]
