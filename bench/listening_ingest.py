@@ -46,6 +46,7 @@ COUNTRIES = ["", "", "", "", ",FR,", ",DE,", ",ID,", ",LB,", ",KE,"]
 PLATFORMS = ["x"] * 6 + ["mastodon"] * 2 + ["bluesky", "telegram"]
 # One post in ten names a place (as the gazetteer stores it); a few places are much rarer than others.
 PLACES = ["Paris"] * 30 + ["Nairobi"] * 20 + ["Beirut"] * 20 + ["Jakarta"] * 20 + ["Misratah"] * 2 + ["Tripoli"] * 8
+PLACE_COUNTRY = {"Paris": "FR", "Nairobi": "KE", "Beirut": "LB", "Jakarta": "ID", "Misratah": "LY", "Tripoli": "LY"}
 
 
 def synthetic_text(rng: random.Random) -> str:
@@ -185,11 +186,12 @@ def run_one(vendor: str, rows: int, ingest_n: int, queries: int) -> dict[str, ob
             when = now - timedelta(seconds=span * (todo - i) / max(todo, 1))
             heard = other if i % 7 == 0 else source  # a seventh of the posts heard by a second source
             place = rng.choice(PLACES) if i % 10 == 3 else ""
-            places = json.dumps([{"name": place, "country": "", "lat": 0.0, "lon": 0.0}]) if place else "[]"
+            places = json.dumps([{"name": place, "country": PLACE_COUNTRY[place], "lat": 0.0, "lon": 0.0}]
+                                ) if place else "[]"
             yield (heard.pk, unit.pk, path, f"|{path}|", f"|{heard.pk}|", rng.choice(PLATFORMS), f"m{i}", "post",
                    synthetic_text(rng), "a", "", when, now, rng.choice(LANGUAGES),
                    rng.choice(("negative", "neutral", "positive")), rng.choice(CATEGORIES), places,
-                   rng.choice(COUNTRIES), "[]", "[]", "")
+                   f",{PLACE_COUNTRY[place]}," if place else rng.choice(COUNTRIES), "[]", "[]", "")
 
     chunk = 50_000
     if vendor == "sqlite":

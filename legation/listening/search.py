@@ -213,11 +213,13 @@ def search(person: Person | AnonymousUser, query: str, filters: Filters | None =
         # in another script or spelling (stored names are the gazetteer's: "بنغازي" finds Benghazi). The stored
         # keys ("lat", "country") never match. SQLite keeps the JSON as written, non-ASCII letters escaped
         # ("\u0628"), so the typed text is escaped the same way; PostgreSQL's jsonb prints them as they are.
+        # Every gazetteer place has a country, kept in ``countries`` beside it: the posts without one (most) are
+        # passed over on that short column before their places are read as text (PostgreSQL: a jsonb cast each).
         named = Q()
         for name in sorted({filters.place} | place_names(filters.place)):
             typed = json.dumps(name)[1:-1] if connection.vendor != "postgresql" else name
             named |= Q(places__icontains=f'"name": "{typed}')
-        conditions &= named
+        conditions &= ~Q(countries="") & named
     if filters.source:
         # Only a source of a unit the reader may view: another mission's would tell which posts it heard.
         sources = ListeningSource.objects.filter(pk=filters.source)
