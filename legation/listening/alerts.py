@@ -20,9 +20,13 @@ WINDOWS = 12  # hourly buckets compared: the last one against the eleven before
 
 
 def thresholds(unit: Unit) -> tuple[float, int, int]:
-    """(spike ratio to the usual volume, spike minimum posts, story size): the unit's most sensitive sources'."""
-    values = ListeningSource.objects.filter(unit=unit, active=True).aggregate(
-        z=Min("spike_threshold"), n=Min("spike_min_count"), s=Min("story_min_size"))
+    """(spike ratio to the usual volume, spike minimum posts, story size): the unit's most sensitive active
+    sources'; a unit with none active (one that only replays files: a replay's source is never pulled, so it is
+    kept paused) goes by its paused ones, whose settings someone chose, before the defaults."""
+    sources = ListeningSource.objects.filter(unit=unit)
+    if sources.filter(active=True).exists():
+        sources = sources.filter(active=True)
+    values = sources.aggregate(z=Min("spike_threshold"), n=Min("spike_min_count"), s=Min("story_min_size"))
     return (values["z"] if values["z"] is not None else 3.0, values["n"] if values["n"] is not None else 10,
             values["s"] if values["s"] is not None else 8)
 

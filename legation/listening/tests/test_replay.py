@@ -112,3 +112,23 @@ def test_a_long_replay_raises_alerts_while_it_runs_not_only_at_its_end(tree, ali
     # The alerts were there while the chatter was still being read, and each is counted once in the report.
     assert open_alerts_seen[-1] >= 1 and open_alerts_seen[3] >= 1
     assert report.alerts == Alert.objects.filter(unit=tree.paris).count()
+
+
+def test_a_unit_that_only_replays_files_alerts_by_its_replay_sources_thresholds(tree, alice, tmp_path, settings):
+    from legation.listening import services
+    from legation.listening.models import Alert
+
+    settings.LISTENING_ENRICH_PROCESSES = 0
+    path = tmp_path / "posts.jsonl"
+    path.write_text("".join(json.dumps({"id": f"r{n}", "text": "URGENT Misratah port: families stranded, need "
+                                        f"water {n % 2}"}) + "\n" for n in range(4)), encoding="utf-8")
+    call_command("listen", "replay", str(path), "--unit", str(tree.paris.pk), stdout=StringIO(), stderr=StringIO())
+    assert not Alert.objects.filter(unit=tree.paris, kind="new_story").exists()  # 4 posts: under the default 8
+    source = ListeningSource.objects.get(unit=tree.paris, name="replay")
+    assert source.active is False  # a replay's source is never pulled by the worker
+    services.update_source(alice, source, story_min_size=3)  # the analyst lowers the bar on that source
+    path.write_text("".join(json.dumps({"id": f"s{n}", "text": "URGENT Misratah port: families stranded, need "
+                                        f"water {n % 2}"}) + "\n" for n in range(2)), encoding="utf-8")
+    out = StringIO()
+    call_command("listen", "replay", str(path), "--unit", str(tree.paris.pk), stdout=out, stderr=StringIO())
+    assert Alert.objects.filter(unit=tree.paris, kind="new_story").count() == 1, out.getvalue()
