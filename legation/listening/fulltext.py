@@ -65,9 +65,20 @@ def index_text(text: str | None) -> str | None:
     return None if text is None else spaced(fold(text))
 
 
+PLACE_KEY_LENGTH = 200  # PlaceName.name_key's max_length
+
+
+def place_key(name: object) -> str | None:
+    """A place's name as ``PlaceName`` holds it on SQLite (lowercased, cut to its column), and as a typed place
+    is looked up there; None for no name."""
+    return None if name is None else str(name).lower()[:PLACE_KEY_LENGTH]
+
+
 def register_sqlite_functions(connection: Any) -> None:
-    """Give a sqlite3 connection the ``legation_search_text`` function its full-text triggers call."""
+    """Give a sqlite3 connection the functions its triggers call: ``legation_search_text`` (full-text index)
+    and ``legation_place_key`` (place names)."""
     connection.create_function("legation_search_text", 1, index_text, deterministic=True)
+    connection.create_function("legation_place_key", 1, place_key, deterministic=True)
 
 
 def on_connection(sender: Any, connection: Any, **kwargs: Any) -> None:

@@ -355,6 +355,29 @@ class SavedSearch(models.Model):
         return self.name
 
 
+class PlaceName(models.Model):
+    """One row per place a listened post names: the place's name, lowercased, beside the post's id.
+
+    The search's place filter looks a name up by prefix in this table's index instead of reading every post's
+    places as text. Kept by database triggers on ``ListenedItem`` (migration 0018) whenever a post is stored,
+    its places change or it is deleted, whoever writes it (ingestion, the accurate tier, an operator's SQL);
+    Legation never writes it. SQLite lowercases with ``fulltext.place_key``, PostgreSQL with ``lower()``.
+    """
+
+    item_id = models.BigIntegerField()
+    name_key = models.CharField(max_length=200)
+
+    class Meta:
+        indexes = [
+            # varchar_pattern_ops: PostgreSQL answers LIKE 'prefix%' from the index (ignored on SQLite).
+            models.Index(fields=["name_key"], name="placename_prefix", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["item_id"], name="placename_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}: {self.name_key}"
+
+
 class HeardCount(models.Model):
     """Posts a unit heard per minute of their time, in total and per language, category and country.
 

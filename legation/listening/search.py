@@ -9,7 +9,6 @@ Browsing without words lists by time posted. Counts stop at COUNT_CAP ("more tha
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -19,13 +18,14 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Value
+from django.db.models.functions import Lower
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.timezone import is_naive, make_aware
 
 from legation.listening.enrichment import country_named, place_names
-from legation.listening.fulltext import fold, spaced
-from legation.listening.models import ListenedItem, ListeningSource, country_code, heard_mark
+from legation.listening.fulltext import PLACE_KEY_LENGTH, fold, place_key, spaced
+from legation.listening.models import ListenedItem, ListeningSource, PlaceName, country_code, heard_mark
 from legation.network.models import Person, Unit
 from legation.network.permissions import Action, path_filter, paths_where
 
@@ -210,16 +210,9 @@ def search(person: Person | AnonymousUser, query: str, filters: Filters | None =
         conditions &= Q(countries__contains=f",{filters.country},")
     if filters.place:
         # A place's stored name starts with what was typed, or with the name the gazetteer gives what was typed
-        # in another script or spelling (stored names are the gazetteer's: "بنغازي" finds Benghazi). The stored
-        # keys ("lat", "country") never match. SQLite keeps the JSON as written, non-ASCII letters escaped
-        # ("\u0628"), so the typed text is escaped the same way; PostgreSQL's jsonb prints them as they are.
-        # Every gazetteer place has a country, kept in ``countries`` beside it: the posts without one (most) are
-        # passed over on that short column before their places are read as text (PostgreSQL: a jsonb cast each).
-        named = Q()
-        for name in sorted({filters.place} | place_names(filters.place)):
-            typed = json.dumps(name)[1:-1] if connection.vendor != "postgresql" else name
-            named |= Q(places__icontains=f'"name": "{typed}')
-        conditions &= ~Q(countries="") & named
+        # in another script or spelling (stored names are the gazetteer's: "بنغازي" finds Benghazi), whatever
+        # the case. Looked up by prefix in the index of place names the database keeps (``PlaceName``).
+        conditions &= Q(pk__in=PlaceName.objects.filter(place_condition(filters.place)).values("item_id"))
     if filters.source:
         # Only a source of a unit the reader may view: another mission's would tell which posts it heard.
         sources = ListeningSource.objects.filter(pk=filters.source)
@@ -237,6 +230,20 @@ def search(person: Person | AnonymousUser, query: str, filters: Filters | None =
     if query.strip():
         return _full_text(items, query, filters)
     return items.order_by("-created_at", "-id")
+
+
+def place_condition(typed: str) -> Q:
+    """``PlaceName`` rows whose name starts with what was typed or with a gazetteer name for it, lowercased as
+    the triggers lowercase (PostgreSQL: ``lower()``, a constant the planner folds, so ``LIKE 'prefix%'`` reads
+    the pattern index; SQLite: ``place_key``, and a range over the index in code point order)."""
+    condition = Q()
+    for name in sorted({typed} | place_names(typed)):
+        if connection.vendor == "postgresql":
+            condition |= Q(name_key__startswith=Lower(Value(name[:PLACE_KEY_LENGTH])))
+        else:
+            key = place_key(name) or ""
+            condition |= Q(name_key__gte=key, name_key__lt=key + "\U0010ffff")
+    return condition
 
 
 def _full_text(items: QuerySet[ListenedItem], query: str, filters: Filters) -> QuerySet[ListenedItem]:
