@@ -6,7 +6,9 @@ Services called by the system (the scheduler, the CLI operator) take ``actor=Non
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -38,6 +41,8 @@ from legation.listening.search import visible_items, without_nul
 from legation.network.models import OfficialAccount, Person, Unit
 from legation.network.permissions import Action, require
 from legation.records import ledger
+
+logger = logging.getLogger(__name__)
 
 SOURCE_FIELDS = ("name", "kind", "platform", "query", "account", "active", "pull_every", "batch_size",
                  "spike_threshold", "spike_min_count", "story_min_size")
@@ -304,25 +309,54 @@ def raise_alert(*, unit: Unit, kind: str, key: str, message: str, count: int = 0
                           payload={"kind": kind, "key": key, "message": message, "count": count})
     except IntegrityError:
         return None
-    recipients = alert_recipients(unit)
-    languages = dict(Person.objects.filter(email__in=recipients, is_active=True).values_list("email", "language"))
+    email_alert(alert, alert_recipients(unit))
+    return alert
+
+
+ALERT_EMAIL_TRIES = 6  # the first as the alert is raised, then after 5, 10, 20, 40 and 80 minutes
+
+
+def email_alert(alert: Alert, emails: Sequence[str], attempt: int = 1) -> int:
+    """E-mail an alert to these people, each in their own interface language; return how many it reached.
+
+    Those the mail server could not be reached for, or refused, are e-mailed again by the worker
+    (``tasks.email_alert``), ALERT_EMAIL_TRIES times in all, waiting longer each time; then the failure is
+    recorded on the ledger. An alert is never lost to a mail server that is down for an hour.
+    """
+    unit = alert.unit
+    languages = dict(Person.objects.filter(email__in=emails, is_active=True).values_list("email", "language"))
     by_language: dict[str, list[str]] = {}
-    for email in recipients:
+    for email in emails:
         by_language.setdefault(languages.get(email) or settings.LANGUAGE_CODE, []).append(email)
-    sent = 0
-    for language, emails in sorted(by_language.items()):
+    sent, failed, error = 0, [], ""
+    for language, group in sorted(by_language.items()):
         with translation.override(language):
             text = alert.text
-            sent += len(emails) if send_mail(
-                subject=f"[Legation] {unit.name}: {text}"[:200],
-                message=_("%(alert)s\n\nUnit: %(unit)s\nSee %(url)s/listening/\n")
-                % {"alert": text, "unit": unit.name, "url": settings.SITE_URL},
-                from_email=None, recipient_list=emails, fail_silently=True,
-            ) else 0
+            try:
+                sent += len(group) if send_mail(
+                    subject=f"[Legation] {unit.name}: {text}"[:200],
+                    message=_("%(alert)s\n\nUnit: %(unit)s\nSee %(url)s/listening/\n")
+                    % {"alert": text, "unit": unit.name, "url": settings.SITE_URL},
+                    from_email=None, recipient_list=group,
+                ) else 0
+            except OSError as exc:  # smtplib's errors are OSErrors, as a refused connection is
+                failed += group
+                error = f"{type(exc).__name__}: {exc}"[:500]
     if sent:
-        Alert.objects.filter(pk=alert.pk).update(emailed_to=sent)
-        alert.emailed_to = sent
-    return alert
+        Alert.objects.filter(pk=alert.pk).update(emailed_to=F("emailed_to") + sent)
+        alert.refresh_from_db(fields=["emailed_to"])
+    if failed:
+        logger.warning("alert %s: e-mail to %d people failed (try %d of %d): %s", alert.pk, len(failed), attempt,
+                       ALERT_EMAIL_TRIES, error)
+        if attempt < ALERT_EMAIL_TRIES:
+            from legation.listening.tasks import email_alert as again
+
+            wait = timedelta(minutes=5 * 2 ** (attempt - 1))
+            again.using(run_after=timezone.now() + wait).enqueue(alert.pk, failed, attempt + 1)
+        else:
+            ledger.append(None, "listening.alert_email_failed", obj=alert, unit=unit,
+                          payload={"to": failed, "tries": attempt, "error": error})
+    return sent
 
 
 @transaction.atomic

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from legation.listening import alerts, services
-from legation.listening.models import HeardCount, ListenedItem, ListeningSource
+from legation.listening.models import Alert, HeardCount, ListenedItem, ListeningSource
 from legation.listening.pull import pull_source as pull_one
 from legation.worker.periodic import periodic
 
@@ -27,6 +27,13 @@ def pull_source(source_id: int) -> dict[str, int]:
         alerts.evaluate(source.unit)
     return {"received": result.received, "stored": result.stored, "duplicates": result.duplicates,
             "rejected": len(result.rejected)}
+
+
+@task()
+def email_alert(alert_id: int, emails: list[str], attempt: int) -> int:
+    """E-mail an alert again to those an earlier try did not reach (``services.email_alert``)."""
+    alert = Alert.objects.select_related("unit", "story").filter(pk=alert_id).first()
+    return 0 if alert is None else services.email_alert(alert, emails, attempt)
 
 
 @task()
