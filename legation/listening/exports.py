@@ -32,7 +32,11 @@ def _export_row(row: dict[str, Any], paths: list[str] | None) -> dict[str, Any]:
 
 
 def response(items: Any, kind: str, person: Person | AnonymousUser) -> StreamingHttpResponse:
+    """The search's posts as a file, newest first, at most EXPORT_LIMIT of them. A file that holds only the first
+    EXPORT_LIMIT says so in its name ("listening-first-100000.csv") and in an ``X-Export-Truncated`` header, so
+    nobody takes it for the whole search: narrow the search (by dates) for the rest."""
     paths = paths_where(person, Action.LISTENING_VIEW)
+    truncated = items.values("id")[EXPORT_LIMIT : EXPORT_LIMIT + 1].exists()
     rows = (_export_row(row, paths) for row in
             items.values(*EXPORT_FIELDS, "unit_path")[:EXPORT_LIMIT].iterator(chunk_size=2000))
     if kind == "jsonl":
@@ -40,7 +44,10 @@ def response(items: Any, kind: str, person: Person | AnonymousUser) -> Streaming
         response = StreamingHttpResponse(lines, content_type="application/x-ndjson; charset=utf-8")
     else:
         response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="listening.{kind}"'
+    name = f"listening-first-{EXPORT_LIMIT}" if truncated else "listening"
+    response["Content-Disposition"] = f'attachment; filename="{name}.{kind}"'
+    if truncated:
+        response["X-Export-Truncated"] = str(EXPORT_LIMIT)
     return response
 
 

@@ -111,7 +111,7 @@ def search_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     return render(request, "listening/search.html", {
         "unit": unit, "q": query, "filters": filters, "items": shown,
         "page": number, "has_next": len(rows) > PAGE_SIZE, "total": total, "more": more,
-        "params": urlencode(params),
+        "params": urlencode(params), "export_limit": exports.EXPORT_LIMIT,
         "saved": SavedSearch.objects.filter(owner=request.user, unit=unit),  # type: ignore[misc]
         "sources": _sources(request, unit),
         "languages": language_choices(unit, filters.language),

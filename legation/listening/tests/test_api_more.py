@@ -202,6 +202,21 @@ def test_csv_export_is_the_search_as_a_spreadsheet_file(client, bob, tree, heard
     assert _csv_ids(body) == ["p0", "p1", "p3"]  # Berlin's flooding is not bob's to see
 
 
+def test_an_export_cut_at_its_limit_says_so_in_its_name_and_headers(client, bob, tree, heard, monkeypatch):
+    from legation.listening import exports
+
+    client.force_login(bob)
+    monkeypatch.setattr(exports, "EXPORT_LIMIT", 2)
+    response, body = _export(client, format="csv", q="flooding")  # three of bob's posts match
+    assert response["Content-Disposition"] == 'attachment; filename="listening-first-2.csv"'
+    assert response["X-Export-Truncated"] == "2"
+    assert len(_csv_ids(body)) == 2
+    monkeypatch.setattr(exports, "EXPORT_LIMIT", 3)  # exactly the limit: the whole search, named as such
+    response, body = _export(client, format="jsonl", q="flooding")
+    assert response["Content-Disposition"] == 'attachment; filename="listening.jsonl"'
+    assert "X-Export-Truncated" not in response and len(body.splitlines()) == 3
+
+
 def test_export_reads_the_filters_of_the_search(client, bob, tree, heard):
     client.force_login(bob)
     assert _csv_ids(_export(client, q="flooding", sentiment="NEGATIVE")[1]) == ["p0", "p3"]

@@ -232,3 +232,14 @@ def test_search_filters_offer_languages_heard_lately_first_by_name_without_readi
     assert '<option value="mastodon">Mastodon</option>' in platforms and ">Bluesky<" in platforms
     assert not [q["sql"] for q in queries.captured_queries if "DISTINCT" in q["sql"].upper()
                 and "listening_listeneditem" in q["sql"]]
+
+
+def test_the_search_page_says_how_much_an_export_holds_when_the_search_is_large(client, bob, tree, heard,
+                                                                                 monkeypatch):
+    from legation.listening import search as search_module
+
+    _login(client, bob)
+    assert 'id="export-limit"' not in client.get("/listening/search/").content.decode()  # 2 posts: all exported
+    monkeypatch.setattr(search_module, "COUNT_CAP", 1)  # "1+": more than the page counts
+    html = client.get("/listening/search/").content.decode()
+    assert "a file holds the newest 100,000 posts" in html
