@@ -12,7 +12,6 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from legation.listening import services, tasks
-from legation.listening.models import Alert
 from legation.records.models import Record
 
 
