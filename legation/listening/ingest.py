@@ -255,9 +255,9 @@ def _mark_heard(source: ListeningSource, unit: Unit, known: Iterable[tuple[int, 
             rows = ListenedItem.objects.filter(id__in=ids[start : start + _QUERY_CHUNK]).exclude(
                 **{f"{name}__contains": mark})
             if name == "heard_by":  # the unit hears these posts now: they count in its volumes from now on
-                for when, language, category, countries in rows.values_list(
-                        "created_at", "language", "crisis_category", "countries"):
-                    count_post(counts, unit.path, when, language, category, countries)
+                for when, language, category, countries, places in rows.values_list(
+                        "created_at", "language", "crisis_category", "countries", "places"):
+                    count_post(counts, unit.path, when, language, category, countries, place_names_of(places))
             rows.update(**{name: appended})
     add_counts(counts)
     return len(set(new_unit) | set(new_source))
@@ -272,22 +272,30 @@ def minute_of(when: datetime) -> int:
     return ((when if when.tzinfo else when.replace(tzinfo=UTC)) - _EPOCH) // _MINUTE
 
 
-def series_keys(language: str, category: str, countries: str) -> list[str]:
-    """The volume series a post counts in: all posts, its language, its crisis category, each of its countries."""
+def series_keys(language: str, category: str, countries: str, places: Iterable[str] = ()) -> list[str]:
+    """The volume series a post counts in: all posts, its language, its crisis category, each of its countries
+    and each place it names (by the gazetteer's name: a few thousand at most)."""
     keys = ["all"]
     if language:
         keys.append(f"language:{language}")
     if category and category != "not_humanitarian":
         keys.append(f"category:{category}")
     keys.extend(f"country:{country}" for country in countries.split(",") if country)
+    keys.extend(f"place:{name[:200]}" for name in sorted(set(places)) if name)
     return keys
 
 
 def count_post(counts: Counter[tuple[str, int, str]], path: str, when: datetime, language: str, category: str,
-               countries: str) -> None:
+               countries: str, places: Iterable[str] = ()) -> None:
     minute = minute_of(when)
-    for key in series_keys(language, category, countries):
+    for key in series_keys(language, category, countries, places):
         counts[(path, minute, key)] += 1
+
+
+def place_names_of(places: object) -> list[str]:
+    """The names in a stored ``places`` list (``[{"name": "Benghazi", ...}]``); none for anything else."""
+    return [str(p["name"]) for p in places if isinstance(p, dict) and p.get("name")] if isinstance(
+        places, list) else []
 
 
 def add_counts(counts: Counter[tuple[str, int, str]]) -> None:
@@ -353,7 +361,8 @@ def _store(source: ListeningSource, unit: Unit, fresh: list[tuple[tuple[str, str
     counts: Counter[tuple[str, int, str]] = Counter()
     for (key, _post, _text), record, when, countries in zip(fresh, records, created, countries_of, strict=True):
         if inserted_keys is None or key in inserted_keys:
-            count_post(counts, path, when, record.language, record.crisis_category, countries)
+            count_post(counts, path, when, record.language, record.crisis_category, countries,
+                       [place.name for place in record.places])
     add_counts(counts)
     return len(rows) if inserted_keys is None else len(inserted_keys)
 

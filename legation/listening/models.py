@@ -322,7 +322,8 @@ def _country_names(language: str) -> gettext_module.NullTranslations:
 
 
 def series_name(key: str) -> str:
-    """A volume series (``alerts.series_keys``: all, language:fr, category:..., country:LY) as a reader names it."""
+    """A volume series (``ingest.series_keys``: all, language:fr, category:..., country:LY, place:Benghazi) as a
+    reader names it."""
     kind, _sep, value = key.partition(":")
     if kind == "language":
         try:
@@ -335,6 +336,8 @@ def series_name(key: str) -> str:
         return gettext("the category %(category)s") % {"category": label}
     if kind == "country":
         return gettext("posts about %(country)s") % {"country": country_name(value)}
+    if kind == "place":
+        return gettext("posts naming %(place)s") % {"place": value}
     return gettext("all posts")
 
 

@@ -76,6 +76,7 @@ def test_counters_give_the_same_series_as_grouping_the_posts(tree, alice, paris_
         series = alerts.hourly_series(unit, now)
         assert sum(series["all"]) > 300 and any(k.startswith("country:") for k in series)
         assert any(k.startswith("category:") for k in series) and any(k.startswith("language:") for k in series)
+        assert any(k.startswith("place:") for k in series)
         assert "category:not_humanitarian" not in series
         for at in (now, now.replace(second=0, microsecond=0), now + timedelta(seconds=50),
                    now - timedelta(minutes=30, seconds=11), now + timedelta(hours=2)):
@@ -102,7 +103,7 @@ def test_a_spike_alert_reads_the_counters_and_raises_once(tree, paris_source):
             for i in range(45)]
     ingest(paris_source, quiet + loud, enrich=_fake_enrich)
     keys = sorted(a.key.split("@")[0] for a in alerts.evaluate(tree.paris, now=now))
-    assert keys == ["all", "country:FR", "language:fr"]
+    assert keys == ["all", "country:FR", "language:fr", "place:FR"]
     assert alerts.evaluate(tree.paris, now=now) == []
 
 
@@ -140,3 +141,17 @@ def test_the_hourly_purge_forgets_old_counters_and_keeps_the_window(tree, paris_
     assert not HeardCount.objects.filter(minute__lt=cutoff).exists()
     assert alerts.hourly_series(tree.paris, now) == before
     assert ListenedItem.objects.count() == 10  # the posts themselves stay
+
+
+def test_a_place_named_much_more_than_usual_raises_a_spike_in_that_place(tree, paris_source, settings):
+    settings.LISTENING_ENRICH_PROCESSES = 0
+    now = datetime.now(tz=UTC)
+    quiet = [Post(text=f"Traffic is heavy in Tripoli this evening, number {i}", platform="x", external_id=f"q{i}",
+                  created_at=now - timedelta(hours=1 + i % 10, minutes=5)) for i in range(20)]
+    loud = [Post(text=f"Families stranded at the port of Misratah need water, call {i}", platform="x",
+                 external_id=f"l{i}", created_at=now - timedelta(minutes=i)) for i in range(45)]
+    services.ingest_posts(paris_source, quiet + loud)
+    raised = {a.key.split("@")[0]: a for a in alerts.evaluate(tree.paris, now=now)}
+    assert "place:Misratah" in raised and "place:Tripoli" not in raised
+    assert raised["place:Misratah"].text.startswith("Spike in posts naming Misratah: 45 posts in the last hour")
+    _assert_same_series(tree.paris, now)
