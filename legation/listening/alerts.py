@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from legation.listening import services
 from legation.listening.enrichment import spikes
-from legation.listening.ingest import minute_of, place_names_of, series_keys
+from legation.listening.ingest import hashtags, minute_of, place_names_of, series_keys
 from legation.listening.models import Alert, AlertKind, HeardCount, ListenedItem, ListeningSource, Story, heard_mark
 from legation.network.models import Unit
 
@@ -57,9 +57,9 @@ def hourly_series(unit: Unit, now: datetime) -> dict[str, list[int]]:
     # range on created_at that is empty unless ``now`` is in the past or posts are dated ahead).
     ahead = ListenedItem.objects.filter(heard_by__contains=heard_mark(unit.path), created_at__gt=now,
                                         created_at__lt=datetime.fromtimestamp((now_minute + 1) * 60, tz=UTC))
-    for language, category, countries, places in ahead.values_list("language", "crisis_category", "countries",
-                                                                   "places"):
-        for key in series_keys(language, category, countries, place_names_of(places)):
+    for language, category, countries, places, text in ahead.values_list("language", "crisis_category", "countries",
+                                                                         "places", "text"):
+        for key in series_keys(language, category, countries, place_names_of(places), text):
             series[key][WINDOWS - 1] -= 1
     return {key: counts for key, counts in series.items() if any(counts)}
 
@@ -72,7 +72,7 @@ def series_from_items(unit: Unit, now: datetime) -> dict[str, list[int]]:
     items = ListenedItem.objects.filter(heard_by__contains=heard_mark(unit.path), created_at__gt=start,
                                         created_at__lte=now)
     rows = items.annotate(minute=TruncMinute("created_at")).values("minute", "language", "crisis_category",
-                                                                  "countries", "places")
+                                                                  "countries", "places", "text")
     for row in rows.annotate(n=Count("id")).order_by():
         age = (now - row["minute"]).total_seconds() // 3600
         i = WINDOWS - 1 - int(max(age, 0))
@@ -87,6 +87,8 @@ def series_from_items(unit: Unit, now: datetime) -> dict[str, list[int]]:
             series[f"country:{country}"][i] += row["n"]
         for place in {p["name"] for p in row["places"] or [] if isinstance(p, dict) and p.get("name")}:
             series[f"place:{place[:200]}"][i] += row["n"]
+        for tag in hashtags(row["text"]):
+            series[f"term:{tag}"][i] += row["n"]
     return dict(series)
 
 

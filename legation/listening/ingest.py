@@ -255,9 +255,10 @@ def _mark_heard(source: ListeningSource, unit: Unit, known: Iterable[tuple[int, 
             rows = ListenedItem.objects.filter(id__in=ids[start : start + _QUERY_CHUNK]).exclude(
                 **{f"{name}__contains": mark})
             if name == "heard_by":  # the unit hears these posts now: they count in its volumes from now on
-                for when, language, category, countries, places in rows.values_list(
-                        "created_at", "language", "crisis_category", "countries", "places"):
-                    count_post(counts, unit.path, when, language, category, countries, place_names_of(places))
+                for when, language, category, countries, places, text in rows.values_list(
+                        "created_at", "language", "crisis_category", "countries", "places", "text"):
+                    count_post(counts, unit.path, when, language, category, countries, place_names_of(places),
+                               text)
             rows.update(**{name: appended})
     add_counts(counts)
     return len(set(new_unit) | set(new_source))
@@ -272,9 +273,9 @@ def minute_of(when: datetime) -> int:
     return ((when if when.tzinfo else when.replace(tzinfo=UTC)) - _EPOCH) // _MINUTE
 
 
-def series_keys(language: str, category: str, countries: str, places: Iterable[str] = ()) -> list[str]:
-    """The volume series a post counts in: all posts, its language, its crisis category, each of its countries
-    and each place it names (by the gazetteer's name: a few thousand at most)."""
+def series_keys(language: str, category: str, countries: str, places: Iterable[str] = (), text: str = "") -> list[str]:
+    """The volume series a post counts in: all posts, its language, its crisis category, each of its countries,
+    each place it names (by the gazetteer's name: a few thousand at most) and each of its hashtags (terms)."""
     keys = ["all"]
     if language:
         keys.append(f"language:{language}")
@@ -282,14 +283,30 @@ def series_keys(language: str, category: str, countries: str, places: Iterable[s
         keys.append(f"category:{category}")
     keys.extend(f"country:{country}" for country in countries.split(",") if country)
     keys.extend(f"place:{name[:200]}" for name in sorted(set(places)) if name)
+    keys.extend(f"term:{tag}" for tag in hashtags(text))
     return keys
 
 
 def count_post(counts: Counter[tuple[str, int, str]], path: str, when: datetime, language: str, category: str,
-               countries: str, places: Iterable[str] = ()) -> None:
+               countries: str, places: Iterable[str] = (), text: str = "") -> None:
     minute = minute_of(when)
-    for key in series_keys(language, category, countries, places):
+    for key in series_keys(language, category, countries, places, text):
         counts[(path, minute, key)] += 1
+
+
+# A hashtag: "#" after no letter or digit, then letters, digits or "_" in any script (#Misratah, #طرابلس, #救援).
+HASHTAG = re.compile(r"(?<!\w)#(\w{2,100})")
+HASHTAGS_COUNTED = 10  # per post: a post that is a wall of hashtags does not fill the counters
+
+
+def hashtags(text: str) -> list[str]:
+    """The distinct hashtags of a text, lowercased, in order, at most HASHTAGS_COUNTED."""
+    found: dict[str, None] = {}
+    for match in HASHTAG.finditer(text or ""):
+        found.setdefault("#" + match.group(1).lower(), None)
+        if len(found) >= HASHTAGS_COUNTED:
+            break
+    return list(found)
 
 
 def place_names_of(places: object) -> list[str]:
@@ -359,10 +376,10 @@ def _store(source: ListeningSource, unit: Unit, fresh: list[tuple[tuple[str, str
                 _inserted_here(source, [key for key, _post, _text in fresh], now))
     # Count the posts this batch stored (another process's copies of a raced post count where it stored them).
     counts: Counter[tuple[str, int, str]] = Counter()
-    for (key, _post, _text), record, when, countries in zip(fresh, records, created, countries_of, strict=True):
+    for (key, _post, text), record, when, countries in zip(fresh, records, created, countries_of, strict=True):
         if inserted_keys is None or key in inserted_keys:
             count_post(counts, path, when, record.language, record.crisis_category, countries,
-                       [place.name for place in record.places])
+                       [place.name for place in record.places], text)
     add_counts(counts)
     return len(rows) if inserted_keys is None else len(inserted_keys)
 

@@ -338,6 +338,8 @@ def series_name(key: str) -> str:
         return gettext("posts about %(country)s") % {"country": country_name(value)}
     if kind == "place":
         return gettext("posts naming %(place)s") % {"place": value}
+    if kind == "term":
+        return gettext("posts with %(term)s") % {"term": value}
     return gettext("all posts")
 
 

@@ -16,6 +16,7 @@ from legation.listening.models import HeardCount, ListenedItem
 LANGUAGES = ["en", "fr", "ar", "", "es"]
 CATEGORIES = ["not_humanitarian", "caution_and_advice", "", "requests_or_urgent_needs"]
 COUNTRIES = [(), ("FR",), ("DE", "FR"), ("ID",), ("KE", "LB", "FR")]
+HASHTAGS = ["", "", " #flood", " #Flood #rescue #flood", " #救援", " C#"]
 
 
 def _fake_enrich(texts, tier="fast"):  # type: ignore[no-untyped-def]
@@ -40,7 +41,7 @@ def _posts(rng: random.Random, now: datetime, n: int, prefix: str) -> list[Post]
             now - timedelta(hours=rng.randint(1, 11), seconds=rng.randint(-90, 90)),
         ])
         text = "|".join([rng.choice(LANGUAGES), rng.choice(CATEGORIES), ",".join(rng.choice(COUNTRIES)),
-                         f"post {prefix}{i}"])
+                         f"post {prefix}{i}{rng.choice(HASHTAGS)}"])
         posts.append(Post(text=text, platform=rng.choice(["x", "mastodon"]), external_id=f"{prefix}{i}",
                           created_at=when))
     return posts
@@ -77,6 +78,7 @@ def test_counters_give_the_same_series_as_grouping_the_posts(tree, alice, paris_
         assert sum(series["all"]) > 300 and any(k.startswith("country:") for k in series)
         assert any(k.startswith("category:") for k in series) and any(k.startswith("language:") for k in series)
         assert any(k.startswith("place:") for k in series)
+        assert {"term:#flood", "term:#rescue", "term:#救援"} <= set(series) and "term:#Flood" not in series
         assert "category:not_humanitarian" not in series
         for at in (now, now.replace(second=0, microsecond=0), now + timedelta(seconds=50),
                    now - timedelta(minutes=30, seconds=11), now + timedelta(hours=2)):
@@ -154,4 +156,18 @@ def test_a_place_named_much_more_than_usual_raises_a_spike_in_that_place(tree, p
     raised = {a.key.split("@")[0]: a for a in alerts.evaluate(tree.paris, now=now)}
     assert "place:Misratah" in raised and "place:Tripoli" not in raised
     assert raised["place:Misratah"].text.startswith("Spike in posts naming Misratah: 45 posts in the last hour")
+    _assert_same_series(tree.paris, now)
+
+
+def test_a_hashtag_used_much_more_than_usual_raises_a_spike_in_that_term(tree, paris_source, settings):
+    settings.LISTENING_ENRICH_PROCESSES = 0
+    now = datetime.now(tz=UTC)
+    quiet = [Post(text=f"Concert tonight at the embassy #culture, number {i}", platform="x", external_id=f"q{i}",
+                  created_at=now - timedelta(hours=1 + i % 10, minutes=5)) for i in range(20)]
+    loud = [Post(text=f"Roads closed, stay home #StormEunice #culture {i}", platform="x", external_id=f"l{i}",
+                 created_at=now - timedelta(minutes=i)) for i in range(30)]
+    services.ingest_posts(paris_source, quiet + loud)
+    raised = {a.key.split("@")[0]: a for a in alerts.evaluate(tree.paris, now=now)}
+    assert "term:#stormeunice" in raised
+    assert raised["term:#stormeunice"].text.startswith("Spike in posts with #stormeunice: 30 posts")
     _assert_same_series(tree.paris, now)
