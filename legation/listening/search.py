@@ -29,7 +29,6 @@ from legation.listening.models import ListenedItem, ListeningSource, PlaceName, 
 from legation.network.models import Person, Unit
 from legation.network.permissions import Action, path_filter, paths_where
 
-PLACE_IDS_INLINE = 5_000  # posts naming a place, up to which the place filter lists their ids in the query
 COUNT_CAP = 1_000  # counting beyond this costs more than it tells: the page says "1000+"
 
 
@@ -212,12 +211,8 @@ def search(person: Person | AnonymousUser, query: str, filters: Filters | None =
     if filters.place:
         # A place's stored name starts with what was typed, or with the name the gazetteer gives what was typed
         # in another script or spelling (stored names are the gazetteer's: "بنغازي" finds Benghazi), whatever
-        # the case. Looked up by prefix in the index of place names the database keeps (``PlaceName``). A place
-        # named by few posts (most are) is handed to the query as their ids, so the database starts from those
-        # posts, not from every post a common word matches; a place named by many stays a subquery.
-        named = PlaceName.objects.filter(place_condition(filters.place)).values_list("item_id", flat=True)
-        few = list(named[: PLACE_IDS_INLINE + 1])
-        conditions &= Q(pk__in=few if len(few) <= PLACE_IDS_INLINE else named)
+        # the case. Looked up by prefix in the index of place names the database keeps (``PlaceName``).
+        conditions &= Q(pk__in=PlaceName.objects.filter(place_condition(filters.place)).values("item_id"))
     if filters.source:
         # Only a source of a unit the reader may view: another mission's would tell which posts it heard.
         sources = ListeningSource.objects.filter(pk=filters.source)

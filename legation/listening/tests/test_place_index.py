@@ -3,9 +3,6 @@ the place filter that reads it: stored, changed and deleted posts alike, on SQLi
 
 from __future__ import annotations
 
-import pytest
-
-from legation.listening import search as search_module
 from legation.listening import services
 from legation.listening.models import ListenedItem, PlaceName
 from legation.listening.search import Filters, search
@@ -22,16 +19,7 @@ def _names():
                   PlaceName.objects.values_list("item_id", "name_key"))
 
 
-@pytest.fixture(params=["ids", "subquery"])
-def place_ids_inline(request, monkeypatch):
-    """The filter both ways: the posts' ids in the query (a place few posts name), or a subquery (many)."""
-    if request.param == "subquery":
-        monkeypatch.setattr(search_module, "PLACE_IDS_INLINE", 0)
-    return request.param
-
-
-def test_ingestion_indexes_the_places_posts_name_and_the_filter_finds_them_by_prefix(paris_source, alice,
-                                                                                      place_ids_inline):
+def test_ingestion_indexes_the_places_posts_name_and_the_filter_finds_them_by_prefix(paris_source, alice):
     services.ingest_posts(paris_source, make_posts([
         "Families stranded at the port of Misratah, and more in Benghazi",
         "Flooding in Tripoli tonight",
@@ -49,7 +37,7 @@ def test_ingestion_indexes_the_places_posts_name_and_the_filter_finds_them_by_pr
         assert _ids(search(alice, "", Filters(place=typed))) == [], typed
 
 
-def test_changed_and_deleted_posts_leave_no_stale_name(paris_source, alice, place_ids_inline):
+def test_changed_and_deleted_posts_leave_no_stale_name(paris_source, alice):
     services.ingest_posts(paris_source, make_posts(["Families stranded at the port of Misratah",
                                                     "Flooding in Tripoli tonight"]))
     # Another reading of the post (the accurate tier, an operator) names another place: the old name goes.
