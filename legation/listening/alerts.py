@@ -85,7 +85,7 @@ def series_from_items(unit: Unit, now: datetime) -> dict[str, list[int]]:
             series[f"category:{row['crisis_category']}"][i] += row["n"]
         for country in filter(None, row["countries"].split(",")):
             series[f"country:{country}"][i] += row["n"]
-        for place in {p["name"] for p in row["places"] or [] if isinstance(p, dict) and p.get("name")}:
+        for place in set(place_names_of(row["places"])):
             series[f"place:{place[:200]}"][i] += row["n"]
         for tag in hashtags(row["text"]):
             series[f"term:{tag}"][i] += row["n"]

@@ -321,16 +321,21 @@ def _country_names(language: str) -> gettext_module.NullTranslations:
                                       fallback=True)
 
 
+def language_name(code: str) -> str:
+    """A language's name in the reader's language ("fr": "French", "français" for a French reader); the code as
+    it is when Django does not know it."""
+    try:
+        return str(get_language_info(code)["name_translated"])
+    except KeyError:
+        return code
+
+
 def series_name(key: str) -> str:
     """A volume series (``ingest.series_keys``: all, language:fr, category:..., country:LY, place:Benghazi) as a
     reader names it."""
     kind, _sep, value = key.partition(":")
     if kind == "language":
-        try:
-            name = str(get_language_info(value)["name_translated"])
-        except KeyError:
-            name = value
-        return gettext("posts in %(language)s") % {"language": name}
+        return gettext("posts in %(language)s") % {"language": language_name(value)}
     if kind == "category":
         label = CrisisCategory(value).label if value in CrisisCategory.values else value.replace("_", " ")
         return gettext("the category %(category)s") % {"category": label}

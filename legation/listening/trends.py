@@ -10,10 +10,17 @@ from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 from django.utils.text import capfirst
-from django.utils.translation import get_language_info
 
 from legation.listening import search
-from legation.listening.models import Alert, CrisisCategory, ListenedItem, Sentiment, Story, country_name
+from legation.listening.models import (
+    Alert,
+    CrisisCategory,
+    ListenedItem,
+    Sentiment,
+    Story,
+    country_name,
+    language_name,
+)
 from legation.network.models import Unit
 
 PLACE_SAMPLE = 5000  # the map plots the places of the latest posts, not of all history
@@ -125,10 +132,7 @@ def over_time(unit: Unit, items: QuerySet[ListenedItem], since: datetime, hours:
 
 def _series_label(breakdown: str, key: str) -> str:
     if breakdown == "language":
-        try:
-            return str(get_language_info(key)["name_translated"])
-        except KeyError:
-            return key
+        return language_name(key)
     if breakdown == "sentiment":
         return str(capfirst(Sentiment(key).label)) if key in Sentiment.values else key
     if breakdown == "country":

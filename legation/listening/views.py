@@ -13,7 +13,6 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -26,7 +25,15 @@ from legation.listening.forms import (
     add_service_errors,
 )
 from legation.listening.highlight import snippet
-from legation.listening.models import Alert, CrisisCategory, HeardCount, ListeningSource, SavedSearch, Sentiment
+from legation.listening.models import (
+    Alert,
+    CrisisCategory,
+    HeardCount,
+    ListeningSource,
+    SavedSearch,
+    Sentiment,
+    language_name,
+)
 from legation.listening.search import Filters, as_seen_by, capped_count, search, search_params, visible_items
 from legation.network.models import PLATFORM_CHOICES, OfficialAccount, Unit
 from legation.network.permissions import Action, may, path_filter, require
@@ -136,12 +143,7 @@ def language_choices(unit: Unit, selected: str = "") -> list[tuple[str, list[tup
 
 
 def _named(codes: Any) -> list[tuple[str, str]]:
-    named = []
-    for code in codes:
-        try:
-            named.append((code, f"{get_language_info(code)['name_translated']} ({code})"))
-        except KeyError:
-            named.append((code, code))
+    named = [(code, name if (name := language_name(code)) == code else f"{name} ({code})") for code in codes]
     return sorted(named, key=lambda pair: pair[1].casefold())
 
 
