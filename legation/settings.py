@@ -251,6 +251,7 @@ VAULT_KEYS_ENV = envlist("LEGATION_VAULT_KEYS")
 VAULT_KEYRING_PATH = DATA_DIR / "vault.keys"
 
 EMAIL_BACKEND = os.environ.get("LEGATION_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_FILE_PATH = os.environ.get("LEGATION_EMAIL_FILE_PATH", str(DATA_DIR / "mail"))  # the file backend's folder
 EMAIL_HOST = os.environ.get("LEGATION_SMTP_HOST", "localhost")
 EMAIL_PORT = envint("LEGATION_SMTP_PORT", 25)
 EMAIL_HOST_USER = envstr("LEGATION_SMTP_USER")

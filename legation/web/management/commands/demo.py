@@ -32,6 +32,13 @@ class Command(BaseCommand):
             shown = f"[{shown}]" if ":" in shown else shown
             site = f"http://{shown}:{options['port']}"
             os.environ["LEGATION_SITE_URL"] = settings.SITE_URL = site
+        mail_folder = ""
+        if not os.environ.get("LEGATION_EMAIL_BACKEND"):
+            # A laptop has no mail server: the e-mails (alerts, failed deliveries) are written to files to read,
+            # by seeding, the web server and the worker alike, instead of failing and being retried.
+            backend = "django.core.mail.backends.filebased.EmailBackend"
+            os.environ["LEGATION_EMAIL_BACKEND"] = settings.EMAIL_BACKEND = backend
+            mail_folder = settings.EMAIL_FILE_PATH
         call_command("migrate", verbosity=0, interactive=False)
         counts = demo.seed()
         self.stdout.write(
@@ -45,6 +52,8 @@ class Command(BaseCommand):
         self.stdout.write(f"\nOpen {url}\nSign in with any of these (password: {demo.DEMO_PASSWORD}):")
         for username, what in demo.logins():
             self.stdout.write(f"  {username:<18} {what}")
+        if mail_folder:
+            self.stdout.write(f"\nE-mails are written to {mail_folder} (no mail server is used).")
         self.stdout.write("\nPress Ctrl+C to stop.\n")
         try:
             run_server(options["host"], options["port"], insecure_cookies=True)
