@@ -13,7 +13,16 @@ from django.utils import timezone
 from legation.listening import services
 from legation.listening.enrichment import spikes
 from legation.listening.ingest import hashtags, minute_of, place_names_of, series_keys
-from legation.listening.models import Alert, AlertKind, HeardCount, ListenedItem, ListeningSource, Story, heard_mark
+from legation.listening.models import (
+    Alert,
+    AlertKind,
+    HeardCount,
+    ListenedItem,
+    ListeningSource,
+    Story,
+    StoryMember,
+    heard_mark,
+)
 from legation.network.models import Unit
 
 WINDOWS = 12  # hourly buckets compared: the last one against the eleven before
@@ -130,6 +139,14 @@ def _update_growth(unit: Unit, now: datetime) -> None:
                                          previous=Count("id", filter=Q(created_at__lt=recent))).order_by())
     for row in rows:  # counted by the database, not row by row here
         counts[row["story_id"]] = (row["last"], row["previous"])
+    # Posts stored for another unit that this unit heard afterwards (``StoryMember``).
+    joined = (StoryMember.objects.filter(story_id__in=[story.pk for story in active], item__created_at__gte=before,
+                                         item__created_at__lte=now)
+              .values("story_id").annotate(last=Count("id", filter=Q(item__created_at__gte=recent)),
+                                           previous=Count("id", filter=Q(item__created_at__lt=recent))).order_by())
+    for row in joined:
+        last, previous = counts.get(row["story_id"], (0, 0))
+        counts[row["story_id"]] = (last + row["last"], previous + row["previous"])
     changed = []
     for story in active:
         last, previous = counts.get(story.pk, (0, 0))

@@ -28,7 +28,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from legation.listening.enrichment import Enriched, enrich_batch, story_keys, story_label
-from legation.listening.models import HeardCount, ListenedItem, ListeningSource, Story, heard_mark
+from legation.listening.models import HeardCount, ListenedItem, ListeningSource, Story, StoryMember, heard_mark
 from legation.network.models import Unit
 
 MAX_TEXT_BYTES = 1_000_000  # a post of 1 MB or more is refused, with the reason
@@ -245,6 +245,7 @@ def _mark_heard(source: ListeningSource, unit: Unit, known: Iterable[tuple[int, 
     new_unit = [item_id for item_id, heard_by, _s in known if path_mark not in heard_by]
     new_source = [item_id for item_id, _h, heard_sources in known if source_mark not in heard_sources]
     counts: Counter[tuple[str, int, str]] = Counter()
+    in_stories: list[tuple[int, int, datetime]] = []  # (post, the first unit's story, time posted)
     for ids, name, mark in ((new_unit, "heard_by", path_mark), (new_source, "heard_sources", source_mark)):
         field = models.TextField()
         # "|/1/|" + "/4/|": the list's last bar starts the new mark; an empty list takes the whole mark.
@@ -255,13 +256,58 @@ def _mark_heard(source: ListeningSource, unit: Unit, known: Iterable[tuple[int, 
             rows = ListenedItem.objects.filter(id__in=ids[start : start + _QUERY_CHUNK]).exclude(
                 **{f"{name}__contains": mark})
             if name == "heard_by":  # the unit hears these posts now: they count in its volumes from now on
-                for when, language, category, countries, places, text in rows.values_list(
-                        "created_at", "language", "crisis_category", "countries", "places", "text"):
+                for item_id, when, language, category, countries, places, text, story_id in rows.values_list(
+                        "id", "created_at", "language", "crisis_category", "countries", "places", "text",
+                        "story_id"):
                     count_post(counts, unit.path, when, language, category, countries, place_names_of(places),
                                text)
+                    if story_id is not None:
+                        in_stories.append((item_id, story_id, when))
             rows.update(**{name: appended})
     add_counts(counts)
+    _join_stories(unit, in_stories)
     return len(set(new_unit) | set(new_source))
+
+
+def _join_stories(unit: Unit, heard: list[tuple[int, int, datetime]]) -> None:
+    """Posts in another unit's story that this unit hears now join this unit's story of the same key (created
+    with the other's label and terms when the unit has none), which grows by them (``StoryMember``)."""
+    if not heard:
+        return
+    theirs = {story.pk: story for story in Story.objects.filter(pk__in={story_id for _i, story_id, _w in heard})
+              .exclude(unit=unit).only("key", "label", "terms")}
+    members: dict[str, list[tuple[int, datetime]]] = defaultdict(list)
+    first: dict[str, Story] = {}
+    for item_id, story_id, when in heard:
+        if story_id in theirs:
+            key = theirs[story_id].key
+            members[key].append((item_id, when))
+            first.setdefault(key, theirs[story_id])
+    if not members:
+        return
+    mine = dict(Story.objects.filter(unit=unit, key__in=list(members)).values_list("key", "id"))
+    new = [Story(unit=unit, unit_path=unit.path, key=key, label=first[key].label, terms=first[key].terms, size=0,
+                 first_seen=min(when for _i, when in posts), last_seen=max(when for _i, when in posts))
+           for key, posts in members.items() if key not in mine]
+    if new:
+        Story.objects.bulk_create(new, ignore_conflicts=True)
+        mine = dict(Story.objects.filter(unit=unit, key__in=list(members)).values_list("key", "id"))
+    StoryMember.objects.bulk_create([StoryMember(story_id=mine[key], item_id=item_id)
+                                     for key, posts in members.items() for item_id, _when in posts],
+                                    ignore_conflicts=True)
+    _grow_stories([(mine[key], len(posts), min(when for _i, when in posts), max(when for _i, when in posts))
+                   for key, posts in members.items()])
+
+
+def _grow_stories(growth: list[tuple[int, int, datetime, datetime]]) -> None:
+    """Add (story id, posts, first, last) to the stories' sizes and widen their spans, one statement."""
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {Story._meta.db_table} SET size = size + %s, "  # noqa: S608 - our table name
+            "first_seen = CASE WHEN first_seen > %s THEN %s ELSE first_seen END, "
+            "last_seen = CASE WHEN last_seen < %s THEN %s ELSE last_seen END WHERE id = %s",
+            [(n, adapt(start), adapt(start), adapt(end), adapt(end), story_id) for story_id, n, start, end in growth])
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -453,8 +499,7 @@ def _attach_stories(unit: Unit, texts: list[str], records: list[Enriched], creat
     if new:
         Story.objects.bulk_create(new, ignore_conflicts=True)
         stories = dict(Story.objects.filter(unit=unit, key__in=list(members)).values_list("key", "id"))
-    adapt = connection.ops.adapt_datetimefield_value
-    growth: list[tuple[Any, ...]] = []
+    growth: list[tuple[int, int, datetime, datetime]] = []
     joins: list[tuple[int, int]] = []
     for key, indexes in members.items():
         story_id = stories[key]
@@ -464,14 +509,11 @@ def _attach_stories(unit: Unit, texts: list[str], records: list[Enriched], creat
         if key.startswith("dup:"):  # earlier copies stored before the story existed join it now
             joined = earlier.get(records[indexes[0]].dup_signature, [])
             joins.extend((story_id, item_id) for item_id in joined)
-        first, last = adapt(min(created[i] for i in indexes)), adapt(max(created[i] for i in indexes))
-        growth.append((len(indexes) + len(joined), first, first, last, last, story_id))
-    with connection.cursor() as cursor:
-        story_table, item_table = Story._meta.db_table, ListenedItem._meta.db_table
-        cursor.executemany(
-            f"UPDATE {story_table} SET size = size + %s, "  # noqa: S608 - our table names
-            "first_seen = CASE WHEN first_seen > %s THEN %s ELSE first_seen END, "
-            "last_seen = CASE WHEN last_seen < %s THEN %s ELSE last_seen END WHERE id = %s", growth)
-        if joins:
-            cursor.executemany(f"UPDATE {item_table} SET story_id = %s WHERE id = %s", joins)  # noqa: S608
+        growth.append((story_id, len(indexes) + len(joined), min(created[i] for i in indexes),
+                       max(created[i] for i in indexes)))
+    _grow_stories(growth)
+    if joins:
+        with connection.cursor() as cursor:
+            cursor.executemany(f"UPDATE {ListenedItem._meta.db_table} SET story_id = %s WHERE id = %s",  # noqa: S608
+                               joins)
     return story_ids

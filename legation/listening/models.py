@@ -199,9 +199,10 @@ class Reading(models.Model):
 class ListenedItem(Reading):
     """One public post, stored once per (platform, external id) whichever sources heard it, enriched offline.
 
-    ``source``, ``unit`` and ``story`` are those of the first source that heard it; ``heard_by`` lists the path
-    of every unit that heard it ("|/1/4/|/1/7/|") and ``heard_sources`` every source ("|3|12|"), so a
-    unit's search and a permission filter are one condition on the row itself, with no join.
+    ``source``, ``unit`` and ``story`` are those of the first source that heard it (another unit's story joins
+    it by ``StoryMember``); ``heard_by`` lists the path of every unit that heard it ("|/1/4/|/1/7/|") and
+    ``heard_sources`` every source ("|3|12|"), so a unit's search and a permission filter are one condition on
+    the row itself, with no join.
     """
 
     source = models.ForeignKey(ListeningSource, on_delete=models.SET_NULL, null=True, related_name="items")
@@ -237,6 +238,24 @@ class ListenedItem(Reading):
 
     def __str__(self) -> str:
         return f"{self.platform}:{self.external_id}"
+
+
+class StoryMember(models.Model):
+    """A post stored for another unit that belongs to this unit's story too: the unit heard it afterwards.
+
+    A post has one ``story``, its first unit's. A unit that hears the post again gets its own story of the same
+    key (its label and terms copied from the first unit's), which these rows join, so that story grows, has a
+    growth and alerts as if the unit had stored the post itself.
+    """
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="members")
+    item = models.ForeignKey(ListenedItem, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["story", "item"], name="one_membership_per_story_and_post")]
+
+    def __str__(self) -> str:
+        return f"{self.story_id}: {self.item_id}"
 
 
 class AlertKind(models.TextChoices):

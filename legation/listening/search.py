@@ -11,21 +11,28 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db import connection
-from django.db.models import Q, QuerySet, Value
-from django.db.models.functions import Lower
+from django.db import DatabaseError, connection
+from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.timezone import is_naive, make_aware
 
 from legation.listening.enrichment import country_named, place_names
 from legation.listening.fulltext import PLACE_KEY_LENGTH, fold, place_key, spaced
-from legation.listening.models import ListenedItem, ListeningSource, PlaceName, country_code, heard_mark
+from legation.listening.models import (
+    ListenedItem,
+    ListeningSource,
+    PlaceName,
+    StoryMember,
+    country_code,
+    heard_mark,
+)
 from legation.network.models import Person, Unit
 from legation.network.permissions import Action, path_filter, paths_where
 
@@ -159,8 +166,9 @@ def visible_items(person: Person | AnonymousUser) -> QuerySet[ListenedItem]:
 def as_seen_by(person: Person | AnonymousUser, items: Iterable[ListenedItem]) -> list[ListenedItem]:
     """The items as heard in the person's own units. A post is stored once, with the unit, source and story of
     the first unit that heard it; where that unit is one the person may not view (another mission, a region
-    above them), the item names the person's own source that heard it and its unit instead, and no story (the
-    story is the other unit's), so nothing of the other unit's set-up shows."""
+    above them), the item names the person's own source that heard it and its unit instead, and the story of it
+    the person's unit has (``StoryMember``) rather than the other unit's, so nothing of the other unit's set-up
+    shows."""
     items = list(items)
     paths = paths_where(person, Action.LISTENING_VIEW)
     if paths is None:
@@ -173,9 +181,11 @@ def as_seen_by(person: Person | AnonymousUser, items: Iterable[ListenedItem]) ->
     heard = {item.pk: [int(s) for s in item.heard_sources.strip("|").split("|") if s.isdecimal()] for item in hidden}
     own = {source.pk: source for source in ListeningSource.objects.filter(
         pk__in={s for ids in heard.values() for s in ids}).select_related("unit") if visible(source.unit.path)}
+    stories = {member.item_id: member.story for member in StoryMember.objects.filter(
+        item_id__in=[item.pk for item in hidden]).select_related("story") if visible(member.story.unit_path)}
     for item in hidden:
         source = next((own[s] for s in heard[item.pk] if s in own), None)
-        item.source, item.story = source, None
+        item.source, item.story = source, stories.get(item.pk)
         if source is not None:
             item.unit, item.unit_path = source.unit, source.unit.path
     # Heard through a source since removed: the reader's unit that heard it (one query for all such items).
@@ -208,10 +218,11 @@ def search(person: Person | AnonymousUser, query: str, filters: Filters | None =
         conditions &= Q(crisis_category=filters.category)
     if filters.country:
         conditions &= Q(countries__contains=f",{filters.country},")
-    if filters.place:
+    if filters.place and connection.vendor != "postgresql":
         # A place's stored name starts with what was typed, or with the name the gazetteer gives what was typed
         # in another script or spelling (stored names are the gazetteer's: "بنغازي" finds Benghazi), whatever
-        # the case. Looked up by prefix in the index of place names the database keeps (``PlaceName``).
+        # the case. Looked up by prefix in the index of place names the database keeps (``PlaceName``);
+        # PostgreSQL reads the full-text index's place names instead (``place_vector``, migration 0019).
         conditions &= Q(pk__in=PlaceName.objects.filter(place_condition(filters.place)).values("item_id"))
     if filters.source:
         # Only a source of a unit the reader may view: another mission's would tell which posts it heard.
@@ -227,22 +238,57 @@ def search(person: Person | AnonymousUser, query: str, filters: Filters | None =
     if filters.until:
         conditions &= Q(created_at__lte=filters.until)
     items = items.filter(conditions)
-    if query.strip():
-        return _full_text(items, query, filters)
-    return items.order_by("-created_at", "-id")
+    if filters.place and connection.vendor == "postgresql":
+        tsquery, params = postgres_place_query(filters.place)
+        items = items.extra(  # noqa: S610 - fixed SQL, the names are parameters
+            where=[f"listening_listeneditem.place_vector @@ ({tsquery})"], params=params)
+    found = _full_text(items, query, filters) if query.strip() else items.order_by("-created_at", "-id")
+    if filters.place and connection.vendor == "postgresql":
+        # The planner cannot tell how many posts name a place typed as a prefix (it guesses 2 %): for a rare
+        # place it would walk the posts (newest first, or in the table's order to count them) looking for the
+        # few that name it. The index finds them all at once: matches are read and counted by the index, and
+        # when there are at most COUNT_CAP of them the page is read by their ids.
+        found.query.read_by_index = True  # type: ignore[attr-defined] # a clone's Query keeps it
+        with _index_scans_only():
+            ids = list(found.order_by().values_list("id", flat=True)[: COUNT_CAP + 1])
+        if len(ids) <= COUNT_CAP:
+            return found.filter(pk__in=ids)
+    return found
+
+
+@contextmanager
+def _index_scans_only() -> Iterator[None]:
+    """PostgreSQL: the queries inside read the table through the bitmap of an index, not in its order or an
+    index's order (the planner's choices when it believes a filter matches many rows)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute("SET enable_indexscan = off")
+        try:
+            yield
+        finally:
+            try:
+                cursor.execute("RESET enable_seqscan")
+                cursor.execute("RESET enable_indexscan")
+            except DatabaseError:  # the query failed and took the transaction with it, and the settings
+                pass
+
+
+def postgres_place_query(typed: str) -> tuple[str, list[str]]:
+    """(tsquery expression, parameters): a stored place name (a lexeme of ``place_vector``) starts with what was
+    typed or with a gazetteer name for it, lowercased by ``lower()`` as the column is. The expression is
+    immutable: the planner folds it into a constant, which it estimates and looks up in the index."""
+    names = sorted({name[:PLACE_KEY_LENGTH] for name in {typed} | place_names(typed) if name.strip()})
+    quoted = r"""('''' || replace(replace(left(lower(%s), 200), '\', '\\'), '''', '''''') || ''':*')::tsquery"""
+    return " || ".join([quoted] * len(names)) or "''::tsquery", names
 
 
 def place_condition(typed: str) -> Q:
-    """``PlaceName`` rows whose name starts with what was typed or with a gazetteer name for it, lowercased as
-    the triggers lowercase (PostgreSQL: ``lower()``, a constant the planner folds, so ``LIKE 'prefix%'`` reads
-    the pattern index; SQLite: ``place_key``, and a range over the index in code point order)."""
+    """SQLite: ``PlaceName`` rows whose name starts with what was typed or with a gazetteer name for it,
+    lowercased as the triggers lowercase (``place_key``): a range over the index in code point order."""
     condition = Q()
     for name in sorted({typed} | place_names(typed)):
-        if connection.vendor == "postgresql":
-            condition |= Q(name_key__startswith=Lower(Value(name[:PLACE_KEY_LENGTH])))
-        else:
-            key = place_key(name) or ""
-            condition |= Q(name_key__gte=key, name_key__lt=key + "\U0010ffff")
+        key = place_key(name) or ""
+        condition |= Q(name_key__gte=key, name_key__lt=key + "\U0010ffff")
     return condition
 
 
@@ -379,5 +425,10 @@ def fts5_query(query: str) -> tuple[str, str]:
 
 def capped_count(items: QuerySet[ListenedItem]) -> tuple[int, bool]:
     """(count, True when there are more than COUNT_CAP)."""
-    count = items.order_by()[: COUNT_CAP + 1].count()
+    capped = items.order_by()[: COUNT_CAP + 1]
+    if getattr(items.query, "read_by_index", False):  # see ``search``
+        with _index_scans_only():
+            count = capped.count()
+    else:
+        count = capped.count()
     return min(count, COUNT_CAP), count > COUNT_CAP

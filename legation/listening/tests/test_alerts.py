@@ -171,3 +171,34 @@ def test_a_hashtag_used_much_more_than_usual_raises_a_spike_in_that_term(tree, p
     assert "term:#stormeunice" in raised
     assert raised["term:#stormeunice"].text.startswith("Spike in posts with #stormeunice: 30 posts")
     _assert_same_series(tree.paris, now)
+
+
+def test_a_story_another_unit_started_grows_and_alerts_for_a_unit_that_hears_its_posts(
+        tree, paris_source, berlin_source):
+    from legation.listening.models import AlertKind, Story, StoryMember
+
+    now = datetime.now(tz=UTC)
+    needs = [Post(text=f"en|requests_or_urgent_needs|LY|we need water {i}", platform="x", external_id=f"w{i}",
+                  created_at=now - timedelta(minutes=5 + i)) for i in range(9)]
+    needs += [Post(text=f"en|requests_or_urgent_needs|LY|still no water {i}", platform="x", external_id=f"o{i}",
+                   created_at=now - timedelta(minutes=70 + i)) for i in range(2)]
+    ingest(paris_source, needs[:6] + needs[9:], enrich=_fake_enrich)
+    # Berlin hears Paris's eight posts and three of its own; hearing them again changes nothing.
+    ingest(berlin_source, needs, enrich=_fake_enrich)
+    ingest(berlin_source, needs[:4], enrich=_fake_enrich)
+    paris, berlin = Story.objects.get(unit=tree.paris), Story.objects.get(unit=tree.berlin)
+    assert (paris.size, berlin.size) == (8, 11)
+    assert (berlin.key, berlin.label, berlin.terms) == (paris.key, paris.label, paris.terms)
+    assert (berlin.first_seen, berlin.last_seen) == (needs[10].created_at, needs[0].created_at)
+    assert StoryMember.objects.filter(story=berlin).count() == 8
+    assert ListenedItem.objects.filter(story=berlin).count() == 3  # its own posts, stored for it
+    # The new-story alert and the growth (9 posts in the last hour against 2 the hour before) are Berlin's own.
+    raised = [a for a in alerts.evaluate(tree.berlin, now=now) if a.kind == AlertKind.NEW_STORY]
+    assert [(a.story, a.count) for a in raised] == [(berlin, 11)]
+    berlin.refresh_from_db()
+    assert berlin.growth == 4.5
+    paris_alerts = [a for a in alerts.evaluate(tree.paris, now=now) if a.kind == AlertKind.NEW_STORY]
+    assert [(a.story, a.count) for a in paris_alerts] == [(paris, 8)]
+    # A post deleted (a retention purge, an operator) leaves the membership with it.
+    ListenedItem.objects.filter(external_id="w0").delete()
+    assert StoryMember.objects.filter(story=berlin).count() == 7

@@ -1,8 +1,13 @@
-"""The index of place names the database keeps beside the posts (``PlaceName``, migration 0018's triggers), and
-the place filter that reads it: stored, changed and deleted posts alike, on SQLite and PostgreSQL."""
+"""The index of place names the database keeps beside the posts, and the place filter that reads it: stored,
+changed and deleted posts alike. SQLite: the ``PlaceName`` table (migration 0018's triggers); PostgreSQL: the
+lexemes of the generated column ``place_vector``, in the full-text index (migration 0019)."""
 
 from __future__ import annotations
 
+import pytest
+from django.db import connection
+
+from legation.listening import search as search_module
 from legation.listening import services
 from legation.listening.models import ListenedItem, PlaceName
 from legation.listening.search import Filters, search
@@ -14,7 +19,12 @@ def _ids(items):
 
 
 def _names():
+    """(post, name) for each place name the database holds for the place filter."""
     by_id = dict(ListenedItem.objects.values_list("pk", "external_id"))
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id, unnest(tsvector_to_array(place_vector)) FROM listening_listeneditem")
+            return sorted((by_id[item_id], name) for item_id, name in cursor.fetchall())
     return sorted((by_id.get(item_id, f"gone {item_id}"), key) for item_id, key in
                   PlaceName.objects.values_list("item_id", "name_key"))
 
@@ -49,3 +59,35 @@ def test_changed_and_deleted_posts_leave_no_stale_name(paris_source, alice):
     assert _ids(search(alice, "", Filters(place="sirte"))) == []
     ListenedItem.objects.filter(external_id="p1").delete()
     assert _names() == []
+
+
+def test_names_of_several_words_quotes_and_backslashes_are_matched_as_typed(paris_source, alice):
+    services.ingest_posts(paris_source, make_posts(["Flooding in Tripoli tonight", "A quiet day"]))
+    odd = [{"name": "New Valley", "country": "EG", "lat": 25.4, "lon": 30.5},
+           {"name": "O'Hare \\ Gate", "country": "US", "lat": 41.9, "lon": -87.9}]
+    ListenedItem.objects.filter(external_id="p1").update(places=odd, countries=",EG,US,")
+    assert ("p1", "new valley") in _names() and ("p1", "o'hare \\ gate") in _names()
+    assert _ids(search(alice, "", Filters(place="new v"))) == ["p1"]  # a name of two words is one name
+    assert _ids(search(alice, "", Filters(place="valley"))) == []
+    assert _ids(search(alice, "", Filters(place="O'HARE \\"))) == ["p1"]
+    assert _ids(search(alice, "quiet", Filters(place="o'h"))) == ["p1"]
+    for typed in ("'", "\\", "o'hare' | 'x", "new & valley", "valley:*"):  # tsquery syntax is not read
+        assert _ids(search(alice, "", Filters(place=typed))) == [], typed
+
+
+@pytest.mark.parametrize("cap", [1, 2, 1000])
+def test_the_place_filter_gives_the_same_page_however_many_posts_match(paris_source, alice, monkeypatch, cap):
+    """PostgreSQL reads the page of a place with few matches by their ids (``search``): the same posts, in the
+    same order, as when there are more than the count's cap."""
+    monkeypatch.setattr(search_module, "COUNT_CAP", cap)
+    services.ingest_posts(paris_source, make_posts([
+        "Families stranded at the port of Misratah", "Flooding in Tripoli tonight",
+        "More families wait at Misratah port", "Water is short in Misratah",
+    ]))
+    assert _ids(search(alice, "", Filters(place="misratah"))) == ["p0", "p2", "p3"]
+    assert list(search(alice, "", Filters(place="misratah")).values_list("external_id", flat=True)) == [
+        "p3", "p2", "p0"]  # newest first
+    assert list(search(alice, "families", Filters(place="misratah")).values_list("external_id", flat=True)) == [
+        "p2", "p0"]
+    assert search_module.capped_count(search(alice, "", Filters(place="misratah"))) == (
+        min(3, cap), cap < 3)

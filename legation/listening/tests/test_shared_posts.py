@@ -28,13 +28,16 @@ def test_a_post_two_missions_heard_shows_each_its_own_source(client, bob, charli
     assert "Berlin keywords" in page and "Embassy in Berlin" in page
     assert "Paris keywords" not in page and "Embassy in Paris" not in page and "Paris&#x27;s own story" not in page
     assert "Paris keywords" not in client.get("/listening/search/", {"q": "flooded"}).content.decode()
+    # Berlin's own story of the post, if the post is in one (a crisis post: Berlin heard it after Paris), or none.
+    berlins = Story.objects.filter(unit=berlin_source.unit).values_list("pk", flat=True).first()
     seen = json.loads(client.get(f"/api/v1/listening/items/{item.pk}").content)
-    assert (seen["unit_id"], seen["source_id"], seen["story_id"]) == (berlin_source.unit.pk, berlin_source.pk, None)
+    assert (seen["unit_id"], seen["source_id"], seen["story_id"]) == (berlin_source.unit.pk, berlin_source.pk,
+                                                                      berlins)
     found = json.loads(client.get("/api/v1/listening/search", {"q": "flooded"}).content)["items"]
     assert found[0]["source_id"] == berlin_source.pk
     exported = client.get("/api/v1/listening/export", {"format": "csv"})
     rows = list(csv.DictReader(io.StringIO(b"".join(exported.streaming_content).decode("utf-8-sig"))))
-    assert rows[0]["story_id"] == ""
+    assert rows[0]["story_id"] == str(berlins or "") != str(story.pk)
 
     client.force_login(bob)  # Paris heard it first: its own source and story
     seen = json.loads(client.get(f"/api/v1/listening/items/{item.pk}").content)
@@ -52,3 +55,25 @@ def test_another_mission_source_cannot_be_used_to_learn_what_it_heard(client, ch
     assert by_paris["items"] == []
     mine = json.loads(client.get("/api/v1/listening/search", {"source": berlin_source.pk}).content)
     assert len(mine["items"]) == 2
+
+
+def test_a_post_another_mission_stored_shows_the_readers_own_story_of_it(client, bob, charlie, tree, paris_source,
+                                                                        berlin_source):
+    from legation.listening.ingest import Post, ingest
+    from legation.listening.tests.test_alerts import _fake_enrich
+
+    posts = [Post(text=f"en|requests_or_urgent_needs|LY|we need water {i}", platform="x", external_id=f"w{i}")
+             for i in range(3)]
+    ingest(paris_source, posts, enrich=_fake_enrich)
+    ingest(berlin_source, posts, enrich=_fake_enrich)
+    item = ListenedItem.objects.get(external_id="w0")
+    paris, berlin = Story.objects.get(unit=tree.paris), Story.objects.get(unit=tree.berlin)
+    Story.objects.filter(pk=berlin.pk).update(label="Berlin's own story")
+    client.force_login(charlie)  # Berlin
+    assert json.loads(client.get(f"/api/v1/listening/items/{item.pk}").content)["story_id"] == berlin.pk
+    assert "Berlin&#x27;s own story" in client.get(f"/listening/items/{item.pk}/").content.decode()
+    exported = client.get("/api/v1/listening/export", {"format": "jsonl", "q": "water"})
+    lines = [json.loads(line) for line in b"".join(exported.streaming_content).decode().splitlines()]
+    assert [line["story_id"] for line in lines] == [berlin.pk] * 3
+    client.force_login(bob)  # Paris
+    assert json.loads(client.get(f"/api/v1/listening/items/{item.pk}").content)["story_id"] == paris.pk
