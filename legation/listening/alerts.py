@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from legation.listening import services
 from legation.listening.enrichment import spikes
-from legation.listening.ingest import hashtags, minute_of, place_names_of, series_keys
+from legation.listening.ingest import hashtags, listened_words, minute_of, place_names_of, series_keys, words_in
 from legation.listening.models import (
     Alert,
     AlertKind,
@@ -64,11 +64,12 @@ def hourly_series(unit: Unit, now: datetime) -> dict[str, list[int]]:
                 series[key][i] += int(n)
     # The counters hold whole minutes: posts made later in now's own minute are not counted yet (an index
     # range on created_at that is empty unless ``now`` is in the past or posts are dated ahead).
+    words = listened_words(unit)
     ahead = ListenedItem.objects.filter(heard_by__contains=heard_mark(unit.path), created_at__gt=now,
                                         created_at__lt=datetime.fromtimestamp((now_minute + 1) * 60, tz=UTC))
     for language, category, countries, places, text in ahead.values_list("language", "crisis_category", "countries",
                                                                          "places", "text"):
-        for key in series_keys(language, category, countries, place_names_of(places), text):
+        for key in series_keys(language, category, countries, place_names_of(places), text, words):
             series[key][WINDOWS - 1] -= 1
     return {key: counts for key, counts in series.items() if any(counts)}
 
@@ -77,6 +78,7 @@ def series_from_items(unit: Unit, now: datetime) -> dict[str, list[int]]:
     """``hourly_series`` computed from the posts themselves (GROUP BY minute): the reference the counters must
     match, and the way it was done before (seconds with 100,000 recent posts)."""
     start = now - timedelta(hours=WINDOWS)
+    words = listened_words(unit)
     series: dict[str, list[int]] = defaultdict(lambda: [0] * WINDOWS)
     items = ListenedItem.objects.filter(heard_by__contains=heard_mark(unit.path), created_at__gt=start,
                                         created_at__lte=now)
@@ -98,6 +100,8 @@ def series_from_items(unit: Unit, now: datetime) -> dict[str, list[int]]:
             series[f"place:{place[:200]}"][i] += row["n"]
         for tag in hashtags(row["text"]):
             series[f"term:{tag}"][i] += row["n"]
+        for word in words_in(row["text"], words):
+            series[f"term:{word}"][i] += row["n"]
     return dict(series)
 
 

@@ -14,8 +14,10 @@ Nothing here runs in the web process: tasks and the CLI call it.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -28,7 +30,16 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from legation.listening.enrichment import Enriched, enrich_batch, story_keys, story_label
-from legation.listening.models import HeardCount, ListenedItem, ListeningSource, Story, StoryMember, heard_mark
+from legation.listening.fulltext import fold, spaced
+from legation.listening.models import (
+    HeardCount,
+    ListenedItem,
+    ListeningSource,
+    SourceKind,
+    Story,
+    StoryMember,
+    heard_mark,
+)
 from legation.network.models import Unit
 
 MAX_TEXT_BYTES = 1_000_000  # a post of 1 MB or more is refused, with the reason
@@ -246,6 +257,7 @@ def _mark_heard(source: ListeningSource, unit: Unit, known: Iterable[tuple[int, 
     new_source = [item_id for item_id, _h, heard_sources in known if source_mark not in heard_sources]
     counts: Counter[tuple[str, int, str]] = Counter()
     in_stories: list[tuple[int, int, datetime]] = []  # (post, the first unit's story, time posted)
+    words = listened_words(unit) if new_unit else frozenset()
     for ids, name, mark in ((new_unit, "heard_by", path_mark), (new_source, "heard_sources", source_mark)):
         field = models.TextField()
         # "|/1/|" + "/4/|": the list's last bar starts the new mark; an empty list takes the whole mark.
@@ -260,7 +272,7 @@ def _mark_heard(source: ListeningSource, unit: Unit, known: Iterable[tuple[int, 
                         "id", "created_at", "language", "crisis_category", "countries", "places", "text",
                         "story_id"):
                     count_post(counts, unit.path, when, language, category, countries, place_names_of(places),
-                               text)
+                               text, words)
                     if story_id is not None:
                         in_stories.append((item_id, story_id, when))
             rows.update(**{name: appended})
@@ -319,9 +331,11 @@ def minute_of(when: datetime) -> int:
     return ((when if when.tzinfo else when.replace(tzinfo=UTC)) - _EPOCH) // _MINUTE
 
 
-def series_keys(language: str, category: str, countries: str, places: Iterable[str] = (), text: str = "") -> list[str]:
+def series_keys(language: str, category: str, countries: str, places: Iterable[str] = (), text: str = "",
+                words: frozenset[str] = frozenset()) -> list[str]:
     """The volume series a post counts in: all posts, its language, its crisis category, each of its countries,
-    each place it names (by the gazetteer's name: a few thousand at most) and each of its hashtags (terms)."""
+    each place it names (by the gazetteer's name: a few thousand at most), and as terms each of its hashtags and
+    each of ``words`` it contains (the words the unit listens for, ``listened_words``)."""
     keys = ["all"]
     if language:
         keys.append(f"language:{language}")
@@ -330,14 +344,75 @@ def series_keys(language: str, category: str, countries: str, places: Iterable[s
     keys.extend(f"country:{country}" for country in countries.split(",") if country)
     keys.extend(f"place:{name[:200]}" for name in sorted(set(places)) if name)
     keys.extend(f"term:{tag}" for tag in hashtags(text))
+    if words:
+        keys.extend(f"term:{word}" for word in words_in(text, words))
     return keys
 
 
 def count_post(counts: Counter[tuple[str, int, str]], path: str, when: datetime, language: str, category: str,
-               countries: str, places: Iterable[str] = (), text: str = "") -> None:
+               countries: str, places: Iterable[str] = (), text: str = "",
+               words: frozenset[str] = frozenset()) -> None:
     minute = minute_of(when)
-    for key in series_keys(language, category, countries, places, text):
+    for key in series_keys(language, category, countries, places, text, words):
         counts[(path, minute, key)] += 1
+
+
+LISTENED_WORDS = 50  # per unit: the words of its keyword and hashtag sources' queries counted as terms
+_QUERY_TOKEN = re.compile(r'[^\s"()]+')
+_QUERY_OPERATORS = {"OR", "AND", "NOT"}
+_WORD = re.compile(r"\w{2,100}")
+
+
+def term_fold(text: str) -> str:
+    """A text as terms are matched: Arabic folds, any case, Latin letters without their diacritics."""
+    if text.isascii():
+        return text.lower()
+    decomposed = unicodedata.normalize("NFD", fold(text).casefold())
+    return unicodedata.normalize("NFC", _MARKS_AFTER_LATIN.sub(r"\1", decomposed))
+
+
+_MARKS_AFTER_LATIN = re.compile(r"([a-z])[\u0300-\u036f]+")
+
+
+def query_words(query: str) -> list[str]:
+    """The words a keyword or hashtag query listens for, as terms: "Misratah OR evacuation -rumour lang:en" ->
+    misratah, evacuation. Operators, words left out ("-rumour"), filters ("lang:en") and hashtags (counted as
+    hashtags) are not terms; a quoted phrase gives its words."""
+    words: list[str] = []
+    for token in _QUERY_TOKEN.findall(query):
+        if token in _QUERY_OPERATORS or token.startswith(("-", "#")) or ":" in token:
+            continue
+        words.extend(word for word in _WORD.findall(term_fold(token)) if word not in words)
+    return words
+
+
+def listened_words(unit: Unit) -> frozenset[str]:
+    """The words the unit's keyword and hashtag sources listen for (at most LISTENED_WORDS): a spike in posts
+    with one of them alerts ("Spike in posts with evacuation")."""
+    words: list[str] = []
+    for query in ListeningSource.objects.filter(unit=unit, kind__in=(SourceKind.KEYWORD, SourceKind.HASHTAG)
+                                                ).order_by("pk").values_list("query", flat=True):
+        words.extend(word for word in query_words(query) if word not in words)
+    return frozenset(words[:LISTENED_WORDS])
+
+
+def words_in(text: str, words: frozenset[str]) -> list[str]:
+    """Which of ``words`` the text has (``term_fold``), in alphabetical order: as whole words, or anywhere in
+    the text for a word in a script written without spaces (Chinese, Japanese, Thai...: "救援" in "紧急救援队")."""
+    if not words:
+        return []
+    whole, inside = _by_script(words)
+    folded = term_fold(text or "")
+    found = set(whole.intersection(_WORD.findall(folded)))
+    found.update(word for word in inside if word in folded)
+    return sorted(found)
+
+
+@functools.lru_cache(maxsize=256)
+def _by_script(words: frozenset[str]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """(words matched whole, words matched anywhere in the text) of a unit's listened words."""
+    inside = tuple(word for word in words if spaced(word) != word)
+    return words.difference(inside), inside
 
 
 # A hashtag: "#" after no letter or digit, then letters, digits or "_" in any script (#Misratah, #طرابلس, #救援).
@@ -422,10 +497,11 @@ def _store(source: ListeningSource, unit: Unit, fresh: list[tuple[tuple[str, str
                 _inserted_here(source, [key for key, _post, _text in fresh], now))
     # Count the posts this batch stored (another process's copies of a raced post count where it stored them).
     counts: Counter[tuple[str, int, str]] = Counter()
+    words = listened_words(unit)
     for (key, _post, text), record, when, countries in zip(fresh, records, created, countries_of, strict=True):
         if inserted_keys is None or key in inserted_keys:
             count_post(counts, path, when, record.language, record.crisis_category, countries,
-                       [place.name for place in record.places], text)
+                       [place.name for place in record.places], text, words)
     add_counts(counts)
     return len(rows) if inserted_keys is None else len(inserted_keys)
 

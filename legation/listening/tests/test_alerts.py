@@ -17,6 +17,9 @@ LANGUAGES = ["en", "fr", "ar", "", "es"]
 CATEGORIES = ["not_humanitarian", "caution_and_advice", "", "requests_or_urgent_needs"]
 COUNTRIES = [(), ("FR",), ("DE", "FR"), ("ID",), ("KE", "LB", "FR")]
 HASHTAGS = ["", "", " #flood", " #Flood #rescue #flood", " #救援", " C#"]
+# The Paris and Berlin sources listen for "veridia": a word they listen for counts as a term, whatever its case
+# or accents, as a whole word only ("veridian" is not it).
+WORDS = ["", "", " in Veridia", " VÉRIDIA roads", " veridian"]
 
 
 def _fake_enrich(texts, tier="fast"):  # type: ignore[no-untyped-def]
@@ -41,7 +44,7 @@ def _posts(rng: random.Random, now: datetime, n: int, prefix: str) -> list[Post]
             now - timedelta(hours=rng.randint(1, 11), seconds=rng.randint(-90, 90)),
         ])
         text = "|".join([rng.choice(LANGUAGES), rng.choice(CATEGORIES), ",".join(rng.choice(COUNTRIES)),
-                         f"post {prefix}{i}{rng.choice(HASHTAGS)}"])
+                         f"post {prefix}{i}{rng.choice(HASHTAGS)}{rng.choice(WORDS)}"])
         posts.append(Post(text=text, platform=rng.choice(["x", "mastodon"]), external_id=f"{prefix}{i}",
                           created_at=when))
     return posts
@@ -78,7 +81,8 @@ def test_counters_give_the_same_series_as_grouping_the_posts(tree, alice, paris_
         assert sum(series["all"]) > 300 and any(k.startswith("country:") for k in series)
         assert any(k.startswith("category:") for k in series) and any(k.startswith("language:") for k in series)
         assert any(k.startswith("place:") for k in series)
-        assert {"term:#flood", "term:#rescue", "term:#救援"} <= set(series) and "term:#Flood" not in series
+        assert {"term:#flood", "term:#rescue", "term:#救援", "term:veridia"} <= set(series)
+        assert "term:#Flood" not in series and "term:veridian" not in series
         assert "category:not_humanitarian" not in series
         for at in (now, now.replace(second=0, microsecond=0), now + timedelta(seconds=50),
                    now - timedelta(minutes=30, seconds=11), now + timedelta(hours=2)):
@@ -202,3 +206,25 @@ def test_a_story_another_unit_started_grows_and_alerts_for_a_unit_that_hears_its
     # A post deleted (a retention purge, an operator) leaves the membership with it.
     ListenedItem.objects.filter(external_id="w0").delete()
     assert StoryMember.objects.filter(story=berlin).count() == 7
+
+
+def test_a_spike_in_posts_with_a_word_the_unit_listens_for_alerts(tree, alice, europe_mastodon):
+    from legation.listening.ingest import listened_words, query_words
+    from legation.listening.models import Alert
+
+    assert query_words('Misratah OR évacuation -rumour lang:en "port closed" #flood مصراتة') == [
+        "misratah", "evacuation", "port", "closed", "مصراته"]
+    source = services.create_source(alice, unit=tree.paris, name="Libya", kind="keyword", platform="mastodon",
+                                    query="Misratah OR evacuation -rumour", account=europe_mastodon)
+    assert listened_words(tree.paris) == {"misratah", "evacuation"}
+    now = datetime.now(tz=UTC)
+    quiet = [Post(text=f"en||LY|ferry to Misratah {i}", platform="x", external_id=f"q{i}",
+                  created_at=now - timedelta(hours=1 + i % 10, minutes=5)) for i in range(20)]
+    loud = [Post(text=f"en||LY|ÉVACUATION of the port, Misratah, now {i}", platform="x", external_id=f"l{i}",
+                 created_at=now - timedelta(minutes=i)) for i in range(30)]
+    ingest(source, quiet + loud, enrich=_fake_enrich)
+    raised = alerts.evaluate(tree.paris, now=now)
+    assert "term:evacuation" in [a.key.split("@")[0] for a in raised]
+    alert = Alert.objects.get(key__startswith="term:evacuation@")
+    assert "Spike in posts with evacuation" in alert.text and alert.count == 30
+    _assert_same_series(tree.paris, now)
