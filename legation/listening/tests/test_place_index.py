@@ -4,6 +4,8 @@ lexemes of the generated column ``place_vector``, in the full-text index (migrat
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.db import connection
 
@@ -91,3 +93,24 @@ def test_the_place_filter_gives_the_same_page_however_many_posts_match(paris_sou
         "p2", "p0"]
     assert search_module.capped_count(search(alice, "", Filters(place="misratah"))) == (
         min(3, cap), cap < 3)
+
+
+def test_the_place_filter_through_the_api_the_page_and_the_export(client, bob, charlie, paris_source, berlin_source):
+    services.ingest_posts(paris_source, make_posts([
+        "Families stranded at the port of Misratah", "Flooding in Tripoli tonight", "Misratah port is calm",
+    ]))
+    services.ingest_posts(berlin_source, make_posts(["Stranded near Misratah, Berlin heard this"], prefix="b"))
+    client.force_login(bob)  # Paris: its own posts only
+    found = client.get("/api/v1/listening/search", {"place": "misr", "q": "stranded"}).json()["items"]
+    assert [item["external_id"] for item in found] == ["p0"]
+    found = client.get("/api/v1/listening/search", {"place": "مصراتة"}).json()["items"]
+    assert sorted(item["external_id"] for item in found) == ["p0", "p2"]
+    page = client.get("/listening/search/", {"place": "Misratah"}).content.decode()
+    assert "Families stranded" in page and "Misratah port is calm" in page and "Flooding in Tripoli" not in page
+    assert "Berlin heard this" not in page
+    exported = client.get("/api/v1/listening/export", {"format": "jsonl", "place": "tripoli"})
+    lines = b"".join(exported.streaming_content).decode().splitlines()
+    assert [json.loads(line)["external_id"] for line in lines] == ["p1"]
+    client.force_login(charlie)  # Berlin
+    found = client.get("/api/v1/listening/search", {"place": "Misratah"}).json()["items"]
+    assert [item["external_id"] for item in found] == ["b0"]
