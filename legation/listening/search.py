@@ -269,7 +269,7 @@ def _index_scans_only() -> Iterator[None]:
             try:
                 cursor.execute("RESET enable_seqscan")
                 cursor.execute("RESET enable_indexscan")
-            except DatabaseError:  # the query failed and took the transaction with it, and the settings
+            except DatabaseError:  # the query failed inside a transaction: its rollback undoes the settings
                 pass
 
 
