@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import gettext as gettext_module
+from datetime import timedelta
 
 import pycountry
 from django.conf import settings
@@ -407,12 +408,18 @@ class PlaceName(models.Model):
         return f"{self.item_id}: {self.name_key}"
 
 
+# How long the per-minute counters are kept (``tasks.purge_old_counts``): alerts compare the last 12 hours, the
+# trends of terms read up to 48 hours, and the rest is margin for late posts.
+COUNTS_KEPT = timedelta(hours=48)
+
+
 class HeardCount(models.Model):
-    """Posts a unit heard per minute of their time, in total and per language, category and country.
+    """Posts a unit heard per minute of their time, in total and per language, category, country, place and term.
 
     Kept by ingestion in the transaction that stores (or marks as heard) the posts, so the alerts read a few
     hundred counters instead of regrouping the unit's posts. ``minute``: minutes since 1970-01-01 UTC of the
-    post's ``created_at``; ``key``: "all", "language:fr", "category:caution_and_advice" or "country:FR".
+    post's ``created_at``; ``key``: "all", "language:fr", "category:caution_and_advice", "country:FR",
+    "place:Misratah", "term:#flood" or "term:evacuation" (``ingest.series_keys``).
     """
 
     unit_path = models.CharField(max_length=500)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from legation.listening import alerts, services
-from legation.listening.models import Alert, HeardCount, ListenedItem, ListeningSource
+from legation.listening.models import COUNTS_KEPT, Alert, HeardCount, ListenedItem, ListeningSource
 from legation.listening.pull import pull_source as pull_one
 from legation.worker.periodic import periodic
 
@@ -60,9 +60,6 @@ def pull_due_sources() -> list[int]:
     return due
 
 
-
-
-COUNTS_KEPT = timedelta(hours=48)  # alerts compare the last 12 hours; the rest is margin for late posts
 
 
 @periodic(every=timedelta(hours=1))

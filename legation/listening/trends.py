@@ -6,15 +6,17 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 from django.utils.text import capfirst
 
 from legation.listening import search
 from legation.listening.models import (
+    COUNTS_KEPT,
     Alert,
     CrisisCategory,
+    HeardCount,
     ListenedItem,
     Sentiment,
     Story,
@@ -103,6 +105,8 @@ def over_time(unit: Unit, items: QuerySet[ListenedItem], since: datetime, hours:
                 for hit in matching.order_by().values("hour").annotate(n=Count("id")).order_by():  # type: ignore[misc]
                     if hit["hour"] in index:
                         counts[index[hit["hour"]]] += hit["n"]
+            for key, counts in counted_terms(unit, buckets, hours, top).items():
+                table.setdefault(key, counts)
         elif breakdown == "place":
             # Grouped by the post's list of places: the same few places come up again and again.
             grouped = by_hour.exclude(countries="").values("hour", "places").annotate(n=Count("id")).order_by()
@@ -128,6 +132,22 @@ def over_time(unit: Unit, items: QuerySet[ListenedItem], since: datetime, hours:
                               else _series_label(breakdown, key), "counts": counts}
                              for key, counts in ranked[:top] if breakdown == "sentiment" or any(counts)]
     return result
+
+
+def counted_terms(unit: Unit, buckets: list[datetime], hours: int, top: int) -> dict[str, list[int]]:
+    """The ``top`` hashtags and words the unit's sources listen for most heard in the window, per hour, read
+    from the alert counters (``HeardCount``, "term:..." keys) of the unit and the units under it (a post heard
+    by two of them counts twice). Empty for a window longer than the counters are kept (COUNTS_KEPT)."""
+    if timedelta(hours=hours) > COUNTS_KEPT:
+        return {}
+    start = int(buckets[0].timestamp() // 60)
+    rows = HeardCount.objects.filter(unit_path__startswith=unit.path, minute__gte=start,
+                                     minute__lt=start + 60 * len(buckets), key__startswith="term:")
+    ranked = [row["key"] for row in rows.values("key").annotate(total=Sum("n")).order_by("-total", "key")[:top]]
+    series: dict[str, list[int]] = {key.removeprefix("term:"): [0] * len(buckets) for key in ranked}
+    for key, minute, n in rows.filter(key__in=ranked).values_list("key", "minute", "n"):
+        series[key.removeprefix("term:")][(minute - start) // 60] += n
+    return series
 
 
 def _series_label(breakdown: str, key: str) -> str:

@@ -303,3 +303,34 @@ def test_volumes_over_time_by_language_sentiment_country_and_term(client, bob, t
     assert all(n < 3 for _, n in totals[1:])
     assert client.get(f"/api/v1/listening/units/{tree.paris.pk}/trends", {"by": "colour"}).status_code == 422
     assert client.get(f"/api/v1/listening/units/{tree.berlin.pk}/trends").status_code == 403
+
+
+def test_volumes_over_time_by_term_show_hashtags_and_the_words_sources_listen_for(client, bob, tree, paris_source,
+                                                                                  alice, europe_mastodon):
+    """Beside the words naming stories, the term lines show the hashtags and the words the unit's sources listen
+    for, per hour, from the alert counters (of the unit and the units below it)."""
+    services.create_source(alice, unit=tree.paris, name="Libya", kind="keyword", platform="mastodon",
+                           query="evacuation OR Misratah", account=europe_mastodon)
+    now = timezone.now()
+    services.ingest_posts(paris_source, [
+        _post("e0", "Evacuation from the port #Misratah", 1, now),
+        _post("e1", "EVACUATION boats are late #misratah #libya", 1, now),
+        _post("e2", "Evacuation again", 3, now),
+        _post("e3", "Old evacuation notice", 60, now),  # older than the counters' 48 hours
+    ])
+    Story.objects.all().delete()  # the lines below come from the counters alone, not from stories' words
+    client.force_login(bob)
+    one = client.get(f"/api/v1/listening/units/{tree.paris.pk}/trends", {"by": "term", "hours": 48}).json()
+    lines = {s["key"]: s["counts"] for s in one["series"]}
+    assert {key: sum(counts) for key, counts in lines.items()} == {
+        "evacuation": 3, "misratah": 2, "#misratah": 2, "#libya": 1}  # "#Misratah" names the word too
+    hours = [one["labels"][i] for i, n in enumerate(lines["evacuation"]) if n]
+    assert hours == sorted({(now - timedelta(hours=h)).strftime("%d %H:00") for h in (1, 3)})
+    # Over a window longer than the counters are kept, only the full-text lines of the stories' words remain.
+    longer = client.get(f"/api/v1/listening/units/{tree.paris.pk}/trends", {"by": "term", "hours": 100}).json()
+    assert longer["series"] == []
+    # The region above Paris sees Paris's terms too (to its people), not Paris's staff.
+    assert client.get(f"/api/v1/listening/units/{tree.paris.parent_id}/trends").status_code == 403
+    client.force_login(alice)
+    above = client.get(f"/api/v1/listening/units/{tree.paris.parent_id}/trends", {"by": "term"}).json()
+    assert {"evacuation", "#misratah"} <= {s["key"] for s in above["series"]}
