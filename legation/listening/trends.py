@@ -6,7 +6,8 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db import connection
+from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -141,12 +142,21 @@ def counted_terms(unit: Unit, buckets: list[datetime], hours: int, top: int) -> 
     if timedelta(hours=hours) > COUNTS_KEPT:
         return {}
     start = int(buckets[0].timestamp() // 60)
-    rows = HeardCount.objects.filter(unit_path__startswith=unit.path, minute__gte=start,
-                                     minute__lt=start + 60 * len(buckets), key__startswith="term:")
-    ranked = [row["key"] for row in rows.values("key").annotate(total=Sum("n")).order_by("-total", "key")[:top]]
-    series: dict[str, list[int]] = {key.removeprefix("term:"): [0] * len(buckets) for key in ranked}
-    for key, minute, n in rows.filter(key__in=ranked).values_list("key", "minute", "n"):
-        series[key.removeprefix("term:")][(minute - start) // 60] += n
+    paths = list(Unit.objects.filter(path__startswith=unit.path).values_list("path", flat=True))
+    # One pass over the window's counters: sums per term and hour, each term's total, the top terms' rows.
+    sql = f"""SELECT key, hour, n FROM (
+        SELECT key, hour, n, DENSE_RANK() OVER (ORDER BY total DESC, key) AS place FROM (
+            SELECT key, (minute - %s) / 60 AS hour, SUM(n) AS n, SUM(SUM(n)) OVER (PARTITION BY key) AS total
+            FROM {HeardCount._meta.db_table}
+            WHERE unit_path IN ({", ".join(["%s"] * len(paths))}) AND minute >= %s AND minute < %s
+                AND key LIKE 'term:%%'
+            GROUP BY key, (minute - %s) / 60) AS hourly) AS ranked
+        WHERE place <= %s"""  # noqa: S608 - our table; the values are parameters
+    series: dict[str, list[int]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [start, *paths, start, start + 60 * len(buckets), start, top])
+        for key, hour, n in cursor.fetchall():
+            series.setdefault(key.removeprefix("term:"), [0] * len(buckets))[int(hour)] += int(n)
     return series
 
 
