@@ -553,13 +553,17 @@ def _attach_stories(unit: Unit, texts: list[str], records: list[Enriched], creat
     lonely = {records[idx[0]].dup_signature: key for key, idx in members.items()
               if key.startswith("dup:") and len(idx) < 2 and key not in stories}
     earlier: dict[str, list[int]] = defaultdict(list)  # signature -> stored posts of this unit without a story
+    heard: dict[str, list[int]] = defaultdict(list)  # signature -> posts stored for another unit, heard by this one
     if lonely:
-        seen = ListenedItem.objects.filter(unit=unit, dup_signature__in=list(lonely)).values_list(
-            "dup_signature", "id", "story_id")
+        seen = ListenedItem.objects.filter(heard_by__contains=heard_mark(unit.path),
+                                           dup_signature__in=list(lonely)).values_list(
+            "dup_signature", "id", "story_id", "unit_id")
         found = set()
-        for signature, item_id, story_id in seen:
+        for signature, item_id, story_id, owner in seen:
             found.add(signature)
-            if story_id is None:
+            if owner != unit.pk:
+                heard[signature].append(item_id)  # joins this unit's story as a member (``StoryMember``)
+            elif story_id is None:
                 earlier[signature].append(item_id)
         for signature, key in lonely.items():
             if signature not in found:
@@ -577,16 +581,21 @@ def _attach_stories(unit: Unit, texts: list[str], records: list[Enriched], creat
         stories = dict(Story.objects.filter(unit=unit, key__in=list(members)).values_list("key", "id"))
     growth: list[tuple[int, int, datetime, datetime]] = []
     joins: list[tuple[int, int]] = []
+    memberships: list[StoryMember] = []
     for key, indexes in members.items():
         story_id = stories[key]
         for i in indexes:
             story_ids[i] = story_id
         joined: list[int] = []
-        if key.startswith("dup:"):  # earlier copies stored before the story existed join it now
+        others: list[int] = []
+        if key.startswith("dup:"):  # earlier copies heard before the story existed join it now
             joined = earlier.get(records[indexes[0]].dup_signature, [])
             joins.extend((story_id, item_id) for item_id in joined)
-        growth.append((story_id, len(indexes) + len(joined), min(created[i] for i in indexes),
+            others = heard.get(records[indexes[0]].dup_signature, [])
+            memberships.extend(StoryMember(story_id=story_id, item_id=item_id) for item_id in others)
+        growth.append((story_id, len(indexes) + len(joined) + len(others), min(created[i] for i in indexes),
                        max(created[i] for i in indexes)))
+    StoryMember.objects.bulk_create(memberships, ignore_conflicts=True)
     _grow_stories(growth)
     if joins:
         with connection.cursor() as cursor:

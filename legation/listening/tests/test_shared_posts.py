@@ -77,3 +77,21 @@ def test_a_post_another_mission_stored_shows_the_readers_own_story_of_it(client,
     assert [line["story_id"] for line in lines] == [berlin.pk] * 3
     client.force_login(bob)  # Paris
     assert json.loads(client.get(f"/api/v1/listening/items/{item.pk}").content)["story_id"] == paris.pk
+
+
+def test_copies_heard_by_a_mission_form_its_story_even_when_another_mission_stored_the_first(
+        tree, paris_source, berlin_source):
+    """A copy-paste campaign: Paris stores one copy (alone, no story), Berlin hears that copy and then another
+    one. Berlin has heard two copies: its story of them forms, with Paris's copy as a member."""
+    from legation.listening.models import StoryMember
+
+    text = "Concert tonight at the opera in Veridia, tickets still available for everyone, come along"
+    services.ingest_posts(paris_source, make_posts([text], prefix="a"))
+    assert not Story.objects.exists()  # one copy is no story
+    services.ingest_posts(berlin_source, make_posts([text], prefix="a"))  # the same post, heard again
+    services.ingest_posts(berlin_source, make_posts([text], prefix="b"))  # a second copy, stored for Berlin
+    story = Story.objects.get()
+    assert (story.unit, story.size, story.key.startswith("dup:")) == (tree.berlin, 2, True)
+    assert ListenedItem.objects.get(external_id="b0").story == story
+    assert [m.item.external_id for m in StoryMember.objects.filter(story=story)] == ["a0"]
+    assert ListenedItem.objects.get(external_id="a0").story is None  # Paris's post keeps no story of Paris's
