@@ -37,6 +37,8 @@ from legation.network.models import Person, Unit
 from legation.network.permissions import Action, path_filter, paths_where
 
 COUNT_CAP = 1_000  # counting beyond this costs more than it tells: the page says "1000+"
+# SQLite: a place named by more posts than this is browsed newest first through the time index (``search``).
+COMMON_PLACE = 5_000
 
 
 @dataclass
@@ -223,7 +225,18 @@ def search(person: Person | AnonymousUser, query: str, filters: Filters | None =
         # in another script or spelling (stored names are the gazetteer's: "بنغازي" finds Benghazi), whatever
         # the case. Looked up by prefix in the index of place names the database keeps (``PlaceName``);
         # PostgreSQL reads the full-text index's place names instead (``place_vector``, migration 0019).
-        conditions &= Q(pk__in=PlaceName.objects.filter(place_condition(filters.place)).values("item_id"))
+        named = PlaceName.objects.filter(place_condition(filters.place)).values("item_id")
+        if query.strip() or named[: COMMON_PLACE + 1].count() <= COMMON_PLACE:
+            conditions &= Q(pk__in=named)
+        else:
+            # A place many posts name, without words: SQLite would read every post that names it to sort them by
+            # time; newest first, the first page is near. The unary "+" keeps it from reading the posts by these
+            # ids, so it walks the time index and tests each post against them. Counting is the other way
+            # round: the same condition without the "+" lets it read the posts by id (``capped_count``).
+            named_sql, named_params = named.query.sql_with_params()
+            items = items.extra(  # noqa: S610 - our compiled subquery, its values are parameters
+                where=[f"+listening_listeneditem.id IN ({named_sql})"], params=list(named_params))
+            items.query.count_hint = Q(pk__in=named)  # type: ignore[attr-defined] # a clone's Query keeps it
     if filters.source:
         # Only a source of a unit the reader may view: another mission's would tell which posts it heard.
         sources = ListeningSource.objects.filter(pk=filters.source)
@@ -425,7 +438,8 @@ def fts5_query(query: str) -> tuple[str, str]:
 
 def capped_count(items: QuerySet[ListenedItem]) -> tuple[int, bool]:
     """(count, True when there are more than COUNT_CAP)."""
-    capped = items.order_by()[: COUNT_CAP + 1]
+    hint = getattr(items.query, "count_hint", None)  # a condition the query has already, to count by (``search``)
+    capped = (items.filter(hint) if hint is not None else items).order_by()[: COUNT_CAP + 1]
     if getattr(items.query, "read_by_index", False):  # see ``search``
         with _index_scans_only():
             count = capped.count()

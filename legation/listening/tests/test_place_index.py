@@ -79,9 +79,10 @@ def test_names_of_several_words_quotes_and_backslashes_are_matched_as_typed(pari
 
 @pytest.mark.parametrize("cap", [1, 2, 1000])
 def test_the_place_filter_gives_the_same_page_however_many_posts_match(paris_source, alice, monkeypatch, cap):
-    """PostgreSQL reads the page of a place with few matches by their ids (``search``): the same posts, in the
-    same order, as when there are more than the count's cap."""
+    """PostgreSQL reads the page of a place with few matches by their ids, SQLite browses a place many posts name
+    through the time index (``search``): the same posts, in the same order and count, either way."""
     monkeypatch.setattr(search_module, "COUNT_CAP", cap)
+    monkeypatch.setattr(search_module, "COMMON_PLACE", cap)
     services.ingest_posts(paris_source, make_posts([
         "Families stranded at the port of Misratah", "Flooding in Tripoli tonight",
         "More families wait at Misratah port", "Water is short in Misratah",
