@@ -171,14 +171,15 @@ class Squeezed:
     spaced: tuple[bool, ...]
 
 
-def squeeze(folded: Folded) -> Squeezed:
+def squeeze(folded: Folded, edges: bool = False) -> Squeezed:
+    """``edges``: symbols glued to a word's first or last letter are read as letters too ("propagand@")."""
     text = folded.chars
     chars: list[str] = []
     origin: list[int] = []
     gap: list[bool] = []
     spaced: list[bool] = []
     pending_gap, pending_space = True, False
-    inside_word = _symbols_inside_words(text)
+    inside_word = _symbols_inside_words(text, edges)
     for k, ch in enumerate(text):
         if k in inside_word:
             ch = _LEET_SYMBOLS[ch]
@@ -194,8 +195,9 @@ def squeeze(folded: Folded) -> Squeezed:
     return Squeezed("".join(chars), tuple(origin), tuple(gap), tuple(spaced))
 
 
-def _symbols_inside_words(text: str) -> set[int]:
-    """Positions of leetspeak symbols in runs with word characters on both sides ("h@te", "n0r|@nd")."""
+def _symbols_inside_words(text: str, edges: bool = False) -> set[int]:
+    """Positions of leetspeak symbols in runs with word characters on both sides ("h@te", "n0r|@nd"); with
+    ``edges``, on either side ("propagand@", "$candal")."""
     inside: set[int] = set()
     k = 0
     while k < len(text):
@@ -205,7 +207,9 @@ def _symbols_inside_words(text: str) -> set[int]:
         run_end = k
         while run_end < len(text) and text[run_end] in _LEET_SYMBOLS:
             run_end += 1
-        if k > 0 and run_end < len(text) and is_word_char(text[k - 1]) and is_word_char(text[run_end]):
+        before = k > 0 and is_word_char(text[k - 1])
+        after = run_end < len(text) and is_word_char(text[run_end])
+        if (before or after) if edges else (before and after):
             inside.update(range(k, run_end))
         k = run_end
     return inside
@@ -265,7 +269,15 @@ class TermMatcher:
         if not self._terms or not text:
             return []
         folded = fold(text)
-        squeezed = squeeze(folded)
+        found = self._find(text, squeeze(folded))
+        if _symbols_inside_words(folded.chars, edges=True) != _symbols_inside_words(folded.chars):
+            # Symbols glued to a word's edge: "great!" is "great", but "propagand@" is "propaganda". Both readings
+            # are searched, and a match in either counts.
+            seen = {(m.term, m.start, m.end) for m in found}
+            found += [m for m in self._find(text, squeeze(folded, edges=True)) if (m.term, m.start, m.end) not in seen]
+        return _drop_overlaps(found)
+
+    def _find(self, text: str, squeezed: Squeezed) -> list[TermMatch]:
         found: list[TermMatch] = []
         for term in self._terms:
             start = squeezed.chars.find(term.key)
@@ -280,7 +292,7 @@ class TermMatcher:
                     evasive = sum(squeezed.gap[start + 1:end]) > term.gaps or _looks_disguised(matched, term.term)
                     found.append(TermMatch(term.term, o_start, o_end, matched, evasive))
                 start = squeezed.chars.find(term.key, start + 1)
-        return _drop_overlaps(found)
+        return found
 
     def _accept(self, term: _CompiledTerm, s: Squeezed, start: int, end: int) -> bool:
         if not self.whole_words:

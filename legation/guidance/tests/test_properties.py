@@ -102,3 +102,14 @@ def test_random_unicode_never_crashes_the_engine(body, variant, urls, language):
         if finding.start is not None and finding.text_index is not None:
             text = draft.texts[finding.text_index].body
             assert 0 <= finding.start < finding.end <= len(text)
+
+
+def test_a_symbol_at_the_edge_of_a_word_is_read_as_the_letter_it_stands_for():
+    """Found by the property test above: a symbol glued to a word's last letter ("propagand@") hid the term.
+    Both readings are searched, so "propaganda!" is still found, once."""
+    for text in ("propagand@", "\u200bp\u0301\u200br\u0301o\u0301pagand\u200b@\u0301", "Ne pas croire la propagand@ !",
+                 "mensong€"):
+        assert check(PostDraft(DraftText(text)), [RULE], NOW), text
+    found = check(PostDraft(DraftText("propaganda! propaganda")), [RULE], NOW)
+    assert len([f for f in found if "propaganda" in f.explanation]) == 2
+    assert check(PostDraft(DraftText("The embassy celebrates! Friends, gandhi!")), [RULE], NOW) == []
