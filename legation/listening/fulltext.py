@@ -26,6 +26,7 @@ the stored column. Changing what these functions return needs a migration that i
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 # (from, to) code points; None drops the character. A copy is frozen in migration 0010 for PostgreSQL.
@@ -50,6 +51,16 @@ _MARK = re.compile(f"[{SOUTHEAST_ASIAN_MARKS}]+")
 def fold(text: str) -> str:
     """Text with the Arabic folds above (everything else unchanged)."""
     return text.translate(_FOLD)
+
+
+_MARKS_AFTER_LATIN = re.compile(r"([A-Za-z])[\u0300-\u036f]+")
+
+
+def unaccented(text: str) -> str:
+    """:func:`fold`, and the diacritics of Latin letters dropped ("grève" -> "greve"; other scripts keep theirs):
+    the text as PostgreSQL's search column holds it (migration 0014), and as listened-for terms are matched."""
+    decomposed = unicodedata.normalize("NFD", fold(text))
+    return unicodedata.normalize("NFC", _MARKS_AFTER_LATIN.sub(r"\1", decomposed))
 
 
 def spaced(text: str) -> str:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -30,7 +29,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from legation.listening.enrichment import Enriched, enrich_batch, story_keys, story_label
-from legation.listening.fulltext import fold, spaced
+from legation.listening.fulltext import spaced, unaccented
 from legation.listening.models import (
     HeardCount,
     ListenedItem,
@@ -365,13 +364,7 @@ _WORD = re.compile(r"\w{2,100}")
 
 def term_fold(text: str) -> str:
     """A text as terms are matched: Arabic folds, any case, Latin letters without their diacritics."""
-    if text.isascii():
-        return text.lower()
-    decomposed = unicodedata.normalize("NFD", fold(text).casefold())
-    return unicodedata.normalize("NFC", _MARKS_AFTER_LATIN.sub(r"\1", decomposed))
-
-
-_MARKS_AFTER_LATIN = re.compile(r"([a-z])[\u0300-\u036f]+")
+    return text.lower() if text.isascii() else unaccented(text).casefold()
 
 
 def query_words(query: str) -> list[str]:

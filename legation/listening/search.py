@@ -10,7 +10,6 @@ Browsing without words lists by time posted. Counts stop at COUNT_CAP ("more tha
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
@@ -24,7 +23,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.timezone import is_naive, make_aware
 
 from legation.listening.enrichment import country_named, place_names
-from legation.listening.fulltext import PLACE_KEY_LENGTH, fold, place_key, spaced
+from legation.listening.fulltext import PLACE_KEY_LENGTH, fold, place_key, spaced, unaccented
 from legation.listening.models import (
     ListenedItem,
     ListeningSource,
@@ -353,13 +352,7 @@ def _full_text(items: QuerySet[ListenedItem], query: str, filters: Filters) -> Q
 # 0014 does the same in SQL: decompose, drop the combining marks that follow an ASCII letter, recompose), so
 # "greve" finds "grève" there as on SQLite, whose FTS5 tokenizer (unicode61) drops them too. Other scripts keep
 # theirs ("й" stays "й").
-_MARKS_AFTER_LATIN = re.compile(r"([A-Za-z])[\u0300-\u036f]+")
-
-
-def postgres_fold(text: str) -> str:
-    """Text as PostgreSQL's search column holds it: :func:`fold`, and Latin diacritics dropped."""
-    decomposed = unicodedata.normalize("NFD", fold(text))
-    return unicodedata.normalize("NFC", _MARKS_AFTER_LATIN.sub(r"\1", decomposed))
+postgres_fold = unaccented  # text as PostgreSQL's search column holds it
 
 
 def postgres_query(query: str) -> tuple[str, list[str]]:
