@@ -10,7 +10,8 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.http import StreamingHttpResponse
 
-from legation.listening.models import StoryMember, country_list
+from legation.listening.models import country_list
+from legation.listening.search import readers_stories
 from legation.network.models import Person
 from legation.network.permissions import Action, paths_where
 
@@ -29,8 +30,7 @@ def _export_rows(rows: list[dict[str, Any]], paths: list[str] | None) -> Iterato
         return paths is None or any(path.startswith(p) for p in paths)
 
     hidden = [row["id"] for row in rows if not visible(row["unit_path"])]
-    own = {item_id: story_id for item_id, story_id, path in StoryMember.objects.filter(item_id__in=hidden)
-           .values_list("item_id", "story_id", "story__unit_path") if visible(path)} if hidden else {}
+    own = {item_id: story.pk for item_id, story in readers_stories(hidden, visible).items()}
     for row in rows:
         row["countries"] = country_list(row["countries"])
         row["created_at"] = row["created_at"].isoformat()

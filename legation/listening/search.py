@@ -10,7 +10,7 @@ Browsing without words lists by time posted. Counts stop at COUNT_CAP ("more tha
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
@@ -28,6 +28,7 @@ from legation.listening.models import (
     ListenedItem,
     ListeningSource,
     PlaceName,
+    Story,
     StoryMember,
     country_code,
     heard_mark,
@@ -182,8 +183,7 @@ def as_seen_by(person: Person | AnonymousUser, items: Iterable[ListenedItem]) ->
     heard = {item.pk: [int(s) for s in item.heard_sources.strip("|").split("|") if s.isdecimal()] for item in hidden}
     own = {source.pk: source for source in ListeningSource.objects.filter(
         pk__in={s for ids in heard.values() for s in ids}).select_related("unit") if visible(source.unit.path)}
-    stories = {member.item_id: member.story for member in StoryMember.objects.filter(
-        item_id__in=[item.pk for item in hidden]).select_related("story") if visible(member.story.unit_path)}
+    stories = readers_stories([item.pk for item in hidden], visible)
     for item in hidden:
         source = next((own[s] for s in heard[item.pk] if s in own), None)
         item.source, item.story = source, stories.get(item.pk)
@@ -197,6 +197,15 @@ def as_seen_by(person: Person | AnonymousUser, items: Iterable[ListenedItem]) ->
         if item.pk in orphans and orphans[item.pk] in units:
             item.unit, item.unit_path = units[orphans[item.pk]], orphans[item.pk]
     return items
+
+
+def readers_stories(item_ids: list[int], visible: Callable[[str], bool]) -> dict[int, Story]:
+    """For posts first stored for a unit the reader may not view: the story of each that a unit the reader may
+    view has (``StoryMember``), by post id. One query."""
+    if not item_ids:
+        return {}
+    return {member.item_id: member.story for member in StoryMember.objects.filter(
+        item_id__in=item_ids).select_related("story") if visible(member.story.unit_path)}
 
 
 def search(person: Person | AnonymousUser, query: str, filters: Filters | None = None) -> QuerySet[ListenedItem]:
