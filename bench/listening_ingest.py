@@ -14,6 +14,8 @@ searches of several kinds are timed, beside a LIKE scan as the baseline.
 
     python bench/listening_ingest.py [--rows 1000000] [--ingest 20000] [--queries 40] [--db sqlite,postgres]
                                      [--processes N]
+    python bench/listening_ingest.py --alerts N      # alert evaluation with N recent posts stored
+    python bench/listening_ingest.py --terms N       # trends of terms, N distinct terms counted a minute
 """
 
 from __future__ import annotations
@@ -374,6 +376,64 @@ def run_alerts(vendor: str, n: int) -> dict[str, object]:
     return result
 
 
+def run_terms(vendor: str, per_minute: int) -> dict[str, object]:
+    """The trends of terms read from the counters (``trends.counted_terms``) with ``per_minute`` distinct terms
+    counted every minute of the 48 hours the counters are kept, before and after the hourly purge folds the
+    minutes older than the alerts' window into hours (``tasks.purge_old_counts``), and what the purge takes."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from legation.listening import alerts, ingest, trends
+    from legation.listening.models import COUNTS_KEPT, HeardCount
+    from legation.listening.tasks import purge_old_counts
+    from legation.network import services as network_services
+
+    call_command("migrate", verbosity=0, interactive=False)
+    root = network_services.create_root_unit(name="Bench ministry")
+    now = timezone.now()
+    hours = int(COUNTS_KEPT.total_seconds() // 3600) - 1
+    first = ingest.minute_of(now - timedelta(hours=hours))
+    rng = random.Random(3)
+    vocabulary = [f"term:#flood{i}" for i in range(per_minute * 3)]
+    for start in range(first, ingest.minute_of(now) + 1, 60):  # an hour of counters at a time
+        counts = {(root.path, minute, key): rng.randint(1, 5) for minute in range(start, start + 60)
+                  for key in rng.sample(vocabulary, per_minute)}
+        ingest.add_counts(counts)  # type: ignore[arg-type]
+    buckets = trends._hours(now - timedelta(hours=hours), hours)
+
+    def analyze() -> None:  # as autovacuum does after such changes (without it PostgreSQL guesses 1 row: 3x slower)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {HeardCount._meta.db_table}")
+
+    def timed(function):  # type: ignore[no-untyped-def]
+        walls = []
+        for _ in range(3):
+            w0 = time.perf_counter()
+            value = function()
+            walls.append(time.perf_counter() - w0)
+        return value, round(min(walls) * 1000, 1), round(statistics.median(walls) * 1000, 1)
+
+    result: dict[str, object] = {"vendor": vendor, "terms_per_minute": per_minute, "hours": hours}
+    analyze()
+    before, best, median = timed(lambda: trends.counted_terms(root, buckets, hours, 8))
+    series = alerts.hourly_series(root, now)
+    result["before"] = {"counters": HeardCount.objects.count(), "counted_terms_ms": {"min": best, "median": median}}
+    w0 = time.perf_counter()
+    purge_old_counts.call()
+    result["purge_ms"] = round((time.perf_counter() - w0) * 1000, 1)
+    analyze()
+    after, best, median = timed(lambda: trends.counted_terms(root, buckets, hours, 8))
+    result["after"] = {"counters": HeardCount.objects.count(), "counted_terms_ms": {"min": best, "median": median}}
+    result["same_term_lines"] = after == before
+    result["same_alert_series"] = alerts.hourly_series(root, now) == series
+    return result
+
+
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of a process of this machine (Linux /proc); 0 when it is gone."""
     try:
@@ -416,6 +476,8 @@ def main() -> int:
     parser.add_argument("--db", default="sqlite,postgres")
     parser.add_argument("--processes", type=int, help="enrichment processes (default: the setting's default)")
     parser.add_argument("--alerts", type=int, help="only time alert evaluation with this many recent posts stored")
+    parser.add_argument("--terms", type=int, help="only time the trends of terms with this many distinct terms "
+                        "counted a minute over 48 hours, before and after the hourly purge folds old minutes")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--memory", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -425,12 +487,17 @@ def main() -> int:
     if args.one and args.alerts:
         print(json.dumps(run_alerts(args.one, args.alerts)))
         return 0
+    if args.one and args.terms:
+        print(json.dumps(run_terms(args.one, args.terms)))
+        return 0
     if args.one:
         print(json.dumps(run_one(args.one, args.rows, args.ingest, args.queries)))
         return 0
     report: dict[str, object] = {"rows": args.rows, "ingest_posts": args.ingest}
     if args.alerts:
         report = {"alert_posts": args.alerts}
+    elif args.terms:
+        report = {"terms_per_minute": args.terms}
     else:
         out = subprocess.run([sys.executable, __file__, "--memory", str(min(args.ingest, 10_000))], cwd=ROOT,
                              env={**os.environ, "DJANGO_SETTINGS_MODULE": "legation.settings"}, capture_output=True,
@@ -459,7 +526,8 @@ def main() -> int:
         try:
             out = subprocess.run([sys.executable, __file__, "--one", "postgresql" if vendor == "postgres" else vendor,
                                   "--rows", str(args.rows), "--ingest", str(args.ingest), "--queries",
-                                  str(args.queries), *(["--alerts", str(args.alerts)] if args.alerts else [])],
+                                  str(args.queries), *(["--alerts", str(args.alerts)] if args.alerts else []),
+                                  *(["--terms", str(args.terms)] if args.terms else [])],
                                  env=env, cwd=ROOT, capture_output=True, text=True, check=False)
             report[vendor] = json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else {
                 "error": out.stderr[-2000:]}

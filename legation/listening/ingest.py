@@ -449,6 +449,36 @@ def add_counts(counts: Counter[tuple[str, int, str]]) -> None:
                 rows)
 
 
+def roll_up_counts(oldest: int, before: int) -> int:
+    """Fold the per-minute counters of minutes in [oldest, before) into one counter per clock hour (at the hour's
+    first minute), and return how many minute counters went. The alerts compare the last WINDOWS hours minute by
+    minute; older counters serve only the hourly trends of terms, which read them per clock hour, so the same
+    figures come from a sixtieth of the rows (a source hearing 100 distinct hashtags a minute: 6,000 rows an hour
+    become 100). A post that arrives late for a folded minute gets a minute counter again, folded next time."""
+    table = HeardCount._meta.db_table
+    minutes = "minute >= %s AND minute < %s AND minute %% 60 <> 0"
+    upsert = f"ON CONFLICT (unit_path, minute, key) DO UPDATE SET n = {table}.n + excluded.n"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One statement: a row ingestion adds to meanwhile is either waited for and folded, or left for later.
+            cursor.execute(
+                f"WITH gone AS (DELETE FROM {table} WHERE {minutes} "  # noqa: S608
+                "RETURNING unit_path, minute, key, n), "
+                f"folded AS (INSERT INTO {table} (unit_path, minute, key, n) "
+                "SELECT unit_path, minute - minute %% 60, key, SUM(n) FROM gone GROUP BY 1, 2, 3 "
+                f"{upsert}) SELECT COUNT(*) FROM gone", [oldest, before])
+            return int(cursor.fetchone()[0])
+        with transaction.atomic():  # SQLite has one writer at a time: both statements see the same rows
+            cursor.execute(
+                f"INSERT INTO {table} (unit_path, minute, key, n) "  # noqa: S608 - our table
+                f"SELECT unit_path, minute - minute %% 60, key, SUM(n) FROM {table} "
+                f"WHERE {minutes} GROUP BY 1, 2, 3 {upsert}",
+                [oldest, before])
+            cursor.execute(f"DELETE FROM {table} WHERE {minutes}",  # noqa: S608
+                           [oldest, before])
+            return int(cursor.rowcount)
+
+
 _COLUMNS = ("source_id", "unit_id", "unit_path", "heard_by", "heard_sources", "platform", "external_id", "kind",
             "text", "author", "url", "created_at", "ingested_at", "language", "sentiment", "crisis_category",
             "places", "countries", "head_count", "phones", "needs", "dup_signature", "story_id")

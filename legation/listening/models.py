@@ -408,8 +408,8 @@ class PlaceName(models.Model):
         return f"{self.item_id}: {self.name_key}"
 
 
-# How long the per-minute counters are kept (``tasks.purge_old_counts``): alerts compare the last 12 hours, the
-# trends of terms read up to 48 hours, and the rest is margin for late posts.
+# How long the counters are kept (``tasks.purge_old_counts``): alerts compare the last 12 hours minute by minute,
+# the trends of terms read up to 48 hours per clock hour (minutes older than 13 hours are folded into hours).
 COUNTS_KEPT = timedelta(hours=48)
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from legation.listening import alerts, services
+from legation.listening.ingest import minute_of, roll_up_counts
 from legation.listening.models import COUNTS_KEPT, Alert, HeardCount, ListenedItem, ListeningSource
 from legation.listening.pull import pull_source as pull_one
 from legation.worker.periodic import periodic
@@ -65,7 +66,11 @@ def pull_due_sources() -> list[int]:
 @periodic(every=timedelta(hours=1))
 @task()
 def purge_old_counts() -> int:
-    """Forget the alert counters of minutes older than COUNTS_KEPT (the posts themselves stay)."""
-    oldest = int((timezone.now() - COUNTS_KEPT).timestamp() // 60)
+    """Forget the alert counters of minutes older than COUNTS_KEPT (the posts themselves stay), and fold those
+    older than the alerts' window (and an hour's margin) into hourly counters (``ingest.roll_up_counts``)."""
+    now = timezone.now()
+    oldest = minute_of(now - COUNTS_KEPT)
     deleted, _ = HeardCount.objects.filter(minute__lt=oldest).delete()
-    return deleted
+    before = minute_of(now - timedelta(hours=alerts.WINDOWS + 1))
+    folded = roll_up_counts(oldest, before - before % 60)
+    return deleted + folded

@@ -228,3 +228,44 @@ def test_a_spike_in_posts_with_a_word_the_unit_listens_for_alerts(tree, alice, e
     alert = Alert.objects.get(key__startswith="term:evacuation@")
     assert "Spike in posts with evacuation" in alert.text and alert.count == 30
     _assert_same_series(tree.paris, now)
+
+
+def test_the_purge_folds_counters_older_than_the_alert_window_into_hours_and_the_figures_stay(tree, paris_source):
+    from legation.listening import trends
+    from legation.listening.tasks import purge_old_counts
+
+    now = datetime.now(tz=UTC)
+    rng = random.Random(7)
+    # Posts spread over the last 47 hours: hashtags and a listened-for word, in many minutes of each hour.
+    posts = [Post(text=f"en||FR|post {i} #tag{i % 7} #flood in Veridia", platform="x", external_id=f"p{i}",
+                  created_at=now - timedelta(minutes=rng.randint(0, 47 * 60))) for i in range(600)]
+    ingest(paris_source, posts, enrich=_fake_enrich)
+    since = now - timedelta(hours=47)
+    buckets = trends._hours(since, 47)
+    terms_before = trends.counted_terms(tree.paris, buckets, 47, 10)
+    series_before = alerts.hourly_series(tree.paris, now)
+    rows_before = HeardCount.objects.count()
+
+    purge_old_counts.call()
+
+    cut = int((now - timedelta(hours=alerts.WINDOWS + 1)).timestamp() // 60)
+    old = HeardCount.objects.filter(minute__lt=cut - cut % 60)
+
+    def minutes_left() -> list[int]:
+        return [minute for minute in old.values_list("minute", flat=True) if minute % 60]
+
+    assert old.exists() and minutes_left() == []  # one counter per hour and key
+    assert HeardCount.objects.count() < rows_before / 2
+    assert trends.counted_terms(tree.paris, buckets, 47, 10) == terms_before  # the same lines, hour by hour
+    assert sum(terms_before["#flood"]) == sum(terms_before["veridia"]) == 600
+    assert alerts.hourly_series(tree.paris, now) == series_before  # the alert window is untouched
+
+    # A late post for a folded minute counts again, and the next purge folds it into its hour.
+    late = now - timedelta(hours=30, minutes=17)
+    ingest(paris_source, [Post(text="en||FR|late #flood", platform="x", external_id="late", created_at=late)],
+           enrich=_fake_enrich)
+    purge_old_counts.call()
+    assert minutes_left() == []
+    after = trends.counted_terms(tree.paris, buckets, 47, 10)["#flood"]
+    i = buckets.index(late.replace(minute=0, second=0, microsecond=0))
+    assert after[i] == terms_before["#flood"][i] + 1 and sum(after) == 601
