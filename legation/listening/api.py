@@ -342,9 +342,16 @@ def delete_source(request: HttpRequest, source_id: int) -> Any:
     return Status(204, None)
 
 
+def _unit_filter(request: HttpRequest, unit_id: int | None) -> None:
+    """A ``unit`` filter names a unit that exists (404) and that the caller may view listening in (403)."""
+    if unit_id is not None:
+        require(request.user, Action.LISTENING_VIEW, get_object_or_404(Unit, pk=unit_id))
+
+
 @router.get("/search", response=SearchOut)
 def search_items(request: HttpRequest, params: Query[SearchIn]) -> Any:
     # The web page's reading of the same parameters (case, a day's end for "until").
+    _unit_filter(request, params.unit)
     items = search(request.user, params.q, params.filters())
     rows = list(items[params.offset : params.offset + params.limit + 1])
     more = len(rows) > params.limit
@@ -358,6 +365,7 @@ def search_items(request: HttpRequest, params: Query[SearchIn]) -> Any:
 }}})
 def export_items(request: HttpRequest, params: Query[ExportIn]) -> StreamingHttpResponse:
     """The search's matches as the web page's export: CSV (with a byte-order mark) or JSON lines, streamed."""
+    _unit_filter(request, params.unit)
     return exports.response(search(request.user, params.q, params.filters()), params.format, request.user)
 
 

@@ -34,7 +34,7 @@ from legation.listening.models import (
     heard_mark,
 )
 from legation.network.models import Person, Unit
-from legation.network.permissions import Action, path_filter, paths_where
+from legation.network.permissions import Action, may, path_filter, paths_where
 
 COUNT_CAP = 1_000  # counting beyond this costs more than it tells: the page says "1000+"
 # SQLite: a place named by more posts than this is browsed newest first through the time index (``search``).
@@ -217,8 +217,10 @@ def search(person: Person | AnonymousUser, query: str, filters: Filters | None =
     query = query.replace("\x00", " ")  # PostgreSQL refuses NUL in a parameter; SQLite ends the text there
     items = visible_items(person)
     if filters.unit:
+        # Only a unit the person may view listening in: what another unit heard is not theirs to learn.
         unit = Unit.objects.filter(pk=filters.unit).only("path").first()
-        items = items.filter(heard_by__contains="|" + unit.path) if unit else items.none()
+        allowed = unit is not None and may(person, Action.LISTENING_VIEW, unit)
+        items = items.filter(heard_by__contains="|" + unit.path) if unit and allowed else items.none()
     conditions = Q()
     if filters.language:
         conditions &= Q(language=filters.language)

@@ -57,6 +57,22 @@ def test_another_mission_source_cannot_be_used_to_learn_what_it_heard(client, ch
     assert len(mine["items"]) == 2
 
 
+def test_another_mission_unit_cannot_be_used_to_learn_what_it_heard(client, charlie, tree, paris_source,
+                                                                   berlin_source):
+    from legation.listening.search import Filters, search
+
+    services.ingest_posts(paris_source, make_posts(["Roads flooded near the river in Veridia"]))
+    services.ingest_posts(berlin_source, make_posts(["Roads flooded near the river in Veridia"]))
+    client.force_login(charlie)  # Berlin sees the post, but may not ask whether Paris heard it too
+    for path in ("/api/v1/listening/search", "/api/v1/listening/export"):
+        assert client.get(path, {"unit": tree.paris.pk}).status_code == 403
+        assert client.get(path, {"unit": 999_999}).status_code == 404
+    mine = json.loads(client.get("/api/v1/listening/search", {"unit": tree.berlin.pk}).content)["items"]
+    assert len(mine) == 1
+    assert not search(charlie, "", Filters(unit=tree.paris.pk)).exists()  # the service refuses it too
+    assert search(charlie, "", Filters(unit=tree.berlin.pk)).count() == 1
+
+
 def test_a_post_another_mission_stored_shows_the_readers_own_story_of_it(client, bob, charlie, tree, paris_source,
                                                                         berlin_source):
     from legation.listening.ingest import Post, ingest
