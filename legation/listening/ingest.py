@@ -23,12 +23,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 from django.db import connection, models, transaction
 from django.db.models import Case, Value, When
 from django.db.models.functions import Concat
 from django.utils import timezone
 
-from legation.listening.enrichment import Enriched, enrich_batch, story_keys, story_label
+from legation.listening.enrichment import Enriched, enrich_batch, near_duplicate_bands, story_keys, story_label
 from legation.listening.fulltext import spaced, unaccented
 from legation.listening.models import (
     HeardCount,
@@ -36,6 +37,7 @@ from legation.listening.models import (
     ListeningSource,
     SourceKind,
     Story,
+    StoryBand,
     StoryMember,
     heard_mark,
 )
@@ -561,9 +563,109 @@ def _copy_rows(cursor: Any, table: str, rows: list[tuple[Any, ...]]) -> set[tupl
     return None if len(inserted) >= len(rows) else inserted
 
 
+BANDS_KEPT = 16  # a story's bands most shared by the posts that started it (or grew it several at a time)
+SAME_GROUP = 16  # of the 32 MinHash values two posts sharing a band must have in common to be put together
+RECENT_COMPARED = 50  # the unit's latest near-duplicate stories a post sharing no kept band is compared with
+
+
+def _stored_bands(unit: Unit, bands: np.ndarray) -> list[tuple[int, int, str]]:
+    """(band, story id, story key) of the unit's stories keeping any of ``bands``: one statement with the bands
+    as one parameter (an array, or JSON on SQLite), which thousands of bound values would make slow."""
+    table, stories = StoryBand._meta.db_table, Story._meta.db_table
+    if connection.vendor == "postgresql":
+        among, values = "= ANY(%s)", bands.tolist()
+    else:
+        among, values = "IN (SELECT value FROM json_each(%s))", json.dumps(bands.tolist())
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT b.band, b.story_id, s.key FROM {table} b JOIN {stories} s ON s.id = b.story_id "  # noqa: S608
+                       f"WHERE b.unit_id = %s AND b.band {among}", [unit.pk, values])
+        return [(int(band), int(story_id), str(key)) for band, story_id, key in cursor.fetchall()]
+
+
+def _near_duplicate_keys(unit: Unit, keys: list[str | None],
+                         records: list[Enriched]) -> tuple[list[str | None], dict[int, list[int]]]:
+    """Near-duplicates of each other or of a story of the unit get one story key, though their short signatures
+    differ: posts of the batch sharing a band (``enrichment.near_duplicate_bands``) and at least SAME_GROUP of
+    their 32 MinHash values are grouped, and a group with a band a story of the unit keeps (``StoryBand``) joins
+    that story (the one most of its bands point to). Returns the keys and, per group to remember, its first post
+    and the bands to keep for its story. Posts without a whole signature keep their keys (exact signature)."""
+    every = near_duplicate_bands(records)
+    bands = {i: every[i] for i, key in enumerate(keys) if key and key.startswith("dup:") and every[i]}
+    if not bands:
+        return keys, {}
+    posts = list(bands)
+    values = np.frombuffer(b"".join(records[i].dup_raw for i in posts), dtype=np.uint32).reshape(len(posts), 32)
+    row_of = {i: row for row, i in enumerate(posts)}
+    parent = {i: i for i in posts}
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def similar(i: int, j: int) -> bool:
+        return int((values[row_of[i]] == values[row_of[j]]).sum()) >= SAME_GROUP
+
+    # Posts sharing a band: the few first posts with each band are compared with the next ones.
+    flat = np.array([bands[i] for i in posts], dtype=np.int64)
+    distinct, counts = np.unique(flat, return_counts=True)
+    if (counts > 1).any():
+        with_band: dict[int, list[int]] = defaultdict(list)
+        shared = set(distinct[counts > 1].tolist())
+        for i in posts:
+            for band in bands[i]:
+                if band in shared:
+                    bucket = with_band[band]
+                    for j in bucket:
+                        if root(i) != root(j) and similar(i, j):
+                            parent[max(root(i), root(j))] = min(root(i), root(j))  # the first post leads
+                    if len(bucket) < 8:
+                        bucket.append(i)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i in posts:
+        groups[root(i)].append(i)
+    # A copy can differ from the others in one value of every band: a post alone joins the group of the batch
+    # whose first post it resembles most, if enough.
+    big = [leader for leader, members in groups.items() if len(members) > 1][:500]
+    alone = [leader for leader, members in groups.items() if len(members) == 1]
+    if big and alone:
+        same = (values[[row_of[i] for i in alone]][:, None, :] == values[[row_of[i] for i in big]][None]).sum(2)
+        for row in np.flatnonzero(same.max(axis=1) >= SAME_GROUP).tolist():
+            groups[big[int(same[row].argmax())]].append(groups.pop(alone[row])[0])
+    stored = {band: (story_id, key) for band, story_id, key in _stored_bands(unit, distinct)}
+    unmatched = [leader for leader, members in groups.items()
+                 if not any(band in stored for i in members for band in bands[i])]
+    recent = [(story_id, key, signature) for story_id, key, signature in Story.objects.filter(
+        unit=unit, last_seen__gte=timezone.now() - timedelta(days=2)).exclude(signature="").order_by(
+        "-last_seen").values_list("id", "key", "signature")[:RECENT_COMPARED] if len(signature) == 256] \
+        if unmatched else []
+    if recent:  # the same, against the first posts of the unit's latest stories
+        theirs = np.frombuffer(bytes.fromhex("".join(signature for _id, _key, signature in recent)),
+                               dtype=np.uint32).reshape(len(recent), 32)
+        same = (values[[row_of[i] for i in unmatched]][:, None, :] == theirs[None]).sum(2)
+        for row in np.flatnonzero(same.max(axis=1) >= SAME_GROUP).tolist():
+            story_id, key, _signature = recent[int(same[row].argmax())]
+            stored.update({band: (story_id, key) for band in bands[unmatched[row]]})
+    keys = list(keys)
+    remember: dict[int, list[int]] = {}
+    for leader, members in groups.items():
+        hits = [stored[band] for i in members for band in bands[i] if band in stored]
+        votes = Counter(hits) if hits else None
+        chosen = min(votes, key=lambda story: (-votes[story], story[0]))[1] if votes else keys[leader]
+        for i in members:
+            keys[i] = chosen
+        if len(members) > 1:
+            kept = Counter(band for i in members for band in bands[i])
+            remember[leader] = [band for band, _n in kept.most_common(BANDS_KEPT)]
+        elif not votes:  # a post alone: its bands, in case it starts a story with copies stored earlier
+            remember[leader] = bands[leader]
+    return keys, remember
+
+
 def _attach_stories(unit: Unit, texts: list[str], records: list[Enriched], created: list[datetime]) -> list[int | None]:
     """The story id of each new post, creating stories and growing their size and time span (a few statements)."""
-    keys = story_keys(records)
+    keys, remember = _near_duplicate_keys(unit, story_keys(records), records)
     members: dict[str, list[int]] = defaultdict(list)
     for index, key in enumerate(keys):
         if key is not None:
@@ -598,7 +700,8 @@ def _attach_stories(unit: Unit, texts: list[str], records: list[Enriched], creat
         times = [created[i] for i in indexes]
         label, terms = story_label(key, texts[indexes[0]], records[indexes[0]])
         new.append(Story(unit=unit, unit_path=unit.path, key=key, label=label, terms=terms, size=0,
-                         first_seen=min(times), last_seen=max(times)))
+                         first_seen=min(times), last_seen=max(times),
+                         signature=records[indexes[0]].dup_raw.hex() if key.startswith("dup:") else ""))
     if new:
         Story.objects.bulk_create(new, ignore_conflicts=True)
         stories = dict(Story.objects.filter(unit=unit, key__in=list(members)).values_list("key", "id"))
@@ -619,6 +722,9 @@ def _attach_stories(unit: Unit, texts: list[str], records: list[Enriched], creat
         growth.append((story_id, len(indexes) + len(joined) + len(others), min(created[i] for i in indexes),
                        max(created[i] for i in indexes)))
     StoryMember.objects.bulk_create(memberships, ignore_conflicts=True)
+    StoryBand.objects.bulk_create([StoryBand(story_id=story, unit=unit, band=band)
+                                   for leader, kept in remember.items() if (story := story_ids[leader]) is not None
+                                   for band in kept], ignore_conflicts=True)
     _grow_stories(growth)
     if joins:
         with connection.cursor() as cursor:

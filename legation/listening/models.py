@@ -129,6 +129,9 @@ class Story(models.Model):
     first_seen = models.DateTimeField()
     last_seen = models.DateTimeField()
     alerted = models.BooleanField(default=False)
+    # A story of near-duplicates: the MinHash signature of its first post (hex), which later copies are compared
+    # with when they share none of its bands (``ingest._near_duplicate_keys``).
+    signature = models.CharField(max_length=256, blank=True, default="")
 
     class Meta:
         ordering = ["-last_seen"]
@@ -145,6 +148,23 @@ class Story(models.Model):
         head, sep, rest = self.label.partition(" — ")
         code = head.strip().replace(" ", "_")
         return f"{CrisisCategory(code).label}{sep}{rest}" if code in CrisisCategory.values else self.label
+
+
+class StoryBand(models.Model):
+    """One locality-sensitive key of the near-duplicates a unit's story holds (a band of 4 of the 32 MinHash
+    values, hashed to 64 bits): a later post sharing a band with it joins the story, though its text differs a little (a
+    templated campaign, "post number 17 about ..."), where the exact signature would differ. Written by
+    ingestion (``ingest._near_duplicate_keys``); a story keeps the bands most of its posts share."""
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="bands")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    band = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "band"], name="one_story_per_unit_and_band")]
+
+    def __str__(self) -> str:
+        return f"{self.story_id}: {self.band}"
 
 
 def heard_mark(value: object) -> str:

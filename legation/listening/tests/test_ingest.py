@@ -55,6 +55,39 @@ def test_near_duplicates_form_a_story(paris_source):
     assert story.size == 4
 
 
+def test_a_templated_campaign_is_one_story_though_each_copy_differs(paris_source):
+    """A copy-paste campaign whose copies each differ a little (a number, a name): their short signatures differ,
+    their MinHash bands do not. The first batch forms one story; later copies join it one by one."""
+    from legation.listening.models import StoryBand
+
+    def campaign(numbers, prefix):  # type: ignore[no-untyped-def]
+        return make_posts([f"bulkpost number {i} about the Veridia embassy in Jakarta" for i in numbers],
+                          prefix=prefix)
+
+    services.ingest_posts(paris_source, campaign(range(200), "c"))
+    assert len({item.dup_signature for item in ListenedItem.objects.all()}) > 20  # the signatures differ
+    story = Story.objects.get()
+    assert story.items.count() == story.size >= 195  # a copy or two may differ too much to tell
+    assert StoryBand.objects.filter(story=story).count() == 16
+    first = story.size
+    for i in range(200, 230):  # one copy a pull
+        services.ingest_posts(paris_source, campaign([i], f"late{i}-"))
+    story.refresh_from_db()
+    assert story.items.count() == story.size >= first + 28
+    # Other posts that share a few words are not drawn in; another campaign is its own story.
+    services.ingest_posts(paris_source, make_posts(
+        [f"Visa queue {i} is long today at the consulate, bring your papers and two photos" for i in range(40)]
+        + [f"Heavy traffic near the Veridia embassy in Jakarta this {when}" for when in ("morning", "noon", "night")],
+        prefix="o"))
+    size = story.size
+    story.refresh_from_db()
+    assert story.size == size
+    assert not story.items.filter(external_id__startswith="o").exists()
+    queue = Story.objects.get(items__external_id="o0")
+    assert queue.size >= 38 and queue.pk != story.pk and queue.label != story.label
+    assert not queue.items.filter(external_id__in=["o40", "o41", "o42"]).exists()  # the traffic posts
+
+
 def test_a_post_heard_by_two_units_is_stored_once_and_found_by_both(paris_source, berlin_source, alice, bob,
                                                                     charlie):
     from legation.listening.search import Filters, search
