@@ -122,7 +122,7 @@ class ItemOut(Schema):
 class FiltersIn(Schema):
     """The words and filters of a search, read as the web page reads them (``Filters.from_params``)."""
 
-    q: str = ""
+    q: str = Field("", description="words or \"a phrase\"; the first 500 characters are read, up to a whole word")
     language: str = ""
     sentiment: str = ""
     category: str = ""

@@ -75,12 +75,12 @@ def _jsonl_posts(raw: Any, skip: int) -> Iterator[Post | BadLine]:
         if count <= skip:
             continue
         try:
-            record = json.loads(line.decode("utf-8-sig" if number == 1 else "utf-8"))
+            record = json.loads(line.rstrip(b"\r\n").decode("utf-8-sig" if number == 1 else "utf-8"))
         except UnicodeDecodeError:
             yield BadLine(number, "not UTF-8 text")
             continue
         except json.JSONDecodeError as exc:
-            yield BadLine(number, f"not valid JSON ({exc.msg})")
+            yield BadLine(number, f"not valid JSON ({exc.msg}: character {exc.colno})")
             continue
         if not isinstance(record, dict):
             yield BadLine(number, "not a JSON object")

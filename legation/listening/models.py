@@ -361,13 +361,25 @@ def _country_names(language: str) -> gettext_module.NullTranslations:
                                       fallback=True)
 
 
+@functools.lru_cache(maxsize=32)
+def _language_names(language: str) -> gettext_module.NullTranslations:
+    return gettext_module.translation("iso639-3", pycountry.LOCALES_DIR, languages=[to_locale(language)],
+                                      fallback=True)
+
+
 def language_name(code: str) -> str:
-    """A language's name in the reader's language ("fr": "French", "français" for a French reader); the code as
-    it is when Django does not know it."""
+    """A language's name in the reader's language ("fr": "French", "français" for a French reader): Django's
+    name, else ISO 639's and its translations (pycountry: "zh", "so", "ceb" that Django does not name); the code
+    as it is when neither knows it."""
     try:
         return str(get_language_info(code)["name_translated"])
     except KeyError:
+        pass
+    field = {2: "alpha_2", 3: "alpha_3"}.get(len(code))
+    language = pycountry.languages.get(**{field: code.lower()}) if field else None
+    if language is None:
         return code
+    return _language_names(get_language() or settings.LANGUAGE_CODE).gettext(language.name)
 
 
 def series_name(key: str) -> str:
@@ -396,6 +408,7 @@ class SavedSearch(models.Model):
     name = models.CharField(_("name"), max_length=200)
     params = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
+    replaced = False  # set by ``services.save_search`` when it replaced one of the same name (not stored)
 
     class Meta:
         ordering = ["name"]

@@ -98,10 +98,25 @@ def without_nul(value: str) -> str:
     return value.replace("\x00", "")
 
 
+MAX_QUERY = 500  # characters of a search's words that are read
+
+
+def clip_query(query: str) -> str:
+    """The first MAX_QUERY characters of a search, without the word the cut would halve ("flood" cut to "flo"
+    would find other posts, or none)."""
+    query = query.strip()
+    if len(query) <= MAX_QUERY:
+        return query
+    clipped = query[:MAX_QUERY]
+    if not query[MAX_QUERY].isspace() and " " in clipped:
+        clipped = clipped.rsplit(None, 1)[0]
+    return clipped.strip()
+
+
 def search_params(query: str, filters: Filters) -> dict[str, str]:
     """A search's words and filters as a saved search keeps them (and the page links them): the unit apart."""
     params = {k: without_nul(v) for k, v in filters.as_params().items() if k != "unit"}
-    query = without_nul(query).strip()[:500]
+    query = clip_query(without_nul(query))
     if query:
         params["q"] = query
     return params
@@ -378,7 +393,7 @@ def postgres_query(query: str) -> tuple[str, list[str]]:
     groups: list[list[str]] = [[]]
     excluded: list[str] = []
     params: list[str] = []
-    for minus, phrase, word in QUERY_TOKEN.findall(query[:500]):
+    for minus, phrase, word in QUERY_TOKEN.findall(clip_query(query)):
         if word == "OR" and groups[-1]:  # between words; first, or twice in a row, it is the word "or"
             groups.append([])
             continue
@@ -424,7 +439,7 @@ def fts5_query(query: str) -> tuple[str, str]:
     """
     parts: list[str] = []
     excluded: list[str] = []
-    for minus, phrase, word in QUERY_TOKEN.findall(query[:500]):
+    for minus, phrase, word in QUERY_TOKEN.findall(clip_query(query)):
         if word == "OR" and parts and parts[-1] != "OR":
             parts.append("OR")
             continue

@@ -61,7 +61,7 @@ def resolve_file(name: str) -> Path:
         if candidate.is_relative_to(base.resolve()) and candidate.is_file():
             return candidate
     raise ValidationError({"query": _("no file named %(name)s in %(folder)s")
-                           % {"name": repr(name), "folder": files_dir()}})
+                           % {"name": repr(name), "folder": "LEGATION_DATA_DIR/listening"}})  # not the server path
 
 
 def capability_needed(kind: str, query: str) -> Capability:
@@ -272,6 +272,7 @@ def save_search(actor: Person, *, unit: Unit, name: str, params: Mapping[str, st
                                                           defaults={"params": dict(params)})
     ledger.append(actor, "listening.search_saved", obj=saved, unit=unit,
                   payload={"name": name, "params": dict(params), "replaced": not created})
+    saved.replaced = not created
     return saved
 
 

@@ -34,7 +34,16 @@ from legation.listening.models import (
     Sentiment,
     language_name,
 )
-from legation.listening.search import Filters, as_seen_by, capped_count, search, search_params, visible_items
+from legation.listening.search import (
+    MAX_QUERY,
+    Filters,
+    as_seen_by,
+    capped_count,
+    clip_query,
+    search,
+    search_params,
+    visible_items,
+)
 from legation.network.models import PLATFORM_CHOICES, OfficialAccount, Unit
 from legation.network.permissions import Action, may, path_filter, require
 from legation.web.context import current_unit
@@ -72,7 +81,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def _search_context(request: HttpRequest, unit: Unit) -> tuple[str, Filters]:
-    query = request.GET.get("q", "").strip()[:500]
+    typed_query = request.GET.get("q", "").strip()
+    query = clip_query(typed_query)
+    if len(query) < len(typed_query):
+        messages.warning(request, _("Only the first %(count)s characters of the search are read (up to “%(end)s”).")
+                         % {"count": MAX_QUERY, "end": query[-30:]})
     filters = Filters.from_params(request.GET)
     filters.unit = unit.pk  # the working unit (and below): switch units to look elsewhere
     for name, label in (("since", _("From (date)")), ("until", _("Until (date)"))):
@@ -100,12 +113,13 @@ def search_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         form = SaveSearchForm(request.POST)
         if form.is_valid():
             try:
-                services.save_search(request.user, unit=unit, name=form.cleaned_data["name"],  # type: ignore[arg-type]
-                                     params=params)
+                saved = services.save_search(request.user, unit=unit,  # type: ignore[arg-type]
+                                             name=form.cleaned_data["name"], params=params)
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
             else:
-                messages.success(request, _("Search saved."))
+                messages.success(request, _("Saved search “%(name)s” replaced.")
+                                 % {"name": saved.name} if saved.replaced else _("Search saved."))
             return redirect(reverse("listening:search") + "?" + urlencode(params))
         if request.POST.get("name", "").strip():  # too long: the form says how long a name may be
             messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
@@ -169,7 +183,7 @@ def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
     items = visible_items(request.user).select_related("source", "story", "unit")
     [item] = as_seen_by(request.user, [get_object_or_404(items, pk=item_id)])
     # opened from search results: the whole post, its matches marked, line breaks kept
-    query = request.GET.get("q", "").strip()[:500]
+    query = clip_query(request.GET.get("q", ""))
     marked = snippet(item.text, query, limit=len(item.text), line_breaks=True) if query else None
     return render(request, "listening/item.html", {"item": item, "q": query, "marked": marked})
 

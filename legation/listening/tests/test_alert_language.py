@@ -69,3 +69,17 @@ def test_a_country_spike_names_the_country_in_the_reader_language(tree, readers,
     assert "المنشورات عن ليبيا" in by_reader["omar@veridia.example"].subject
     client.force_login(omar)
     assert "المنشورات عن ليبيا" in client.get("/listening/").content.decode()
+
+
+def test_languages_django_does_not_name_are_named_from_iso_639_in_the_reader_language():
+    from django.utils import translation
+
+    from legation.listening.models import language_name
+
+    with translation.override("en"):
+        assert [language_name(code) for code in ("zh", "so", "ceb", "fr", "qq")] == [
+            "Chinese", "Somali", "Cebuano", "French", "qq"]
+    with translation.override("fr"):
+        assert language_name("zh") == "Chinois"
+    with translation.override("ar"):
+        assert language_name("zh") == "الصينية"

@@ -334,3 +334,12 @@ def test_volumes_over_time_by_term_show_hashtags_and_the_words_sources_listen_fo
     client.force_login(alice)
     above = client.get(f"/api/v1/listening/units/{tree.paris.parent_id}/trends", {"by": "term"}).json()
     assert {"evacuation", "#misratah"} <= {s["key"] for s in above["series"]}
+
+
+def test_a_search_longer_than_what_is_read_is_cut_at_a_whole_word(client, bob, tree, heard):
+    client.force_login(bob)
+    long = "flooding " * 300  # 2,700 characters: cut at 500 in the middle of a word, it would find nothing
+    found = client.get("/api/v1/listening/search", {"q": long}).json()["items"]
+    assert sorted(item["external_id"] for item in found) == ["p0", "p1", "p3"]
+    page = client.get("/listening/search/", {"q": long}).content.decode()
+    assert "Only the first 500 characters of the search are read" in page and "near Lyon" in page

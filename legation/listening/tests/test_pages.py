@@ -75,7 +75,12 @@ def test_a_search_is_saved_and_reopened(client, bob, tree, heard):
     assert response.status_code == 302
     saved = SavedSearch.objects.get(owner=bob)
     assert saved.params == {"q": "flooding", "language": "fr"}
-    assert "French floods" in client.get("/listening/search/").content.decode()
+    page = client.get("/listening/search/").content.decode()
+    assert "French floods" in page and "Search saved." in page
+    # the same name again: the search is replaced, and the page says so
+    client.post("/listening/search/?q=concert", {"name": "French floods"})
+    assert SavedSearch.objects.get(owner=bob).params == {"q": "concert"}
+    assert "Saved search “French floods” replaced." in client.get("/listening/search/").content.decode()
 
 
 def test_sources_page_lets_an_editor_add_and_a_viewer_only_look(client, bob, charlie, tree, alice,

@@ -15,6 +15,7 @@ def test_replay_jsonl_keeps_good_lines_and_reports_bad_ones(tree, alice, tmp_pat
         json.dumps({"text": "Veridia opens a consulate", "id": "a1", "author": "x"}),
         "{not json",
         json.dumps({"id": "a2"}),
+        '{"text": "broken json',
         json.dumps({"text": "", "id": "a3"}),
         "",
         json.dumps({"text": "Second good post", "created_at": "2025-01-02T03:04:05Z", "platform": "x"}),
@@ -27,13 +28,14 @@ def test_replay_jsonl_keeps_good_lines_and_reports_bad_ones(tree, alice, tmp_pat
     out, err = StringIO(), StringIO()
     call_command("listen", "replay", str(path), "--rate", "0", "--unit", str(tree.paris.pk), stdout=out, stderr=err)
     assert err.getvalue().splitlines() == [
-        "line 2: not valid JSON (Expecting property name enclosed in double quotes)",
+        "line 2: not valid JSON (Expecting property name enclosed in double quotes: character 2)",
         "line 3: no text field",
-        "line 4: empty text",
-        "line 7: not a JSON object",
-        "line 8: created_at 'yesterday' is not a date and time",
+        "line 4: not valid JSON (Unterminated string starting at: character 10)",
+        "line 5: empty text",
+        "line 8: not a JSON object",
+        "line 9: created_at 'yesterday' is not a date and time",
     ]
-    assert "2 stored, 1 duplicates, 5 refused" in out.getvalue()
+    assert "2 stored, 1 duplicates, 6 refused" in out.getvalue()
     assert ListenedItem.objects.filter(unit=tree.paris).count() == 2
     assert ListenedItem.objects.get(platform="x").created_at.year == 2025
     assert ListeningSource.objects.get(unit=tree.paris, name="replay").kind == "file"

@@ -51,9 +51,13 @@ def test_an_editor_adds_a_source_and_it_is_on_the_ledger(tree, alice, bob, charl
         services.create_source(bob, unit=tree.paris, name="Protests", kind="keyword", platform="x", query="a")
     with pytest.raises(ValidationError):
         services.create_source(bob, unit=tree.paris, name="Nothing", kind="keyword", platform="x", query=" ")
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as refused:
         services.create_source(bob, unit=tree.paris, name="Secrets", kind="file", platform="file",
                                query="../../etc/passwd")
+    from django.conf import settings
+
+    said = " ".join(refused.value.messages)  # names the folder as configured, not where the server keeps it
+    assert "LEGATION_DATA_DIR/listening" in said and str(settings.DATA_DIR) not in said
     services.update_source(bob, source, active=False, spike_threshold=2.5)
     source.refresh_from_db()
     assert source.active is False and source.spike_threshold == 2.5
