@@ -250,7 +250,12 @@ TASKS = {
 VAULT_KEYS_ENV = envlist("LEGATION_VAULT_KEYS")
 VAULT_KEYRING_PATH = DATA_DIR / "vault.keys"
 
-EMAIL_BACKEND = os.environ.get("LEGATION_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+# A data folder `legation demo` seeded without a mail backend set writes e-mails to files for every command run
+# on it (the demo's marker file), so a replay beside the demo does not try a mail server that is not there.
+DEMO_MAIL_MARK = "demo-mail-to-files"
+EMAIL_BACKEND = os.environ.get("LEGATION_EMAIL_BACKEND") or (
+    "django.core.mail.backends.filebased.EmailBackend" if (DATA_DIR / DEMO_MAIL_MARK).exists()
+    else "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_FILE_PATH = os.environ.get("LEGATION_EMAIL_FILE_PATH", str(DATA_DIR / "mail"))  # the file backend's folder
 EMAIL_HOST = os.environ.get("LEGATION_SMTP_HOST", "localhost")
 EMAIL_PORT = envint("LEGATION_SMTP_PORT", 25)

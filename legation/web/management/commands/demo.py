@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -13,6 +15,10 @@ from django.core.management.base import BaseCommand
 
 from legation import demo
 from legation.web.management.commands.serve import run_server
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 class Command(BaseCommand):
@@ -39,6 +45,11 @@ class Command(BaseCommand):
             backend = "django.core.mail.backends.filebased.EmailBackend"
             os.environ["LEGATION_EMAIL_BACKEND"] = settings.EMAIL_BACKEND = backend
             mail_folder = settings.EMAIL_FILE_PATH
+            # So do other commands run on this data folder (a `legation listen replay` beside the demo).
+            Path(settings.DATA_DIR).mkdir(parents=True, exist_ok=True)
+            (Path(settings.DATA_DIR) / settings.DEMO_MAIL_MARK).write_text(
+                "The demo seeded this folder: with no LEGATION_EMAIL_BACKEND, e-mails are written to files.\n",
+                encoding="utf-8")
         call_command("migrate", verbosity=0, interactive=False)
         counts = demo.seed()
         self.stdout.write(
@@ -55,6 +66,8 @@ class Command(BaseCommand):
         if mail_folder:
             self.stdout.write(f"\nE-mails are written to {mail_folder} (no mail server is used).")
         self.stdout.write("\nPress Ctrl+C to stop.\n")
+        # Stopped by a signal (kill, a service manager) as by Ctrl+C: the worker is stopped with the server.
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             run_server(options["host"], options["port"], insecure_cookies=True)
         except KeyboardInterrupt:
