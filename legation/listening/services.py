@@ -98,6 +98,11 @@ def _check_platform_can(source: ListeningSource) -> None:
     if provider.credential_fields and source.account is None:
         raise ValidationError({"account": _("%(platform)s is heard through one of our accounts there: choose it "
                                             "(an admin registers it under Accounts first)") % {"platform": name}})
+    first = provider.credential_fields[0] if provider.credential_fields else ""
+    if first and source.account is not None and not source.account.credentials.filter(name=first).exists():
+        raise ValidationError({"account": _("%(account)s has no %(credential)s stored: an admin sets it under "
+                                            "Accounts before it can be listened through")
+                                          % {"account": source.account.handle, "credential": first}})
 
 
 def _validate_source(source: ListeningSource, *, check_file: bool = True, platform_check: bool = True) -> None:

@@ -8,8 +8,10 @@ def europe_mastodon(tree, alice):
     """The region's Mastodon account, which its missions listen through (a platform's search needs a token)."""
     from legation.network import services
 
-    return services.register_account(alice, unit=tree.europe, platform="mastodon", handle="@veridia_eu@local",
-                                     config={"api_base_url": "https://mastodon.example"})
+    account = services.register_account(alice, unit=tree.europe, platform="mastodon", handle="@veridia_eu@local",
+                                        config={"api_base_url": "https://mastodon.example"})
+    services.set_credentials(alice, account, {"access_token": "mastodon-token"})
+    return account
 
 
 @pytest.fixture

@@ -22,6 +22,13 @@ def test_sources_crud_through_the_api(client, alice, bob, charlie, tree):
     [problem] = _json(refused)["detail"]
     assert problem["loc"] == ["body", "account"] and problem["msg"].startswith("X is heard through one of our")
     account = network.register_account(alice, unit=tree.paris, platform="x", handle="@VeridiaFR")
+    tokenless = client.post("/api/v1/listening/sources", json.dumps({**fields, "account_id": account.pk}),
+                            content_type="application/json")
+    assert tokenless.status_code == 422  # refused now, not paused at its first pull
+    [problem] = _json(tokenless)["detail"]
+    assert problem["loc"] == ["body", "account"] and problem["msg"] == (
+        "@VeridiaFR has no access_token stored: an admin sets it under Accounts before it can be listened through")
+    network.set_credentials(alice, account, {"access_token": "x-token"})
     created = client.post("/api/v1/listening/sources", json.dumps({**fields, "account_id": account.pk}),
                           content_type="application/json")
     assert created.status_code == 201, created.content
