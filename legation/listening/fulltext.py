@@ -63,6 +63,16 @@ def unaccented(text: str) -> str:
     return unicodedata.normalize("NFC", _MARKS_AFTER_LATIN.sub(r"\1", decomposed))
 
 
+_PRESENTATION_FORMS = re.compile("[\ufb50-\ufdff\ufe70-\ufefe]+")
+
+
+def plain_letters(text: str) -> str:
+    """Arabic presentation forms (the shaped letters of legacy encodings and PDFs: "ﺑﻨﻐﺎﺯﻱ") as the letters they
+    show ("بنغازي"), by their Unicode compatibility mapping; everything else unchanged. Read into a query, so
+    that a name pasted from such a document finds the posts."""
+    return _PRESENTATION_FORMS.sub(lambda forms: unicodedata.normalize("NFKC", forms.group()), text)
+
+
 def spaced(text: str) -> str:
     """Each Chinese, Japanese, Korean, Thai, Lao, Burmese or Khmer letter set apart by spaces, a word of its
     own; the combining marks of the last four dropped."""

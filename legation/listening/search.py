@@ -23,7 +23,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.timezone import is_naive, make_aware
 
 from legation.listening.enrichment import country_named, place_names
-from legation.listening.fulltext import PLACE_KEY_LENGTH, fold, place_key, spaced, unaccented
+from legation.listening.fulltext import PLACE_KEY_LENGTH, fold, place_key, plain_letters, spaced, unaccented
 from legation.listening.models import (
     ListenedItem,
     ListeningSource,
@@ -229,7 +229,7 @@ def search(person: Person | AnonymousUser, query: str, filters: Filters | None =
     With words: newest heard first; without: newest posted first.
     """
     filters = filters or Filters()
-    query = query.replace("\x00", " ")  # PostgreSQL refuses NUL in a parameter; SQLite ends the text there
+    query = plain_letters(query.replace("\x00", " "))  # PostgreSQL refuses NUL in a parameter; SQLite ends it
     items = visible_items(person)
     if filters.unit:
         # Only a unit the person may view listening in: what another unit heard is not theirs to learn.

@@ -163,6 +163,8 @@ def test_arabic_is_found_with_or_without_vowel_marks_hamza_and_final_forms(paris
     assert _ids(search(alice, "نتمني")) == ["p4"]
     assert _ids(search(alice, '"عام وانتم"')) == ["p5"]
     assert _ids(search(alice, "مبارك -شباب")) == ["p0"]
+    # Pasted in presentation forms (the shaped letters of a legacy PDF), a word is read as its letters.
+    assert "\ufe8e" in "ﻣﺒﺎﺭﻙ" and _ids(search(alice, "ﻣﺒﺎﺭﻙ")) == ["p0", "p1"]
     # The post is shown as written, marks and all; only the index is folded.
     assert ListenedItem.objects.get(external_id="p0").text == "تهانينا مُبارَك للفائزين"
     # An edited text is indexed again, folded; a deleted post leaves the index.
