@@ -131,6 +131,7 @@ class FiltersIn(Schema):
     place: str = ""
     source: int | None = None
     platform: str = ""
+    story: int | None = Field(None, description="a story's id: its posts (as the dashboard's stories link them)")
     since: str = Field("", description="YYYY-MM-DD (from its start) or an ISO 8601 date and time")
     until: str = Field("", description="YYYY-MM-DD (to its end, included) or an ISO 8601 date and time")
 

@@ -55,6 +55,7 @@ class Filters:
     since: datetime | None = None
     until: datetime | None = None
     unit: int | None = None
+    story: int | None = None
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> Filters:
@@ -77,7 +78,7 @@ class Filters:
             language=text("language", 8).lower(), sentiment=text("sentiment", 10).lower(),
             category=text("category", 40).lower(), country=country(text("country")), place=text("place"),
             source=number("source"), platform=text("platform", 20).lower(), since=lenient(text("since")),
-            until=lenient(text("until"), end_of_day=True), unit=number("unit"),
+            until=lenient(text("until"), end_of_day=True), unit=number("unit"), story=number("story"),
         )
 
     def as_params(self) -> dict[str, str]:
@@ -269,6 +270,14 @@ def search(person: Person | AnonymousUser, query: str, filters: Filters | None =
         if not (sources.filter(scope) if scope is not None else sources).exists():
             return ListenedItem.objects.none()
         conditions &= Q(heard_sources__contains=heard_mark(filters.source))
+    if filters.story:
+        # A story of a unit the reader may view: its own posts and those another unit stored (``StoryMember``).
+        stories = Story.objects.filter(pk=filters.story)
+        scope = path_filter(person, Action.LISTENING_VIEW, "unit_path")
+        if not (stories.filter(scope) if scope is not None else stories).exists():
+            return ListenedItem.objects.none()
+        conditions &= Q(story_id=filters.story) | Q(
+            pk__in=StoryMember.objects.filter(story_id=filters.story).values("item_id"))
     if filters.platform:
         conditions &= Q(platform=filters.platform)
     if filters.since:

@@ -208,7 +208,7 @@ def terms(unit: Unit, top: int = 15) -> list[dict[str, Any]]:
 
 
 def stories(unit: Unit, limit: int = 15) -> QuerySet[Story]:
-    return Story.objects.filter(unit_path__startswith=unit.path).order_by("-last_seen")[:limit]
+    return Story.objects.filter(unit_path__startswith=unit.path).select_related("unit").order_by("-last_seen")[:limit]
 
 
 def open_alerts(unit: Unit, limit: int = 20) -> QuerySet[Alert]:

@@ -32,6 +32,7 @@ from legation.listening.models import (
     ListeningSource,
     SavedSearch,
     Sentiment,
+    Story,
     language_name,
 )
 from legation.listening.search import (
@@ -129,8 +130,14 @@ def search_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     shown = as_seen_by(request.user, rows[:PAGE_SIZE])
     for item in shown:
         item.snippet = snippet(item.text, query)  # type: ignore[attr-defined]
+    story = None
+    if filters.story:
+        stories = Story.objects.select_related("unit").filter(pk=filters.story)
+        scope = path_filter(request.user, Action.LISTENING_VIEW, "unit_path")  # type: ignore[arg-type]
+        story = (stories.filter(scope) if scope is not None else stories).first()
     return render(request, "listening/search.html", {
-        "unit": unit, "q": query, "filters": filters, "items": shown,
+        "unit": unit, "q": query, "filters": filters, "items": shown, "story": story,
+        "without_story": urlencode({key: value for key, value in params.items() if key != "story"}),
         "page": number, "has_next": len(rows) > PAGE_SIZE, "total": total, "more": more,
         "params": urlencode(params), "export_limit": exports.EXPORT_LIMIT,
         "saved": SavedSearch.objects.filter(owner=request.user, unit=unit),  # type: ignore[misc]

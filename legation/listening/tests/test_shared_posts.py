@@ -111,3 +111,33 @@ def test_copies_heard_by_a_mission_form_its_story_even_when_another_mission_stor
     assert ListenedItem.objects.get(external_id="b0").story == story
     assert [m.item.external_id for m in StoryMember.objects.filter(story=story)] == ["a0"]
     assert ListenedItem.objects.get(external_id="a0").story is None  # Paris's post keeps no story of Paris's
+
+
+def test_a_story_on_the_dashboard_links_to_its_posts_and_another_mission_story_shows_nothing(
+        client, bob, charlie, tree, paris_source, berlin_source):
+    from legation.listening.ingest import Post, ingest
+    from legation.listening.tests.test_alerts import _fake_enrich
+
+    needs = [Post(text=f"en|requests_or_urgent_needs|LY|we need water {i}", platform="x", external_id=f"w{i}")
+             for i in range(3)]
+    ingest(paris_source, needs, enrich=_fake_enrich)
+    ingest(berlin_source, needs, enrich=_fake_enrich)  # Paris stored them; Berlin's story holds them as members
+    ingest(paris_source, [Post(text="en|caution_and_advice|FR|stay home", platform="x", external_id="c0"),
+                          Post(text="en|caution_and_advice|FR|stay home too", platform="x", external_id="c1")],
+           enrich=_fake_enrich)
+    paris = Story.objects.get(unit=tree.paris, items__external_id="w0")
+    berlin = Story.objects.get(unit=tree.berlin)
+    client.force_login(charlie)  # Berlin
+    dashboard = client.get("/listening/").content.decode()
+    assert f'href="/listening/search/?story={berlin.pk}"' in dashboard
+    page = client.get("/listening/search/", {"story": berlin.pk}).content.decode()
+    assert "id=\"story-filter\"" in page and page.count("we need water") == 3 and "stay home" not in page
+    found = json.loads(client.get("/api/v1/listening/search", {"story": berlin.pk}).content)["items"]
+    assert sorted(item["external_id"] for item in found) == ["w0", "w1", "w2"]
+    # Paris's story of the same posts is not Berlin's to open: nothing, and not its name.
+    assert json.loads(client.get("/api/v1/listening/search", {"story": paris.pk}).content)["items"] == []
+    page = client.get("/listening/search/", {"story": paris.pk}).content.decode()
+    assert "id=\"story-filter\"" not in page and "we need water" not in page
+    client.force_login(bob)  # Paris: its own story, and its other one apart
+    found = json.loads(client.get("/api/v1/listening/search", {"story": paris.pk}).content)["items"]
+    assert sorted(item["external_id"] for item in found) == ["w0", "w1", "w2"]
