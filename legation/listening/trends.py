@@ -29,6 +29,8 @@ from legation.network.models import Unit
 PLACE_SAMPLE = 5000  # the map plots the places of the latest posts, not of all history
 
 
+HOUR_LABEL = "%Y-%m-%d %H:00"  # an hour of the charts and the API, in UTC: the date whole, never ambiguous
+
 def unit_items(unit: Unit) -> QuerySet[ListenedItem]:
     """Items heard by the unit or a unit below it."""
     return ListenedItem.objects.filter(heard_by__contains="|" + unit.path)
@@ -72,7 +74,7 @@ def volume(items: QuerySet[ListenedItem], since: datetime, hours: int) -> dict[s
     buckets = _hours(since, hours)
     counts = {row["hour"]: row["n"] for row in
               items.annotate(hour=TruncHour("created_at")).values("hour").annotate(n=Count("id")).order_by()}
-    return {"labels": [b.strftime("%d %H:00") for b in buckets], "counts": [counts.get(b, 0) for b in buckets]}
+    return {"labels": [b.strftime(HOUR_LABEL) for b in buckets], "counts": [counts.get(b, 0) for b in buckets]}
 
 
 BREAKDOWNS = ("language", "sentiment", "place", "country", "term")  # what volumes over time are broken down by

@@ -294,10 +294,10 @@ def test_volumes_over_time_by_language_sentiment_country_and_term(client, bob, t
     # Each post in the hour it was made: the French ones 1 and 2 hours ago, the English one 3 hours ago.
     french = next(s["counts"] for s in over_time["language"] if s["key"] == "fr")
     assert [labels[i] for i, n in enumerate(french) if n] == sorted(
-        {(now - timedelta(hours=h)).strftime("%d %H:00") for h in (1, 2)})
+        {(now - timedelta(hours=h)).strftime("%Y-%m-%d %H:00") for h in (1, 2)})
 
     one = client.get(f"/api/v1/listening/units/{tree.paris.pk}/trends", {"by": "term", "hours": 200}).json()
-    assert one["labels"][-1] == now.strftime("%d %H:00") and len(one["labels"]) == 201
+    assert one["labels"][-1] == now.strftime("%Y-%m-%d %H:00") and len(one["labels"]) == 201
     totals = [(s["key"], sum(s["counts"])) for s in one["series"]]
     assert totals[0] == ("flooding", 3)  # the old report too; the most heard term first
     assert all(n < 3 for _, n in totals[1:])
@@ -325,7 +325,7 @@ def test_volumes_over_time_by_term_show_hashtags_and_the_words_sources_listen_fo
     assert {key: sum(counts) for key, counts in lines.items()} == {
         "evacuation": 3, "misratah": 2, "#misratah": 2, "#libya": 1}  # "#Misratah" names the word too
     hours = [one["labels"][i] for i, n in enumerate(lines["evacuation"]) if n]
-    assert hours == sorted({(now - timedelta(hours=h)).strftime("%d %H:00") for h in (1, 3)})
+    assert hours == sorted({(now - timedelta(hours=h)).strftime("%Y-%m-%d %H:00") for h in (1, 3)})
     # Over a window longer than the counters are kept, only the full-text lines of the stories' words remain.
     longer = client.get(f"/api/v1/listening/units/{tree.paris.pk}/trends", {"by": "term", "hours": 100}).json()
     assert longer["series"] == []
