@@ -573,7 +573,7 @@ def _stored_bands(unit: Unit, bands: np.ndarray) -> list[tuple[int, int, str]]:
     as one parameter (an array, or JSON on SQLite), which thousands of bound values would make slow."""
     table, stories = StoryBand._meta.db_table, Story._meta.db_table
     if connection.vendor == "postgresql":
-        among, values = "= ANY(%s)", bands.tolist()
+        among, values = "= ANY(%s::bigint[])", bands.tolist()
     else:
         among, values = "IN (SELECT value FROM json_each(%s))", json.dumps(bands.tolist())
     with connection.cursor() as cursor:

@@ -98,7 +98,8 @@ def may(person: Person | AnonymousUser, action: Action | str, unit: Unit) -> boo
 def require(person: Person | AnonymousUser, action: Action | str, unit: Unit) -> None:
     """Raise PermissionDenied unless ``may`` says yes."""
     if not may(person, action, unit):
-        raise PermissionDenied(_("%(action)s is not allowed on %(unit)s") % {"action": action, "unit": unit.name})
+        raise PermissionDenied(_("This needs the %(role)s role or above on %(unit)s.")
+                               % {"role": RoleName(MIN_ROLE[Action(action)]).label, "unit": unit.name})
 
 
 def units_where(person: Person | AnonymousUser, action: Action | str) -> QuerySet[Unit]:

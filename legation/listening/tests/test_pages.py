@@ -114,6 +114,17 @@ def test_a_new_story_alert_is_shown_emailed_and_acknowledged(client, bob, tree, 
     assert alerts.evaluate(tree.paris) == []  # once only
     assert mail.outbox and mail.outbox[0].to == ["bob@veridia.example"]
     assert "New story" in mail.outbox[0].subject
+    from legation.network import services as network_services
+
+    viewer = network_services.create_person(alice, unit=tree.paris, username="val", role="viewer",
+                                            password="viewer-secret-pw")
+    _login(client, viewer)  # may read alerts, not acknowledge them: told why, on a page of the site
+    refused = client.post(f"/listening/alerts/{raised[0].pk}/acknowledge/")
+    assert refused.status_code == 403
+    page = refused.content.decode()
+    assert "This needs the Editor role or above on Embassy in Paris." in page and 'id="refused"' in page
+    missing = client.get("/listening/items/999999/")
+    assert missing.status_code == 404 and 'id="not-found"' in missing.content.decode()
     _login(client, bob)
     assert "New story" in client.get("/listening/").content.decode()
     client.post(f"/listening/alerts/{raised[0].pk}/acknowledge/")

@@ -46,7 +46,7 @@ def test_a_french_publisher_is_refused_in_french_through_the_api(client, tree, b
     network.set_language(charlie, "fr")
     outsider = _send(client, "/api/v1/posts", _body(paris_accounts[0], "Salut"), token_for(charlie))
     assert outsider.status_code == 403
-    assert outsider.json()["detail"] == "unit.view n'est pas autorisé sur Embassy in Paris"
+    assert outsider.json()["detail"] == "Cela demande le rôle Lecteur ou supérieur sur Embassy in Paris."
 
 
 def test_an_arabic_publisher_reads_findings_and_refusals_in_arabic_through_the_api(client, tree, bob, editor,
