@@ -573,7 +573,8 @@ def _stored_bands(unit: Unit, bands: np.ndarray) -> list[tuple[int, int, str]]:
     as one parameter (an array, or JSON on SQLite), which thousands of bound values would make slow."""
     table, stories = StoryBand._meta.db_table, Story._meta.db_table
     if connection.vendor == "postgresql":
-        among, values = "= ANY(%s::bigint[])", bands.tolist()
+        # As an array's text: psycopg adapts a list of 8,000 ints element by element (15 ms a batch).
+        among, values = "= ANY(%s::bigint[])", "{" + ",".join(map(str, bands.tolist())) + "}"
     else:
         among, values = "IN (SELECT value FROM json_each(%s))", json.dumps(bands.tolist())
     with connection.cursor() as cursor:
