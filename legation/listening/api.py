@@ -29,10 +29,11 @@ from legation.listening.search import (
     parse_moment,
     search,
     search_params,
+    viewable,
     visible_items,
 )
 from legation.network.models import OfficialAccount, Unit
-from legation.network.permissions import Action, path_filter, require
+from legation.network.permissions import Action, require
 
 router = Router(tags=["listening"])
 
@@ -297,8 +298,7 @@ class SavedSearchOut(Schema):
 
 
 def _visible(request: HttpRequest, queryset: QuerySet[Any], field: str = "unit_path") -> QuerySet[Any]:
-    query = path_filter(request.user, Action.LISTENING_VIEW, field)
-    return queryset.filter(query) if query is not None else queryset
+    return viewable(request.user, queryset, field)  # type: ignore[arg-type]
 
 
 def _source(request: HttpRequest, source_id: int) -> ListeningSource:

@@ -356,15 +356,13 @@ def _country_codes() -> dict[str, str]:
 
 
 @functools.lru_cache(maxsize=32)
+def _iso_names(domain: str, language: str) -> gettext_module.NullTranslations:
+    """pycountry's translations of an ISO standard's names ("iso3166-1" countries, "iso639-3" languages)."""
+    return gettext_module.translation(domain, pycountry.LOCALES_DIR, languages=[to_locale(language)], fallback=True)
+
+
 def _country_names(language: str) -> gettext_module.NullTranslations:
-    return gettext_module.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[to_locale(language)],
-                                      fallback=True)
-
-
-@functools.lru_cache(maxsize=32)
-def _language_names(language: str) -> gettext_module.NullTranslations:
-    return gettext_module.translation("iso639-3", pycountry.LOCALES_DIR, languages=[to_locale(language)],
-                                      fallback=True)
+    return _iso_names("iso3166-1", language)
 
 
 def language_name(code: str) -> str:
@@ -379,7 +377,7 @@ def language_name(code: str) -> str:
     language = pycountry.languages.get(**{field: code.lower()}) if field else None
     if language is None:
         return code
-    return _language_names(get_language() or settings.LANGUAGE_CODE).gettext(language.name)
+    return _iso_names("iso639-3", get_language() or settings.LANGUAGE_CODE).gettext(language.name)
 
 
 def series_name(key: str) -> str:

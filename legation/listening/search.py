@@ -14,11 +14,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import DatabaseError, connection
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.timezone import is_naive, make_aware
 
@@ -36,6 +36,7 @@ from legation.listening.models import (
 from legation.network.models import Person, Unit
 from legation.network.permissions import Action, may, path_filter, paths_where
 
+_M = TypeVar("_M", bound=Model)
 COUNT_CAP = 1_000  # counting beyond this costs more than it tells: the page says "1000+"
 # SQLite: a place named by more posts than this is browsed newest first through the time index (``search``).
 COMMON_PLACE = 5_000
@@ -224,6 +225,12 @@ def readers_stories(item_ids: list[int], visible: Callable[[str], bool]) -> dict
         item_id__in=item_ids).select_related("story") if visible(member.story.unit_path)}
 
 
+def viewable(person: Person | AnonymousUser, queryset: QuerySet[_M], field: str = "unit_path") -> QuerySet[_M]:
+    """The rows of ``queryset`` in units the person may view listening in (``field``: the row's unit path)."""
+    scope = path_filter(person, Action.LISTENING_VIEW, field)
+    return queryset.filter(scope) if scope is not None else queryset
+
+
 def search(person: Person | AnonymousUser, query: str, filters: Filters | None = None) -> QuerySet[ListenedItem]:
     """Items the person may see matching the words of ``query`` (all of them) and the filters.
 
@@ -265,16 +272,12 @@ def search(person: Person | AnonymousUser, query: str, filters: Filters | None =
             items.query.count_hint = Q(pk__in=named)  # type: ignore[attr-defined] # a clone's Query keeps it
     if filters.source:
         # Only a source of a unit the reader may view: another mission's would tell which posts it heard.
-        sources = ListeningSource.objects.filter(pk=filters.source)
-        scope = path_filter(person, Action.LISTENING_VIEW, "unit__path")
-        if not (sources.filter(scope) if scope is not None else sources).exists():
+        if not viewable(person, ListeningSource.objects.filter(pk=filters.source), "unit__path").exists():
             return ListenedItem.objects.none()
         conditions &= Q(heard_sources__contains=heard_mark(filters.source))
     if filters.story:
         # A story of a unit the reader may view: its own posts and those another unit stored (``StoryMember``).
-        stories = Story.objects.filter(pk=filters.story)
-        scope = path_filter(person, Action.LISTENING_VIEW, "unit_path")
-        if not (stories.filter(scope) if scope is not None else stories).exists():
+        if not viewable(person, Story.objects.filter(pk=filters.story)).exists():
             return ListenedItem.objects.none()
         conditions &= Q(story_id=filters.story) | Q(
             pk__in=StoryMember.objects.filter(story_id=filters.story).values("item_id"))

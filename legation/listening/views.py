@@ -43,6 +43,7 @@ from legation.listening.search import (
     clip_query,
     search,
     search_params,
+    viewable,
     visible_items,
 )
 from legation.network.models import PLATFORM_CHOICES, OfficialAccount, Unit
@@ -130,11 +131,8 @@ def search_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     shown = as_seen_by(request.user, rows[:PAGE_SIZE])
     for item in shown:
         item.snippet = snippet(item.text, query)  # type: ignore[attr-defined]
-    story = None
-    if filters.story:
-        stories = Story.objects.select_related("unit").filter(pk=filters.story)
-        scope = path_filter(request.user, Action.LISTENING_VIEW, "unit_path")  # type: ignore[arg-type]
-        story = (stories.filter(scope) if scope is not None else stories).first()
+    story = viewable(request.user, Story.objects.select_related("unit").filter(  # type: ignore[arg-type]
+        pk=filters.story)).first() if filters.story else None
     return render(request, "listening/search.html", {
         "unit": unit, "q": query, "filters": filters, "items": shown, "story": story,
         "without_story": urlencode({key: value for key, value in params.items() if key != "story"}),
