@@ -10,34 +10,47 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.http import StreamingHttpResponse
 
-from legation.listening.models import country_list
-from legation.listening.search import readers_stories
-from legation.network.models import Person
+from legation.listening.models import ListeningSource, country_list
+from legation.listening.search import readers_sources, readers_stories
+from legation.network.models import Person, Unit
 from legation.network.permissions import Action, paths_where
 
 EXPORT_LIMIT = 100_000
 EXPORT_FIELDS = ("id", "created_at", "platform", "external_id", "author", "url", "language", "sentiment",
-                 "crisis_category", "countries", "places", "head_count", "phones", "needs", "story_id", "text")
+                 "crisis_category", "countries", "places", "head_count", "phones", "needs", "story_id", "unit_id",
+                 "unit", "source_id", "source", "text")
+_STORED = ("id", "created_at", "platform", "external_id", "author", "url", "language", "sentiment",
+           "crisis_category", "countries", "places", "head_count", "phones", "needs", "story_id", "unit_id",
+           "source_id", "text", "unit_path", "heard_sources", "heard_by")
 FORMATS = ("csv", "jsonl")
 
 
 def _export_rows(rows: list[dict[str, Any]], paths: list[str] | None) -> Iterator[dict[str, Any]]:
-    """Stored rows as the API shows them: countries as a list, times in ISO 8601, and, for a post first stored
-    for a unit the reader may not view, the story of it the reader's unit has, not that unit's
-    (``search.as_seen_by``; one query for the rows)."""
+    """Stored rows as the API shows them (``search.as_seen_by``): countries as a list, times in ISO 8601, the unit
+    and source that heard the post by id and name, and, for a post first stored for a unit the reader may not
+    view, the reader's own unit, source and story of it, not that unit's. Three queries for the rows at most."""
 
     def visible(path: str) -> bool:
         return paths is None or any(path.startswith(p) for p in paths)
 
-    hidden = [row["id"] for row in rows if not visible(row["unit_path"])]
-    own = {item_id: story.pk for item_id, story in readers_stories(hidden, visible).items()}
+    hidden = [row for row in rows if not visible(row["unit_path"])]
+    stories = {item_id: story.pk for item_id, story in readers_stories([row["id"] for row in hidden],
+                                                                       visible).items()}
+    theirs = readers_sources([(row["id"], row["heard_sources"], row["heard_by"]) for row in hidden], visible)
+    names = dict(ListeningSource.objects.filter(
+        pk__in={row["source_id"] for row in rows if visible(row["unit_path"])}).values_list("id", "name"))
+    units = dict(Unit.objects.filter(pk__in={row["unit_id"] for row in rows}).values_list("id", "name"))
     for row in rows:
         row["countries"] = country_list(row["countries"])
         row["created_at"] = row["created_at"].isoformat()
-        if not visible(row["unit_path"]):
-            row["story_id"] = own.get(row["id"])
-        del row["unit_path"]
-        yield row
+        if visible(row["unit_path"]):
+            row["unit"], row["source"] = units.get(row["unit_id"], ""), names.get(row["source_id"], "")
+        else:
+            source, unit = theirs[row["id"]]
+            row["story_id"] = stories.get(row["id"])
+            row["source_id"], row["source"] = (source.pk, source.name) if source is not None else (None, "")
+            row["unit_id"], row["unit"] = (unit.pk, unit.name) if unit is not None else (None, "")
+        yield {field: row[field] for field in EXPORT_FIELDS}
 
 
 def _in_batches(rows: Iterator[dict[str, Any]], paths: list[str] | None, size: int = 2000
@@ -57,7 +70,7 @@ def response(items: Any, kind: str, person: Person | AnonymousUser) -> Streaming
     nobody takes it for the whole search: narrow the search (by dates) for the rest."""
     paths = paths_where(person, Action.LISTENING_VIEW)
     truncated = items.values("id")[EXPORT_LIMIT : EXPORT_LIMIT + 1].exists()
-    rows = _in_batches(items.values(*EXPORT_FIELDS, "unit_path")[:EXPORT_LIMIT].iterator(chunk_size=2000), paths)
+    rows = _in_batches(items.values(*_STORED)[:EXPORT_LIMIT].iterator(chunk_size=2000), paths)
     if kind == "jsonl":
         lines: Iterator[str] = (json.dumps(row, default=str, ensure_ascii=False) + "\n" for row in rows)
         response = StreamingHttpResponse(lines, content_type="application/x-ndjson; charset=utf-8")

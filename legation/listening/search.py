@@ -197,23 +197,35 @@ def as_seen_by(person: Person | AnonymousUser, items: Iterable[ListenedItem]) ->
         return any(path.startswith(p) for p in paths)
 
     hidden = [item for item in items if not visible(item.unit_path)]
-    heard = {item.pk: [int(s) for s in item.heard_sources.strip("|").split("|") if s.isdecimal()] for item in hidden}
-    own = {source.pk: source for source in ListeningSource.objects.filter(
-        pk__in={s for ids in heard.values() for s in ids}).select_related("unit") if visible(source.unit.path)}
+    heard = readers_sources([(item.pk, item.heard_sources, item.heard_by) for item in hidden], visible)
     stories = readers_stories([item.pk for item in hidden], visible)
     for item in hidden:
-        source = next((own[s] for s in heard[item.pk] if s in own), None)
+        source, unit = heard[item.pk]
         item.source, item.story = source, stories.get(item.pk)
-        if source is not None:
-            item.unit, item.unit_path = source.unit, source.unit.path
-    # Heard through a source since removed: the reader's unit that heard it (one query for all such items).
-    orphans = {item.pk: next((p for p in item.heard_by.strip("|").split("|") if p and visible(p)), "")
-               for item in hidden if item.source is None}
-    units = {unit.path: unit for unit in Unit.objects.filter(path__in=set(orphans.values()))}
-    for item in hidden:
-        if item.pk in orphans and orphans[item.pk] in units:
-            item.unit, item.unit_path = units[orphans[item.pk]], orphans[item.pk]
+        if unit is not None:
+            item.unit, item.unit_path = unit, unit.path
     return items
+
+
+def readers_sources(hidden: list[tuple[int, str, str]], visible: Callable[[str], bool]
+                    ) -> dict[int, tuple[ListeningSource | None, Unit | None]]:
+    """For posts first stored for a unit the reader may not view, as (id, heard_sources, heard_by): the reader's
+    own source that heard each and its unit or, heard through a source since removed, no source and the
+    reader's unit that heard it. Two queries at most."""
+    heard = {pk: [int(s) for s in sources.strip("|").split("|") if s.isdecimal()] for pk, sources, _by in hidden}
+    own = {source.pk: source for source in ListeningSource.objects.filter(
+        pk__in={s for ids in heard.values() for s in ids}).select_related("unit") if visible(source.unit.path)}
+    found: dict[int, tuple[ListeningSource | None, Unit | None]] = {}
+    orphans: dict[int, str] = {}
+    for pk, _sources, heard_by in hidden:
+        source = next((own[s] for s in heard[pk] if s in own), None)
+        found[pk] = (source, source.unit if source is not None else None)
+        if source is None:
+            orphans[pk] = next((p for p in heard_by.strip("|").split("|") if p and visible(p)), "")
+    units = {unit.path: unit for unit in Unit.objects.filter(path__in=set(orphans.values()))} if orphans else {}
+    for pk, path in orphans.items():
+        found[pk] = (None, units.get(path))
+    return found
 
 
 def readers_stories(item_ids: list[int], visible: Callable[[str], bool]) -> dict[int, Story]:

@@ -38,11 +38,24 @@ def test_a_post_two_missions_heard_shows_each_its_own_source(client, bob, charli
     exported = client.get("/api/v1/listening/export", {"format": "csv"})
     rows = list(csv.DictReader(io.StringIO(b"".join(exported.streaming_content).decode("utf-8-sig"))))
     assert rows[0]["story_id"] == str(berlins or "") != str(story.pk)
+    assert (rows[0]["unit"], rows[0]["source"]) == ("Embassy in Berlin", "Berlin keywords")
+    assert (rows[0]["unit_id"], rows[0]["source_id"]) == (str(berlin_source.unit.pk), str(berlin_source.pk))
 
     client.force_login(bob)  # Paris heard it first: its own source and story
     seen = json.loads(client.get(f"/api/v1/listening/items/{item.pk}").content)
     assert (seen["source_id"], seen["story_id"]) == (paris_source.pk, story.pk)
     assert "Paris&#x27;s own story" in client.get(f"/listening/items/{item.pk}/").content.decode()
+    exported = client.get("/api/v1/listening/export", {"format": "jsonl"})
+    [row] = [json.loads(line) for line in b"".join(exported.streaming_content).decode().splitlines()]
+    assert (row["unit"], row["source"], row["source_id"], row["story_id"]) == (
+        "Embassy in Paris", "Paris keywords", paris_source.pk, story.pk)
+
+    berlin_source.delete()  # heard through a source since removed: Berlin's unit, no source
+    client.force_login(charlie)
+    exported = client.get("/api/v1/listening/export", {"format": "jsonl"})
+    [row] = [json.loads(line) for line in b"".join(exported.streaming_content).decode().splitlines()]
+    assert (row["unit"], row["unit_id"], row["source"], row["source_id"]) == (
+        "Embassy in Berlin", berlin_source.unit.pk, "", None)
 
 
 def test_another_mission_source_cannot_be_used_to_learn_what_it_heard(client, charlie, paris_source, berlin_source):
