@@ -37,7 +37,7 @@ from legation.listening.models import (
     Story,
 )
 from legation.listening.pipeline import Batch, Enricher
-from legation.listening.search import visible_items, without_nul
+from legation.listening.search import as_seen_by, visible_items, without_nul
 from legation.network.models import OfficialAccount, Person, Unit
 from legation.network.permissions import Action, require
 from legation.records import ledger
@@ -381,10 +381,13 @@ def acknowledge_alert(actor: Person, alert: Alert) -> Alert:
 @transaction.atomic
 def request_accurate_reading(actor: Person, item: ListenedItem) -> None:
     """Ask the accurate tier to read a post again, in the worker (the web process never loads that tier). Anyone
-    who may see the post may ask: it changes no words, only which models read them; the ledger says who asked."""
+    who may see the post may ask: it changes no words, only which models read them; the ledger says who asked, on
+    the asker's own unit that heard the post (``as_seen_by``): a post another mission stored first tells that
+    mission nothing of who else listens to it."""
     if not visible_items(actor).filter(pk=item.pk).exists():
         raise PermissionDenied(_("this post was not heard in a unit you may view"))
-    ledger.append(actor, "listening.item_reread_requested", obj=item, unit=item.unit,
+    [seen] = as_seen_by(actor, [item])
+    ledger.append(actor, "listening.item_reread_requested", obj=item, unit=seen.unit,
                   payload={"platform": item.platform, "external_id": item.external_id})
     from legation.listening.tasks import read_item_accurately
 

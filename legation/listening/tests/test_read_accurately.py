@@ -61,3 +61,17 @@ def test_only_those_who_see_the_post_may_ask_and_the_api_queues_it(client, bob, 
     assert _queued() == [[item.pk]]
     item.delete()
     assert read_item_accurately.call(item.pk) is False  # gone since: nothing to read, no error
+
+
+def test_asking_for_a_post_another_mission_stored_first_is_recorded_on_the_askers_unit(client, charlie, tree,
+                                                                                      paris_source, berlin_source):
+    from legation.records.models import Record
+
+    services.ingest_posts(paris_source, make_posts(["Roads flooded near the river"]))
+    services.ingest_posts(berlin_source, make_posts(["Roads flooded near the river"]))
+    item = ListenedItem.objects.get()
+    assert item.unit == tree.paris  # Paris heard it first
+    client.force_login(charlie)  # Berlin
+    assert client.post(f"/api/v1/listening/items/{item.pk}/read-accurately").status_code == 202
+    asked = Record.objects.get(action="listening.item_reread_requested")
+    assert (asked.actor_id, asked.unit_id) == (charlie.pk, tree.berlin.pk)  # Paris learns nothing of Berlin
