@@ -23,6 +23,7 @@ from legation.guidance.models import KIND_CHOICES, SEVERITY_CHOICES, GuidanceRul
 from legation.network.models import RoleName, Unit
 from legation.network.permissions import Action, may, require
 from legation.web.context import current_unit
+from legation.web.params import posted_id
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ def guidance(request: HttpRequest) -> HttpResponse:
                 raise ValidationError({"kind": _("Choose a kind of rule.")})
             clearance_unit = None
             if request.POST.get("clearance_unit"):
-                clearance_unit = get_object_or_404(Unit, pk=request.POST["clearance_unit"])
+                clearance_unit = get_object_or_404(Unit, pk=posted_id(request.POST["clearance_unit"]))
             rule = services.create_rule(
                 request.user, unit=unit, kind=kind, name=request.POST.get("name", ""),  # type: ignore[arg-type]
                 config=config_from_post(RuleKind(kind), request.POST), severity=request.POST.get("severity", ""),

@@ -130,9 +130,9 @@ class FiltersIn(Schema):
     country: str = Field("", description="an ISO 3166 code, or a country's name in English or an interface "
                                           "language ('Libya', 'ليبيا', 'Libye')")
     place: str = ""
-    source: int | None = None
+    source: int | None = Field(None, ge=1, description="a source's id")
     platform: str = ""
-    story: int | None = Field(None, description="a story's id: its posts (as the dashboard's stories link them)")
+    story: int | None = Field(None, ge=1, description="a story's id: its posts (as the dashboard's stories link them)")
     since: str = Field("", description="YYYY-MM-DD (from its start) or an ISO 8601 date and time")
     until: str = Field("", description="YYYY-MM-DD (to its end, included) or an ISO 8601 date and time")
 
@@ -318,7 +318,7 @@ def list_sources(request: HttpRequest, unit_id: int | None = None) -> Any:
 @router.post("/sources", response={201: SourceOut})
 def create_source(request: HttpRequest, payload: SourceIn) -> Any:
     unit = get_object_or_404(Unit, pk=payload.unit_id)
-    require(request.user, Action.LISTENING_VIEW, unit)  # 403 rather than a hint that the unit exists
+    require(request.user, Action.LISTENING_VIEW, unit)  # 403 before any check of the payload, as /units answers
     data = payload.dict(exclude={"unit_id", "account_id"})
     account = get_object_or_404(OfficialAccount, pk=payload.account_id) if payload.account_id else None
     source = services.create_source(request.user, unit=unit, account=account, **data)  # type: ignore[arg-type]

@@ -168,6 +168,10 @@ def update_source(actor: Person | None, source: ListeningSource, **changes: Any)
     unknown = set(changes) - set(SOURCE_FIELDS)
     if unknown:
         raise ValidationError({name: _("cannot be changed here") for name in unknown})
+    fields = {name: ListeningSource._meta.get_field(name) for name in changes}
+    nulls = [name for name, value in changes.items() if value is None and not fields[name].null]
+    if nulls:
+        raise ValidationError({name: fields[name].error_messages["null"] for name in nulls})
     before = {name: _plain(getattr(source, name)) for name in changes}
     for name, value in changes.items():
         setattr(source, name, value)

@@ -49,6 +49,7 @@ from legation.listening.search import (
 from legation.network.models import PLATFORM_CHOICES, OfficialAccount, Unit
 from legation.network.permissions import Action, may, path_filter, require
 from legation.web.context import current_unit
+from legation.web.params import posted_id, whole_number
 
 PAGE_SIZE = 50
 MAX_PAGE = 20_000  # a million posts in; a larger page number (a typed URL) shows the last page's neighbours: none
@@ -69,8 +70,7 @@ def _sources(request: HttpRequest, unit: Unit) -> Any:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     unit = _unit(request)
-    hours = int(request.GET["hours"]) if request.GET.get("hours", "").isdecimal() else 48
-    hours = min(max(hours, 1), 24 * 30)
+    hours = whole_number(request.GET.get("hours"), 48, 1, 24 * 30)
     return render(request, "listening/dashboard.html", {
         "unit": unit,
         "hours": hours,
@@ -106,8 +106,7 @@ def search_page(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     export = request.GET.get("export")
     if export in exports.FORMATS:
         return exports.response(items, export, request.user)
-    number = int(request.GET["page"]) if request.GET.get("page", "").isdecimal() else 1
-    number = min(max(number, 1), MAX_PAGE)
+    number = whole_number(request.GET.get("page"), 1, 1, MAX_PAGE)
     rows = list(items[(number - 1) * PAGE_SIZE : number * PAGE_SIZE + 1])
     total, more = capped_count(items)
     params = search_params(query, filters)
@@ -212,7 +211,7 @@ def sources(request: HttpRequest) -> HttpResponse:
     form = SourceForm(request.POST or None, accounts=accounts)
     if request.method == "POST":
         if "toggle" in request.POST:
-            source = get_object_or_404(_sources(request, unit), pk=request.POST["toggle"])
+            source = get_object_or_404(_sources(request, unit), pk=posted_id(request.POST["toggle"]))
             try:
                 services.update_source(request.user, source, active=not source.active)  # type: ignore[arg-type]
             except ValidationError as exc:
@@ -221,7 +220,7 @@ def sources(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Source updated."))
             return redirect("listening:sources")
         if "delete" in request.POST:
-            source = get_object_or_404(_sources(request, unit), pk=request.POST["delete"])
+            source = get_object_or_404(_sources(request, unit), pk=posted_id(request.POST["delete"]))
             services.delete_source(request.user, source)  # type: ignore[arg-type]
             messages.success(request, _("Source removed; what it heard stays searchable."))
             return redirect("listening:sources")

@@ -19,6 +19,7 @@ from legation.network.forms import AccountForm, CredentialForm, GrantForm, Hando
 from legation.network.models import OfficialAccount, Person, Role, Unit
 from legation.network.permissions import Action, may, path_filter, require, role_on, units_where
 from legation.web.context import current_unit
+from legation.web.params import posted_id
 
 
 def _form_errors(form: Form, exc: ValidationError) -> None:
@@ -177,7 +178,7 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
             if "acknowledge" in request.POST:
                 from legation.publishing import services as publishing
 
-                item = get_object_or_404(account.unauthorised_posts, pk=request.POST["acknowledge"])
+                item = get_object_or_404(account.unauthorised_posts, pk=posted_id(request.POST["acknowledge"]))
                 publishing.acknowledge_unauthorised(actor, item, note=request.POST.get("note", ""))
                 messages.success(request, _("Acknowledged."))
             elif "sandbox_connect" in request.POST:

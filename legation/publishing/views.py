@@ -24,6 +24,7 @@ from legation.publishing.forms import ComposerForm
 from legation.publishing.models import Clearance, Post, PostStatus
 from legation.records.models import Record
 from legation.web.context import current_unit
+from legation.web.params import posted_id
 
 
 def _visible_post(request: HttpRequest, post_id: int) -> Post:
@@ -177,7 +178,7 @@ def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
     if request.method == "POST":
         try:
             if "clear" in request.POST:
-                services.clear(actor, get_object_or_404(Clearance, pk=request.POST["clear"], post=post))
+                services.clear(actor, get_object_or_404(Clearance, pk=posted_id(request.POST["clear"]), post=post))
                 messages.success(request, _("Cleared."))
             elif "submit" in request.POST:
                 services.submit(actor, post)

@@ -25,6 +25,7 @@ from legation.network.permissions import Action, units_where
 from legation.publishing.models import UnauthorisedPost
 from legation.records.models import Record
 from legation.web.context import current_unit
+from legation.web.params import posted_id
 
 PENDING_USER = "legation_pending_user"
 
@@ -158,7 +159,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
     new_token = None
     if request.method == "POST":
         if "revoke" in request.POST:
-            token = get_object_or_404(ApiToken, pk=request.POST["revoke"], person=person)
+            token = get_object_or_404(ApiToken, pk=posted_id(request.POST["revoke"]), person=person)
             services.revoke_api_token(person, token)
             messages.success(request, _("Token revoked."))
             return redirect("web:api_tokens")

@@ -80,6 +80,8 @@ def test_api_search_reads_filters_as_the_web_page_does(client, bob, paris_source
     assert _json(client.get("/api/v1/listening/search", {"country": "LYB"}))["items"] == []
     assert client.get("/api/v1/listening/search", {"since": "2026-02-30"}).status_code == 422
     assert client.get("/api/v1/listening/search", {"offset": "99999999999999999999"}).status_code == 422
+    assert client.get("/api/v1/listening/search", {"source": "-1"}).status_code == 422  # not "every source"
+    assert client.get("/api/v1/listening/export", {"story": "0"}).status_code == 422
 
 
 def test_renaming_a_source_to_a_name_in_use_is_refused(client, bob, paris_source):
@@ -90,6 +92,17 @@ def test_renaming_a_source_to_a_name_in_use_is_refused(client, bob, paris_source
                             content_type="application/json")
     assert response.status_code == 422
     assert "already has a source with that name" in response.content.decode()
+
+
+def test_a_source_field_set_to_null_is_refused_and_the_source_kept(client, bob, paris_source):
+    client.force_login(bob)
+    for field in ("query", "name", "active", "pull_every", "batch_size"):
+        response = client.patch(f"/api/v1/listening/sources/{paris_source.pk}", json.dumps({field: None}),
+                                content_type="application/json")
+        assert response.status_code == 422, (field, response.content)
+        assert "cannot be null" in response.content.decode()
+    paris_source.refresh_from_db()
+    assert paris_source.query and paris_source.name == "Paris keywords" and paris_source.active
 
 
 def test_api_docs_load_nothing_from_a_cdn(client, bob):

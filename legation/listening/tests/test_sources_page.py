@@ -182,3 +182,21 @@ def test_a_search_without_an_account_is_refused_next_to_the_account_and_keeps_wh
     response = client.post("/listening/sources/", {**typed, "account": paris_source.account.pk})
     assert response.status_code == 302
     assert ListeningSource.objects.get(name="Protests").account == paris_source.account
+
+
+def test_a_button_value_that_is_no_id_is_not_found_and_changes_nothing(client, bob, paris_source):
+    _login(client, bob)
+    for name in ("toggle", "delete"):
+        for value in ("abc", "", "1.5", "-1", "9" * 5000, "١"):
+            assert client.post("/listening/sources/", {name: value}).status_code == 404, (name, value)
+    paris_source.refresh_from_db()
+    assert paris_source.active
+
+
+def test_numbers_typed_into_page_addresses_are_kept_in_range(client, bob, paris_source):
+    _login(client, bob)
+    for params in ({"page": "9" * 5000}, {"page": "0"}, {"page": "x"}):
+        assert client.get("/listening/search/", params).status_code == 200, params
+    dashboard = client.get("/listening/", {"hours": "9" * 5000})
+    assert dashboard.status_code == 200 and dashboard.context["hours"] == 24 * 30
+    assert client.get("/listening/", {"hours": "abc"}).context["hours"] == 48

@@ -92,3 +92,9 @@ def test_session_cookie_is_secure_and_http_only(client, bob, settings):
     response = client.post("/login/", {"username": "bob", "password": PASSWORD})
     cookie = response.cookies[settings.SESSION_COOKIE_NAME]
     assert cookie["secure"] and cookie["httponly"] and cookie["samesite"] == "Lax"
+
+
+def test_revoking_a_token_that_is_no_id_is_not_found(client, bob):
+    client.force_login(bob)
+    for value in ("abc", "1.5", "9" * 5000):
+        assert client.post("/account/tokens/", {"revoke": value}).status_code == 404, value
