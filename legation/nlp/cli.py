@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import codecs
 import json
+import math
 import os
 import random
 import sys
@@ -62,6 +63,19 @@ def read_lines(path: str) -> list[str]:
     return [line.rstrip("\r") for line in lines]
 
 
+def parse_json(line: str) -> object:
+    """One JSON line; ``ValueError("not valid JSON (...)")`` also for one nested too deeply or with a number too
+    long to read (Python's own limits), not a RecursionError."""
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc})") from None
+    except RecursionError:
+        raise ValueError("not valid JSON (nested too deeply)") from None
+    except ValueError:  # an integer of more than sys.get_int_max_str_digits() digits
+        raise ValueError("not valid JSON (a number with too many digits)") from None
+
+
 def read_texts(path: str, jsonl: bool, err: TextIO, field: str = "text") -> list[str | None]:
     """The text of each line of a file, in order (``-`` is standard input). With ``jsonl``, a blank line or one
     without a string ``field`` gives ``None`` in its place (and a bad one is reported on ``err`` by number), so
@@ -74,9 +88,9 @@ def read_texts(path: str, jsonl: bool, err: TextIO, field: str = "text") -> list
         value: object = None
         if line.strip():  # a blank line is no record: its result is left empty without a word
             try:
-                obj = json.loads(line)
+                obj = parse_json(line)
             except ValueError as exc:
-                reason = f"not valid JSON ({exc})"
+                reason = str(exc)
             else:
                 value = obj.get(field) if isinstance(obj, dict) else None
                 reason = ("not a JSON object" if not isinstance(obj, dict) else f"no {field!r} field"
@@ -105,9 +119,8 @@ def read_labelled(
 
     The format is the file's name (``.jsonl``/``.json``, ``.tsv``/``.txt``), else its first line's: a TSV
     text may start with "{" ("{URGENT} bridge closed"). A line with an empty text is skipped and reported.
-    With ``known`` (the task's shipped labels), such a label is read without regard to case ("POSITIVE" is
-    positive); other labels are kept as written (a ministry may train its own classes)."""
-    by_folded = {k.casefold(): k for k in known} if known is not None else None
+    With ``known`` (the task's shipped labels), such a label is read without regard to case (see
+    :func:`canonical_labels`); other labels are kept as written (a ministry may train its own classes)."""
     texts: list[str] = []
     labels: list[str] = []
     lines = read_lines(path)
@@ -120,7 +133,9 @@ def read_labelled(
             continue
         try:
             if jsonl:
-                obj = json.loads(line)
+                obj = parse_json(line)
+                if not isinstance(obj, dict):
+                    raise TypeError("not a JSON object")
                 text, label = obj["text"], obj["label"]
                 if not isinstance(text, str) or not isinstance(label, str):
                     raise TypeError("'text' and 'label' must be strings")
@@ -134,15 +149,20 @@ def read_labelled(
                 raise ValueError("empty label")
             if not text.strip():
                 raise ValueError("empty text")
-            if by_folded is not None:
-                label = by_folded.get(label.strip().casefold(), label)
         except (ValueError, KeyError, TypeError) as exc:
             reason = f"no {exc} field" if isinstance(exc, KeyError) else str(exc)
             err.write(f"{path}:{number}: skipped ({reason})\n")
             continue
         texts.append(text)
-        labels.append(label.strip())
-    return texts, labels
+        labels.append(label)
+    return texts, canonical_labels(labels, known)
+
+
+def canonical_labels(labels: Sequence[str], known: Sequence[str] | None) -> list[str]:
+    """``labels`` without surrounding spaces, and those that are one of ``known`` in another case as written there
+    ("POSITIVE" is positive); other labels are kept as written."""
+    by_folded = {k.casefold(): k for k in known or ()}
+    return [by_folded.get(x.strip().casefold(), x.strip()) for x in labels]
 
 
 def model_classes(task: str, tier: str, model: str | None) -> list[str]:
@@ -204,7 +224,7 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write("error: places are not evaluated as labels\n")
         return 2
     texts = read_texts(args.texts, args.jsonl, err)
-    labels = [x.strip() for x in read_lines(args.labels)]
+    labels = read_lines(args.labels)
     if len(texts) != len(labels):
         err.write(f"error: {len(texts)} texts but {len(labels)} labels (one label per line of {args.texts})\n")
         return 2
@@ -212,6 +232,7 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(f"error: {args.texts} holds no text to score\n")
         return 2
     known = model_classes(args.task, args.tier, args.model) if args.task in TRAINABLE else None
+    labels = canonical_labels(labels, known)
     if args.task == "language":
         labels = [x.lower() for x in labels]
     unknown = [(n, x) for n, x in enumerate(labels, start=1) if texts[n - 1] is not None
@@ -236,7 +257,7 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from legation.nlp.linear import FeatureSpec
     from legation.nlp.metrics import classification_report
     from legation.nlp.text import model_text
-    from legation.nlp.train import fit_linear
+    from legation.nlp.train import NoFeaturesError, fit_linear
 
     texts, labels = read_labelled(args.data, err, task_labels(args.task))
     if len(set(labels)) < 2 or len(texts) < 10:
@@ -251,15 +272,24 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     spec = FeatureSpec()
 
     def fit(idx: Sequence[int]) -> object:
-        return fit_linear([docs[i] for i in idx], [labels[i] for i in idx], spec, c=args.c,
-                          min_df=args.min_df, groups=None if groups is None else [groups[i] for i in idx],
-                          algorithm=args.algorithm,
-                          meta={"task": args.task, "data": Path(args.data).name, "rows": len(idx)})
+        try:
+            return fit_linear([docs[i] for i in idx], [labels[i] for i in idx], spec, c=args.c,
+                              min_df=args.min_df, groups=None if groups is None else [groups[i] for i in idx],
+                              algorithm=args.algorithm,
+                              meta={"task": args.task, "data": Path(args.data).name, "rows": len(idx)})
+        except NoFeaturesError:
+            hint = "; lower --min-df" if args.min_df > 1 else ""
+            raise UsageError(f"no word or feature is frequent enough: none is in at least --min-df {args.min_df}"
+                             f" of the {len(idx)} texts trained on{hint}") from None
 
     result: dict[str, object] = {"task": args.task, "rows": len(docs), "labels": sorted(set(labels))}
     if test:
         from legation.nlp.linear import LinearModel
 
+        kept = sorted({labels[i] for i in train})
+        if len(kept) < 2:
+            raise UsageError(f"all {len(train)} texts left to train on after the 10% held out for a score have the"
+                             f" label {kept[0]!r}; add texts of the other labels, or use --no-holdout")
         held = fit(train)
         assert isinstance(held, LinearModel)
         probs = held.predict_proba([docs[i] for i in test], None if groups is None else [groups[i] for i in test])
@@ -272,8 +302,14 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         output = output / f"{args.task}.npz"
     elif output.suffix != ".npz":
         output = output.with_name(output.name + ".npz")  # numpy would add it: the path printed is the real one
-    output.parent.mkdir(parents=True, exist_ok=True)
-    model.save(output)  # type: ignore[attr-defined]
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{output.parent}: cannot be made a folder for the model ({exc.strerror or exc})") from None
+    try:
+        model.save(output)  # type: ignore[attr-defined]
+    except OSError as exc:
+        raise UsageError(f"{output}: cannot be written ({exc.strerror or exc})") from None
     result["model"] = str(output)
     out.write(json.dumps(result, indent=1) + "\n")
     return 0
@@ -381,6 +417,16 @@ def _positive(value: str) -> int:
     return number
 
 
+def _positive_float(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not (math.isfinite(number) and number > 0):
+        raise argparse.ArgumentTypeError(f"{value} is not a positive finite number")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="legation nlp", description="Offline language models of Legation.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -406,8 +452,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--task", required=True, choices=TRAINABLE)
     tr.add_argument("--data", required=True)
     tr.add_argument("--output", default=None, help="model file (default: $LEGATION_NLP_MODELS/<task>.npz)")
-    tr.add_argument("--c", type=float, default=1.0, help="inverse regularisation strength")
-    tr.add_argument("--min-df", type=int, default=2)
+    tr.add_argument("--c", type=_positive_float, default=1.0, help="inverse regularisation strength (above 0)")
+    tr.add_argument("--min-df", type=_positive, default=2,
+                    help="keep the words and features found in at least this many texts (at least 1)")
     tr.add_argument("--algorithm", default="logreg", choices=("logreg", "svm"))
     tr.add_argument("--no-language-blocks", action="store_true", help="sentiment: no per-language weights")
     tr.add_argument("--no-holdout", dest="holdout", action="store_false", help="skip the 10%% held-out score")

@@ -14,6 +14,10 @@ import numpy as np
 from legation.nlp.linear import FeatureSpec, LinearModel, doc_features
 
 
+class NoFeaturesError(ValueError):
+    """No feature is in at least ``min_df`` of the training texts: nothing to learn from."""
+
+
 def build_vocab(docs: Sequence[str], spec: FeatureSpec, min_df: int = 2, max_features: int = 0) -> dict[str, int]:
     """Feature vocabulary: features seen in at least ``min_df`` training texts (most frequent first)."""
     df: Counter[str] = Counter()
@@ -64,6 +68,8 @@ def fit_linear(
     from sklearn.svm import LinearSVC
 
     vocab = build_vocab(docs, spec, min_df=min_df, max_features=max_features)
+    if not vocab:
+        raise NoFeaturesError(f"no feature is in at least {min_df} of the {len(docs)} training texts")
     classes = sorted(set(labels))
     if len(classes) < 2:
         raise ValueError("training needs at least two different labels")

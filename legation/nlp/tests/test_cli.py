@@ -196,3 +196,101 @@ def test_evaluate_says_when_there_is_nothing_to_score(tmp_path):
     assert status == 2 and out == "" and "holds no text to score" in err
     status, _, err = run_stdin([], "evaluate", "--task", "places", "--texts", str(empty), "--labels", str(empty))
     assert status == 2 and "invalid choice: 'places'" in err
+
+
+def sentiment_data(tmp_path, name="mine.tsv"):
+    data = tmp_path / name
+    rows = [f"I love the new embassy website {i}\tpositive" for i in range(12)]
+    rows += [f"the visa office never answers {i}\tnegative" for i in range(12)]
+    data.write_text("\n".join(rows) + "\n", "utf-8")
+    return data
+
+
+def test_train_refuses_a_c_that_is_not_a_positive_finite_number(tmp_path, capsys):
+    data = sentiment_data(tmp_path)
+    for c in ("-1", "0", "nan", "inf"):
+        status, out, err = run("train", "--task", "sentiment", "--data", str(data), "--c", c,
+                               "--output", str(tmp_path / "m.npz"))
+        assert (status, out, err) == (2, "", "")
+        assert f"argument --c: {c} is not a positive finite number" in capsys.readouterr().err
+    assert not (tmp_path / "m.npz").exists()
+    status, _, _ = run("train", "--task", "sentiment", "--data", str(data), "--c", "lots")
+    assert status == 2 and "argument --c: 'lots' is not a number" in capsys.readouterr().err
+
+
+def test_train_says_when_min_df_leaves_no_feature_and_refuses_one_below_1(tmp_path, capsys):
+    data = sentiment_data(tmp_path)
+    status, out, err = run("train", "--task", "sentiment", "--data", str(data), "--min-df", "100000",
+                           "--output", str(tmp_path / "m.npz"))
+    assert (status, out) == (2, "")
+    assert err == ("error: no word or feature is frequent enough: none is in at least --min-df 100000 of the 22 texts"
+                   " trained on; lower --min-df\n")
+    for min_df in ("0", "-3"):
+        status, _, _ = run("train", "--task", "sentiment", "--data", str(data), "--min-df", min_df,
+                           "--output", str(tmp_path / "m.npz"))
+        assert status == 2 and f"argument --min-df: {min_df} is not a positive number" in capsys.readouterr().err
+    assert not (tmp_path / "m.npz").exists()
+
+
+DEEP_JSON = '{"text": "x", "a": ' + "[" * 100_000 + "]" * 100_000 + "}"
+HUGE_NUMBER_JSON = '{"text": "x", "id": 1' + "0" * 5000 + "}"
+
+
+def test_predict_reports_json_nested_too_deeply_or_with_a_huge_number_as_not_valid(tmp_path):
+    src = tmp_path / "posts.jsonl"
+    lines = ['{"text": "Bonjour à tous, merci pour votre aide"}', DEEP_JSON, HUGE_NUMBER_JSON, '{"text": "مرحبا بكم"}']
+    src.write_text("\n".join(lines) + "\n", "utf-8")
+    status, out, err = run("predict", "--task", "language", "--jsonl", "--input", str(src))
+    assert (status, out) == (0, "fr\n\n\nar\n")
+    assert err == (f"{src}:2: not valid JSON (nested too deeply); its result is left empty\n"
+                   f"{src}:3: not valid JSON (a number with too many digits); its result is left empty\n")
+
+
+def test_train_skips_json_lines_nested_too_deeply_with_a_huge_number_or_not_an_object(tmp_path):
+    data = tmp_path / "mine.jsonl"
+    rows = [json.dumps({"text": f"I love the new embassy website {i}", "label": "positive"}) for i in range(12)]
+    rows += [json.dumps({"text": f"the visa office never answers {i}", "label": "negative"}) for i in range(12)]
+    data.write_text("\n".join([DEEP_JSON, HUGE_NUMBER_JSON, '["text", "label"]', *rows]) + "\n", "utf-8")
+    status, out, err = run("train", "--task", "sentiment", "--data", str(data), "--output", str(tmp_path / "m.npz"))
+    assert status == 0 and json.loads(out)["rows"] == 24
+    assert err == (f"{data}:1: skipped (not valid JSON (nested too deeply))\n"
+                   f"{data}:2: skipped (not valid JSON (a number with too many digits))\n"
+                   f"{data}:3: skipped (not a JSON object)\n")
+
+
+def test_evaluate_reads_labels_in_any_case_as_train_does(tmp_path):
+    texts = tmp_path / "t.txt"
+    labels = tmp_path / "l.txt"
+    texts.write_text("I love this!\nThis is awful and I hate it\nThe meeting is at 10am on Tuesday\n", "utf-8")
+    labels.write_text(" POSITIVE \nNegative\nneutral\n", "utf-8")
+    status, out, err = run("evaluate", "--task", "sentiment", "--texts", str(texts), "--labels", str(labels))
+    assert status == 0, err
+    report = json.loads(out)
+    assert report["labels"] == ["negative", "neutral", "positive"] and report["n"] == 3
+    assert report["per_class"]["positive"]["support"] == 1
+
+
+def test_train_says_when_the_held_out_part_takes_every_text_of_a_label(tmp_path):
+    data = tmp_path / "mine.tsv"
+    rows = [f"I love the new embassy website {i}\tpositive" for i in range(10)]
+    rows[3] = "the visa office never answers\tnegative"  # the one text the fixed shuffle holds out
+    data.write_text("\n".join(rows) + "\n", "utf-8")
+    status, out, err = run("train", "--task", "sentiment", "--data", str(data), "--output", str(tmp_path / "m.npz"))
+    assert (status, out) == (2, "")
+    assert err == ("error: all 9 texts left to train on after the 10% held out for a score have the label 'positive';"
+                   " add texts of the other labels, or use --no-holdout\n")
+    status, out, err = run("train", "--task", "sentiment", "--data", str(data), "--no-holdout",
+                           "--output", str(tmp_path / "m.npz"))
+    assert status == 0 and err == "" and json.loads(out)["labels"] == ["negative", "positive"]
+
+
+def test_train_says_when_the_model_cannot_be_written(tmp_path):
+    data = sentiment_data(tmp_path)
+    status, out, err = run("train", "--task", "sentiment", "--data", str(data), "--output", str(data / "m.npz"))
+    assert (status, out) == (2, "")
+    assert err == f"error: {data}: cannot be made a folder for the model (File exists)\n"
+    taken = tmp_path / "taken.npz"
+    taken.mkdir()
+    (taken / "sentiment.npz").mkdir()  # a folder where the model file would go
+    status, out, err = run("train", "--task", "sentiment", "--data", str(data), "--output", str(taken))
+    assert (status, out) == (2, "") and err.startswith(f"error: {taken / 'sentiment.npz'}: cannot be written (")
