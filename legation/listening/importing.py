@@ -36,14 +36,19 @@ def file_format(path: Path) -> str:
     return "csv" if path.suffix.lower() in {".csv", ".tsv"} else "jsonl"
 
 
-def read_posts(path: Path, *, skip: int = 0) -> Iterator[Post | BadLine]:
+def read_posts(path: Path, *, skip: int = 0, hold_unfinished: bool = False) -> Iterator[Post | BadLine]:
     """Yield each record of the file after the first ``skip`` as a Post (or a BadLine), in file order.
 
     Columns or fields: ``text`` (required), ``platform``, ``id`` (or ``external_id``), ``author``,
     ``created_at`` (ISO 8601 or Unix seconds, from 2006-03-21 to a day from now), ``url``. Without an id, one
     is made from the post's platform, author, time and text (``content_id``): the same post read again from
     any file is the same post, and two different posts never share an id. ``skip`` counts every record,
-    the bad ones too, as callers count them when they resume.
+    the bad ones too, as callers count them when they resume. A CSV file's column names are read in any case,
+    and a header line with semicolons (or tabs) and no comma is read as separated by them, as spreadsheets in
+    many languages save "CSV".
+
+    ``hold_unfinished``: the file may still be being written (a log a program appends to): a last line without
+    its line end is left for a later read, not read (nor counted) half-written.
     """
     with path.open("rb") as raw:
         # Spreadsheets and Windows tools save "Unicode text" as UTF-16 (with a byte-order mark): read it so
@@ -51,11 +56,12 @@ def read_posts(path: Path, *, skip: int = 0) -> Iterator[Post | BadLine]:
         raw.seek(0)
         if file_format(path) == "csv":
             yield from _csv_posts(raw, skip, "\t" if path.suffix.lower() == ".tsv" else ",",
-                                  "utf-16" if utf16 else "utf-8-sig")
+                                  "utf-16" if utf16 else "utf-8-sig", hold_unfinished=hold_unfinished)
         elif utf16:
-            yield from _jsonl_posts(codecs.EncodedFile(raw, "utf-8", "utf-16", errors="replace"), skip)
+            yield from _jsonl_posts(codecs.EncodedFile(raw, "utf-8", "utf-16", errors="replace"), skip,
+                                    hold_unfinished)
         else:
-            yield from _jsonl_posts(raw, skip)
+            yield from _jsonl_posts(raw, skip, hold_unfinished)
 
 
 def content_id(platform: str, author: str, created_at: datetime | None, text: object) -> str:
@@ -66,9 +72,11 @@ def content_id(platform: str, author: str, created_at: datetime | None, text: ob
     return "content:" + hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
-def _jsonl_posts(raw: Any, skip: int) -> Iterator[Post | BadLine]:
+def _jsonl_posts(raw: Any, skip: int, hold_unfinished: bool = False) -> Iterator[Post | BadLine]:
     count = 0
     for number, line in enumerate(raw, start=1):
+        if hold_unfinished and not line.endswith(b"\n"):
+            return  # being written: read it whole next time
         if not line.strip():
             continue
         count += 1
@@ -81,6 +89,12 @@ def _jsonl_posts(raw: Any, skip: int) -> Iterator[Post | BadLine]:
             continue
         except json.JSONDecodeError as exc:
             yield BadLine(number, f"not valid JSON ({exc.msg}: character {exc.colno})")
+            continue
+        except ValueError:  # an integer of more than 4,300 digits (Python's limit)
+            yield BadLine(number, "not valid JSON here (a number with too many digits)")
+            continue
+        except RecursionError:
+            yield BadLine(number, "not valid JSON here (nested too deeply)")
             continue
         if not isinstance(record, dict):
             yield BadLine(number, "not a JSON object")
@@ -95,11 +109,13 @@ class _Lines:
     line it began on, and each line after that one is read again, so no well-formed line is lost with it.
     """
 
-    def __init__(self, text: Iterator[str]) -> None:
+    def __init__(self, text: Iterator[str], hold_unfinished: bool = False) -> None:
         self._text = text
         self._read = 0  # lines taken from the file
         self._again: deque[tuple[int, str]] = deque()
         self.taken: list[tuple[int, str]] = []  # the lines of the record being read
+        self._hold = hold_unfinished
+        self.held = False  # a last line without its line end was left for a later read
 
     def __iter__(self) -> _Lines:
         return self
@@ -109,9 +125,19 @@ class _Lines:
             number, line = self._again.popleft()
         else:
             line = next(self._text)
+            if self._hold and not line.endswith(("\n", "\r")):
+                self.held = True
+                raise StopIteration
             self._read += 1
             number = self._read
         self.taken.append((number, line))
+        return line
+
+    def peek(self) -> str:
+        """The next line, which will be read again."""
+        line = next(self, "")
+        if self.taken:
+            self._again.appendleft(self.taken.pop())
         return line
 
     def next_record(self) -> tuple[int, int]:
@@ -138,6 +164,8 @@ def _csv_rows(lines: _Lines, delimiter: str) -> Iterator[tuple[int, list[str]] |
         except StopIteration:
             return
         except csv.Error as exc:
+            if lines.held:  # a record still being written: read it whole next time
+                return
             first, last = lines.read_again_after_first()
             if "unexpected end of data" in str(exc):
                 yield BadLine(first, "a quote opened here is never closed")
@@ -152,12 +180,18 @@ def _csv_rows(lines: _Lines, delimiter: str) -> Iterator[tuple[int, list[str]] |
             yield first, fields
 
 
-def _csv_posts(raw: Any, skip: int, delimiter: str, encoding: str = "utf-8-sig") -> Iterator[Post | BadLine]:
+def _csv_posts(raw: Any, skip: int, delimiter: str, encoding: str = "utf-8-sig", *,
+               hold_unfinished: bool = False) -> Iterator[Post | BadLine]:
     csv.field_size_limit(16 * 1024 * 1024)  # a huge post is refused by the ingest check, with its reason
     # utf-8-sig: a spreadsheet's "CSV UTF-8" starts with a byte-order mark, which is not part of the first name.
     text = io.TextIOWrapper(raw, encoding=encoding, errors="surrogateescape" if encoding != "utf-16" else "replace",
                             newline="")
-    rows = _csv_rows(_Lines(text), delimiter)
+    lines = _Lines(text, hold_unfinished)
+    if delimiter == ",":
+        first = lines.peek()
+        if "," not in first:  # "text;id": a spreadsheet's CSV where the comma is the decimal mark
+            delimiter = next((mark for mark in (";", "\t") if mark in first), ",")
+    rows = _csv_rows(lines, delimiter)
     header = next(rows, None)
     if header is None:
         return
@@ -165,7 +199,14 @@ def _csv_posts(raw: Any, skip: int, delimiter: str, encoding: str = "utf-8-sig")
         if skip < 1:  # the one record of such a file
             yield BadLine(header.line, f"the header line is unreadable, so the file is not read: {header.reason}")
         return
-    names = header[1]
+    names = [name.strip().lower() for name in header[1]]
+    if "text" not in names:  # said once for the file, not for each of its lines
+        if skip < 1:
+            shown = ", ".join(repr(name) for name in names[:12]) + (" ..." if len(names) > 12 else "")
+            yield BadLine(header[0], f"the header line names no text column, so the file is not read "
+                                     f"(it names {shown}); the columns are text, id, author, created_at, url, "
+                                     f"platform")
+        return
     count = 0
     for row in rows:
         count += 1
@@ -199,7 +240,7 @@ def _post(record: dict[str, Any], number: int) -> Post | BadLine:
             return BadLine(number, f"created_at {shown} is before 2006-03-21, the day of the first tweet")
         if created_at > datetime.now(UTC) + FUTURE_MARGIN:
             return BadLine(number, f"created_at {shown} is more than a day in the future")
-    platform = str(record.get("platform") or FILE_PLATFORM)[:20]
+    platform = str(record.get("platform") or FILE_PLATFORM)
     author = str(record.get("author") or "")
     text = record.get("text")
     external_id = record.get("id") or record.get("external_id") or content_id(platform, author, created_at, text)

@@ -44,6 +44,7 @@ from legation.listening.models import (
 from legation.network.models import Unit
 
 MAX_TEXT_BYTES = 1_000_000  # a post of 1 MB or more is refused, with the reason
+MAX_ID, MAX_PLATFORM = 255, 20  # the columns' lengths: a longer id or platform is refused, not cut
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # What a short field (id, platform, author, link) cannot hold: control characters (PostgreSQL refuses NUL) and
 # unpaired surrogates (not encodable as UTF-8, so neither database takes them).
@@ -185,11 +186,16 @@ def prepare(source: ListeningSource, posts: Iterable[Post], *,
         if reason:
             result.rejected.append(Rejected(post.position, reason))
             continue
-        external_id = str(post.external_id or "").strip()[:255]
+        external_id = str(post.external_id or "").strip()
         if not external_id:
             result.rejected.append(Rejected(post.position, "no id"))
             continue
-        platform = str(post.platform or "")[:20]
+        platform = str(post.platform or "")
+        if len(external_id) > MAX_ID or len(platform) > MAX_PLATFORM:
+            # Cut, two ids could become one post's, and the second would be taken for a duplicate.
+            result.rejected.append(Rejected(post.position, f"id longer than {MAX_ID} characters" if len(
+                external_id) > MAX_ID else f"platform name longer than {MAX_PLATFORM} characters"))
+            continue
         if _NOT_PLAIN.search(external_id) or _NOT_PLAIN.search(platform):
             # Cleaning an id could make it another post's: the post is refused, with the reason.
             result.rejected.append(Rejected(post.position, "id or platform holds control characters or unpaired "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 
 from legation.connectors.base import Capability, ConnectorError, InboundItem, Page, Provider
@@ -61,6 +62,9 @@ def _post(item: InboundItem, index: int) -> Post:
 
 
 CHUNK = 1000  # posts per transaction of a file pull; a larger batch size is stored in chunks, pipelined
+# A last line without its line end is read once the file has not changed for this long (a writer that stopped
+# half-way); before that it is left for the next pull, so a log read while a line is being appended loses nothing.
+UNFINISHED_WAIT_S = 60
 
 
 def _pull_file(source: ListeningSource) -> IngestResult:
@@ -75,12 +79,16 @@ def _pull_file(source: ListeningSource) -> IngestResult:
         services.record_pull_error(source, str(exc), permanent=True)
         return IngestResult()
     done = int(source.cursor) if source.cursor.isdecimal() else 0
+    try:  # a file changed in the last minute may be a log still being written: its last line may be unfinished
+        writing = time.time() - path.stat().st_mtime < UNFINISHED_WAIT_S
+    except OSError:
+        writing = False
 
     def chunks() -> Iterator[Batch]:
         posts: list[Post] = []
         bad: list[Rejected] = []
         read = 0
-        for record in read_posts(path, skip=done):
+        for record in read_posts(path, skip=done, hold_unfinished=writing):
             if read >= source.batch_size:
                 break
             read += 1

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.validators import ProhibitNullCharactersValidator
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -168,10 +168,10 @@ def update_source(actor: Person | None, source: ListeningSource, **changes: Any)
     unknown = set(changes) - set(SOURCE_FIELDS)
     if unknown:
         raise ValidationError({name: _("cannot be changed here") for name in unknown})
-    fields = {name: ListeningSource._meta.get_field(name) for name in changes}
-    nulls = [name for name, value in changes.items() if value is None and not fields[name].null]
+    nulls = [name for name, value in changes.items()
+             if value is None and not ListeningSource._meta.get_field(name).null]
     if nulls:
-        raise ValidationError({name: fields[name].error_messages["null"] for name in nulls})
+        raise ValidationError({name: models.Field.default_error_messages["null"] for name in nulls})
     before = {name: _plain(getattr(source, name)) for name in changes}
     for name, value in changes.items():
         setattr(source, name, value)

@@ -23,7 +23,16 @@ def pull_source(source_id: int) -> dict[str, int]:
     source = ListeningSource.objects.select_related("unit", "account").filter(pk=source_id, active=True).first()
     if source is None:
         return {"stored": 0}
-    result = pull_one(source)
+    try:
+        result = pull_one(source)
+    except Exception as exc:
+        # Not the platform's error (those are kept by ``pull_one``) but ours: shown on the source, which is
+        # pulled again at its next time (nothing was stored: the batch's transaction was rolled back).
+        logger.exception("listening source %s: pull failed", source_id)
+        services.record_pull_error(source, f"the pull failed on our side ({type(exc).__name__}); it is tried "
+                                           f"again at the next pull, and the server's log has the details",
+                                   permanent=False)
+        raise
     if result.stored or result.heard_again:  # posts another unit stored first count for this one too
         alerts.evaluate(source.unit)
     return {"received": result.received, "stored": result.stored, "duplicates": result.duplicates,
@@ -59,8 +68,6 @@ def pull_due_sources() -> list[int]:
     for source_id in due:
         pull_source.enqueue(source_id)
     return due
-
-
 
 
 @periodic(every=timedelta(hours=1))

@@ -63,3 +63,25 @@ def test_a_source_keeps_the_latest_refused_lines_and_counts_them_all(tree, setti
     assert source.refused_count == 30
     assert [r["position"] for r in source.refused] == list(range(32 - REFUSED_KEPT, 32))
     assert ListenedItem.objects.filter(external_id="ok").exists()
+
+
+def test_a_pull_that_fails_on_our_side_is_shown_on_the_source_and_tried_again(tree, settings, tmp_path,
+                                                                               monkeypatch):
+    import pytest
+
+    source = _file_source(tree, settings, tmp_path, "id,text\nz1,Queues at the consulate\n", batch_size=10)
+
+    def broken(_source):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(tasks, "pull_one", broken)
+    with pytest.raises(RuntimeError):
+        tasks.pull_source.call(source.pk)
+    source.refresh_from_db()
+    assert source.last_error.startswith("the pull failed on our side (RuntimeError)")
+    assert source.active and source.last_pulled_at is not None
+    monkeypatch.undo()
+    tasks.pull_source.call(source.pk)
+    assert ListenedItem.objects.filter(external_id="z1").exists()
+    source.refresh_from_db()
+    assert source.last_error == ""

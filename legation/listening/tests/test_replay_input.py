@@ -172,3 +172,81 @@ def test_a_folder_a_long_source_name_and_a_text_file_get_clear_messages(tree, al
     out, err = _replay(plain)
     assert err[0] == "posts.txt: read as JSON lines, one post a line (a CSV or TSV file must be named .csv or .tsv)"
     assert err[1].startswith("line 1: not valid JSON") and "0 stored" in out
+
+
+def test_a_json_line_python_cannot_read_is_refused_by_number_and_the_rest_kept(tree, alice, tmp_path):
+    path = tmp_path / "posts.jsonl"
+    path.write_text('{"text": "before", "id": "c1"}\n'
+                    '{"text": "big", "id": 1' + "0" * 5000 + '}\n'
+                    '{"text": "deep", "a": ' + "[" * 100_000 + "]" * 100_000 + '}\n'
+                    '{"text": "after", "id": "c4"}\n', encoding="utf-8")
+    out, err = _replay(path)
+    assert "4 read, 2 stored, 0 duplicates, 2 refused" in out
+    assert err[0] == "line 2: not valid JSON here (a number with too many digits)"
+    assert err[1] == "line 3: not valid JSON here (nested too deeply)"
+    assert sorted(ListenedItem.objects.values_list("external_id", flat=True)) == ["c1", "c4"]
+
+
+def test_an_id_or_platform_too_long_to_store_is_refused_not_cut(tree, alice, tmp_path):
+    long_id = "x" * 300
+    path = _jsonl(tmp_path / "posts.jsonl", {"text": "one", "id": long_id + "a"}, {"text": "two", "id": long_id + "b"},
+                  {"text": "three", "id": "p3", "platform": "p" * 21}, {"text": "four", "id": "x" * 255})
+    out, err = _replay(path)
+    assert "4 read, 1 stored, 0 duplicates, 3 refused" in out
+    assert err == ["line 1: id longer than 255 characters", "line 2: id longer than 255 characters",
+                   "line 3: platform name longer than 20 characters"]
+
+
+def test_a_spreadsheet_csv_separated_by_semicolons_with_capitalised_names_is_read(tree, alice, tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("Text;ID;Author\nGrève à Paris, les gares fermées;s1;a\nManifestation à Lyon;s2;b\n", "utf-8")
+    out, err = _replay(path)
+    assert "2 read, 2 stored" in out and err == []
+    assert ListenedItem.objects.get(external_id="s1").text == "Grève à Paris, les gares fermées"
+
+
+def test_a_csv_without_a_text_column_is_refused_once_for_the_file(tree, alice, tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("body,id\n" + "".join(f"post {i},n{i}\n" for i in range(500)), "utf-8")
+    out, err = _replay(path)
+    assert err == ["line 1: the header line names no text column, so the file is not read (it names 'body', "
+                   "'id'); the columns are text, id, author, created_at, url, platform"]
+    assert not ListenedItem.objects.exists()
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_a_log_read_while_a_line_is_being_appended_loses_nothing(tree, settings, tmp_path, suffix):
+    settings.LISTENING_FILES_DIR = tmp_path
+    settings.LISTENING_ENRICH_PROCESSES = 0
+    path = tmp_path / f"log{suffix}"
+    if suffix == ".csv":
+        first, rest = 'id,text\nap1,one\nap2,"two about Misr', 'atah"\nap3,three\n'
+    else:
+        first = '{"text": "one", "id": "ap1"}\n{"text": "two about Misr'
+        rest = 'atah", "id": "ap2"}\n{"text": "three", "id": "ap3"}\n'
+    path.write_text(first, encoding="utf-8")
+    source = services.create_source(None, unit=tree.paris, name="Log", kind=SourceKind.FILE, platform="file",
+                                    query=path.name)
+    result = pull.pull_source(source)
+    assert (result.stored, result.rejected) == (1, [])  # the half-written line is left for the next pull
+    with path.open("a", encoding="utf-8") as log:
+        log.write(rest)
+    source.refresh_from_db()
+    result = pull.pull_source(source)
+    assert (result.stored, result.rejected) == (2, [])
+    assert ListenedItem.objects.get(external_id="ap2").text == "two about Misratah"
+
+
+def test_a_last_line_left_unfinished_long_ago_is_read(tree, settings, tmp_path):
+    import os
+    import time
+
+    settings.LISTENING_FILES_DIR = tmp_path
+    settings.LISTENING_ENRICH_PROCESSES = 0
+    path = tmp_path / "export.jsonl"
+    path.write_text('{"text": "one", "id": "e1"}\n{"text": "two", "id": "e2"}', encoding="utf-8")
+    past = time.time() - pull.UNFINISHED_WAIT_S - 5
+    os.utime(path, (past, past))
+    source = services.create_source(None, unit=tree.paris, name="Export", kind=SourceKind.FILE, platform="file",
+                                    query=path.name)
+    assert pull.pull_source(source).stored == 2
