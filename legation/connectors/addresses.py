@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import logging
 import os
 import socket
 import threading
@@ -25,6 +26,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from legation.connectors.base import ConnectorError
 
 ALLOW_ENV = "LEGATION_ALLOW_PRIVATE_HOSTS"
+logger = logging.getLogger(__name__)
 
 
 class PrivateAddressRefused(ConnectorError):
@@ -101,9 +103,12 @@ def _resolve(host: str, port: int) -> list[str]:
 def check_address(host: str, ip: str) -> None:
     """Refuse ``ip`` (an address of ``host``) unless it is public or explicitly allowed."""
     if not is_public_address(ip) and not host_allowed_private(host, ip):
+        # The address itself is not said: the message reaches those who set up a source, and how the
+        # ministry's internal names resolve is none of their business (the server's log has it).
+        logger.warning("refused %s at %s: not a public address", host, ip)
         raise PrivateAddressRefused(
-            f"refusing to connect to {host} ({ip}): a private, loopback, link-local, multicast or reserved "
-            f"address; set {ALLOW_ENV} to allow it"
+            f"refusing to connect to {host}: it is on a private, loopback, link-local, multicast or reserved "
+            f"address (a server administrator may allow it with {ALLOW_ENV})"
         )
 
 

@@ -21,7 +21,8 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from legation.connectors.base import Capability, ConfigError
+from legation.connectors.addresses import check_url
+from legation.connectors.base import Capability, ConfigError, ConnectorError
 from legation.connectors.registry import PROVIDERS, provider_class
 from legation.listening import pipeline
 from legation.listening.enrichment import Enriched, apply_reading, enrich_batch
@@ -140,6 +141,19 @@ def _validate_source(source: ListeningSource, *, check_file: bool = True, platfo
         raise ValidationError({"name": _("this unit already has a source with that name")})
     if platform_check:
         _check_platform_can(source)
+        if source.kind == SourceKind.FEED and "://" in source.query:
+            _check_feed_address(source.query.strip())
+
+
+def _check_feed_address(url: str) -> None:
+    """A feed on a private, loopback or link-local address (the ministry's intranet, a cloud's metadata
+    service) is refused at setup, as every fetch would refuse it; a host that does not resolve now is left to
+    the pulls to report (the name server may be down for a while)."""
+    try:
+        check_url(url)
+    except ConnectorError as exc:
+        if exc.permanent:
+            raise ValidationError({"query": exc.message}) from None
 
 
 @transaction.atomic

@@ -141,3 +141,20 @@ def test_a_unit_hearing_posts_another_unit_stored_first_gets_its_own_alert(tree,
     spikes = {alert.unit_id: alert.message for alert in Alert.objects.filter(kind="spike", key__startswith="all@")}
     assert spikes == {tree.paris.pk: "Spike in all posts: 7 posts in the last hour (7.0× the usual)",
                       tree.berlin.pk: "Spike in all posts: 7 posts in the last hour (7.0× the usual)"}
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1/feed.xml", "http://169.254.169.254/latest/meta-data/",
+                                 "http://10.0.0.1/rss", "http://[::1]/rss", "http://2130706433/", "http://localhost/"])
+def test_a_feed_on_a_private_address_is_refused_when_it_is_set_up(tree, bob, url):
+    refused = _refusal(actor=bob, unit=tree.paris, kind="feed", platform="rss", query=url)
+    assert refused["query"].startswith("refusing to connect to ")
+    assert "private, loopback, link-local" in refused["query"]
+    if "localhost" in url:  # what a name resolves to is not said
+        assert "refusing to connect to localhost:" in refused["query"] and "127.0.0.1" not in refused["query"]
+    assert not ListeningSource.objects.exists()
+
+
+def test_a_feed_whose_host_does_not_resolve_now_is_kept_for_its_pulls_to_report(tree, bob):
+    feed = services.create_source(bob, unit=tree.paris, name="Later", kind="feed", platform="rss",
+                                  query="https://feeds.invalid/rss.xml")
+    assert feed.pk and feed.active
