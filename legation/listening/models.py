@@ -367,17 +367,22 @@ def _country_names(language: str) -> gettext_module.NullTranslations:
 
 def language_name(code: str) -> str:
     """A language's name in the reader's language ("fr": "French", "français" for a French reader): Django's
-    name, else ISO 639's and its translations (pycountry: "zh", "so", "ceb" that Django does not name); the code
-    as it is when neither knows it."""
+    name, else ISO 639's and its translations (pycountry: "zh", "so", "ceb" that Django does not name, and
+    those whose name Django's catalogues leave in English, "Norwegian" for a French reader); the code as it is
+    when neither knows it."""
     try:
-        return str(get_language_info(code)["name_translated"])
+        info = get_language_info(code)
     except KeyError:
-        pass
+        info = None
+    if info is not None and (str(info["name_translated"]) != info["name"]
+                             or (get_language() or settings.LANGUAGE_CODE).startswith("en")):
+        return str(info["name_translated"])
     field = {2: "alpha_2", 3: "alpha_3"}.get(len(code))
     language = pycountry.languages.get(**{field: code.lower()}) if field else None
     if language is None:
-        return code
-    return _iso_names("iso639-3", get_language() or settings.LANGUAGE_CODE).gettext(language.name)
+        return str(info["name_translated"]) if info is not None else code
+    translated = _iso_names("iso639-3", get_language() or settings.LANGUAGE_CODE).gettext(language.name)
+    return str(info["name_translated"]) if info is not None and translated == language.name else translated
 
 
 def series_name(key: str) -> str:

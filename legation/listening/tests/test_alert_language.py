@@ -83,3 +83,10 @@ def test_languages_django_does_not_name_are_named_from_iso_639_in_the_reader_lan
         assert language_name("zh") == "Chinois"
     with translation.override("ar"):
         assert language_name("zh") == "الصينية"
+        assert language_name("ug") == "الاغورية"  # Django's catalogue leaves "Uyghur" in English
+        assert language_name("ms") == "Malay"  # neither catalogue has it in Arabic: Django's English name
+    with translation.override("fr"):
+        assert (language_name("no"), language_name("nb"), language_name("ms")) == (
+            "Norvégien", "Norvégien bokmål", "Malais")
+    with translation.override("en"):
+        assert (language_name("nb"), language_name("ms")) == ("Norwegian Bokmal", "Malay")

@@ -167,6 +167,8 @@ def test_the_dashboard_says_one_hour_not_one_hours(client, bob, omar, paris_sour
     assert "خلال الساعة الأخيرة" in client.get("/listening/", {"hours": "1"}).content.decode()
     assert "خلال آخر ساعتين" in client.get("/listening/", {"hours": "2"}).content.decode()
     assert "خلال آخر 5 ساعات" in client.get("/listening/", {"hours": "5"}).content.decode()
+    trend_by = client.get("/listening/").content.decode().split('id="trend-by"')[1].split("</select>")[0]
+    assert '<option value="language">اللغة</option>' in trend_by
 
 
 def test_a_search_without_an_account_is_refused_next_to_the_account_and_keeps_what_was_typed(client, bob,
