@@ -485,6 +485,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     except FileNotFoundError as exc:
         err.write(f"error: {exc}\n")
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: stopped as asked, without a traceback
+        err.write("interrupted\n")
+        return 130
     except BrokenPipeError:
         # The reader went away (``| head``): stop quietly, as a Unix tool does; Python must not complain again
         # when it flushes standard output on the way out.

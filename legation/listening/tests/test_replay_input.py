@@ -250,3 +250,10 @@ def test_a_last_line_left_unfinished_long_ago_is_read(tree, settings, tmp_path):
     source = services.create_source(None, unit=tree.paris, name="Export", kind=SourceKind.FILE, platform="file",
                                     query=path.name)
     assert pull.pull_source(source).stored == 2
+
+
+def test_an_empty_source_name_is_refused_not_taken_for_replay(tree, alice, tmp_path):
+    path = _jsonl(tmp_path / "posts.jsonl", {"id": "e1", "text": "Hello"})
+    with pytest.raises(CommandError, match=r"^--source: give the source's name"):
+        call_command("listen", "replay", str(path), "--source", "  ")
+    assert not ListenedItem.objects.exists()

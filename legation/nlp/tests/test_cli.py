@@ -294,3 +294,15 @@ def test_train_says_when_the_model_cannot_be_written(tmp_path):
     (taken / "sentiment.npz").mkdir()  # a folder where the model file would go
     status, out, err = run("train", "--task", "sentiment", "--data", str(data), "--output", str(taken))
     assert (status, out) == (2, "") and err.startswith(f"error: {taken / 'sentiment.npz'}: cannot be written (")
+
+
+def test_ctrl_c_stops_without_a_traceback(tmp_path, monkeypatch):
+    from legation.nlp import cli
+
+    def interrupted(*_args):
+        raise KeyboardInterrupt
+
+    src = tmp_path / "posts.txt"
+    src.write_text("hello\n", "utf-8")
+    monkeypatch.setattr(cli, "predict_lines", interrupted)
+    assert run("predict", "--task", "language", "--input", str(src)) == (130, "", "interrupted\n")

@@ -70,7 +70,9 @@ class Command(BaseCommand):
                 else Unit.objects.filter(parent__isnull=True).first())
         if unit is None:
             raise CommandError("no such unit" if options["unit"] else "the unit tree is empty: run bootstrap first")
-        name = options["source"] or "replay"
+        name = "replay" if options["source"] is None else options["source"].strip()
+        if not name:
+            raise CommandError("--source: give the source's name (or leave --source out for 'replay')")
         source = ListeningSource.objects.filter(unit=unit, name=name).first()
         if source is None:
             try:
