@@ -16,9 +16,11 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_naive, make_aware
+from django.utils.translation import gettext_noop as noop
 
 from legation.listening.ingest import Post
 from legation.listening.models import FILE_PLATFORM
+from legation.listening.reasons import Reason
 
 # No social network post is older than the first tweet; a date before it is a mistake in the file.
 EARLIEST_POST = datetime(2006, 3, 21, tzinfo=UTC)
@@ -85,19 +87,20 @@ def _jsonl_posts(raw: Any, skip: int, hold_unfinished: bool = False) -> Iterator
         try:
             record = json.loads(line.rstrip(b"\r\n").decode("utf-8-sig" if number == 1 else "utf-8"))
         except UnicodeDecodeError:
-            yield BadLine(number, "not UTF-8 text")
+            yield BadLine(number, Reason(noop("not UTF-8 text")))
             continue
         except json.JSONDecodeError as exc:
-            yield BadLine(number, f"not valid JSON ({exc.msg}: character {exc.colno})")
+            yield BadLine(number, Reason(noop("not valid JSON (%(error)s: character %(column)s)"), error=exc.msg,
+                                         column=exc.colno))
             continue
         except ValueError:  # an integer of more than 4,300 digits (Python's limit)
-            yield BadLine(number, "not valid JSON here (a number with too many digits)")
+            yield BadLine(number, Reason(noop("not valid JSON here (a number with too many digits)")))
             continue
         except RecursionError:
-            yield BadLine(number, "not valid JSON here (nested too deeply)")
+            yield BadLine(number, Reason(noop("not valid JSON here (nested too deeply)")))
             continue
         if not isinstance(record, dict):
-            yield BadLine(number, "not a JSON object")
+            yield BadLine(number, Reason(noop("not a JSON object")))
             continue
         yield _post(record, number)
 
@@ -168,12 +171,12 @@ def _csv_rows(lines: _Lines, delimiter: str) -> Iterator[tuple[int, list[str]] |
                 return
             first, last = lines.read_again_after_first()
             if "unexpected end of data" in str(exc):
-                yield BadLine(first, "a quote opened here is never closed")
+                yield BadLine(first, Reason(noop("a quote opened here is never closed")))
             elif last > first:
-                yield BadLine(first, f"a quote opened here runs on to line {last}, where the CSV is unreadable "
-                                     f"({exc})")
+                yield BadLine(first, Reason(noop("a quote opened here runs on to line %(line)s, where the CSV is "
+                                                 "unreadable (%(error)s)"), line=last, error=str(exc)))
             else:
-                yield BadLine(first, f"unreadable CSV ({exc})")
+                yield BadLine(first, Reason(noop("unreadable CSV (%(error)s)"), error=str(exc)))
             continue
         first, _last = lines.next_record()
         if fields:
@@ -197,15 +200,16 @@ def _csv_posts(raw: Any, skip: int, delimiter: str, encoding: str = "utf-8-sig",
         return
     if isinstance(header, BadLine):
         if skip < 1:  # the one record of such a file
-            yield BadLine(header.line, f"the header line is unreadable, so the file is not read: {header.reason}")
+            yield BadLine(header.line, Reason(noop("the header line is unreadable, so the file is not read: "
+                                                    "%(reason)s"), reason=header.reason))
         return
     names = [name.strip().lower() for name in header[1]]
     if "text" not in names:  # said once for the file, not for each of its lines
         if skip < 1:
             shown = ", ".join(repr(name) for name in names[:12]) + (" ..." if len(names) > 12 else "")
-            yield BadLine(header[0], f"the header line names no text column, so the file is not read "
-                                     f"(it names {shown}); the columns are text, id, author, created_at, url, "
-                                     f"platform")
+            yield BadLine(header[0], Reason(noop("the header line names no text column, so the file is not read "
+                                                 "(it names %(names)s); the columns are text, id, author, "
+                                                 "created_at, url, platform"), names=shown))
         return
     count = 0
     for row in rows:
@@ -217,29 +221,30 @@ def _csv_posts(raw: Any, skip: int, delimiter: str, encoding: str = "utf-8-sig",
             continue
         number, fields = row
         if len(fields) > len(names):
-            yield BadLine(number, "more fields than the header names")
+            yield BadLine(number, Reason(noop("more fields than the header names")))
         elif any("\udc80" <= ch <= "\udcff" for value in fields for ch in value):
-            yield BadLine(number, "not UTF-8 text")
+            yield BadLine(number, Reason(noop("not UTF-8 text")))
         else:  # a short record leaves its last columns empty (None), as a missing field
             yield _post(dict(zip(names, fields, strict=False)) | dict.fromkeys(names[len(fields):]), number)
 
 
 def _post(record: dict[str, Any], number: int) -> Post | BadLine:
     if "text" not in record:
-        return BadLine(number, "no text field")
+        return BadLine(number, Reason(noop("no text field")))
     created = record.get("created_at")
     created_at = None
     if created not in (None, ""):
         created_at = _moment(created)
         shown = repr(created[:40]) if isinstance(created, str) else json.dumps(created)[:40]
         if created_at is None:
-            return BadLine(number, f"created_at {shown} is not a date and time")
+            return BadLine(number, Reason(noop("created_at %(value)s is not a date and time"), value=shown))
         if _is_seconds(created):  # say which day they are
             shown += f" ({created_at:%Y-%m-%d %H:%M} UTC)"
         if created_at < EARLIEST_POST:
-            return BadLine(number, f"created_at {shown} is before 2006-03-21, the day of the first tweet")
+            return BadLine(number, Reason(noop("created_at %(value)s is before 2006-03-21, the day of the first tweet"),
+                                          value=shown))
         if created_at > datetime.now(UTC) + FUTURE_MARGIN:
-            return BadLine(number, f"created_at {shown} is more than a day in the future")
+            return BadLine(number, Reason(noop("created_at %(value)s is more than a day in the future"), value=shown))
     platform = str(record.get("platform") or FILE_PLATFORM)
     author = str(record.get("author") or "")
     text = record.get("text")

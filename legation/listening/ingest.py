@@ -28,6 +28,7 @@ from django.db import connection, models, transaction
 from django.db.models import Case, Value, When
 from django.db.models.functions import Concat
 from django.utils import timezone
+from django.utils.translation import gettext_noop as noop
 
 from legation.listening.enrichment import Enriched, enrich_batch, near_duplicate_bands, story_keys, story_label
 from legation.listening.fulltext import spaced, unaccented
@@ -41,9 +42,11 @@ from legation.listening.models import (
     StoryMember,
     heard_mark,
 )
+from legation.listening.reasons import Reason
 from legation.network.models import Unit
 
 MAX_TEXT_BYTES = 1_000_000  # a post of 1 MB or more is refused, with the reason
+TOO_LARGE = noop("too large (%(size)s bytes; the limit is %(limit)s)")
 MAX_ID, MAX_PLATFORM = 255, 20  # the columns' lengths: a longer id or platform is refused, not cut
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # What a short field (id, platform, author, link) cannot hold: control characters (PostgreSQL refuses NUL) and
@@ -102,16 +105,16 @@ def storable_text(value: str) -> str:
 def checked_text(value: object) -> tuple[str, str]:
     """(text, "") for a storable post, else ("", the reason it is refused)."""
     if value is None:
-        return "", "no text"
+        return "", Reason(noop("no text"))
     if isinstance(value, bytes | bytearray):
         if len(value) >= MAX_TEXT_BYTES:
-            return "", f"too large ({len(value)} bytes; the limit is {MAX_TEXT_BYTES})"
+            return "", Reason(TOO_LARGE, size=len(value), limit=MAX_TEXT_BYTES)
         try:
             value = bytes(value).decode("utf-8")
         except UnicodeDecodeError:
-            return "", "binary content, not UTF-8 text"
+            return "", Reason(noop("binary content, not UTF-8 text"))
     if not isinstance(value, str):
-        return "", f"text must be a string, not {type(value).__name__}"
+        return "", Reason(noop("text must be a string, not %(kind)s"), kind=type(value).__name__)
     # Lone surrogates cannot be stored or indexed: each becomes U+FFFD, the rest of the post is kept.
     try:
         size = len(value.encode("utf-8"))
@@ -119,13 +122,13 @@ def checked_text(value: object) -> tuple[str, str]:
         value = _SURROGATE.sub("\ufffd", value)
         size = len(value.encode("utf-8"))
     if size >= MAX_TEXT_BYTES:
-        return "", f"too large ({size} bytes; the limit is {MAX_TEXT_BYTES})"
+        return "", Reason(TOO_LARGE, size=size, limit=MAX_TEXT_BYTES)
     text = value
     if "\x00" in text or _control_share(text) > 0.1:
-        return "", "binary content (control characters)"
+        return "", Reason(noop("binary content (control characters)"))
     text = text.strip()
     if not text:
-        return "", "empty text"
+        return "", Reason(noop("empty text"))
     return text, ""
 
 
@@ -188,18 +191,19 @@ def prepare(source: ListeningSource, posts: Iterable[Post], *,
             continue
         external_id = str(post.external_id or "").strip()
         if not external_id:
-            result.rejected.append(Rejected(post.position, "no id"))
+            result.rejected.append(Rejected(post.position, Reason(noop("no id"))))
             continue
         platform = str(post.platform or "")
         if len(external_id) > MAX_ID or len(platform) > MAX_PLATFORM:
             # Cut, two ids could become one post's, and the second would be taken for a duplicate.
-            result.rejected.append(Rejected(post.position, f"id longer than {MAX_ID} characters" if len(
-                external_id) > MAX_ID else f"platform name longer than {MAX_PLATFORM} characters"))
+            result.rejected.append(Rejected(post.position, Reason(
+                noop("id longer than %(n)s characters"), n=MAX_ID) if len(external_id) > MAX_ID else Reason(
+                noop("platform name longer than %(n)s characters"), n=MAX_PLATFORM)))
             continue
         if _NOT_PLAIN.search(external_id) or _NOT_PLAIN.search(platform):
             # Cleaning an id could make it another post's: the post is refused, with the reason.
-            result.rejected.append(Rejected(post.position, "id or platform holds control characters or unpaired "
-                                                           "surrogates"))
+            result.rejected.append(Rejected(post.position, Reason(noop(
+                "id or platform holds control characters or unpaired surrogates"))))
             continue
         if (post.author and _NOT_PLAIN.search(str(post.author))) or (post.url and _NOT_PLAIN.search(str(post.url))):
             # An author's name or a link with a stray character keeps the post: the character is dropped.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import gettext as gettext_module
 from datetime import timedelta
+from typing import Any
 
 import pycountry
 from django.conf import settings
@@ -113,6 +114,13 @@ class ListeningSource(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def refused_said(self) -> list[dict[str, Any]]:
+        """The latest refused lines, newest last, each reason in the reader's language (``reasons.said``)."""
+        from legation.listening.reasons import said
+
+        return [{"position": kept.get("position"), "reason": said(kept)} for kept in self.refused]
 
 
 class Story(models.Model):

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from legation.connectors.addresses import check_url
 from legation.connectors.base import Capability, ConfigError, ConnectorError
 from legation.connectors.registry import PROVIDERS, provider_class
-from legation.listening import pipeline
+from legation.listening import pipeline, reasons
 from legation.listening.enrichment import Enriched, apply_reading, enrich_batch
 from legation.listening.ingest import IngestResult, Post, Prepared, Rejected, prepare, write
 from legation.listening.models import (
@@ -252,7 +252,7 @@ def _commit(source: ListeningSource, batch: Prepared, records: Sequence[Enriched
 def _keep_refused(source: ListeningSource, rejected: Sequence[Rejected]) -> None:
     """Count a pull's refused lines on the source and keep the latest REFUSED_KEPT, with their reasons."""
     latest = sorted(rejected, key=lambda r: r.position)[-REFUSED_KEPT:]
-    source.refused = [*source.refused, *({"position": r.position, "reason": r.reason} for r in latest)
+    source.refused = [*source.refused, *({"position": r.position, **reasons.stored(r.reason)} for r in latest)
                       ][-REFUSED_KEPT:]
     source.refused_count += len(rejected)
 

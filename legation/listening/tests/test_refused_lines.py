@@ -38,12 +38,20 @@ def test_bad_lines_of_a_scheduled_file_pull_are_kept_and_shown(client, alice, bo
 
     omar = network_services.create_person(alice, unit=tree.paris, username="omar", role="viewer",
                                           password="omar-secret-pw-1", language="ar")
-    client.force_login(omar)  # reads the interface in Arabic
-    assert "السطر 4: created_at" in client.get("/listening/sources/").content.decode()
+    client.force_login(omar)  # reads the interface in Arabic, the reasons too
+    arabic = client.get("/listening/sources/").content.decode()
+    assert "السطر 4: created_at &#x27;not a date&#x27; ليس تاريخًا ووقتًا" in arabic
+    assert "السطر 3: نص فارغ" in arabic
+    assert "السطر 6: created_at &#x27;1999-01-01T00:00:00Z&#x27; قبل 2006-03-21" in arabic
+    # A reason kept before reasons were kept with their template is shown as it was written.
+    type(source).objects.filter(pk=source.pk).update(refused=[*source.refused, {"position": 9, "reason": "old"}])
+    assert "السطر 9: old" in client.get("/listening/sources/").content.decode()
+    type(source).objects.filter(pk=source.pk).update(refused=source.refused)
     assert "الاتجاهات عبر الزمن" in client.get("/listening/").content.decode()
     client.force_login(bob)
     api = client.get(f"/api/v1/listening/sources/{source.pk}").json()
     assert api["refused_count"] == 3 and [r["position"] for r in api["refused"]] == [3, 4, 6]
+    assert api["refused"][0]["reason"] == "empty text"  # the API says it in English, as the CLI does
 
     # Pulled again from its end, nothing is refused twice; a new file starts the count again.
     tasks.pull_source.call(source.pk)

@@ -1,0 +1,44 @@
+"""Why a line of a file or a post was refused: made in English (the CLI, the logs and the API say it so) and
+said in the reader's language where a page shows it (``said``).
+
+A ``Reason`` is the English sentence, a ``str``, that also keeps its template and values; a source keeps both
+with each refused line (``services._keep_refused``), so the Sources page translates what a pull refused
+yesterday into the language of whoever reads it today.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext
+
+
+class Reason(str):
+    """``Reason(gettext_noop("line %(n)s is bad"), n=3)``: the English sentence, with its template and values."""
+
+    template: str
+    params: dict[str, Any]
+
+    def __new__(cls, template: str, **params: Any) -> Reason:
+        made = super().__new__(cls, template % params if params else template)
+        made.template, made.params = template, params
+        return made
+
+
+def stored(reason: str) -> dict[str, Any]:
+    """What a source keeps of a reason (JSON): the sentence, and its template and values when it has them."""
+    if isinstance(reason, Reason) and hasattr(reason, "template"):
+        return {"reason": str(reason), "template": reason.template, "params": reason.params}
+    return {"reason": str(reason)}
+
+
+def said(kept: dict[str, Any]) -> str:
+    """A kept reason in the reader's language; the English sentence when its template is not (or no longer)
+    one the catalogue knows how to fill."""
+    template, params = kept.get("template"), kept.get("params") or {}
+    if not template:
+        return str(kept.get("reason", ""))
+    try:
+        return gettext(template) % params if params else gettext(template)
+    except (KeyError, TypeError, ValueError):
+        return str(kept.get("reason", ""))
