@@ -223,7 +223,8 @@ class CategoryCountOut(Schema):
 
 
 class PlaceCountOut(Schema):
-    name: str
+    name: str = Field(description="as the gazetteer names it, and as the place filter takes it")
+    label: str = Field(description="as the reader names it: a country in the reader's language")
     country: str
     lat: float
     lon: float
@@ -232,6 +233,7 @@ class PlaceCountOut(Schema):
 
 class CountryCountOut(Schema):
     country: str
+    name: str = Field(description="in the reader's language")
     count: int
 
 

@@ -341,6 +341,21 @@ def country_name(code: str) -> str:
     return _country_names(get_language() or settings.LANGUAGE_CODE).gettext(name)
 
 
+def place_label(name: str, country: str = "") -> str:
+    """A place as the reader names it: a country (a place the gazetteer reads as a country's name, in that
+    country) in the reader's language, as ``country_name`` names it; another place as the gazetteer spells
+    it (GeoNames' other names carry no language, so a city's name in Arabic is not known)."""
+    code = _country_of_place(name)
+    return country_name(code) if code and (not country or country.upper() == code) else name
+
+
+@functools.lru_cache(maxsize=4096)
+def _country_of_place(name: str) -> str:
+    from legation.listening.enrichment import country_named
+
+    return country_named(name)
+
+
 def country_code(typed: str) -> str:
     """The ISO 3166 code of a country typed as its code ("ly", "LBY") or its name in English or in a language of
     the interface ("Libya", "ليبيا", "Libye"), case aside; "" when no country has that code or name."""
@@ -405,7 +420,7 @@ def series_name(key: str) -> str:
     if kind == "country":
         return gettext("posts about %(country)s") % {"country": country_name(value)}
     if kind == "place":
-        return gettext("posts naming %(place)s") % {"place": value}
+        return gettext("posts naming %(place)s") % {"place": place_label(value)}
     if kind == "term":
         return gettext("posts with %(term)s") % {"term": value}
     return gettext("all posts")

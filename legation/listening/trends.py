@@ -23,6 +23,7 @@ from legation.listening.models import (
     Story,
     country_name,
     language_name,
+    place_label,
 )
 from legation.network.models import Unit
 
@@ -119,7 +120,8 @@ def over_time(unit: Unit, items: QuerySet[ListenedItem], since: datetime, hours:
                 found = {(p.get("name", ""), p.get("country", "")) for p in group["places"] or [] if p.get("name")}
                 for name, country in found:
                     table[name][index[group["hour"]]] += group["n"]
-                    named[name] = f"{name} ({country})" if country else name
+                    label = place_label(name, country)
+                    named[name] = f"{label} ({country})" if country and label == name else label
         else:
             field = {"language": "language", "sentiment": "sentiment", "country": "countries"}[breakdown]
             for row in by_hour.values("hour", field).annotate(n=Count("id")).order_by():
@@ -188,7 +190,7 @@ def places(items: QuerySet[ListenedItem], top: int = 200) -> list[dict[str, Any]
         for place in found or []:
             if place.get("lat") is not None and place.get("lon") is not None:
                 counts[(place.get("name", ""), place.get("country", ""), place["lat"], place["lon"])] += 1
-    return [{"name": n, "country": c, "lat": lat, "lon": lon, "count": k}
+    return [{"name": n, "label": place_label(n, c), "country": c, "lat": lat, "lon": lon, "count": k}
             for (n, c, lat, lon), k in counts.most_common(top)]
 
 
@@ -197,7 +199,7 @@ def countries(items: QuerySet[ListenedItem], top: int = 15) -> list[dict[str, An
     for row in items.exclude(countries="").values("countries").annotate(n=Count("id")).order_by():
         for code in filter(None, row["countries"].split(",")):
             counts[code] += row["n"]
-    return [{"country": code, "count": n} for code, n in counts.most_common(top)]
+    return [{"country": code, "name": country_name(code), "count": n} for code, n in counts.most_common(top)]
 
 
 def terms(unit: Unit, top: int = 15) -> list[dict[str, Any]]:

@@ -90,3 +90,36 @@ def test_languages_django_does_not_name_are_named_from_iso_639_in_the_reader_lan
             "Norvégien", "Norvégien bokmål", "Malais")
     with translation.override("en"):
         assert (language_name("nb"), language_name("ms")) == ("Norwegian Bokmal", "Malay")
+
+
+def test_countries_among_places_are_named_in_the_reader_language_and_cities_as_the_gazetteer_spells_them(
+        client, readers, paris_source):
+    from django.utils import timezone
+    from django.utils.translation import override
+
+    from legation.listening.ingest import Post
+    from legation.listening.models import ListenedItem, place_label, series_name
+    from legation.listening.trends import overview
+
+    with override("ar"):
+        assert place_label("Libya") == "ليبيا" and place_label("Libya", "LY") == "ليبيا"
+        assert place_label("Benghazi", "LY") == "Benghazi"
+        assert series_name("place:Libya") == "المنشورات التي تذكر ليبيا"
+    with override("fr"):
+        assert place_label("Libya") == "Libye"
+        assert series_name("place:Benghazi") == "les publications qui nomment Benghazi"
+    now = timezone.now()
+    services.ingest_posts(paris_source, [Post(text=f"Floods in Libya {i}", platform="x", external_id=f"l{i}",
+                                              created_at=now) for i in range(2)])
+    ListenedItem.objects.update(countries=",LY,", places=[
+        {"name": "Libya", "country": "LY", "lat": 32.9, "lon": 13.2},
+        {"name": "Benghazi", "country": "LY", "lat": 32.1, "lon": 20.1}])
+    with override("ar"):
+        figures = overview(paris_source.unit, hours=24)
+        assert figures["countries"] == [{"country": "LY", "name": "ليبيا", "count": 2}]
+        assert {p["name"]: p["label"] for p in figures["places"]} == {"Libya": "ليبيا", "Benghazi": "Benghazi"}
+        labels = {row["key"]: row["label"] for row in figures["over_time"]["place"]}
+        assert labels == {"Libya": "ليبيا", "Benghazi": "Benghazi (LY)"}
+    client.force_login(readers[1])  # omar
+    page = client.get("/listening/").content.decode()
+    assert 'title="LY">ليبيا</a> 2' in page

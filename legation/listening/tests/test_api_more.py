@@ -85,7 +85,7 @@ def test_overview_shows_the_units_figures_in_the_window(client, bob, tree, heard
     assert {c["category"]: c["count"] for c in figures["categories"]} == {
         CrisisCategory.REQUESTS: 1, CrisisCategory.DAMAGE: 1, "unknown": 1}
     assert {c["label"] for c in figures["categories"]} >= {"Requests or urgent needs"}
-    assert figures["countries"] == [{"country": "FR", "count": 2}]
+    assert figures["countries"] == [{"country": "FR", "name": "France", "count": 2}]
     assert sorted((p["name"], p["count"]) for p in figures["places"]) == [("Lyon", 1), ("Paris", 1)]
     assert _overview(client, tree.paris, hours=200).json()["total"] == 4
 

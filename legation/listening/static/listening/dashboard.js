@@ -92,7 +92,7 @@
     figures.places.forEach(function (p) {
       window.L.circleMarker([p.lat, p.lon], { radius: 4 + 12 * Math.sqrt(p.count / max), color: "#c0392b",
                                                weight: 1, fillOpacity: 0.5 })
-        .bindTooltip(p.name + " (" + p.count + ")").addTo(markers);
+        .bindTooltip((p.label || p.name) + " (" + p.count + ")").addTo(markers);
     });
   }
 
