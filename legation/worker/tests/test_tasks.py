@@ -66,3 +66,47 @@ def test_scheduler_enqueues_each_due_job_once_even_with_two_schedulers(db):
     assert job.next_run_at > timezone.now() + timedelta(minutes=50)
     PeriodicJob.objects.update(next_run_at=timezone.now() - timedelta(seconds=1))
     assert "legation.records.tasks.verify_ledger" in periodic.enqueue_due()
+
+
+def test_the_worker_survives_losing_the_database_and_runs_the_interrupted_task_again(tree, monkeypatch):
+    from django.db import InterfaceError
+    from django_tasks_db.models import DBTaskResult
+
+    from legation.worker.management.commands import worker
+
+    monkeypatch.setattr("django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None)
+    monkeypatch.setattr(worker.connections, "close_all", lambda: None)  # would end the test's transaction
+    waits: list[float] = []
+    monkeypatch.setattr(worker.time, "sleep", waits.append)
+    result = verify_ledger.enqueue()
+    real = worker.call_command
+    calls: list[str] = []
+
+    def db_worker_losing_its_connection_once(name, **options):
+        calls.append(options["worker_id"])
+        if len(calls) == 1:  # it claims the task, then the database server drops its connection
+            DBTaskResult.objects.get(pk=result.id).claim(options["worker_id"])
+            raise InterfaceError("the connection is closed")
+        return real(name, **options)
+
+    monkeypatch.setattr(worker, "call_command", db_worker_losing_its_connection_once)
+    call_command("worker", "--batch", verbosity=0)
+    assert len(calls) == 2 and calls[0] != calls[1] and waits[0] == 1  # then db_worker's own start delay
+    result.refresh()
+    assert result.status == TaskResultStatus.SUCCESSFUL  # run again by the reconnected worker
+    assert DBTaskResult.objects.get(pk=result.id).worker_ids == calls
+
+
+def test_a_task_that_keeps_losing_the_database_is_failed_not_run_for_ever(tree):
+    from django_tasks_db.models import DBTaskResult
+
+    from legation.worker.management.commands.worker import RUNS_BEFORE_GIVING_UP, requeue_orphans
+
+    result = verify_ledger.enqueue()
+    row = DBTaskResult.objects.get(pk=result.id)
+    for n in range(RUNS_BEFORE_GIVING_UP):
+        row.claim(f"w{n}")
+        assert requeue_orphans(f"w{n}") == (1 if n < RUNS_BEFORE_GIVING_UP - 1 else 0)
+        row.refresh_from_db()
+    assert row.status == TaskResultStatus.FAILED
+    assert requeue_orphans("someone-else") == 0

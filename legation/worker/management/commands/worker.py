@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import itertools
+import logging
+import os
+import socket
+import time
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import InterfaceError, OperationalError, connections
 
 from legation.worker.periodic import SCHEDULES, SchedulerLoop
+
+logger = logging.getLogger(__name__)
+
+# Seconds between tries while the database is away (a restart, a failover, a dropped connection).
+RECONNECT_WAITS = (1, 2, 5, 10, 30)
+# A task whose worker lost the database while running it is queued again, unless it already ran this often
+# (a task that itself breaks the connection must not loop for ever).
+RUNS_BEFORE_GIVING_UP = 3
 
 
 class Command(BaseCommand):
@@ -34,8 +48,55 @@ class Command(BaseCommand):
                 call_command("rqworker", "default", job_class="django_tasks_rq.Job", with_scheduler=False,
                              burst=options["batch"])
             else:
-                call_command("db_worker", queue_name=options["queue"], batch=options["batch"], reload=False,
-                             interval=0.5, verbosity=options["verbosity"])
+                serve_database_queue(options)
         finally:
             if scheduler is not None:
                 scheduler.stop()
+
+
+def serve_database_queue(options: dict[str, Any]) -> None:
+    """Run django-tasks' database worker; when the database goes away under it (its connection dropped, the
+    server restarted), wait, reconnect and go on, instead of the process exiting and every background job
+    (pulls, alerts, e-mail retries, publishing) stopping until someone restarts it. The task that was running
+    is queued again (``requeue_orphans``): the tasks are written to be run again safely."""
+    attempt = 0
+    while True:
+        worker_id = f"{socket.gethostname()[:40]}-{os.getpid()}-{attempt}"
+        try:
+            call_command("db_worker", queue_name=options["queue"], batch=options["batch"], reload=False,
+                         interval=0.5, verbosity=options["verbosity"], worker_id=worker_id)
+            return
+        except (InterfaceError, OperationalError) as exc:
+            logger.warning("worker %s: the database went away (%s); reconnecting", worker_id, exc)
+        for wait in itertools.chain(RECONNECT_WAITS, itertools.repeat(RECONNECT_WAITS[-1])):
+            connections.close_all()
+            time.sleep(wait)
+            try:
+                requeue_orphans(worker_id)
+                break
+            except (InterfaceError, OperationalError) as exc:
+                logger.warning("worker %s: the database is still away (%s); trying again in %ss", worker_id, exc,
+                               wait)
+        attempt += 1
+
+
+def requeue_orphans(worker_id: str) -> int:
+    """Tasks this worker was running when it lost the database go back to the queue (or, after
+    RUNS_BEFORE_GIVING_UP runs, are marked failed); returns how many were queued again."""
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    again = 0
+    for row in DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING):  # few rows: one per busy worker
+        if not row.worker_ids or row.worker_ids[-1] != worker_id:
+            continue
+        if len(row.worker_ids) >= RUNS_BEFORE_GIVING_UP:
+            row.set_failed(RuntimeError(f"the worker lost the database while running it, {len(row.worker_ids)} "
+                                        f"times"))
+            continue
+        row.status = TaskResultStatus.READY
+        row.save(update_fields=["status"])
+        again += 1
+        logger.warning("task %s (%s) queued again: its worker lost the database while running it", row.pk,
+                       row.task_path)
+    return again
