@@ -262,6 +262,9 @@ EMAIL_PORT = envint("LEGATION_SMTP_PORT", 25)
 EMAIL_HOST_USER = envstr("LEGATION_SMTP_USER")
 EMAIL_HOST_PASSWORD = envstr("LEGATION_SMTP_PASSWORD")
 EMAIL_USE_TLS = envbool("LEGATION_SMTP_STARTTLS", False)
+# Seconds a mail server may take to answer: one that does not (a host that drops packets) fails the try, which
+# is then retried, instead of holding the process for the system's TCP time-out.
+EMAIL_TIMEOUT = envint("LEGATION_SMTP_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = os.environ.get("LEGATION_FROM_EMAIL", "legation@localhost")
 
 LOGGING = {

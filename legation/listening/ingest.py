@@ -219,6 +219,9 @@ def prepare(source: ListeningSource, posts: Iterable[Post], *,
     return Prepared(result, known, fresh)
 
 
+_UNIT_LOCK = 0x4C49  # "LI": the first key of listening's advisory locks (the second is the unit's id)
+
+
 def write(source: ListeningSource, batch: Prepared, records: Sequence[Enriched]) -> IngestResult:
     """Store a prepared batch with its enrichment (one record per new post), in one transaction."""
     if len(records) != len(batch.fresh):
@@ -226,6 +229,11 @@ def write(source: ListeningSource, batch: Prepared, records: Sequence[Enriched])
     unit = source.unit
     result = batch.result
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # One writer per unit at a time (SQLite's IMMEDIATE transactions are one writer in all): its stories
+            # and counters are read and grown by one transaction, so two pulls meeting count nothing twice.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_UNIT_LOCK, unit.pk])
         if batch.known:
             result.heard_again = _mark_heard(source, unit, batch.known.values())
         if batch.fresh:
@@ -503,7 +511,7 @@ def _store(source: ListeningSource, unit: Unit, fresh: list[tuple[tuple[str, str
     adapt = connection.ops.adapt_datetimefield_value
     stamped = adapt(now)
     created = [post.created_at or now for _key, post, _text in fresh]
-    story_ids = _attach_stories(unit, [text for _key, _post, text in fresh], records, created)
+    story_ids, grow_stories = _attach_stories(unit, [text for _key, _post, text in fresh], records, created)
     path, heard_by, heard_sources = unit.path, heard_mark(unit.path), heard_mark(source.pk)
     dumps = json.dumps
     rows: list[tuple[Any, ...]] = []
@@ -530,7 +538,10 @@ def _store(source: ListeningSource, unit: Unit, fresh: list[tuple[tuple[str, str
             inserted = cursor.rowcount
             inserted_keys = None if inserted is None or inserted < 0 or inserted >= len(rows) else set(
                 _inserted_here(source, [key for key, _post, _text in fresh], now))
-    # Count the posts this batch stored (another process's copies of a raced post count where it stored them).
+    # Stories grow, and counters count, by the posts this batch stored (another process's copies of a raced
+    # post count where it stored them, and here as heard again: ``write``).
+    grow_stories(None if inserted_keys is None else
+                 {i for i, (key, _post, _text) in enumerate(fresh) if key in inserted_keys})
     counts: Counter[tuple[str, int, str]] = Counter()
     words = listened_words(unit)
     for (key, _post, text), record, when, countries in zip(fresh, records, created, countries_of, strict=True):
@@ -674,8 +685,10 @@ def _near_duplicate_keys(unit: Unit, keys: list[str | None],
     return keys, remember
 
 
-def _attach_stories(unit: Unit, texts: list[str], records: list[Enriched], created: list[datetime]) -> list[int | None]:
-    """The story id of each new post, creating stories and growing their size and time span (a few statements)."""
+def _attach_stories(unit: Unit, texts: list[str], records: list[Enriched], created: list[datetime]
+                    ) -> tuple[list[int | None], Callable[[set[int] | None], None]]:
+    """The story id of each new post, creating the stories it needs (a few statements), and the function that
+    grows their sizes and time spans once the posts are stored, by those of them that were (all: None)."""
     keys, remember = _near_duplicate_keys(unit, story_keys(records), records)
     members: dict[str, list[int]] = defaultdict(list)
     for index, key in enumerate(keys):
@@ -683,7 +696,7 @@ def _attach_stories(unit: Unit, texts: list[str], records: list[Enriched], creat
             members[key].append(index)
     story_ids: list[int | None] = [None] * len(texts)
     if not members:
-        return story_ids
+        return story_ids, lambda _inserted: None
     stories = dict(Story.objects.filter(unit=unit, key__in=list(members)).values_list("key", "id"))
     # A near-duplicate is a story only once it has company: in this batch, or a story or post already stored.
     lonely = {records[idx[0]].dup_signature: key for key, idx in members.items()
@@ -716,7 +729,7 @@ def _attach_stories(unit: Unit, texts: list[str], records: list[Enriched], creat
     if new:
         Story.objects.bulk_create(new, ignore_conflicts=True)
         stories = dict(Story.objects.filter(unit=unit, key__in=list(members)).values_list("key", "id"))
-    growth: list[tuple[int, int, datetime, datetime]] = []
+    plan: list[tuple[int, list[int], int]] = []  # (story, its posts of the batch, earlier posts that join it)
     joins: list[tuple[int, int]] = []
     memberships: list[StoryMember] = []
     for key, indexes in members.items():
@@ -730,15 +743,23 @@ def _attach_stories(unit: Unit, texts: list[str], records: list[Enriched], creat
             joins.extend((story_id, item_id) for item_id in joined)
             others = heard.get(records[indexes[0]].dup_signature, [])
             memberships.extend(StoryMember(story_id=story_id, item_id=item_id) for item_id in others)
-        growth.append((story_id, len(indexes) + len(joined) + len(others), min(created[i] for i in indexes),
-                       max(created[i] for i in indexes)))
+        plan.append((story_id, indexes, len(joined) + len(others)))
     StoryMember.objects.bulk_create(memberships, ignore_conflicts=True)
     StoryBand.objects.bulk_create([StoryBand(story_id=story, unit=unit, band=band)
                                    for leader, kept in remember.items() if (story := story_ids[leader]) is not None
                                    for band in kept], ignore_conflicts=True)
-    _grow_stories(growth)
     if joins:
         with connection.cursor() as cursor:
             cursor.executemany(f"UPDATE {ListenedItem._meta.db_table} SET story_id = %s WHERE id = %s",  # noqa: S608
                                joins)
-    return story_ids
+
+    def grow(inserted: set[int] | None) -> None:
+        growth = []
+        for story_id, indexes, earlier_posts in plan:
+            stored = indexes if inserted is None else [i for i in indexes if i in inserted]
+            if stored or earlier_posts:
+                times = [created[i] for i in stored or indexes]
+                growth.append((story_id, len(stored) + earlier_posts, min(times), max(times)))
+        _grow_stories(growth)
+
+    return story_ids, grow

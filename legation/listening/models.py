@@ -89,6 +89,9 @@ class ListeningSource(models.Model):
         MinValueValidator(SOURCE_BOUNDS["batch_size"][0]), MaxValueValidator(SOURCE_BOUNDS["batch_size"][1])])
     cursor = models.TextField(blank=True, editable=False)
     last_pulled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set while a pull of the source runs (``tasks.pull_source``): a second pull queued meanwhile (a backed-up
+    # queue, two workers) does nothing; a pull whose worker died leaves it, and it lapses after PULL_LEASE.
+    pull_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error = models.TextField(blank=True, editable=False)
     # Lines of a file (or posts of a page) refused since the question last changed: how many, and the latest
     # REFUSED_KEPT of them as {"position", "reason"}, so a scheduled import's bad lines are not lost.
@@ -306,6 +309,9 @@ class Alert(models.Model):
     score = models.FloatField(null=True, blank=True)  # a spike's times the usual volume
     created_at = models.DateTimeField(auto_now_add=True)
     emailed_to = models.PositiveIntegerField(default=0)
+    # When the first e-mail try ended (sent, or its retries queued): until then the guard task that was queued
+    # with the alert (``tasks.email_alert_guard``) sends it, if the process raising it died first.
+    email_tried_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                         blank=True, related_name="+")

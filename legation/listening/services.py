@@ -325,16 +325,25 @@ def raise_alert(*, unit: Unit, kind: str, key: str, message: str, count: int = 0
                 story: Story | None = None) -> Alert | None:
     """Record an alert once per (unit, kind, key) and e-mail the unit's people, each in their own interface
     language; None if it was already raised. ``message`` is the English wording the ledger keeps."""
+    from legation.listening.tasks import email_alert_guard
+
     try:
         with transaction.atomic():
             alert = Alert.objects.create(unit=unit, unit_path=unit.path, kind=kind, key=key[:200],
                                          message=message[:500], count=count, score=score, story=story)
             ledger.append(None, "listening.alert_raised", obj=alert, unit=unit,
                           payload={"kind": kind, "key": key, "message": message, "count": count})
+            # Queued with the alert, in its transaction: if this process dies before its first e-mail try ends
+            # (a mail server that hangs, a kill), the worker sends it (an alert exists once, so nothing else
+            # would).
+            email_alert_guard.using(run_after=timezone.now() + ALERT_EMAIL_GUARD).enqueue(alert.pk)
     except IntegrityError:
         return None
     email_alert(alert, alert_recipients(unit))
     return alert
+
+
+ALERT_EMAIL_GUARD = timedelta(minutes=10)  # longer than a first e-mail try can take (EMAIL_TIMEOUT per language)
 
 
 ALERT_EMAIL_TRIES = 6  # the first as the alert is raised, then after 5, 10, 20, 40 and 80 minutes
@@ -380,6 +389,8 @@ def email_alert(alert: Alert, emails: Sequence[str], attempt: int = 1) -> int:
         else:
             ledger.append(None, "listening.alert_email_failed", obj=alert, unit=unit,
                           payload={"to": failed, "tries": attempt, "error": error})
+    if attempt == 1:  # the first try is over: sent, or its retries queued (``tasks.email_alert_guard``)
+        Alert.objects.filter(pk=alert.pk, email_tried_at__isnull=True).update(email_tried_at=timezone.now())
     return sent
 
 

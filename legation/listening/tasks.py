@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 
@@ -17,12 +18,24 @@ from legation.worker.periodic import periodic
 logger = logging.getLogger(__name__)
 
 
+PULL_LEASE = timedelta(minutes=10)  # a pull holds its source this long at most (its worker may have died)
+# The scheduler wakes once a minute and a pull's time is stamped as it ends: a source due every minute is
+# pulled every minute, not every other one.
+SCHEDULE_SLACK_S = 30
+
+
 @task()
 def pull_source(source_id: int) -> dict[str, int]:
-    """Pull one source's next page, store it, then check the unit's alerts."""
-    source = ListeningSource.objects.select_related("unit", "account").filter(pk=source_id, active=True).first()
-    if source is None:
-        return {"stored": 0}
+    """Pull one source's next page, store it, then check the unit's alerts. One pull of a source at a time: a
+    pull queued while another runs (two workers, a backed-up queue) does nothing (``busy``), so nothing is
+    counted twice."""
+    started = timezone.now()
+    claimed = ListeningSource.objects.filter(pk=source_id, active=True).filter(
+        Q(pull_started_at__isnull=True) | Q(pull_started_at__lt=started - PULL_LEASE)).update(
+        pull_started_at=started)
+    if not claimed:
+        return {"stored": 0, "busy": int(ListeningSource.objects.filter(pk=source_id, active=True).exists())}
+    source = ListeningSource.objects.select_related("unit", "account").get(pk=source_id)
     try:
         result = pull_one(source)
     except Exception as exc:
@@ -33,6 +46,8 @@ def pull_source(source_id: int) -> dict[str, int]:
                                            f"again at the next pull, and the server's log has the details",
                                    permanent=False)
         raise
+    finally:
+        ListeningSource.objects.filter(pk=source_id, pull_started_at=started).update(pull_started_at=None)
     if result.stored or result.heard_again:  # posts another unit stored first count for this one too
         alerts.evaluate(source.unit)
     return {"received": result.received, "stored": result.stored, "duplicates": result.duplicates,
@@ -44,6 +59,17 @@ def email_alert(alert_id: int, emails: list[str], attempt: int) -> int:
     """E-mail an alert again to those an earlier try did not reach (``services.email_alert``)."""
     alert = Alert.objects.select_related("unit", "story").filter(pk=alert_id).first()
     return 0 if alert is None else services.email_alert(alert, emails, attempt)
+
+
+@task()
+def email_alert_guard(alert_id: int) -> int:
+    """Queued with each alert (``services.raise_alert``): e-mails it if the process that raised it died before
+    its first e-mail try ended; otherwise does nothing."""
+    alert = Alert.objects.select_related("unit", "story").filter(pk=alert_id, email_tried_at__isnull=True).first()
+    if alert is None:
+        return 0
+    logger.warning("alert %s: its first e-mail was never tried to the end; sending it now", alert_id)
+    return services.email_alert(alert, services.alert_recipients(alert.unit))
 
 
 @task()
@@ -60,10 +86,12 @@ def pull_due_sources() -> list[int]:
     """Enqueue a pull for every active source whose interval has passed."""
     now = timezone.now()
     due = []
-    for source in ListeningSource.objects.filter(active=True).only("pk", "pull_every", "last_pulled_at"):
+    for source in ListeningSource.objects.filter(active=True).filter(
+            Q(pull_started_at__isnull=True) | Q(pull_started_at__lt=now - PULL_LEASE)).only(
+            "pk", "pull_every", "last_pulled_at"):
         last = source.last_pulled_at
         # Compared in seconds, not as dates: no interval, however large, can overflow (and stop every source).
-        if last is None or (now - last).total_seconds() >= source.pull_every * 60:
+        if last is None or (now - last).total_seconds() >= source.pull_every * 60 - SCHEDULE_SLACK_S:
             due.append(source.pk)
     for source_id in due:
         pull_source.enqueue(source_id)

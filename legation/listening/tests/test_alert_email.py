@@ -3,6 +3,7 @@ failure that lasts is recorded on the ledger."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 from datetime import timedelta
@@ -59,3 +60,39 @@ def test_a_mail_server_down_for_good_is_recorded_on_the_ledger(tree, alice, bob,
     payload = json.loads(record.payload)
     assert payload["to"] == ["bob@veridia.example"] and payload["tries"] == 6
     assert "ConnectionRefusedError" in payload["error"]
+
+
+def test_an_alert_whose_raiser_died_before_its_first_mail_is_sent_by_the_worker(tree, alice, bob, settings,
+                                                                                monkeypatch):
+    bob.email = "bob@veridia.example"
+    bob.save()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+    def killed(*_args, **_kwargs):  # the process is killed while the mail server hangs
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(services, "email_alert", killed)
+    before = timezone.now()
+    with contextlib.suppress(KeyboardInterrupt):
+        services.raise_alert(unit=tree.paris, kind="spike", key="all@x", message="Spike: 40 posts", count=40)
+    monkeypatch.undo()
+    alert = services.Alert.objects.get()  # committed with its guard, never e-mailed
+    assert (alert.emailed_to, alert.email_tried_at, len(mail.outbox)) == (0, None, 0)
+    [guard] = DBTaskResult.objects.filter(task_path="legation.listening.tasks.email_alert_guard")
+    assert guard.args_kwargs["args"] == [alert.pk] and guard.run_after >= before + services.ALERT_EMAIL_GUARD
+    assert tasks.email_alert_guard.call(alert.pk) == 1
+    assert mail.outbox[0].to == ["bob@veridia.example"]
+    alert.refresh_from_db()
+    assert alert.emailed_to == 1 and alert.email_tried_at is not None
+    assert tasks.email_alert_guard.call(alert.pk) == 0 and len(mail.outbox) == 1  # once
+
+
+def test_the_guard_of_an_alert_mailed_as_it_was_raised_sends_nothing(tree, alice, bob, settings):
+    bob.email = "bob@veridia.example"
+    bob.save()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    alert = services.raise_alert(unit=tree.paris, kind="spike", key="all@y", message="Spike: 40 posts", count=40)
+    assert len(mail.outbox) == 1 and alert.email_tried_at is None  # the object as raised; the row is stamped
+    alert.refresh_from_db()
+    assert alert.email_tried_at is not None
+    assert tasks.email_alert_guard.call(alert.pk) == 0 and len(mail.outbox) == 1

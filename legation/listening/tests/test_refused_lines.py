@@ -93,3 +93,36 @@ def test_a_pull_that_fails_on_our_side_is_shown_on_the_source_and_tried_again(tr
     assert ListenedItem.objects.filter(external_id="z1").exists()
     source.refresh_from_db()
     assert source.last_error == ""
+
+
+def test_one_pull_of_a_source_at_a_time_and_a_dead_pull_lets_go(tree, settings, tmp_path):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    source = _file_source(tree, settings, tmp_path, "id,text\nk1,Queues at the consulate\n", batch_size=10)
+    running = timezone.now()
+    type(source).objects.filter(pk=source.pk).update(pull_started_at=running)  # another worker is pulling it
+    assert tasks.pull_source.call(source.pk) == {"stored": 0, "busy": 1}
+    assert tasks.pull_due_sources.call() == []  # and the scheduler queues no second pull meanwhile
+    assert not ListenedItem.objects.exists()
+    # That worker died mid-pull: after the lease the source is pulled again.
+    type(source).objects.filter(pk=source.pk).update(pull_started_at=running - tasks.PULL_LEASE - timedelta(1))
+    assert tasks.pull_due_sources.call() == [source.pk]
+    assert tasks.pull_source.call(source.pk)["stored"] == 1
+    source.refresh_from_db()
+    assert source.pull_started_at is None
+
+
+def test_a_source_due_every_minute_is_pulled_every_minute(tree, settings, tmp_path):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    source = _file_source(tree, settings, tmp_path, "id,text\nm1,Queues at the consulate\n", batch_size=10)
+    type(source).objects.filter(pk=source.pk).update(pull_every=1)
+    # The scheduler woke a minute ago, queued the pull, and the pull ended a few seconds later.
+    type(source).objects.filter(pk=source.pk).update(last_pulled_at=timezone.now() - timedelta(seconds=57))
+    assert tasks.pull_due_sources.call() == [source.pk]
+    type(source).objects.filter(pk=source.pk).update(last_pulled_at=timezone.now() - timedelta(seconds=20))
+    assert tasks.pull_due_sources.call() == []

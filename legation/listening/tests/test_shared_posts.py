@@ -154,3 +154,41 @@ def test_a_story_on_the_dashboard_links_to_its_posts_and_another_mission_story_s
     client.force_login(bob)  # Paris: its own story, and its other one apart
     found = json.loads(client.get("/api/v1/listening/search", {"story": paris.pk}).content)["items"]
     assert sorted(item["external_id"] for item in found) == ["w0", "w1", "w2"]
+
+
+def _story_sizes_add_up(unit):
+    from legation.listening.models import StoryMember
+
+    for story in Story.objects.filter(unit=unit):
+        posts = ListenedItem.objects.filter(story=story).count() + StoryMember.objects.filter(story=story).count()
+        assert story.size == posts, (story.label, story.size, posts)
+
+
+def test_two_pulls_meeting_over_the_same_posts_count_each_post_once(tree, paris_source, berlin_source):
+    """Two pulls read the same posts before either stores them (two workers, two missions' sources): the second
+    finds them stored by the first. Stories and volumes count each post once per unit."""
+    from legation.listening.alerts import hourly_series
+    from legation.listening.enrichment import enrich_batch
+    from legation.listening.ingest import prepare, write
+
+    texts = [f"Forty of us stranded at the port of Misrata, we need water and food, copy {n}" for n in range(6)]
+    texts += ["The embassy concert in Veridia was lovely tonight"] * 3
+    posts = make_posts(texts)
+    records = enrich_batch(texts)
+    for first, second in ((paris_source, paris_source), (paris_source, berlin_source)):
+        ListenedItem.objects.all().delete()
+        Story.objects.all().delete()
+        from legation.listening.models import HeardCount
+
+        HeardCount.objects.all().delete()
+        one, two = prepare(first, posts), prepare(second, posts)  # both before either writes
+        assert len(one.fresh) == len(two.fresh) == 9
+        assert write(first, one, records).stored == 9
+        again = write(second, two, records)
+        assert (again.stored, again.duplicates) == (0, 9)
+        assert again.heard_again == (0 if second == first else 9)
+        assert ListenedItem.objects.count() == 9
+        for unit in {first.unit, second.unit}:
+            _story_sizes_add_up(unit)
+            assert sum(hourly_series(unit, timezone.now())["all"]) == 9, unit
+        assert Story.objects.filter(unit=first.unit).exists()
