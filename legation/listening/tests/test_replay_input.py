@@ -257,3 +257,11 @@ def test_an_empty_source_name_is_refused_not_taken_for_replay(tree, alice, tmp_p
     with pytest.raises(CommandError, match=r"^--source: give the source's name"):
         call_command("listen", "replay", str(path), "--source", "  ")
     assert not ListenedItem.objects.exists()
+
+
+def test_a_file_replayed_again_counts_its_refused_lines_once(tree, alice, tmp_path):
+    path = _jsonl(tmp_path / "posts.jsonl", {"id": "r1", "text": "Hello"}, {"id": "r2"}, {"id": "r3", "text": ""})
+    for _run in range(3):
+        _replay(path, "--source", "rep")
+    source = ListeningSource.objects.get(name="rep")
+    assert source.refused_count == 2 and [r["position"] for r in source.refused] == [2, 3]
