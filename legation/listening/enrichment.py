@@ -295,3 +295,18 @@ def _stand_in_spikes(series: Mapping[str, Sequence[int]], threshold: float, min_
         if score >= threshold:
             result[key] = round(score, 2)
     return result
+
+
+def leave_with_parent(parent: int, every: float = 2.0) -> None:
+    """In an enrichment process (the pool's initializer): exit when the process that started it is gone (killed
+    with SIGKILL, its pool never shut down), instead of living on, models loaded, as an orphan."""
+    import os
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="leave-with-parent", daemon=True).start()

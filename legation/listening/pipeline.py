@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from legation.listening.enrichment import Enriched, enrich_batch
+from legation.listening.enrichment import Enriched, enrich_batch, leave_with_parent
 from legation.listening.ingest import IngestResult, Post, Prepared, Rejected, prepare
 from legation.listening.models import ListeningSource
 
@@ -104,7 +104,9 @@ class Enricher:
         with self._lock:
             if self._pool is None:
                 # "spawn": a fresh interpreter, no copy of this process's database connections or threads.
-                self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"))
+                # Each process leaves when this one is gone, even killed (``leave_with_parent``).
+                self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=leave_with_parent, initargs=(os.getpid(),))
             return self._pool
 
     def _discard(self, pool: ProcessPoolExecutor) -> None:

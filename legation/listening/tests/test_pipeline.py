@@ -129,3 +129,49 @@ def test_a_story_is_named_by_whole_words_in_scripts_with_vowel_signs():
     assert story_terms("दिल्ली में भारी बाढ़, सैकड़ों लोग फंसे") == ["सैकड़ों", "दिल्ली", "फंसे"]
     assert story_terms("வெள்ளம் சென்னையில்") == ["சென்னையில்", "வெள்ளம்"]  # Tamil: a flood in Chennai
     assert story_terms("Flooding in Derna: hundreds stranded") == ["flooding", "hundreds", "stranded"]
+
+
+def test_enrichment_processes_leave_when_their_parent_is_killed(tmp_path):
+    """A worker killed with SIGKILL never shuts its pool down: its enrichment processes (models loaded, hundreds
+    of MB) must not live on as orphans."""
+    import contextlib
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import django, os, sys\n"
+        "django.setup()\n"
+        "from legation.listening.pipeline import Enricher\n"
+        "enricher = Enricher(1)\n"
+        "enricher.submit(['hello'], 'fast')\n"
+        "print(*enricher.pids(), flush=True)\n"
+        "import time; time.sleep(600)\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "legation.settings", "LEGATION_DATA_DIR": str(tmp_path)}
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        [child] = [int(pid) for pid in parent.stdout.readline().split()]  # type: ignore[union-attr]
+        os.kill(child, 0)  # running
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(10)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                os.kill(child, 0)
+                with open(f"/proc/{child}/stat") as stat:  # exited, not yet reaped by whoever adopted it
+                    if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+                        break
+            except (ProcessLookupError, FileNotFoundError):
+                break
+            with contextlib.suppress(ChildProcessError):  # reap it if it became ours (a subreaper)
+                os.waitpid(child, os.WNOHANG)
+            time.sleep(0.2)
+        else:
+            os.kill(child, signal.SIGKILL)
+            raise AssertionError("the enrichment process outlived its killed parent")
+    finally:
+        if parent.poll() is None:
+            parent.kill()
