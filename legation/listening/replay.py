@@ -56,6 +56,9 @@ def replay(path: Path, source: ListeningSource, *, rate: float = 0, batch: int =
 
     raised: list[Alert] = []
     checked = time.monotonic()
+    # On the ledger before the first post: a replay stopped half-way (killed, the machine down) is still
+    # recorded, and the record at its end says what it stored.
+    services.record_import_started(None, source, path.name)
     for result in services.ingest_batches(source, batches()):
         total.add(result)
         if progress:

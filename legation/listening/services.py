@@ -271,6 +271,12 @@ def record_pull_error(source: ListeningSource, message: str, *, permanent: bool)
         ledger.append(None, "listening.source_paused", obj=source, unit=source.unit, payload={"error": message})
 
 
+def record_import_started(actor: Person | None, source: ListeningSource, filename: str) -> None:
+    """The ledger's record that a replay or import of a file began (``record_import`` says how it ended)."""
+    with transaction.atomic():
+        ledger.append(actor, "listening.import_started", obj=source, unit=source.unit, payload={"file": filename})
+
+
 def record_import(actor: Person | None, source: ListeningSource, filename: str, result: IngestResult) -> None:
     """One ledger record for a whole replay or import."""
     with transaction.atomic():

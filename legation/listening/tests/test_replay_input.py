@@ -265,3 +265,24 @@ def test_a_file_replayed_again_counts_its_refused_lines_once(tree, alice, tmp_pa
         _replay(path, "--source", "rep")
     source = ListeningSource.objects.get(name="rep")
     assert source.refused_count == 2 and [r["position"] for r in source.refused] == [2, 3]
+
+
+def test_a_replay_stopped_half_way_is_on_the_ledger(tree, alice, tmp_path, monkeypatch):
+    from legation.listening import alerts
+    from legation.records.models import Record
+
+    path = _jsonl(tmp_path / "posts.jsonl", {"id": "h1", "text": "Hello"})
+
+    def killed(_unit):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(alerts, "evaluate", killed)
+    with pytest.raises(KeyboardInterrupt):
+        _replay(path)
+    [started] = Record.objects.filter(action="listening.import_started")
+    assert json.loads(started.payload) == {"file": "posts.jsonl"}
+    assert not Record.objects.filter(action="listening.imported").exists()
+    monkeypatch.undo()
+    _replay(path)
+    assert Record.objects.filter(action="listening.import_started").count() == 2
+    assert json.loads(Record.objects.get(action="listening.imported").payload)["received"] == 1
