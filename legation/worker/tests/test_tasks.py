@@ -110,3 +110,25 @@ def test_a_task_that_keeps_losing_the_database_is_failed_not_run_for_ever(tree):
         row.refresh_from_db()
     assert row.status == TaskResultStatus.FAILED
     assert requeue_orphans("someone-else") == 0
+
+
+def test_tasks_left_running_by_a_killed_worker_are_queued_again_when_a_worker_starts(tree):
+    import os
+    import socket
+    import subprocess
+
+    from django_tasks_db.models import DBTaskResult
+
+    from legation.worker.management.commands.worker import requeue_tasks_of_dead_workers
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a process id that no longer runs
+    host = socket.gethostname()[:40]
+    killed, alive, elsewhere = verify_ledger.enqueue(), verify_ledger.enqueue(), verify_ledger.enqueue()
+    DBTaskResult.objects.get(pk=killed.id).claim(f"{host}-{dead.pid}-0")
+    DBTaskResult.objects.get(pk=alive.id).claim(f"{host}-{os.getppid()}-0")  # a worker still running
+    DBTaskResult.objects.get(pk=elsewhere.id).claim(f"another-machine-{dead.pid}-0")
+    assert requeue_tasks_of_dead_workers() == 1
+    statuses = {str(r.pk): r.status for r in DBTaskResult.objects.all()}
+    assert statuses[killed.id] == TaskResultStatus.READY
+    assert statuses[alive.id] == statuses[elsewhere.id] == TaskResultStatus.RUNNING

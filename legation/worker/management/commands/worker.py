@@ -48,10 +48,33 @@ class Command(BaseCommand):
                 call_command("rqworker", "default", job_class="django_tasks_rq.Job", with_scheduler=False,
                              burst=options["batch"])
             else:
+                requeue_tasks_of_dead_workers()
                 serve_database_queue(options)
         finally:
             if scheduler is not None:
                 scheduler.stop()
+
+
+def requeue_tasks_of_dead_workers() -> int:
+    """At start: tasks left running by a worker of this machine that is gone (killed with SIGKILL, the machine
+    restarted) go back to the queue, as ``requeue_orphans`` does for one that lost the database; returns how
+    many. Workers are named ``host-pid-n``; one on another machine is left to that machine's next start."""
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    host = socket.gethostname()[:40]
+    gone = set()
+    for row in DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING):
+        name, _sep, pid = (row.worker_ids[-1] if row.worker_ids else "").rsplit("-", 1)[0].rpartition("-")
+        if name != host or not pid.isdecimal() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            gone.add(row.worker_ids[-1])
+        except PermissionError:  # alive, another user's
+            continue
+    return sum(requeue_orphans(worker_id) for worker_id in gone)
 
 
 def serve_database_queue(options: dict[str, Any]) -> None:
