@@ -14,6 +14,7 @@ from legation.listening import services
 from legation.listening.enrichment import spikes
 from legation.listening.ingest import hashtags, listened_words, minute_of, place_names_of, series_keys, words_in
 from legation.listening.models import (
+    NEW_GROWTH,
     Alert,
     AlertKind,
     HeardCount,
@@ -105,19 +106,67 @@ def series_from_items(unit: Unit, now: datetime) -> dict[str, list[int]]:
     return dict(series)
 
 
+SPIKE_STAMP = "%Y-%m-%dT%H:%M"  # the minute (UTC) a spike alert was raised at, after its series in its key
+
+
+def spike_key(series: str, now: datetime) -> str:
+    """A spike alert's key: its series and the minute it was raised at ("language:fr@2026-12-05T08:50"), within
+    the 200 characters of the key (a long place name is cut, the minute kept)."""
+    stamp = "@" + _utc(now).strftime(SPIKE_STAMP)
+    return series[:200 - len(stamp)] + stamp
+
+
+def _utc(when: datetime) -> datetime:
+    """A time in UTC (a naive time is UTC, as the database stores it)."""
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def recently_alerted(unit: Unit, now: datetime) -> set[str]:
+    """The series (as ``spike_key`` wrote them) of the unit's spike alerts raised less than an hour before ``now``:
+    one query. The time is read from the key (the ``now`` they were raised for: a replay or a test gives its own),
+    among the alerts recorded since an hour before the earlier of ``now`` and the clock. A key of the clock hour
+    (alerts before the minute was kept, "...@2026-12-05T08") reads as that hour's start."""
+    now = _utc(now)
+    oldest = min(now, timezone.now()) - timedelta(hours=1)
+    found: set[str] = set()
+    for key in Alert.objects.filter(unit=unit, kind=AlertKind.SPIKE, created_at__gte=oldest).values_list(
+            "key", flat=True):
+        series, _sep, stamp = key.rpartition("@")
+        try:
+            when = datetime.fromisoformat(stamp)
+        except ValueError:
+            continue
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        if now - timedelta(hours=1) < when <= now:
+            found.add(series)
+    return found
+
+
 def evaluate(unit: Unit, now: datetime | None = None) -> list[Alert]:
-    """Raise the alerts the unit's latest hour calls for; each at most once per hour and key."""
+    """Raise the alerts the unit's latest hour calls for.
+
+    The hour is counted back from now, not by the clock: a series alerted less than an hour ago is not alerted
+    again (the same burst, still in the last hour); a burst that goes on into a second full hour may be. A spike
+    over hours that had no posts at all of the series has no ratio: it is recorded without a score (``Alert.text``
+    says "usually none"), where the detector's score is the count itself.
+    """
     now = now or timezone.now()
     z, min_count, story_size = thresholds(unit)
     raised: list[Alert] = []
-    hour = now.strftime("%Y-%m-%dT%H")
     series = hourly_series(unit, now)
-    for key, score in sorted(spikes(series, threshold=z, min_count=min_count).items()):
+    found = spikes(series, threshold=z, min_count=min_count)
+    recent = recently_alerted(unit, now) if found else set()
+    for key, score in sorted(found.items()):
+        alert_key = spike_key(key, now)
+        if alert_key.rpartition("@")[0] in recent:
+            continue
         what = "all posts" if key == "all" else key.replace(":", " ", 1).replace("_", " ")
         last = series[key][-1]
-        alert = services.raise_alert(unit=unit, kind=AlertKind.SPIKE, key=f"{key}@{hour}",
-                                     message=f"Spike in {what}: {last} posts in the last hour "
-                                             f"({score:.1f}× the usual)", count=last, score=score)
+        usually_none = not any(series[key][:-1])
+        alert = services.raise_alert(
+            unit=unit, kind=AlertKind.SPIKE, key=alert_key, count=last, score=None if usually_none else score,
+            message=f"Spike in {what}: {last} posts in the last hour "
+                    + ("(usually none)" if usually_none else f"({score:.1f}× the usual)"))
         if alert:
             raised.append(alert)
     _update_growth(unit, now)
@@ -132,7 +181,9 @@ def evaluate(unit: Unit, now: datetime | None = None) -> list[Alert]:
 
 
 def _update_growth(unit: Unit, now: datetime) -> None:
-    """Growth of each active story: posts in the last hour against the hour before."""
+    """Growth of each active story: posts in the last hour against the hour before; NEW_GROWTH (-1) for a story
+    with posts in the last hour and none the hour before (no ratio: the dashboard says "new"), 0 for none in the
+    last hour."""
     recent = now - timedelta(hours=1)
     before = now - timedelta(hours=2)
     active = list(Story.objects.filter(unit=unit, last_seen__gte=before).only("pk", "growth"))
@@ -154,7 +205,7 @@ def _update_growth(unit: Unit, now: datetime) -> None:
     changed = []
     for story in active:
         last, previous = counts.get(story.pk, (0, 0))
-        growth = round(last / previous, 2) if previous else float(last)
+        growth = round(last / previous, 2) if previous else (NEW_GROWTH if last else 0.0)
         if story.growth != growth:
             story.growth = growth
             changed.append(story)

@@ -177,9 +177,15 @@ class StoryOut(Schema):
     title: str  # the label in the caller's language (Accept-Language or their interface language)
     terms: list[str]
     size: int
-    growth: float
+    growth: float = Field(description="posts in the last hour against the hour before (1.0 flat, 2.0 doubled); 0: "
+                                      "none in the last hour; -1: new (none the hour before, no ratio)")
+    new: bool = Field(description="posts in the last hour and none the hour before (growth -1)")
     first_seen: datetime
     last_seen: datetime
+
+    @staticmethod
+    def resolve_new(obj: Story) -> bool:
+        return obj.is_new
 
 
 class AlertOut(Schema):
@@ -190,7 +196,8 @@ class AlertOut(Schema):
     message: str  # as recorded on the ledger, in English
     text: str  # in the caller's language
     count: int
-    score: float | None
+    score: float | None = Field(description="a spike's times the usual volume; null for a spike over hours with "
+                                            "no posts of its series (usually none)")
     story_id: int | None
     created_at: datetime
     acknowledged_at: datetime | None
@@ -253,7 +260,8 @@ class OverTimeOut(Schema):
     sentiment: list[SeriesOut] = Field(description="negative, neutral and positive")
     place: list[SeriesOut] = Field(description="the places most mentioned, by the gazetteer's name")
     country: list[SeriesOut] = Field(description="the countries most mentioned (places resolved to a country)")
-    term: list[SeriesOut] = Field(description="the unit's trending terms, each counted by full-text search")
+    term: list[SeriesOut] = Field(description="the unit's trending terms of the window, each counted by full-text "
+                                              "search, and its most heard hashtags and listened-for words")
 
 
 class TrendsIn(OverviewIn):
@@ -279,7 +287,8 @@ class OverviewOut(Schema):
     categories: list[CategoryCountOut]
     places: list[PlaceCountOut] = Field(description="for the map: the places of the latest posts")
     countries: list[CountryCountOut]
-    terms: list[TermCountOut] = Field(description="the words naming the unit's stories, weighted by their size")
+    terms: list[TermCountOut] = Field(description="the words naming the unit's stories (and the stories of the units "
+                                                  "under it), each with the posts of those stories in the window")
     over_time: OverTimeOut = Field(description="posts per hour by language, sentiment, country and term")
     stories: list[StoryOut]
     open_alerts: list[AlertOut]

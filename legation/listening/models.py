@@ -126,6 +126,10 @@ class ListeningSource(models.Model):
         return [{"position": kept.get("position"), "reason": said(kept)} for kept in self.refused]
 
 
+# A story's growth when it has posts in the last hour and none the hour before: no ratio, shown as "new".
+NEW_GROWTH = -1.0
+
+
 class Story(models.Model):
     """A cluster of related posts heard by one unit, with its size and growth."""
 
@@ -135,7 +139,8 @@ class Story(models.Model):
     label = models.CharField(max_length=300)
     terms = models.JSONField(default=list)
     size = models.PositiveIntegerField(default=0)
-    # Posts in the last hour against the hour before (1.0 = flat, 2.0 = doubled).
+    # Posts in the last hour against the hour before (1.0 = flat, 2.0 = doubled); 0: none in the last hour;
+    # NEW_GROWTH (-1): some in the last hour and none the hour before (``alerts._update_growth``).
     growth = models.FloatField(default=0.0)
     first_seen = models.DateTimeField()
     last_seen = models.DateTimeField()
@@ -151,6 +156,11 @@ class Story(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+    @property
+    def is_new(self) -> bool:
+        """Posts in the last hour and none the hour before (``growth`` is NEW_GROWTH, not a ratio): shown as new."""
+        return self.growth < 0
 
     @property
     def title(self) -> str:
@@ -325,10 +335,17 @@ class Alert(models.Model):
 
     @property
     def text(self) -> str:
-        """The alert in the reader's language (``message`` keeps the English wording the ledger recorded)."""
+        """The alert in the reader's language (``message`` keeps the English wording the ledger recorded).
+
+        A spike without a score is one over hours that had no posts of its series (``alerts.evaluate``): no
+        ratio to show, it says "usually none"."""
         if self.kind == AlertKind.NEW_STORY and self.story is not None:
             return ngettext("New story: %(label)s (%(count)s post)", "New story: %(label)s (%(count)s posts)",
                             self.count) % {"label": self.story.title, "count": self.count}
+        if self.kind == AlertKind.SPIKE and self.score is None:
+            return ngettext("Spike in %(what)s: %(count)s post in the last hour (usually none)",
+                            "Spike in %(what)s: %(count)s posts in the last hour (usually none)",
+                            self.count) % {"what": series_name(self.key.rsplit("@", 1)[0]), "count": self.count}
         if self.kind == AlertKind.SPIKE and self.score is not None:
             return ngettext("Spike in %(what)s: %(count)s post in the last hour (%(score)s× the usual)",
                             "Spike in %(what)s: %(count)s posts in the last hour (%(score)s× the usual)",

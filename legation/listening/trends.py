@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 
 from legation.listening import search
+from legation.listening.ingest import minute_of
 from legation.listening.models import (
     COUNTS_KEPT,
     Alert,
@@ -21,12 +22,16 @@ from legation.listening.models import (
     ListenedItem,
     Sentiment,
     Story,
+    StoryMember,
     country_name,
     language_name,
     place_label,
 )
 from legation.network.models import Unit
 
+# The counters stay per minute this long back (the alerts' 12 hours and an hour's margin); older ones are per clock
+# hour (``tasks.purge_old_counts``).
+MINUTE_COUNTERS_KEPT = timedelta(hours=13)
 PLACE_SAMPLE = 5000  # the map plots the places of the latest posts, not of all history
 
 
@@ -46,6 +51,7 @@ def window(unit: Unit, hours: int, now: datetime | None = None) -> tuple[datetim
 
 def overview(unit: Unit, *, hours: int = 48, now: datetime | None = None) -> dict[str, Any]:
     """Every figure of a unit's listening dashboard, as plain JSON-ready data."""
+    now = now or timezone.now()
     since, items = window(unit, hours, now)
     return {
         "since": since.isoformat(),
@@ -59,7 +65,7 @@ def overview(unit: Unit, *, hours: int = 48, now: datetime | None = None) -> dic
         ],
         "places": places(items),
         "countries": countries(items),
-        "terms": terms(unit),
+        "terms": terms(unit, since=since, now=now),
         "over_time": over_time(unit, items, since, hours),
     }
 
@@ -93,9 +99,10 @@ def over_time(unit: Unit, items: QuerySet[ListenedItem], since: datetime, hours:
 
     Each breakdown is a list of series ``{"key", "label", "counts"}`` over the hours of ``volume`` (same
     labels), the most heard first: one GROUP BY (hour, value) per breakdown, and one full-text count per term
-    (the unit's trending terms, as ``terms`` ranks them).
+    (the unit's trending terms of the window, as ``terms`` ranks them; the window ends ``since + hours``).
     """
     buckets = _hours(since, hours)
+    until = since + timedelta(hours=hours)
     index = {bucket: i for i, bucket in enumerate(buckets)}
     by_hour = items.annotate(hour=TruncHour("created_at"))
     result: dict[str, list[dict[str, Any]]] = {}
@@ -103,13 +110,13 @@ def over_time(unit: Unit, items: QuerySet[ListenedItem], since: datetime, hours:
         table: dict[str, list[int]] = defaultdict(lambda: [0] * len(buckets))
         named: dict[str, str] = {}  # a place's label: its name and country
         if breakdown == "term":
-            for row in terms(unit, top=top):
+            for row in terms(unit, top=top, since=since, now=until):
                 counts = table[row["term"]]
                 matching = search._full_text(by_hour, row["term"], search.Filters())
                 for hit in matching.order_by().values("hour").annotate(n=Count("id")).order_by():  # type: ignore[misc]
                     if hit["hour"] in index:
                         counts[index[hit["hour"]]] += hit["n"]
-            for key, counts in counted_terms(unit, buckets, hours, top).items():
+            for key, counts in counted_terms(unit, buckets, hours, top, since=since).items():
                 table.setdefault(key, counts)
         elif breakdown == "place":
             # Grouped by the post's list of places: the same few places come up again and again.
@@ -139,28 +146,53 @@ def over_time(unit: Unit, items: QuerySet[ListenedItem], since: datetime, hours:
     return result
 
 
-def counted_terms(unit: Unit, buckets: list[datetime], hours: int, top: int) -> dict[str, list[int]]:
+def counted_terms(unit: Unit, buckets: list[datetime], hours: int, top: int,
+                  since: datetime | None = None) -> dict[str, list[int]]:
     """The ``top`` hashtags and words the unit's sources listen for most heard in the window, per hour, read
     from the alert counters (``HeardCount``, "term:..." keys) of the unit and the units under it (a post heard
-    by two of them counts twice). Empty for a window longer than the counters are kept (COUNTS_KEPT)."""
+    by two of them counts twice). Empty for a window longer than the counters are kept (COUNTS_KEPT).
+
+    The window runs from the minute of ``since`` (the first bucket's hour when not given) to the minute of
+    ``since + hours``, as the other series run from ``since``: a post made in the first clock hour before
+    ``since`` is not counted. The counters are per minute for the alerts' last WINDOWS hours (and an hour's
+    margin, about 13 hours); older ones are folded by the hourly purge into one counter per clock hour, at the
+    hour's first minute (``ingest.roll_up_counts``, ``tasks.purge_old_counts``). So in a longer window (24 or
+    48 hours) the first hour is one counter, at a minute before ``since``, holding posts from before ``since``
+    too: its bucket counts that counter for the share of the hour after ``since`` (an estimate, rounded; a late
+    post's own minute counter is exact), where leaving it out would show a first hour with nothing, and counting
+    it whole the posts made before ``since``. Every later hour is counted exactly.
+    """
     if timedelta(hours=hours) > COUNTS_KEPT:
         return {}
-    start = int(buckets[0].timestamp() // 60)
+    hour_start = int(buckets[0].timestamp() // 60)
+    end = since + timedelta(hours=hours) if since is not None else buckets[-1] + timedelta(minutes=59)
+    first, until = (minute_of(since) if since is not None else hour_start), minute_of(end)
     paths = list(Unit.objects.filter(path__startswith=unit.path).values_list("path", flat=True))
+    marks = ", ".join(["%s"] * len(paths))
     # One pass over the window's counters: sums per term and hour, each term's total, the top terms' rows.
     sql = f"""SELECT key, hour, n FROM (
         SELECT key, hour, n, DENSE_RANK() OVER (ORDER BY total DESC, key) AS place FROM (
             SELECT key, (minute - %s) / 60 AS hour, SUM(n) AS n, SUM(SUM(n)) OVER (PARTITION BY key) AS total
             FROM {HeardCount._meta.db_table}
-            WHERE unit_path IN ({", ".join(["%s"] * len(paths))}) AND minute >= %s AND minute < %s
-                AND key LIKE 'term:%%'
+            WHERE unit_path IN ({marks}) AND minute >= %s AND minute <= %s AND key LIKE 'term:%%'
             GROUP BY key, (minute - %s) / 60) AS hourly) AS ranked
         WHERE place <= %s"""  # noqa: S608 - our table; the values are parameters
     series: dict[str, list[int]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [start, *paths, start, start + 60 * len(buckets), start, top])
+        cursor.execute(sql, [hour_start, *paths, first, until, hour_start, top])
         for key, hour, n in cursor.fetchall():
-            series.setdefault(key.removeprefix("term:"), [0] * len(buckets))[int(hour)] += int(n)
+            if 0 <= int(hour) < len(buckets):
+                series.setdefault(key.removeprefix("term:"), [0] * len(buckets))[int(hour)] += int(n)
+        # The first hour folded into its first minute (before ``since``): its share after ``since``.
+        folded_before = minute_of(end - MINUTE_COUNTERS_KEPT)
+        if series and hour_start < first and hour_start + 60 <= folded_before:
+            cursor.execute(
+                f"SELECT key, SUM(n) FROM {HeardCount._meta.db_table} "  # noqa: S608 - our table
+                f"WHERE unit_path IN ({marks}) AND minute = %s AND key IN ({', '.join(['%s'] * len(series))}) "
+                "GROUP BY key", [*paths, hour_start, *(f"term:{term}" for term in series)])
+            share = (hour_start + 60 - first) / 60
+            for key, n in cursor.fetchall():
+                series[key.removeprefix("term:")][0] += round(int(n) * share)
     return series
 
 
@@ -202,13 +234,37 @@ def countries(items: QuerySet[ListenedItem], top: int = 15) -> list[dict[str, An
     return [{"country": code, "name": country_name(code), "count": n} for code, n in counts.most_common(top)]
 
 
-def terms(unit: Unit, top: int = 15) -> list[dict[str, Any]]:
-    """Volume by term: the words that name the unit's stories, weighted by their size."""
+def terms(unit: Unit, top: int = 15, *, since: datetime | None = None,
+          now: datetime | None = None) -> list[dict[str, Any]]:
+    """Trending terms: the words naming the unit's stories (and those of the units under it), each counted as
+    the posts of those stories made in the window [since, now] (by default the last 48 hours).
+
+    A story's posts are those stored in it and those another unit stored first that joined it (``StoryMember``);
+    a post counts once for a term, unless two units under this one each have a story of it (its first unit's
+    story and a later unit's have the same terms: the membership is not counted again when the first unit is
+    under this one too). Two GROUP BY story_id and one read of the stories' terms, whatever the number of posts.
+    """
+    now = now or timezone.now()
+    since = since or now - timedelta(hours=48)
+    inside = unit.path
+    posts: Counter[int] = Counter()
+    stored = (ListenedItem.objects.filter(story__unit_path__startswith=inside, created_at__gte=since,
+                                          created_at__lte=now)
+              .values("story_id").annotate(n=Count("id")).order_by())
+    for row in stored:
+        posts[row["story_id"]] += row["n"]
+    joined = (StoryMember.objects.filter(story__unit_path__startswith=inside, item__created_at__gte=since,
+                                         item__created_at__lte=now)
+              .exclude(item__story__unit_path__startswith=inside)
+              .values("story_id").annotate(n=Count("id")).order_by())
+    for row in joined:
+        posts[row["story_id"]] += row["n"]
     counts: Counter[str] = Counter()
-    for story_terms, size in Story.objects.filter(unit_path__startswith=unit.path).values_list("terms", "size"):
-        for term in story_terms or []:
-            counts[term] += size
-    return [{"term": t, "count": n} for t, n in counts.most_common(top)]
+    for story_id, story_terms in Story.objects.filter(pk__in=list(posts)).values_list("pk", "terms"):
+        for term in dict.fromkeys(story_terms or []):
+            counts[term] += posts[story_id]
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [{"term": t, "count": n} for t, n in ranked[:top] if n]
 
 
 def stories(unit: Unit, limit: int = 15) -> QuerySet[Story]:

@@ -114,7 +114,7 @@ def test_a_spike_alert_reads_the_counters_and_raises_once(tree, paris_source):
 
 
 def test_story_growth_compares_the_last_hour_with_the_hour_before(tree, paris_source):
-    from legation.listening.models import Story
+    from legation.listening.models import NEW_GROWTH, Story
 
     now = datetime.now(tz=UTC)
     posts = [Post(text=f"en|requests_or_urgent_needs|FR|need water {i}", platform="x", external_id=f"w{i}",
@@ -126,7 +126,7 @@ def test_story_growth_compares_the_last_hour_with_the_hour_before(tree, paris_so
     ingest(paris_source, posts, enrich=_fake_enrich)
     alerts.evaluate(tree.paris, now=now)
     growth = sorted(Story.objects.values_list("size", "growth"))
-    assert growth == [(4, 4.0), (9, 2.0)]
+    assert growth == [(4, NEW_GROWTH), (9, 2.0)]  # "stay inside" had no posts the hour before: new, not ×4
     # three hours later, with nothing new, both stories have gone quiet: no growth is left from back then
     alerts.evaluate(tree.paris, now=now + timedelta(hours=3))
     assert sorted(Story.objects.values_list("size", "growth")) == [(4, 0.0), (9, 0.0)]

@@ -106,9 +106,11 @@ def test_overview_lists_stories_terms_and_open_alerts(client, bob, tree, heard):
                          message="New story: Border closed", count=5, story=story)
     Alert.objects.create(unit=tree.paris, unit_path=tree.paris.path, kind="spike", key="all@1",
                          message="Seen and handled", count=40, acknowledged_at=now)
+    # Its terms count its posts of the window: two of the last 48 hours (not its size, not the old post).
+    ListenedItem.objects.filter(external_id__in=["p0", "p1", "p3"]).update(story=story)
     client.force_login(bob)
     figures = _overview(client, tree.paris).json()
-    assert figures["terms"] == [{"term": "border", "count": 5}, {"term": "closed", "count": 5}]
+    assert figures["terms"] == [{"term": "border", "count": 2}, {"term": "closed", "count": 2}]
     assert [s["label"] for s in figures["stories"]] == ["Border closed"]
     assert [a["message"] for a in figures["open_alerts"]] == ["New story: Border closed"]
 
