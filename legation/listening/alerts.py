@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection
@@ -142,7 +144,33 @@ def recently_alerted(unit: Unit, now: datetime) -> set[str]:
     return found
 
 
+_EVALUATION_LOCK = 0x4C41  # "LA": listening alerts' advisory lock (the second key is the unit's id)
+
+
+@contextmanager
+def _one_evaluation_at_a_time(unit: Unit) -> Iterator[None]:
+    """PostgreSQL: two workers evaluating one unit (pulls of two of its sources) take turns, so the second sees the
+    first's alerts and does not raise them again in another minute. A session lock, not a transaction's: each
+    alert commits, and is e-mailed, as it is raised. (SQLite deployments run one worker.)"""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [_EVALUATION_LOCK, unit.pk])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_EVALUATION_LOCK, unit.pk])
+
+
 def evaluate(unit: Unit, now: datetime | None = None) -> list[Alert]:
+    """Raise the alerts the unit's latest hour calls for (one evaluation of a unit at a time)."""
+    with _one_evaluation_at_a_time(unit):
+        return _evaluate(unit, now)
+
+
+def _evaluate(unit: Unit, now: datetime | None = None) -> list[Alert]:
     """Raise the alerts the unit's latest hour calls for.
 
     The hour is counted back from now, not by the clock: a series alerted less than an hour ago is not alerted

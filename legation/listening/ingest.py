@@ -15,6 +15,7 @@ Nothing here runs in the web process: tasks and the CLI call it.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
 from collections import Counter, defaultdict
@@ -46,8 +47,18 @@ from legation.listening.reasons import Reason
 from legation.network.models import Unit
 
 MAX_TEXT_BYTES = 1_000_000  # a post of 1 MB or more is refused, with the reason
+def long_id(external_id: str) -> str:
+    """An id as the column takes it: one longer than MAX_ID characters (a feed entry known by a long tracking link)
+    keeps its start and a digest of the whole, so two long ids sharing their start stay two posts, and the same
+    id gives the same stored id every time."""
+    if len(external_id) <= MAX_ID:
+        return external_id
+    digest = hashlib.sha256(external_id.encode("utf-8", "surrogatepass")).hexdigest()[:48]
+    return f"{external_id[:MAX_ID - 49]}~{digest}"
+
+
 TOO_LARGE = noop("too large (%(size)s bytes; the limit is %(limit)s)")
-MAX_ID, MAX_PLATFORM = 255, 20  # the columns' lengths: a longer id or platform is refused, not cut
+MAX_ID, MAX_PLATFORM = 255, 20  # the columns' lengths: a longer id is digested (``long_id``), a platform refused
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # What a short field (id, platform, author, link) cannot hold: control characters (PostgreSQL refuses NUL) and
 # unpaired surrogates (not encodable as UTF-8, so neither database takes them).
@@ -194,12 +205,11 @@ def prepare(source: ListeningSource, posts: Iterable[Post], *,
             result.rejected.append(Rejected(post.position, Reason(noop("no id"))))
             continue
         platform = str(post.platform or "")
-        if len(external_id) > MAX_ID or len(platform) > MAX_PLATFORM:
-            # Cut, two ids could become one post's, and the second would be taken for a duplicate.
+        if len(platform) > MAX_PLATFORM:  # cut, two platforms' posts could share ids
             result.rejected.append(Rejected(post.position, Reason(
-                noop("id longer than %(n)s characters"), n=MAX_ID) if len(external_id) > MAX_ID else Reason(
                 noop("platform name longer than %(n)s characters"), n=MAX_PLATFORM)))
             continue
+        external_id = long_id(external_id)
         if _NOT_PLAIN.search(external_id) or _NOT_PLAIN.search(platform):
             # Cleaning an id could make it another post's: the post is refused, with the reason.
             result.rejected.append(Rejected(post.position, Reason(noop(

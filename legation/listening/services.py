@@ -141,27 +141,35 @@ def _validate_source(source: ListeningSource, *, check_file: bool = True, platfo
         raise ValidationError({"name": _("this unit already has a source with that name")})
     if platform_check:
         _check_platform_can(source)
-        if source.kind == SourceKind.FEED and "://" in source.query:
-            _check_feed_address(source.query.strip())
 
 
-def _check_feed_address(url: str) -> None:
+def _check_feed_address(kind: str, query: str) -> None:
     """A feed on a private, loopback or link-local address (the ministry's intranet, a cloud's metadata
     service) is refused at setup, as every fetch would refuse it; a host that does not resolve now is left to
-    the pulls to report (the name server may be down for a while)."""
+    the pulls to report (the name server may be down for a while). Called before the setup's transaction: a
+    slow name server must not hold the database (SQLite's one writer) meanwhile."""
+    if kind != SourceKind.FEED or "://" not in query:
+        return
     try:
-        check_url(url)
+        check_url(query.strip())
     except ConnectorError as exc:
         if exc.permanent:
             raise ValidationError({"query": exc.message}) from None
 
 
-@transaction.atomic
 def create_source(actor: Person | None, *, unit: Unit, name: str, kind: str, platform: str, query: str = "",
                   account: OfficialAccount | None = None, **options: Any) -> ListeningSource:
     """Start listening to something for a unit; needs editor there."""
     if actor is not None:
         require(actor, Action.LISTENING_MANAGE, unit)
+    _check_feed_address(kind, query)
+    with transaction.atomic():
+        return _create_source(actor, unit=unit, name=name, kind=kind, platform=platform, query=query,
+                              account=account, **options)
+
+
+def _create_source(actor: Person | None, *, unit: Unit, name: str, kind: str, platform: str, query: str,
+                   account: OfficialAccount | None, **options: Any) -> ListeningSource:
     unknown = set(options) - set(SOURCE_FIELDS)
     if unknown:
         raise ValidationError({name: _("unknown setting") for name in unknown})
@@ -174,11 +182,17 @@ def create_source(actor: Person | None, *, unit: Unit, name: str, kind: str, pla
     return source
 
 
-@transaction.atomic
 def update_source(actor: Person | None, source: ListeningSource, **changes: Any) -> ListeningSource:
     """Change a source's query, schedule, thresholds or state; needs editor on its unit."""
     if actor is not None:
         require(actor, Action.LISTENING_MANAGE, source.unit)
+    if {"kind", "platform", "query"} & set(changes) and isinstance(changes.get("query", source.query), str):
+        _check_feed_address(str(changes.get("kind", source.kind)), changes.get("query", source.query))
+    with transaction.atomic():
+        return _update_source(actor, source, **changes)
+
+
+def _update_source(actor: Person | None, source: ListeningSource, **changes: Any) -> ListeningSource:
     unknown = set(changes) - set(SOURCE_FIELDS)
     if unknown:
         raise ValidationError({name: _("cannot be changed here") for name in unknown})

@@ -269,3 +269,34 @@ def test_the_purge_folds_counters_older_than_the_alert_window_into_hours_and_the
     after = trends.counted_terms(tree.paris, buckets, 47, 10)["#flood"]
     i = buckets.index(late.replace(minute=0, second=0, microsecond=0))
     assert after[i] == terms_before["#flood"][i] + 1 and sum(after) == 601
+
+
+def test_two_workers_evaluating_one_unit_take_turns_on_postgresql(tree):
+    import threading
+    import time
+
+    from django.db import connection, connections
+
+    from legation.listening import alerts
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite deployments run one worker")
+    held, order = threading.Event(), []
+
+    def other_worker() -> None:  # its own connection, evaluating the same unit
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [alerts._EVALUATION_LOCK, tree.paris.pk])
+            held.set()
+            time.sleep(0.5)
+            order.append("other done")
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [alerts._EVALUATION_LOCK, tree.paris.pk])
+        connections["default"].close()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    assert held.wait(10)
+    alerts.evaluate(tree.paris)
+    order.append("this done")
+    thread.join(10)
+    assert order == ["other done", "this done"]
+    alerts.evaluate(tree.berlin)  # another unit does not wait; and the lock was let go

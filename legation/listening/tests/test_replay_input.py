@@ -187,14 +187,18 @@ def test_a_json_line_python_cannot_read_is_refused_by_number_and_the_rest_kept(t
     assert sorted(ListenedItem.objects.values_list("external_id", flat=True)) == ["c1", "c4"]
 
 
-def test_an_id_or_platform_too_long_to_store_is_refused_not_cut(tree, alice, tmp_path):
-    long_id = "x" * 300
+def test_ids_too_long_to_store_stay_distinct_posts_and_a_platform_too_long_is_refused(tree, alice, tmp_path):
+    long_id = "https://example.org/track?" + "x" * 300
     path = _jsonl(tmp_path / "posts.jsonl", {"text": "one", "id": long_id + "a"}, {"text": "two", "id": long_id + "b"},
                   {"text": "three", "id": "p3", "platform": "p" * 21}, {"text": "four", "id": "x" * 255})
     out, err = _replay(path)
-    assert "4 read, 1 stored, 0 duplicates, 3 refused" in out
-    assert err == ["line 1: id longer than 255 characters", "line 2: id longer than 255 characters",
-                   "line 3: platform name longer than 20 characters"]
+    assert "4 read, 3 stored, 0 duplicates, 1 refused" in out
+    assert err == ["line 3: platform name longer than 20 characters"]
+    stored = {item.text: item.external_id for item in ListenedItem.objects.all()}
+    assert len(stored["one"]) == len(stored["two"]) == 255 and stored["one"] != stored["two"]
+    assert stored["one"].startswith("https://example.org/track?x") and stored["four"] == "x" * 255
+    out, _err = _replay(path)  # the same long ids again: the same posts
+    assert "4 read, 0 stored, 3 duplicates, 1 refused" in out
 
 
 def test_a_spreadsheet_csv_separated_by_semicolons_with_capitalised_names_is_read(tree, alice, tmp_path):

@@ -159,3 +159,16 @@ def test_a_feed_whose_host_does_not_resolve_now_is_kept_for_its_pulls_to_report(
     feed = services.create_source(bob, unit=tree.paris, name="Later", kind="feed", platform="rss",
                                   query="https://feeds.invalid/rss.xml")
     assert feed.pk and feed.active
+
+
+def test_a_feed_address_is_looked_up_before_the_setup_holds_the_database(tree, bob, monkeypatch):
+    from django.db import connection
+
+    outside = len(connection.atomic_blocks)  # the test's own transaction
+    depths = []
+    monkeypatch.setattr(services, "check_url", lambda url: depths.append(len(connection.atomic_blocks)))
+    feed = services.create_source(bob, unit=tree.paris, name="Feed", kind="feed", platform="rss",
+                                  query="https://feeds.invalid/a.xml")
+    services.update_source(bob, feed, query="https://feeds.invalid/b.xml")
+    services.update_source(bob, feed, active=False)  # no address changed: no lookup
+    assert depths == [outside, outside]
