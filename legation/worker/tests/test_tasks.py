@@ -119,16 +119,19 @@ def test_tasks_left_running_by_a_killed_worker_are_queued_again_when_a_worker_st
 
     from django_tasks_db.models import DBTaskResult
 
-    from legation.worker.management.commands.worker import requeue_tasks_of_dead_workers
+    from legation.worker.management.commands.worker import _boot, requeue_tasks_of_dead_workers
 
     dead = subprocess.Popen(["true"])
     dead.wait()  # a process id that no longer runs
-    host = socket.gethostname()[:40]
-    killed, alive, elsewhere = verify_ledger.enqueue(), verify_ledger.enqueue(), verify_ledger.enqueue()
-    DBTaskResult.objects.get(pk=killed.id).claim(f"{host}-{dead.pid}-0")
-    DBTaskResult.objects.get(pk=alive.id).claim(f"{host}-{os.getppid()}-0")  # a worker still running
-    DBTaskResult.objects.get(pk=elsewhere.id).claim(f"another-machine-{dead.pid}-0")
-    assert requeue_tasks_of_dead_workers() == 1
+    host, boot = socket.gethostname()[:40], _boot() or "noboot"
+    killed, alive, elsewhere, rebooted = (verify_ledger.enqueue() for _ in range(4))
+    DBTaskResult.objects.get(pk=killed.id).claim(f"{host}-{boot}-{dead.pid}-0")
+    DBTaskResult.objects.get(pk=alive.id).claim(f"{host}-{boot}-{os.getppid()}-0")  # a worker still running
+    DBTaskResult.objects.get(pk=elsewhere.id).claim(f"another-machine-{boot}-{dead.pid}-0")
+    # A worker of an earlier boot, whose process number a process of this boot has now.
+    DBTaskResult.objects.get(pk=rebooted.id).claim(f"{host}-0ldb00t0-{os.getppid()}-0")
+    assert requeue_tasks_of_dead_workers() == 2
     statuses = {str(r.pk): r.status for r in DBTaskResult.objects.all()}
-    assert statuses[killed.id] == TaskResultStatus.READY
+    assert statuses[killed.id] == statuses[rebooted.id] == TaskResultStatus.READY
     assert statuses[alive.id] == statuses[elsewhere.id] == TaskResultStatus.RUNNING
+    assert requeue_tasks_of_dead_workers() == 0  # each once: a second worker starting finds nothing to move

@@ -7,12 +7,15 @@ import logging
 import os
 import socket
 import time
+from pathlib import Path
+from traceback import format_exception
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import InterfaceError, OperationalError, connections
+from django.utils import timezone
 
 from legation.worker.periodic import SCHEDULES, SchedulerLoop
 
@@ -55,25 +58,44 @@ class Command(BaseCommand):
                 scheduler.stop()
 
 
+def _boot() -> str:
+    """This boot of the machine (Linux's boot id, 8 characters; "" elsewhere): a process id of an earlier boot
+    names no process of this one, even if a process has that number now."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip().replace("-", "")[:8]
+    except OSError:
+        return ""
+
+
+def worker_name(attempt: int) -> str:
+    """``host-boot-pid-attempt`` (at most 64 characters, as django-tasks takes it)."""
+    return f"{socket.gethostname()[:40]}-{_boot() or 'noboot'}-{os.getpid()}-{attempt}"
+
+
 def requeue_tasks_of_dead_workers() -> int:
-    """At start: tasks left running by a worker of this machine that is gone (killed with SIGKILL, the machine
-    restarted) go back to the queue, as ``requeue_orphans`` does for one that lost the database; returns how
-    many. Workers are named ``host-pid-n``; one on another machine is left to that machine's next start."""
+    """At start: tasks left running by a worker of this machine that is gone (killed with SIGKILL, or of an
+    earlier boot) go back to the queue, as ``requeue_orphans`` does for one that lost the database; returns how
+    many. A worker on another machine is left to that machine's next start."""
     from django_tasks.base import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
 
-    host = socket.gethostname()[:40]
+    host, boot = socket.gethostname()[:40], _boot() or "noboot"
     gone = set()
     for row in DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING):
-        name, _sep, pid = (row.worker_ids[-1] if row.worker_ids else "").rsplit("-", 1)[0].rpartition("-")
-        if name != host or not pid.isdecimal() or int(pid) == os.getpid():
+        parts = (row.worker_ids[-1] if row.worker_ids else "").rsplit("-", 3)
+        if len(parts) != 4 or parts[0] != host or not parts[2].isdecimal():
             continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            gone.add(row.worker_ids[-1])
-        except PermissionError:  # alive, another user's
-            continue
+        if parts[1] == boot:
+            if int(parts[2]) == os.getpid():
+                continue
+            try:
+                os.kill(int(parts[2]), 0)
+                continue  # still running
+            except ProcessLookupError:
+                pass
+            except PermissionError:  # alive, another user's
+                continue
+        gone.add(row.worker_ids[-1])
     return sum(requeue_orphans(worker_id) for worker_id in gone)
 
 
@@ -84,7 +106,7 @@ def serve_database_queue(options: dict[str, Any]) -> None:
     is queued again (``requeue_orphans``): the tasks are written to be run again safely."""
     attempt = 0
     while True:
-        worker_id = f"{socket.gethostname()[:40]}-{os.getpid()}-{attempt}"
+        worker_id = worker_name(attempt)
         try:
             call_command("db_worker", queue_name=options["queue"], batch=options["batch"], reload=False,
                          interval=0.5, verbosity=options["verbosity"], worker_id=worker_id)
@@ -113,13 +135,16 @@ def requeue_orphans(worker_id: str) -> int:
     for row in DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING):  # few rows: one per busy worker
         if not row.worker_ids or row.worker_ids[-1] != worker_id:
             continue
+        # Only if no one else moved it meanwhile (another worker starting, or claiming it once queued again).
+        same = DBTaskResult.objects.filter(pk=row.pk, status=TaskResultStatus.RUNNING, started_at=row.started_at)
         if len(row.worker_ids) >= RUNS_BEFORE_GIVING_UP:
-            row.set_failed(RuntimeError(f"the worker lost the database while running it, {len(row.worker_ids)} "
-                                        f"times"))
+            error = RuntimeError(f"its worker lost the database, or died, while running it, {len(row.worker_ids)} "
+                                 f"times")
+            same.update(status=TaskResultStatus.FAILED, finished_at=timezone.now(), return_value=None,
+                        exception_class_path="builtins.RuntimeError", traceback="".join(format_exception(error)))
             continue
-        row.status = TaskResultStatus.READY
-        row.save(update_fields=["status"])
-        again += 1
-        logger.warning("task %s (%s) queued again: its worker lost the database while running it", row.pk,
-                       row.task_path)
+        if same.update(status=TaskResultStatus.READY):
+            again += 1
+            logger.warning("task %s (%s) queued again: its worker lost the database, or died, while running it",
+                           row.pk, row.task_path)
     return again
