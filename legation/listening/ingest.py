@@ -352,6 +352,7 @@ def _grow_stories(growth: list[tuple[int, int, datetime, datetime]]) -> None:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NEVER = datetime(9999, 1, 1, tzinfo=UTC)
 _MINUTE = timedelta(minutes=1)
 
 
@@ -739,6 +740,7 @@ def _attach_stories(unit: Unit, texts: list[str], records: list[Enriched], creat
     if new:
         Story.objects.bulk_create(new, ignore_conflicts=True)
         stories = dict(Story.objects.filter(unit=unit, key__in=list(members)).values_list("key", "id"))
+    made = {stories[story.key] for story in new if story.key in stories}
     plan: list[tuple[int, list[int], int]] = []  # (story, its posts of the batch, earlier posts that join it)
     joins: list[tuple[int, int]] = []
     memberships: list[StoryMember] = []
@@ -767,9 +769,13 @@ def _attach_stories(unit: Unit, texts: list[str], records: list[Enriched], creat
         growth = []
         for story_id, indexes, earlier_posts in plan:
             stored = indexes if inserted is None else [i for i in indexes if i in inserted]
-            if stored or earlier_posts:
-                times = [created[i] for i in stored or indexes]
+            if stored:
+                times = [created[i] for i in stored]
                 growth.append((story_id, len(stored) + earlier_posts, min(times), max(times)))
+            elif earlier_posts:  # its span stays as it is: the batch's own posts are stored elsewhere
+                growth.append((story_id, earlier_posts, _NEVER, _EPOCH))
         _grow_stories(growth)
+        if inserted is not None and made:  # a story made for posts another process stored: none of its own
+            Story.objects.filter(pk__in=made, size=0).delete()
 
     return story_ids, grow

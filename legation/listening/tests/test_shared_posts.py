@@ -191,4 +191,5 @@ def test_two_pulls_meeting_over_the_same_posts_count_each_post_once(tree, paris_
         for unit in {first.unit, second.unit}:
             _story_sizes_add_up(unit)
             assert sum(hourly_series(unit, timezone.now())["all"]) == 9, unit
+            assert not Story.objects.filter(unit=unit, size=0).exists()  # no empty story left listed
         assert Story.objects.filter(unit=first.unit).exists()
