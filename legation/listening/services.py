@@ -272,11 +272,15 @@ def _keep_refused(source: ListeningSource, rejected: Sequence[Rejected]) -> None
 
 
 @transaction.atomic
-def record_pull_error(source: ListeningSource, message: str, *, permanent: bool) -> None:
-    """Keep a pull's error on the source for the UI; a permanent one pauses it until someone looks."""
+def record_pull_error(source: ListeningSource, message: str, *, permanent: bool, pulled: bool = True) -> None:
+    """Keep a pull's error on the source for the UI; a permanent one pauses it until someone looks. ``pulled``:
+    the pull counts as done (the platform answered, with an error), so the next is at the source's interval;
+    else the scheduler tries again at its next round."""
     source.last_error = message[:2000]
-    source.last_pulled_at = timezone.now()
-    fields = ["last_error", "last_pulled_at"]
+    fields = ["last_error"]
+    if pulled:
+        source.last_pulled_at = timezone.now()
+        fields.append("last_pulled_at")
     if permanent:
         source.active = False
         fields.append("active")

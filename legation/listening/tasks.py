@@ -13,7 +13,9 @@ from legation.listening import alerts, services
 from legation.listening.ingest import minute_of, roll_up_counts
 from legation.listening.models import COUNTS_KEPT, Alert, HeardCount, ListenedItem, ListeningSource
 from legation.listening.pull import pull_source as pull_one
+from legation.network.models import Unit
 from legation.worker.periodic import periodic
+from legation.worker.recovery import on_requeue
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +24,12 @@ PULL_LEASE = timedelta(minutes=10)  # a pull holds its source this long at most 
 # The scheduler wakes once a minute and a pull's time is stamped as it ends: a source due every minute is
 # pulled every minute, not every other one.
 SCHEDULE_SLACK_S = 30
+
+
+@on_requeue("legation.listening.tasks.pull_source")
+def _release_source(source_id: int) -> None:
+    """A pull queued again after its worker died or lost the database: its hold on the source goes first."""
+    ListeningSource.objects.filter(pk=source_id).update(pull_started_at=None)
 
 
 @task()
@@ -41,10 +49,12 @@ def pull_source(source_id: int) -> dict[str, int]:
     except Exception as exc:
         # Not the platform's error (those are kept by ``pull_one``) but ours: shown on the source, which is
         # pulled again at its next time (nothing was stored: the batch's transaction was rolled back).
+        # Its time of pull is left as it was, so the scheduler tries again within a minute, not at the source's
+        # next interval (an hour for some).
         logger.exception("listening source %s: pull failed", source_id)
         services.record_pull_error(source, f"the pull failed on our side ({type(exc).__name__}); it is tried "
-                                           f"again at the next pull, and the server's log has the details",
-                                   permanent=False)
+                                           f"again within a minute, and the server's log has the details",
+                                   permanent=False, pulled=False)
         raise
     finally:
         ListeningSource.objects.filter(pk=source_id, pull_started_at=started).update(pull_started_at=None)
@@ -96,6 +106,21 @@ def pull_due_sources() -> list[int]:
     for source_id in due:
         pull_source.enqueue(source_id)
     return due
+
+
+@periodic(every=timedelta(minutes=5))
+@task()
+def evaluate_recent_alerts() -> int:
+    """Check the alerts of every unit that heard posts in the last hour, whatever stored them: a pull checks its
+    unit as it ends, but a replay or import stopped half-way, or posts heard through a unit's other paths, would
+    otherwise wait for that unit's next pull (or never alert, for a unit without a source pulled on a schedule).
+    Returns how many units were checked; an alert is raised once (``alerts.evaluate``)."""
+    since = minute_of(timezone.now() - timedelta(hours=1))
+    paths = set(HeardCount.objects.filter(key="all", minute__gte=since).values_list("unit_path", flat=True))
+    units = list(Unit.objects.filter(path__in=paths))
+    for unit in units:
+        alerts.evaluate(unit)
+    return len(units)
 
 
 @periodic(every=timedelta(hours=1))

@@ -86,8 +86,9 @@ def test_a_pull_that_fails_on_our_side_is_shown_on_the_source_and_tried_again(tr
     with pytest.raises(RuntimeError):
         tasks.pull_source.call(source.pk)
     source.refresh_from_db()
-    assert source.last_error.startswith("the pull failed on our side (RuntimeError)")
-    assert source.active and source.last_pulled_at is not None
+    assert source.last_error.startswith("the pull failed on our side (RuntimeError); it is tried again within")
+    assert source.active and source.last_pulled_at is None and source.pull_started_at is None
+    assert tasks.pull_due_sources.call() == [source.pk]  # the scheduler's next round, not the next interval
     monkeypatch.undo()
     tasks.pull_source.call(source.pk)
     assert ListenedItem.objects.filter(external_id="z1").exists()
@@ -126,3 +127,21 @@ def test_a_source_due_every_minute_is_pulled_every_minute(tree, settings, tmp_pa
     assert tasks.pull_due_sources.call() == [source.pk]
     type(source).objects.filter(pk=source.pk).update(last_pulled_at=timezone.now() - timedelta(seconds=20))
     assert tasks.pull_due_sources.call() == []
+
+
+def test_a_pull_queued_again_after_its_worker_died_does_not_wait_for_its_own_hold(tree, settings, tmp_path):
+    from django.utils import timezone
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from legation.worker.management.commands.worker import requeue_orphans
+
+    source = _file_source(tree, settings, tmp_path, "id,text\nd1,Queues at the consulate\n", batch_size=10)
+    queued = tasks.pull_source.enqueue(source.pk)
+    DBTaskResult.objects.get(pk=queued.id).claim("dead-worker")  # it started the pull, held the source, died
+    type(source).objects.filter(pk=source.pk).update(pull_started_at=timezone.now())
+    assert requeue_orphans("dead-worker") == 1
+    source.refresh_from_db()
+    assert source.pull_started_at is None
+    assert DBTaskResult.objects.get(pk=queued.id).status == TaskResultStatus.READY
+    assert tasks.pull_source.call(source.pk)["stored"] == 1  # run again, not "busy" for ten minutes

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from io import StringIO
 
+import pytest
 from django.core.management import call_command
 
 from legation.listening.models import ListenedItem, ListeningSource
@@ -134,3 +135,31 @@ def test_a_unit_that_only_replays_files_alerts_by_its_replay_sources_thresholds(
     out = StringIO()
     call_command("listen", "replay", str(path), "--unit", str(tree.paris.pk), stdout=out, stderr=StringIO())
     assert Alert.objects.filter(unit=tree.paris, kind="new_story").count() == 1, out.getvalue()
+
+
+def test_a_burst_a_replay_stored_before_it_stopped_still_alerts(tree, alice, tmp_path, monkeypatch, settings):
+    """The replay stored its posts, then was killed before it checked the alerts: the worker's round of
+    recent units raises them."""
+    from legation.listening import alerts, tasks
+    from legation.listening.models import Alert
+
+    settings.LISTENING_ENRICH_PROCESSES = 0
+    path = tmp_path / "burst.jsonl"
+    path.write_text("".join(json.dumps({"id": f"k{n}", "text": f"URGENT port of Misratah: families stranded need "
+                                                                   f"water, call now {n % 3}"}) + "\n"
+                            for n in range(30)), encoding="utf-8")
+    evaluate = alerts.evaluate
+
+    def killed(_unit, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(alerts, "evaluate", killed)
+    with pytest.raises(KeyboardInterrupt):
+        call_command("listen", "replay", str(path), "--unit", str(tree.paris.pk), stdout=StringIO())
+    assert not Alert.objects.exists()
+    monkeypatch.setattr(alerts, "evaluate", evaluate)
+    assert tasks.evaluate_recent_alerts.call() >= 1
+    assert Alert.objects.filter(unit=tree.paris).exists()
+    raised = Alert.objects.count()
+    tasks.evaluate_recent_alerts.call()
+    assert Alert.objects.count() == raised  # once

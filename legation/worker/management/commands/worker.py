@@ -18,6 +18,7 @@ from django.db import InterfaceError, OperationalError, connections
 from django.utils import timezone
 
 from legation.worker.periodic import SCHEDULES, SchedulerLoop
+from legation.worker.recovery import before_requeue
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +144,7 @@ def requeue_orphans(worker_id: str) -> int:
             same.update(status=TaskResultStatus.FAILED, finished_at=timezone.now(), return_value=None,
                         exception_class_path="builtins.RuntimeError", traceback="".join(format_exception(error)))
             continue
+        before_requeue(row.task_path, row.args_kwargs)  # e.g. a listening pull's hold on its source
         if same.update(status=TaskResultStatus.READY):
             again += 1
             logger.warning("task %s (%s) queued again: its worker lost the database, or died, while running it",
