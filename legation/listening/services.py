@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db import IntegrityError, models, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -269,6 +269,30 @@ def _keep_refused(source: ListeningSource, rejected: Sequence[Rejected]) -> None
     source.refused = [*source.refused, *({"position": r.position, **reasons.stored(r.reason)} for r in latest)
                       ][-REFUSED_KEPT:]
     source.refused_count += len(rejected)
+
+
+PULL_LEASE = timedelta(minutes=10)  # a pull holds its source this long at most (its worker may have died)
+
+
+def claim_pull(source_id: int) -> datetime | None:
+    """Hold an active source for one pull (``tasks.pull_source``): the time of the hold, or None when another
+    pull holds it (and less than PULL_LEASE ago) or the source is paused or gone. One conditional UPDATE."""
+    now = timezone.now()
+    claimed = ListeningSource.objects.filter(pk=source_id, active=True).filter(
+        Q(pull_started_at__isnull=True) | Q(pull_started_at__lt=now - PULL_LEASE)).update(pull_started_at=now)
+    return now if claimed else None
+
+
+def release_pull(source_id: int, started: datetime | None = None) -> None:
+    """Let go of a pull's hold on its source: the hold taken at ``started`` (not a later pull's), or any."""
+    held = ListeningSource.objects.filter(pk=source_id)
+    (held if started is None else held.filter(pull_started_at=started)).update(pull_started_at=None)
+
+
+def forget_refused(source: ListeningSource) -> None:
+    """A file read again from its first line (``listen replay``): its refused lines are that reading's."""
+    ListeningSource.objects.filter(pk=source.pk).update(refused=[], refused_count=0)
+    source.refused, source.refused_count = [], 0
 
 
 @transaction.atomic

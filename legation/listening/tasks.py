@@ -20,7 +20,6 @@ from legation.worker.recovery import on_requeue
 logger = logging.getLogger(__name__)
 
 
-PULL_LEASE = timedelta(minutes=10)  # a pull holds its source this long at most (its worker may have died)
 # The scheduler wakes once a minute and a pull's time is stamped as it ends: a source due every minute is
 # pulled every minute, not every other one.
 SCHEDULE_SLACK_S = 30
@@ -29,7 +28,7 @@ SCHEDULE_SLACK_S = 30
 @on_requeue("legation.listening.tasks.pull_source")
 def _release_source(source_id: int) -> None:
     """A pull queued again after its worker died or lost the database: its hold on the source goes first."""
-    ListeningSource.objects.filter(pk=source_id).update(pull_started_at=None)
+    services.release_pull(source_id)
 
 
 @task()
@@ -37,11 +36,8 @@ def pull_source(source_id: int) -> dict[str, int]:
     """Pull one source's next page, store it, then check the unit's alerts. One pull of a source at a time: a
     pull queued while another runs (two workers, a backed-up queue) does nothing (``busy``), so nothing is
     counted twice."""
-    started = timezone.now()
-    claimed = ListeningSource.objects.filter(pk=source_id, active=True).filter(
-        Q(pull_started_at__isnull=True) | Q(pull_started_at__lt=started - PULL_LEASE)).update(
-        pull_started_at=started)
-    if not claimed:
+    started = services.claim_pull(source_id)
+    if started is None:
         return {"stored": 0, "busy": int(ListeningSource.objects.filter(pk=source_id, active=True).exists())}
     source = ListeningSource.objects.select_related("unit", "account").get(pk=source_id)
     try:
@@ -57,7 +53,7 @@ def pull_source(source_id: int) -> dict[str, int]:
                                    permanent=False, pulled=False)
         raise
     finally:
-        ListeningSource.objects.filter(pk=source_id, pull_started_at=started).update(pull_started_at=None)
+        services.release_pull(source_id, started)
     if result.stored or result.heard_again:  # posts another unit stored first count for this one too
         alerts.evaluate(source.unit)
     return {"received": result.received, "stored": result.stored, "duplicates": result.duplicates,
@@ -97,7 +93,7 @@ def pull_due_sources() -> list[int]:
     now = timezone.now()
     due = []
     for source in ListeningSource.objects.filter(active=True).filter(
-            Q(pull_started_at__isnull=True) | Q(pull_started_at__lt=now - PULL_LEASE)).only(
+            Q(pull_started_at__isnull=True) | Q(pull_started_at__lt=now - services.PULL_LEASE)).only(
             "pk", "pull_every", "last_pulled_at"):
         last = source.last_pulled_at
         # Compared in seconds, not as dates: no interval, however large, can overflow (and stop every source).

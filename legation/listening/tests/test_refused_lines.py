@@ -108,7 +108,7 @@ def test_one_pull_of_a_source_at_a_time_and_a_dead_pull_lets_go(tree, settings, 
     assert tasks.pull_due_sources.call() == []  # and the scheduler queues no second pull meanwhile
     assert not ListenedItem.objects.exists()
     # That worker died mid-pull: after the lease the source is pulled again.
-    type(source).objects.filter(pk=source.pk).update(pull_started_at=running - tasks.PULL_LEASE - timedelta(1))
+    type(source).objects.filter(pk=source.pk).update(pull_started_at=running - services.PULL_LEASE - timedelta(1))
     assert tasks.pull_due_sources.call() == [source.pk]
     assert tasks.pull_source.call(source.pk)["stored"] == 1
     source.refresh_from_db()

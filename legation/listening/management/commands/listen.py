@@ -82,8 +82,7 @@ class Command(BaseCommand):
                 raise CommandError(f"--source: {' '.join(exc.messages)}") from None
         elif source.query == str(path.resolve()):
             # The file read again from its first line: its refused lines are this reading's, not added again.
-            ListeningSource.objects.filter(pk=source.pk).update(refused=[], refused_count=0)
-            source.refused, source.refused_count = [], 0
+            services.forget_refused(source)
         verbosity = options["verbosity"]
 
         def progress(result: IngestResult) -> None:
