@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import gettext as gettext_module
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pycountry
@@ -92,6 +92,9 @@ class ListeningSource(models.Model):
     # Set while a pull of the source runs (``tasks.pull_source``): a second pull queued meanwhile (a backed-up
     # queue, two workers) does nothing; a pull whose worker died leaves it, and it lapses after PULL_LEASE.
     pull_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Not a column: the hold this instance's pull took (``services.claim_pull``), renewed with each batch it
+    # stores; None for an import or a replay, which hold nothing.
+    pull_hold: datetime | None = None
     last_error = models.TextField(blank=True, editable=False)
     # Lines of a file (or posts of a page) refused since the question last changed: how many, and the latest
     # REFUSED_KEPT of them as {"position", "reason"}, so a scheduled import's bad lines are not lost.

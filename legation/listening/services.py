@@ -249,6 +249,7 @@ def ingest_batches(source: ListeningSource, batches: Iterable[Batch], *,
 
 def _commit(source: ListeningSource, batch: Prepared, records: Sequence[Enriched], cursor: str | None) -> IngestResult:
     with transaction.atomic():
+        _renew_pull(source)
         result = write(source, batch, records)
         fields = ["last_pulled_at", "last_error"]
         source.last_pulled_at = timezone.now()
@@ -281,6 +282,23 @@ def claim_pull(source_id: int) -> datetime | None:
     claimed = ListeningSource.objects.filter(pk=source_id, active=True).filter(
         Q(pull_started_at__isnull=True) | Q(pull_started_at__lt=now - PULL_LEASE)).update(pull_started_at=now)
     return now if claimed else None
+
+
+class PullSuperseded(Exception):
+    """A pull's hold on its source lapsed (it ran past PULL_LEASE without storing anything) and another pull
+    took the source: this one stops, its last batch rolled back, and leaves the source to the other."""
+
+
+def _renew_pull(source: ListeningSource) -> None:
+    """A pull renews its hold with each batch it stores (in the batch's transaction), so a long pull of a large
+    file keeps its source; a hold another pull took since (ours lapsed) stops this pull before it writes."""
+    held = source.pull_hold
+    if held is None:  # an import or a replay, which holds no lease
+        return
+    now = timezone.now()
+    if not ListeningSource.objects.filter(pk=source.pk, pull_started_at=held).update(pull_started_at=now):
+        raise PullSuperseded(f"listening source {source.pk}: another pull took it")
+    source.pull_hold = now
 
 
 def release_pull(source_id: int, started: datetime | None = None) -> None:

@@ -40,8 +40,12 @@ def pull_source(source_id: int) -> dict[str, int]:
     if started is None:
         return {"stored": 0, "busy": int(ListeningSource.objects.filter(pk=source_id, active=True).exists())}
     source = ListeningSource.objects.select_related("unit", "account").get(pk=source_id)
+    source.pull_hold = started  # each batch stored renews the hold (``services._renew_pull``)
     try:
         result = pull_one(source)
+    except services.PullSuperseded:
+        logger.warning("listening source %s: its pull ran past its hold and another took it over", source_id)
+        return {"stored": 0, "busy": 1}
     except Exception as exc:
         # Not the platform's error (those are kept by ``pull_one``) but ours: shown on the source, which is
         # pulled again at its next time (nothing was stored: the batch's transaction was rolled back).
@@ -53,7 +57,7 @@ def pull_source(source_id: int) -> dict[str, int]:
                                    permanent=False, pulled=False)
         raise
     finally:
-        services.release_pull(source_id, started)
+        services.release_pull(source_id, source.pull_hold)
     if result.stored or result.heard_again:  # posts another unit stored first count for this one too
         alerts.evaluate(source.unit)
     return {"received": result.received, "stored": result.stored, "duplicates": result.duplicates,

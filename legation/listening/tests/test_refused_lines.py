@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from legation.listening import services, tasks
 from legation.listening.models import REFUSED_KEPT, ListenedItem, SourceKind
 
@@ -75,8 +77,6 @@ def test_a_source_keeps_the_latest_refused_lines_and_counts_them_all(tree, setti
 
 def test_a_pull_that_fails_on_our_side_is_shown_on_the_source_and_tried_again(tree, settings, tmp_path,
                                                                                monkeypatch):
-    import pytest
-
     source = _file_source(tree, settings, tmp_path, "id,text\nz1,Queues at the consulate\n", batch_size=10)
 
     def broken(_source):
@@ -145,3 +145,60 @@ def test_a_pull_queued_again_after_its_worker_died_does_not_wait_for_its_own_hol
     assert source.pull_started_at is None
     assert DBTaskResult.objects.get(pk=queued.id).status == TaskResultStatus.READY
     assert tasks.pull_source.call(source.pk)["stored"] == 1  # run again, not "busy" for ten minutes
+
+
+def test_a_long_pull_keeps_its_hold_and_one_that_lost_it_stops(tree, settings, tmp_path, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from legation.listening import pull
+
+    monkeypatch.setattr(pull, "CHUNK", 2)  # five posts: three transactions
+    body = "id,text\n" + "".join(f"h{n},Queues at the consulate number {n}\n" for n in range(5))
+    source = _file_source(tree, settings, tmp_path, body, batch_size=5)
+    # A pull that started nine minutes ago (a large file) holds the source; each batch it stores renews the
+    # hold, so it does not lapse under it and let a second pull in.
+    started = services.claim_pull(source.pk)
+    assert started is not None
+    old = started - timedelta(minutes=9)
+    type(source).objects.filter(pk=source.pk).update(pull_started_at=old)
+    source = type(source).objects.get(pk=source.pk)
+    source.pull_hold = old
+    assert pull.pull_source(source).stored == 5
+    source.refresh_from_db()
+    assert source.pull_started_at == source.pull_hold and source.pull_started_at > timezone.now() - timedelta(1 / 24)
+    assert services.claim_pull(source.pk) is None  # held, not lapsed
+    services.release_pull(source.pk, source.pull_started_at)
+
+    # A pull whose hold lapsed and was taken by another stops before it writes, and leaves the other's hold.
+    (tmp_path / "posts.csv").write_text(body + "h5,Flights resume\n", encoding="utf-8")
+    lapsed = timezone.now() - services.PULL_LEASE - timedelta(minutes=1)
+    source.pull_hold = lapsed
+    other = services.claim_pull(source.pk)
+    assert other is not None
+    with pytest.raises(services.PullSuperseded):
+        pull.pull_source(source)
+    source.refresh_from_db()
+    assert source.cursor == "5" and source.pull_started_at == other
+    assert not ListenedItem.objects.filter(external_id="h5").exists()
+
+
+def test_a_pull_that_lost_its_hold_reports_busy(tree, settings, tmp_path, monkeypatch):
+    from django.utils import timezone
+
+    source = _file_source(tree, settings, tmp_path, "id,text\nb1,Queues at the consulate\n", batch_size=10)
+    taken = timezone.now()
+    real = services.claim_pull
+
+    def claim_then_lapse(source_id):
+        held = real(source_id)
+        # This pull's worker stalls past the lease; another pull takes the source before this one stores.
+        type(source).objects.filter(pk=source_id).update(pull_started_at=taken)
+        return held
+
+    monkeypatch.setattr(services, "claim_pull", claim_then_lapse)
+    assert tasks.pull_source.call(source.pk) == {"stored": 0, "busy": 1}
+    source.refresh_from_db()
+    assert source.pull_started_at == taken and source.cursor == ""  # the other's hold, and nothing stored
+    assert not ListenedItem.objects.exists()
