@@ -325,6 +325,8 @@ class Alert(models.Model):
     # When the first e-mail try ended (sent, or its retries queued): until then the guard task that was queued
     # with the alert (``tasks.email_alert_guard``) sends it, if the process raising it died first.
     email_tried_at = models.DateTimeField(null=True, blank=True)
+    # Whom the first e-mail try has reached so far, group by group: the guard e-mails only the others.
+    email_handled = models.JSONField(default=list, blank=True, editable=False)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                         blank=True, related_name="+")

@@ -415,49 +415,68 @@ ALERT_EMAIL_GUARD = timedelta(minutes=10)  # longer than a first e-mail try can 
 ALERT_EMAIL_TRIES = 6  # the first as the alert is raised, then after 5, 10, 20, 40 and 80 minutes
 
 
-def email_alert(alert: Alert, emails: Sequence[str], attempt: int = 1) -> int:
+def email_alert(alert: Alert, emails: Sequence[str], attempt: int = 1, *, guard: bool = False) -> int:
     """E-mail an alert to these people, each in their own interface language; return how many it reached.
 
     Those the mail server could not be reached for, or refused, are e-mailed again by the worker
     (``tasks.email_alert``), ALERT_EMAIL_TRIES times in all, waiting longer each time; then the failure is
     recorded on the ledger. An alert is never lost to a mail server that is down for an hour.
+
+    The first try (``raise_alert``) keeps, group by group, whom it reached (``Alert.email_handled``) and stops
+    if its guard (``tasks.email_alert_guard``, ``guard``) took over meanwhile: a first try that hangs or dies
+    half-way leaves the guard only those it had not reached, so nobody is sent the alert twice, save the one
+    language group that was being sent as the guard took over.
     """
     unit = alert.unit
+    first = attempt == 1 and not guard
     languages = dict(Person.objects.filter(email__in=emails, is_active=True).values_list("email", "language"))
     by_language: dict[str, list[str]] = {}
     for email in emails:
         by_language.setdefault(languages.get(email) or settings.LANGUAGE_CODE, []).append(email)
-    sent, failed, error = 0, [], ""
+    sent, failed, error, reached = 0, [], "", []
     for language, group in sorted(by_language.items()):
+        if first and _guard_took_over(alert):
+            return sent  # the guard took over: it e-mails (and retries) everyone this try has not reached
         with translation.override(language):
             text = alert.text
             try:
-                sent += len(group) if send_mail(
+                delivered = send_mail(
                     subject=f"[Legation] {unit.name}: {text}"[:200],
                     message=_("%(alert)s\n\nUnit: %(unit)s\nSee %(url)s/listening/\n")
                     % {"alert": text, "unit": unit.name, "url": settings.SITE_URL},
                     from_email=None, recipient_list=group,
-                ) else 0
+                )
             except OSError as exc:  # smtplib's errors are OSErrors, as a refused connection is
                 failed += group
                 error = f"{type(exc).__name__}: {exc}"[:500]
-    if sent:
-        Alert.objects.filter(pk=alert.pk).update(emailed_to=F("emailed_to") + sent)
-        alert.refresh_from_db(fields=["emailed_to"])
-    if failed:
-        logger.warning("alert %s: e-mail to %d people failed (try %d of %d): %s", alert.pk, len(failed), attempt,
-                       ALERT_EMAIL_TRIES, error)
-        if attempt < ALERT_EMAIL_TRIES:
-            from legation.listening.tasks import email_alert as again
+                continue
+        if delivered:
+            sent += len(group)
+            reached += group
+            Alert.objects.filter(pk=alert.pk).update(
+                emailed_to=F("emailed_to") + len(group),
+                **({"email_handled": reached} if first else {}))
+    alert.refresh_from_db(fields=["emailed_to", "email_handled"])
+    with transaction.atomic():  # the retries and the end of the first try, together
+        if failed:
+            logger.warning("alert %s: e-mail to %d people failed (try %d of %d): %s", alert.pk, len(failed),
+                           attempt, ALERT_EMAIL_TRIES, error)
+            if attempt < ALERT_EMAIL_TRIES:
+                from legation.listening.tasks import email_alert as again
 
-            wait = timedelta(minutes=5 * 2 ** (attempt - 1))
-            again.using(run_after=timezone.now() + wait).enqueue(alert.pk, failed, attempt + 1)
-        else:
-            ledger.append(None, "listening.alert_email_failed", obj=alert, unit=unit,
-                          payload={"to": failed, "tries": attempt, "error": error})
-    if attempt == 1:  # the first try is over: sent, or its retries queued (``tasks.email_alert_guard``)
-        Alert.objects.filter(pk=alert.pk, email_tried_at__isnull=True).update(email_tried_at=timezone.now())
+                wait = timedelta(minutes=5 * 2 ** (attempt - 1))
+                again.using(run_after=timezone.now() + wait).enqueue(alert.pk, failed, attempt + 1)
+            else:
+                ledger.append(None, "listening.alert_email_failed", obj=alert, unit=unit,
+                              payload={"to": failed, "tries": attempt, "error": error})
+        if first:  # the first try is over: sent, or its retries queued (``tasks.email_alert_guard``)
+            Alert.objects.filter(pk=alert.pk, email_tried_at__isnull=True).update(email_tried_at=timezone.now())
     return sent
+
+
+def _guard_took_over(alert: Alert) -> bool:
+    """Whether an alert's guard has taken over its first e-mail try (``tasks.email_alert_guard``)."""
+    return Alert.objects.filter(pk=alert.pk, email_tried_at__isnull=False).exists()
 
 
 @transaction.atomic

@@ -73,13 +73,17 @@ def email_alert(alert_id: int, emails: list[str], attempt: int) -> int:
 
 @task()
 def email_alert_guard(alert_id: int) -> int:
-    """Queued with each alert (``services.raise_alert``): e-mails it if the process that raised it died before
-    its first e-mail try ended; otherwise does nothing."""
-    alert = Alert.objects.select_related("unit", "story").filter(pk=alert_id, email_tried_at__isnull=True).first()
-    if alert is None:
+    """Queued with each alert (``services.raise_alert``): if its first e-mail try has not ended (the process
+    raising it died, or a mail server hangs), takes over from it and e-mails those it has not reached, retries
+    included; otherwise does nothing."""
+    if not Alert.objects.filter(pk=alert_id, email_tried_at__isnull=True).update(email_tried_at=timezone.now()):
         return 0
-    logger.warning("alert %s: its first e-mail was never tried to the end; sending it now", alert_id)
-    return services.email_alert(alert, services.alert_recipients(alert.unit))
+    alert = Alert.objects.select_related("unit", "story").get(pk=alert_id)
+    reached = set(alert.email_handled)
+    rest = [email for email in services.alert_recipients(alert.unit) if email not in reached]
+    logger.warning("alert %s: its first e-mail try has not ended; e-mailing the %d people it did not reach",
+                   alert_id, len(rest))
+    return services.email_alert(alert, rest, guard=True)
 
 
 @task()

@@ -96,3 +96,66 @@ def test_the_guard_of_an_alert_mailed_as_it_was_raised_sends_nothing(tree, alice
     alert.refresh_from_db()
     assert alert.email_tried_at is not None
     assert tasks.email_alert_guard.call(alert.pk) == 0 and len(mail.outbox) == 1
+
+
+def _three_languages(tree, alice):
+    from legation.network import services as network
+
+    people = []
+    for name, language in [("amira", "ar"), ("bruno", "fr"), ("carol", "en")]:
+        person = network.create_person(alice, unit=tree.paris, username=name, role="viewer",
+                                       password=f"{name}-secret-pw-12")
+        person.email, person.language = f"{name}@veridia.example", language
+        person.save()
+        people.append(person.email)
+    return people
+
+
+def test_a_first_mail_try_that_hangs_is_taken_over_by_the_guard_without_sending_twice(tree, alice, settings,
+                                                                                        monkeypatch):
+    _three_languages(tree, alice)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    real = services._guard_took_over
+    groups = []
+
+    def slow_server(alert):
+        groups.append(alert.pk)
+        if len(groups) == 2:  # the first group took 10 minutes: the worker's guard ran meanwhile
+            assert tasks.email_alert_guard.call(alert.pk) == 2
+        return real(alert)
+
+    monkeypatch.setattr(services, "_guard_took_over", slow_server)
+    alert = services.raise_alert(unit=tree.paris, kind="spike", key="all@z", message="Spike: 40 posts", count=40)
+    assert alert is not None
+    # Arabic first, then the guard sent English and French; the first try stopped after Arabic.
+    assert [m.to for m in mail.outbox] == [["amira@veridia.example"], ["carol@veridia.example"],
+                                           ["bruno@veridia.example"]]
+    assert "Spike" in mail.outbox[1].subject and "Spike" not in mail.outbox[2].subject  # each in their language
+    alert.refresh_from_db()
+    assert alert.emailed_to == 3 and alert.email_tried_at is not None
+    assert tasks.email_alert_guard.call(alert.pk) == 0 and len(mail.outbox) == 3
+
+
+def test_a_first_mail_try_killed_half_way_leaves_the_guard_only_the_rest(tree, alice, settings, monkeypatch):
+    _three_languages(tree, alice)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    real = services.send_mail
+    calls = []
+
+    def killed_after_two(**kwargs):
+        calls.append(kwargs["recipient_list"])
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # the process is killed during the third group
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "send_mail", killed_after_two)
+    with contextlib.suppress(KeyboardInterrupt):
+        services.raise_alert(unit=tree.paris, kind="spike", key="all@w", message="Spike: 40 posts", count=40)
+    monkeypatch.undo()
+    alert = services.Alert.objects.get()
+    assert (alert.emailed_to, alert.email_tried_at, len(mail.outbox)) == (2, None, 2)
+    assert tasks.email_alert_guard.call(alert.pk) == 1
+    assert sorted(m.to[0] for m in mail.outbox) == ["amira@veridia.example", "bruno@veridia.example",
+                                                    "carol@veridia.example"]  # each once
+    alert.refresh_from_db()
+    assert alert.emailed_to == 3
