@@ -114,7 +114,11 @@ def check_address(host: str, ip: str) -> None:
 
 def check_url(url: str) -> None:
     """Refuse a URL that is not http(s) or whose host resolves to any non-public address."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.hostname  # noqa: B018 - read here: a bracketed host that is no address ("http://[zz]/") raises
+    except ValueError as exc:
+        raise ConnectorError(f"refusing a URL that is not well formed: {url[:200]!r}", permanent=True) from exc
     if parts.scheme not in ("http", "https"):
         raise ConnectorError(
             f"refusing URL with scheme '{parts.scheme}': only http and https", permanent=True

@@ -74,7 +74,7 @@ def _pull_file(source: ListeningSource) -> IngestResult:
     chunks are enriched in other processes (``services.ingest_batches``).
     """
     try:
-        path = services.resolve_file(source.query)
+        path = services.resolve_file(source.query, source.unit, scoped=False)
     except Exception as exc:  # noqa: BLE001 - a missing file is the source's error, not the worker's
         services.record_pull_error(source, str(exc), permanent=True)
         return IngestResult()

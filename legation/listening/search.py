@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
@@ -141,7 +141,10 @@ def parse_moment(value: str, end_of_day: bool = False) -> datetime | None:
         if parsed is None:
             raise ValueError(f"{value[:40]!r} is not a date (YYYY-MM-DD) or an ISO 8601 date and time")
         moment = parsed
-    return make_aware(moment) if is_naive(moment) else moment
+    try:  # in UTC: an offset the database cannot store (PostgreSQL: past ±15:59) or a date past the calendar's ends
+        return (make_aware(moment) if is_naive(moment) else moment).astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise ValueError(f"{value[:40]!r} is outside the calendar's range of dates") from None
 
 
 def lenient(value: str, end_of_day: bool = False) -> datetime | None:

@@ -18,6 +18,7 @@ from django.core.mail import send_mail
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
+from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -38,7 +39,7 @@ from legation.listening.models import (
     Story,
 )
 from legation.listening.pipeline import Batch, Enricher
-from legation.listening.search import as_seen_by, visible_items, without_nul
+from legation.listening.search import as_seen_by, parse_moment, visible_items, without_nul
 from legation.network.models import OfficialAccount, Person, Unit
 from legation.network.permissions import Action, require
 from legation.records import ledger
@@ -55,14 +56,53 @@ def files_dir() -> Path:
     return Path(getattr(settings, "LISTENING_FILES_DIR", settings.DATA_DIR / "listening"))
 
 
-def resolve_file(name: str) -> Path:
-    """The file a file source reads; only inside the listening files directory or the packaged demo."""
-    for base in (files_dir(), DEMO_FILES_DIR):
-        candidate = (base / name).resolve()
-        if candidate.is_relative_to(base.resolve()) and candidate.is_file():
+def encodable(value: object) -> bool:
+    """Whether a string can be stored (UTF-8): a lone surrogate ("\\udfff" in JSON) cannot, and was a 500."""
+    if not isinstance(value, str):
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def resolve_file(name: str, unit: Unit | None = None, *, scoped: bool = True) -> Path:
+    """The file a file source reads; only inside the listening files directory or the packaged demo.
+
+    With ``unit`` (a person sets the source up), only a file that unit may read: one in its own folder
+    (``<data dir>/listening/<unit id>/``, where a plain name is looked for first), in the folder of a unit below
+    it (``<unit id>/name``), or at the top of the directory for a unit with none above it (the ministry). A file
+    another unit's folder holds is "no file", as one that does not exist: a mission learns nothing of the
+    others' files. Without ``unit`` (the operator's CLI), or not ``scoped`` (a pull: who set the source up was
+    checked then), any file in the directory, the unit's folder first."""
+    refused = ValidationError({"query": _("no file named %(name)s in %(folder)s")
+                               % {"name": repr(name),
+                                  "folder": "LEGATION_DATA_DIR/listening" + (f"/{unit.pk}" if unit else "")}})
+    bases = [DEMO_FILES_DIR]
+    if unit is None:
+        bases.insert(0, files_dir())
+    else:
+        bases[:0] = [files_dir() / str(unit.pk), files_dir()]
+    for base in bases:
+        try:
+            candidate = (base / name).resolve()
+            found = candidate.is_relative_to(base.resolve()) and candidate.is_file()
+        except (OSError, ValueError):  # a name too long for the file system, a NUL
+            found = False
+        if found and (unit is None or not scoped or base != files_dir() or _unit_may_read(unit, candidate)):
             return candidate
-    raise ValidationError({"query": _("no file named %(name)s in %(folder)s")
-                           % {"name": repr(name), "folder": "LEGATION_DATA_DIR/listening"}})  # not the server path
+    raise refused
+
+
+def _unit_may_read(unit: Unit, path: Path) -> bool:
+    """Whether a file at the top of the listening directory, or in a unit's folder there, is ``unit``'s to read:
+    in the folder of the unit or of a unit below it; at the top, only for a unit with none above it."""
+    parts = path.relative_to(files_dir().resolve()).parts
+    if len(parts) == 1:
+        return unit.parent_id is None
+    owner = Unit.objects.filter(pk=int(parts[0])).first() if parts[0].isdecimal() else None
+    return owner is not None and owner.is_within(unit)
 
 
 def capability_needed(kind: str, query: str) -> Capability:
@@ -112,13 +152,15 @@ def _validate_source(source: ListeningSource, *, check_file: bool = True, platfo
             ProhibitNullCharactersValidator()(getattr(source, field))
         except ValidationError as exc:
             raise ValidationError({field: exc.messages}) from None
+        if not encodable(getattr(source, field)):
+            raise ValidationError({field: _("holds a character that is not text (a lone surrogate)")})
     if source.platform != FILE_PLATFORM and source.platform not in PROVIDERS:
         raise ValidationError({"platform": _("unknown platform %(platform)s") % {"platform": repr(source.platform)}})
     if (source.kind == SourceKind.FILE) != (source.platform == FILE_PLATFORM):
         raise ValidationError({"kind": _("file replays are the kind 'file' on the platform 'file'")})
     if source.kind == SourceKind.FILE:
         if check_file:
-            resolve_file(source.query)
+            resolve_file(source.query, source.unit)
     elif source.kind != SourceKind.MENTIONS and not source.query.strip():
         raise ValidationError({"query": _("say what to listen for")})
     if source.kind == SourceKind.MENTIONS and source.account is None:
@@ -136,6 +178,11 @@ def _validate_source(source: ListeningSource, *, check_file: bool = True, platfo
             raise ValidationError({"account": _("the account is on another platform")})
         if not source.unit.is_within(source.account.unit) and not source.account.unit.is_within(source.unit):
             raise ValidationError({"account": _("the account belongs to an unrelated unit")})
+        # A search may go through an account of a unit above (the ministry's platform access serves its
+        # missions); an account's own mentions and timeline are read only by its unit and the units above it.
+        if source.kind in (SourceKind.MENTIONS, SourceKind.FEED) and not source.account.unit.is_within(source.unit):
+            raise ValidationError({"account": _("the mentions and timeline of an account are read by its own unit "
+                                                "or a unit above it, not by a unit below")})
     source.full_clean(exclude=["unit", "account", "created_by"], validate_unique=False)
     if ListeningSource.objects.filter(unit=source.unit, name=source.name).exclude(pk=source.pk).exists():
         raise ValidationError({"name": _("this unit already has a source with that name")})
@@ -150,6 +197,8 @@ def _check_feed_address(kind: str, query: str) -> None:
     slow name server must not hold the database (SQLite's one writer) meanwhile."""
     if kind != SourceKind.FEED or "://" not in query:
         return
+    if not encodable(query):
+        raise ValidationError({"query": _("holds a character that is not text (a lone surrogate)")})
     try:
         check_url(query.strip())
     except ConnectorError as exc:
@@ -163,9 +212,14 @@ def create_source(actor: Person | None, *, unit: Unit, name: str, kind: str, pla
     if actor is not None:
         require(actor, Action.LISTENING_MANAGE, unit)
     _check_feed_address(kind, query)
-    with transaction.atomic():
-        return _create_source(actor, unit=unit, name=name, kind=kind, platform=platform, query=query,
-                              account=account, **options)
+    try:
+        with transaction.atomic():
+            return _create_source(actor, unit=unit, name=name, kind=kind, platform=platform, query=query,
+                                  account=account, **options)
+    except IntegrityError:  # another request made a source of that name in the meantime
+        if ListeningSource.objects.filter(unit=unit, name=name.strip()).exists():
+            raise ValidationError({"name": _("this unit already has a source with that name")}) from None
+        raise
 
 
 def _create_source(actor: Person | None, *, unit: Unit, name: str, kind: str, platform: str, query: str,
@@ -189,7 +243,15 @@ def update_source(actor: Person | None, source: ListeningSource, **changes: Any)
     if {"kind", "platform", "query"} & set(changes) and isinstance(changes.get("query", source.query), str):
         _check_feed_address(str(changes.get("kind", source.kind)), changes.get("query", source.query))
     with transaction.atomic():
+        _lock_source(source)
         return _update_source(actor, source, **changes)
+
+
+def _lock_source(source: ListeningSource) -> None:
+    """Hold the source's row for the transaction (a change and a deletion of it take turns, in the same order
+    of locks as the ledger's); Http404 if it was deleted since it was read."""
+    if not ListeningSource.objects.select_for_update().filter(pk=source.pk).exists():
+        raise Http404("this source was deleted")
 
 
 def _update_source(actor: Person | None, source: ListeningSource, **changes: Any) -> ListeningSource:
@@ -203,17 +265,20 @@ def _update_source(actor: Person | None, source: ListeningSource, **changes: Any
     before = {name: _plain(getattr(source, name)) for name in changes}
     for name, value in changes.items():
         setattr(source, name, value)
+    fields = set(changes)  # only these are written: a pull storing meanwhile keeps its cursor
     if "query" in changes or "kind" in changes or "platform" in changes:
         source.cursor = ""  # a different question starts from the beginning
         source.refused, source.refused_count = [], 0
+        fields |= {"cursor", "refused", "refused_count"}
     if changes.get("active"):
         source.last_error = ""
+        fields.add("last_error")
     # What was not changed is not checked again: pausing a source or changing its thresholds is not refused
     # because its file has since gone, the operator's CLI named a file outside the folder, or it was set up
     # before a check existed.
     _validate_source(source, check_file=actor is not None and "query" in changes,
                      platform_check=bool({"kind", "platform", "query", "account"} & set(changes)))
-    source.save()
+    source.save(update_fields=sorted(fields))
     ledger.append(actor, "listening.source_updated", obj=source, unit=source.unit,
                   payload={"before": before, "after": {name: _plain(getattr(source, name)) for name in changes}})
     return source
@@ -228,6 +293,7 @@ def delete_source(actor: Person | None, source: ListeningSource) -> None:
     """Stop listening and remove the source; the posts it heard stay searchable."""
     if actor is not None:
         require(actor, Action.LISTENING_MANAGE, source.unit)
+    _lock_source(source)  # a second deletion of it finds it gone (404), and writes no second record
     ledger.append(actor, "listening.source_deleted", obj=source, unit=source.unit, payload={"name": source.name})
     source.delete()
 
@@ -357,6 +423,13 @@ def save_search(actor: Person, *, unit: Unit, name: str, params: Mapping[str, st
     params = {str(key): without_nul(str(value)) for key, value in params.items()}
     if not name:
         raise ValidationError({"name": _("give the search a name")})
+    if not all(encodable(text) for pair in params.items() for text in pair):
+        raise ValidationError({"params": _("holds a character that is not text (a lone surrogate)")})
+    for moment in ("since", "until"):  # kept only if it can be searched by later
+        try:
+            parse_moment(params.get(moment, "").strip(), end_of_day=moment == "until")
+        except ValueError as exc:
+            raise ValidationError({"params": f"{moment}: {exc}"}) from None
     saved, created = SavedSearch.objects.update_or_create(owner=actor, unit=unit, name=name,
                                                           defaults={"params": dict(params)})
     ledger.append(actor, "listening.search_saved", obj=saved, unit=unit,
@@ -369,6 +442,8 @@ def save_search(actor: Person, *, unit: Unit, name: str, params: Mapping[str, st
 def delete_saved_search(actor: Person, saved: SavedSearch) -> None:
     if saved.owner_id != actor.pk:
         require(actor, Action.LISTENING_MANAGE, saved.unit)
+    if not SavedSearch.objects.select_for_update().filter(pk=saved.pk).exists():
+        raise Http404("this search was deleted")
     ledger.append(actor, "listening.search_deleted", obj=saved, unit=saved.unit, payload={"name": saved.name})
     saved.delete()
 
@@ -483,7 +558,11 @@ def _guard_took_over(alert: Alert) -> bool:
 def acknowledge_alert(actor: Person, alert: Alert) -> Alert:
     """Mark an alert as seen and handled; needs editor on its unit."""
     require(actor, Action.LISTENING_MANAGE, alert.unit)
-    if alert.acknowledged_at is None:
+    current = Alert.objects.select_for_update().filter(pk=alert.pk).first()
+    if current is None:
+        raise Http404("this alert was deleted")
+    alert.acknowledged_at, alert.acknowledged_by_id = current.acknowledged_at, current.acknowledged_by_id
+    if alert.acknowledged_at is None:  # acknowledged once: a second click (or request) changes nothing
         alert.acknowledged_at = timezone.now()
         alert.acknowledged_by = actor
         alert.save(update_fields=["acknowledged_at", "acknowledged_by"])
