@@ -15,6 +15,7 @@ import os
 import random
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
@@ -35,12 +36,43 @@ class UsageError(Exception):
     """A problem with the user's input (a file, a model, a label): printed as ``error: ...``, exit status 2."""
 
 
-def decode(raw: bytes) -> str:
-    """A file's text: UTF-8 (a spreadsheet's byte-order mark dropped), or UTF-16 with its byte-order mark (what
-    Windows calls "Unicode" text); undecodable bytes become U+FFFD."""
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """"utf-16-le" or "-be" for a file that is plainly UTF-16 without a byte-order mark (most of its even or of
+    its odd bytes are NULs, as in text of Latin script), else None."""
+    if len(raw) < 4 or len(raw) % 2 or raw.count(0) < len(raw) // 3:
+        return None
+    even, odd = raw[0::2].count(0), raw[1::2].count(0)
+    if odd > 0.6 * len(raw) // 2 and even < 0.1 * len(raw) // 2:
+        return "utf-16-le"
+    if even > 0.6 * len(raw) // 2 and odd < 0.1 * len(raw) // 2:
+        return "utf-16-be"
+    return None
+
+
+def decode(raw: bytes, encoding: str | None = None, err: TextIO | None = None, name: str = "") -> str:
+    """A file's text: in ``encoding`` when one is given; else UTF-8 (a spreadsheet's byte-order mark dropped),
+    or UTF-16 with its byte-order mark (what Windows calls "Unicode" text) or plainly UTF-16 without one.
+    Undecodable bytes become U+FFFD, and ``err`` is told how many lines had such bytes (a file in another
+    encoding, such as Windows-1252, is read with --encoding)."""
+    if encoding:
+        return raw.decode(encoding, errors="replace")
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return raw.decode("utf-16", errors="replace")
-    return raw.decode("utf-8-sig", errors="replace")
+    utf16 = _utf16_without_bom(raw)
+    if utf16:
+        return raw.decode(utf16, errors="replace")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    text = raw.decode("utf-8-sig", errors="replace")
+    if err is not None:
+        bad = [n for n, line in enumerate(text.split("\n"), start=1) if "\ufffd" in line]
+        if bad:
+            err.write(f"{name}: {len(bad)} lines are not valid UTF-8 (the first is line {bad[0]}); their "
+                      f"unreadable bytes were replaced. Give --encoding (for example cp1252 or latin-1) if the "
+                      f"file is in another encoding\n")
+    return text
 
 
 def read_bytes(path: str) -> bytes:
@@ -56,8 +88,8 @@ def read_bytes(path: str) -> bytes:
         raise UsageError(f"{path}: cannot be read ({exc.strerror or exc})") from None
 
 
-def read_lines(path: str) -> list[str]:
-    lines = decode(read_bytes(path)).split("\n")
+def read_lines(path: str, encoding: str | None = None, err: TextIO | None = None) -> list[str]:
+    lines = decode(read_bytes(path), encoding, err, path).split("\n")
     if lines and lines[-1] == "":
         lines.pop()
     return [line.rstrip("\r") for line in lines]
@@ -76,11 +108,12 @@ def parse_json(line: str) -> object:
         raise ValueError("not valid JSON (a number with too many digits)") from None
 
 
-def read_texts(path: str, jsonl: bool, err: TextIO, field: str = "text") -> list[str | None]:
+def read_texts(path: str, jsonl: bool, err: TextIO, field: str = "text",
+               encoding: str | None = None) -> list[str | None]:
     """The text of each line of a file, in order (``-`` is standard input). With ``jsonl``, a blank line or one
     without a string ``field`` gives ``None`` in its place (and a bad one is reported on ``err`` by number), so
     that results still line up with the input's lines."""
-    lines = read_lines(path)
+    lines = read_lines(path, encoding, err)
     if not jsonl:
         return list(lines)
     texts: list[str | None] = []
@@ -113,7 +146,7 @@ def task_labels(task: str) -> tuple[str, ...]:
 
 
 def read_labelled(
-    path: str, err: TextIO, known: Sequence[str] | None = None
+    path: str, err: TextIO, known: Sequence[str] | None = None, encoding: str | None = None
 ) -> tuple[list[str], list[str]]:
     """(texts, labels) from JSONL (``text``, ``label``) or TSV (``text<TAB>label``; a header is allowed).
 
@@ -123,11 +156,16 @@ def read_labelled(
     :func:`canonical_labels`); other labels are kept as written (a ministry may train its own classes)."""
     texts: list[str] = []
     labels: list[str] = []
-    lines = read_lines(path)
+    lines = read_lines(path, encoding, err)
     suffix = Path(path).suffix.lower()
     first = next((line for line in lines if line.strip()), "")
     jsonl = suffix in (".jsonl", ".json") or (suffix not in (".tsv", ".txt") and first.lstrip().startswith("{")
                                               and "\t" not in first)
+    filled = [line for line in lines if line.strip()]
+    if not jsonl and filled and not any("\t" in line for line in filled) and sum(
+            ("," in line or ";" in line) for line in filled) > len(filled) / 2:
+        raise UsageError(f"{path}: no line has a tab; the file looks comma-separated. Train reads TSV (the text, "
+                         f"a tab, its label) or JSON lines with 'text' and 'label'")
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -165,6 +203,30 @@ def canonical_labels(labels: Sequence[str], known: Sequence[str] | None) -> list
     return [by_folded.get(x.strip().casefold(), x.strip()) for x in labels]
 
 
+# Codes a gold file may use for a language our detector names otherwise: Filipino is Tagalog; the old
+# Hebrew, Indonesian and Yiddish codes; Norwegian Bokmål is Norwegian; Chinese in any script is zh.
+LANGUAGE_ALIASES = {"fil": "tl", "iw": "he", "in": "id", "ji": "yi", "nb": "no", "zh-hans": "zh", "zh-hant": "zh"}
+
+
+def language_code(label: str) -> str | None:
+    """The ISO 639-1 code our detector gives for a gold language label ("fr", "FR", "fr-FR", "fr_CA", "fra",
+    "fre", "fil"), "und" for none, or None for something that is no language code."""
+    import pycountry
+
+    code = label.strip().lower().replace("_", "-")
+    if code in ("und", "zxx", ""):
+        return "und" if code else None
+    code = LANGUAGE_ALIASES.get(code, code)
+    base = LANGUAGE_ALIASES.get(code.split("-")[0], code.split("-")[0])
+    if len(base) == 2:
+        return base if pycountry.languages.get(alpha_2=base) is not None else None
+    if len(base) == 3:
+        found = pycountry.languages.get(alpha_3=base) or pycountry.languages.get(bibliographic=base)
+        alpha_2 = getattr(found, "alpha_2", None) if found is not None else None
+        return LANGUAGE_ALIASES.get(alpha_2, alpha_2) if alpha_2 else None
+    return None
+
+
 def model_classes(task: str, tier: str, model: str | None) -> list[str]:
     """The labels the task's models give (a ministry's model file is checked here: a clear error, not a trace)."""
     import zipfile
@@ -177,7 +239,7 @@ def model_classes(task: str, tier: str, model: str | None) -> list[str]:
         loaded = load_models(task, tier, model)[0]
     except FileNotFoundError:
         raise UsageError(f"{model}: no such model file") from None
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise UsageError(f"{model}: not a model written by 'legation nlp train' ({type(exc).__name__})") from None
     trained_for = loaded.meta.get("task")
     if model is not None and isinstance(trained_for, str) and trained_for != task:
@@ -210,8 +272,14 @@ def predict_lines(task: str, texts: Sequence[str | None], tier: str, model: str 
     return [None if t is None else next(predicted) for t in texts]
 
 
+def _tier_with_model(args: argparse.Namespace, err: TextIO) -> None:
+    if args.model is not None and args.tier != "fast":
+        err.write(f"note: --tier {args.tier} is not used with --model: the model file is read alone\n")
+
+
 def cmd_predict(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    texts = read_texts(args.input, args.jsonl, err)
+    _tier_with_model(args, err)
+    texts = read_texts(args.input, args.jsonl, err, encoding=args.encoding)
     for line in predict_lines(args.task, texts, args.tier, args.model):
         out.write(("" if line is None else line) + "\n")  # a JSON line that could not be read keeps its place
     return 0
@@ -223,8 +291,9 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.task == "places":
         err.write("error: places are not evaluated as labels\n")
         return 2
-    texts = read_texts(args.texts, args.jsonl, err)
-    labels = read_lines(args.labels)
+    _tier_with_model(args, err)
+    texts = read_texts(args.texts, args.jsonl, err, encoding=args.encoding)
+    labels = read_lines(args.labels, args.encoding, err)
     if len(texts) != len(labels):
         err.write(f"error: {len(texts)} texts but {len(labels)} labels (one label per line of {args.texts})\n")
         return 2
@@ -233,13 +302,16 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 2
     known = model_classes(args.task, args.tier, args.model) if args.task in TRAINABLE else None
     labels = canonical_labels(labels, known)
-    if args.task == "language":
-        labels = [x.lower() for x in labels]
+    if args.task == "language":  # "FR", "fr-FR", "fra" and "fre" are all French
+        labels = [language_code(x) or x for x in labels]
     unknown = [(n, x) for n, x in enumerate(labels, start=1) if texts[n - 1] is not None
-               and (not x or (known is not None and x not in known))]
+               and (not x or (known is not None and x not in known)
+                    or (args.task == "language" and language_code(x) is None))]
     if unknown:
         shown = ", ".join(f"line {n}: {x!r}" for n, x in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
-        expected = f"; the labels are {', '.join(known)}" if known else ""
+        expected = (f"; the labels are {', '.join(known)}" if known and len(known) <= 20 else
+                    f"; the model has {len(known)} labels" if known else
+                    "; a language is an ISO 639 code (fr, fr-FR, fra) or und" if args.task == "language" else "")
         err.write(f"error: {len(unknown)} labels in {args.labels} are empty or unknown ({shown}){expected}\n")
         return 2
     pairs = [(label, p) for label, p in zip(labels, predict_lines(args.task, texts, args.tier, args.model),
@@ -259,16 +331,19 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from legation.nlp.text import model_text
     from legation.nlp.train import NoFeaturesError, fit_linear
 
-    texts, labels = read_labelled(args.data, err, task_labels(args.task))
+    texts, labels = read_labelled(args.data, err, task_labels(args.task), args.encoding)
     if len(set(labels)) < 2 or len(texts) < 10:
         err.write(f"error: need at least 10 labelled texts and 2 labels, got {len(texts)} / {len(set(labels))}\n")
         return 2
+    counted = Counter(labels)
+    if len(counted) > 20 and sum(n == 1 for n in counted.values()) > len(counted) / 2:
+        raise UsageError(f"{len(counted)} different labels for {len(texts)} texts, most of them given once (such as "
+                         f"{min(counted)!r}): is each line the text, a tab, then its label? A model learns a few "
+                         f"labels from many texts")
     docs = [model_text(t) for t in texts]
     groups = detect_languages(texts) if args.task == "sentiment" and not args.no_language_blocks else None
+    test, train = holdout_split(docs, labels, err, args.data, held=args.holdout)
     order = list(range(len(docs)))
-    random.Random(13).shuffle(order)
-    cut = max(1, len(order) // 10) if args.holdout else 0
-    test, train = order[:cut], order[cut:]
     spec = FeatureSpec()
 
     def fit(idx: Sequence[int]) -> object:
@@ -287,6 +362,8 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from legation.nlp.linear import LinearModel
 
         kept = sorted({labels[i] for i in train})
+        if not kept:
+            raise UsageError("every text is a copy of the same one: there is nothing to learn from")
         if len(kept) < 2:
             raise UsageError(f"all {len(train)} texts left to train on after the 10% held out for a score have the"
                              f" label {kept[0]!r}; add texts of the other labels, or use --no-holdout")
@@ -295,9 +372,14 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         probs = held.predict_proba([docs[i] for i in test], None if groups is None else [groups[i] for i in test])
         pred = [held.classes[i] for i in probs.argmax(axis=1)]
         rep = classification_report([labels[i] for i in test], pred)
-        result["holdout"] = {"n": len(test), "accuracy": rep["accuracy"], "macro_f1": rep["macro_f1"]}
+        scored = {"n": len(test), "accuracy": rep["accuracy"], "macro_f1": rep["macro_f1"]}
+        if len(test) < HOLDOUT_FEW:
+            scored["note"] = f"only {len(test)} texts held out: this score says little; label more texts to trust it"
+        result["holdout"] = scored
     model = fit(order)
     output = Path(args.output) if args.output else _user_model_dir() / f"{args.task}.npz"
+    if not args.output and output.exists():
+        err.write(f"note: {output} (the model trained before) is replaced; give --output to keep both\n")
     if output.is_dir():
         output = output / f"{args.task}.npz"
     elif output.suffix != ".npz":
@@ -311,8 +393,36 @@ def cmd_train(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except OSError as exc:
         raise UsageError(f"{output}: cannot be written ({exc.strerror or exc})") from None
     result["model"] = str(output)
-    out.write(json.dumps(result, indent=1) + "\n")
+    result["use"] = f"legation nlp predict --task {args.task} --model {output} --input FILE"
+    out.write(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
     return 0
+
+
+HOLDOUT_FEW = 30  # a held-out score of fewer texts is printed with a note that it says little
+
+
+def holdout_split(docs: Sequence[str], labels: Sequence[str], err: TextIO, name: str,
+                  held: bool = True) -> tuple[list[int], list[int]]:
+    """(held out, trained on): about 10 % of the texts, drawn at random (the same each run). Copies of one text
+    (a retweet, a message sent many times) fall on the same side, so the held-out score is not of texts the
+    model was trained on; ``err`` is told of copies, and of copies labelled differently."""
+    by_text: dict[str, list[int]] = {}
+    for i, doc in enumerate(docs):
+        by_text.setdefault(" ".join(doc.casefold().split()), []).append(i)
+    copies = [idx for idx in by_text.values() if len(idx) > 1]
+    if copies:
+        torn = sum(len({labels[i] for i in idx}) > 1 for idx in copies)
+        err.write(f"{name}: {sum(len(idx) - 1 for idx in copies)} texts are copies of others"
+                  + (f"; {torn} texts are labelled differently in their copies" if torn else "")
+                  + " (each text's copies stay together, on one side of the held-out split)\n")
+    if not held:
+        return [], list(range(len(docs)))
+    sets = list(by_text.values())
+    random.Random(13).shuffle(sets)
+    want, test, train = max(1, len(docs) // 10), list[int](), list[int]()
+    for idx in sets:
+        (test if len(test) < want else train).extend(idx)
+    return test, train
 
 
 def _time(fn: Callable[[], object], n: int) -> object:
@@ -400,7 +510,7 @@ def run_bench(
 def cmd_bench(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     texts = None
     if args.input:
-        texts = [t for t in read_texts(args.input, args.jsonl, err) if t is not None]
+        texts = [t for t in read_texts(args.input, args.jsonl, err, encoding=args.encoding) if t is not None]
         if not texts:
             raise UsageError(f"{args.input}: no texts to measure")
     out.write(json.dumps(run_bench(args.n, texts), indent=1) + "\n")
@@ -427,6 +537,14 @@ def _positive_float(value: str) -> float:
     return number
 
 
+def _encoding(value: str) -> str:
+    try:
+        return codecs.lookup(value).name
+    except LookupError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an encoding Python knows (utf-8, cp1252, latin-1, "
+                                         f"utf-16 ...)") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="legation nlp", description="Offline language models of Legation.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -437,6 +555,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--input", required=True, help="file with one text per line ('-' for standard input)")
     pr.add_argument("--jsonl", action="store_true", help="input is JSON lines with a 'text' field")
     pr.add_argument("--model", default=None, help="a model file written by 'train' instead of the shipped one")
+    pr.add_argument("--encoding", type=_encoding, default=None,
+                    help="the files' encoding (default: UTF-8, or UTF-16 with or without a byte-order mark)")
     pr.set_defaults(func=cmd_predict)
 
     ev = sub.add_parser("evaluate", help="accuracy, macro-F1, per-class scores and confusion matrix")
@@ -446,6 +566,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--labels", required=True, help="one gold label per line")
     ev.add_argument("--jsonl", action="store_true")
     ev.add_argument("--model", default=None)
+    ev.add_argument("--encoding", type=_encoding, default=None,
+                    help="the files' encoding (default: UTF-8, or UTF-16 with or without a byte-order mark)")
     ev.set_defaults(func=cmd_evaluate)
 
     tr = sub.add_parser("train", help="train a model on your own labelled posts (TSV text<TAB>label or JSONL)")
@@ -458,12 +580,16 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--algorithm", default="logreg", choices=("logreg", "svm"))
     tr.add_argument("--no-language-blocks", action="store_true", help="sentiment: no per-language weights")
     tr.add_argument("--no-holdout", dest="holdout", action="store_false", help="skip the 10%% held-out score")
+    tr.add_argument("--encoding", type=_encoding, default=None,
+                    help="the files' encoding (default: UTF-8, or UTF-16 with or without a byte-order mark)")
     tr.set_defaults(func=cmd_train)
 
     be = sub.add_parser("bench", help="posts per second per stage and per tier, peak memory (JSON)")
     be.add_argument("--n", type=_positive, default=5000, help="posts to measure (at least 1)")
     be.add_argument("--input", default=None)
     be.add_argument("--jsonl", action="store_true")
+    be.add_argument("--encoding", type=_encoding, default=None,
+                    help="the files' encoding (default: UTF-8, or UTF-16 with or without a byte-order mark)")
     be.set_defaults(func=cmd_bench)
     return p
 
@@ -479,6 +605,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         return int(exc.code or 0)
     try:
         status: int = args.func(args, out, err)
+        out.flush()
     except UsageError as exc:
         err.write(f"error: {exc}\n")
         return 2
@@ -493,5 +620,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         # when it flushes standard output on the way out.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except OSError as exc:  # the output cannot be written: a full disk, a device that takes nothing
+        if exc.filename is not None:
+            raise
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        if out is sys.stdout:
+            os.dup2(devnull, sys.stdout.fileno())  # nothing more is flushed there on the way out
+        err.write(f"error: the output cannot be written ({exc.strerror or exc})\n")
         return 1
     return status

@@ -306,3 +306,91 @@ def test_ctrl_c_stops_without_a_traceback(tmp_path, monkeypatch):
     src.write_text("hello\n", "utf-8")
     monkeypatch.setattr(cli, "predict_lines", interrupted)
     assert run("predict", "--task", "language", "--input", str(src)) == (130, "", "interrupted\n")
+
+
+def test_files_in_another_encoding_are_read_or_said_not_guessed_silently(tmp_path):
+    no_bom = tmp_path / "utf16.txt"  # "Unicode" text saved by a program that writes no byte-order mark
+    no_bom.write_bytes("Bonjour à tous, merci pour votre aide\nHello everyone at the embassy\n".encode("utf-16-le"))
+    status, out, err = run("predict", "--task", "language", "--input", str(no_bom))
+    assert (status, out.splitlines(), err) == (0, ["fr", "en"], "")
+    latin = tmp_path / "cp1252.txt"
+    latin.write_bytes("Très déçu, personne ne répond à l'ambassade\nHello everyone\n".encode("cp1252"))
+    status, out, err = run("predict", "--task", "language", "--input", str(latin))
+    assert status == 0 and len(out.splitlines()) == 2
+    assert f"{latin}: 1 lines are not valid UTF-8 (the first is line 1)" in err and "--encoding" in err
+    status, out, err = run("predict", "--task", "places", "--input", str(latin), "--encoding", "cp1252")
+    assert status == 0 and err == ""
+    status, out, err = run("predict", "--task", "places", "--input", str(latin), "--encoding", "klingon")
+    assert status == 2
+
+
+def test_an_empty_model_file_and_an_output_that_cannot_be_written_are_errors_not_traces(tmp_path):
+    empty = tmp_path / "empty.npz"
+    empty.write_bytes(b"")
+    src = tmp_path / "posts.txt"
+    src.write_text("hello\n", "utf-8")
+    status, _, err = run("predict", "--task", "sentiment", "--model", str(empty), "--input", str(src))
+    assert status == 2 and "not a model written by 'legation nlp train' (EOFError)" in err
+    with open("/dev/full", "w") as device:  # a disk that is full
+        full = subprocess.run([sys.executable, "-m", "legation.nlp", "predict", "--task", "language", "--input",
+                               str(src)], stdout=device, stderr=subprocess.PIPE, text=True, check=False)
+    assert full.returncode == 1 and "error: the output cannot be written (No space left on device)" in full.stderr
+    assert "Traceback" not in full.stderr
+
+
+def test_copies_of_a_text_stay_on_one_side_of_the_held_out_split(tmp_path):
+    import random
+
+    rng = random.Random(5)
+    data = tmp_path / "retweets.tsv"  # 60 texts with random labels, each posted 10 times
+    rows = [f"message number {n} about the consulate {rng.random()}\t{rng.choice(['positive', 'negative'])}"
+            for n in range(60)]
+    data.write_text("\n".join(row for row in rows for _ in range(10)) + "\n", "utf-8")
+    status, out, err = run("train", "--task", "sentiment", "--data", str(data), "--output", str(tmp_path / "m"),
+                           "--min-df", "1")
+    assert status == 0, err
+    held = json.loads(out)["holdout"]
+    assert held["accuracy"] < 0.8  # random labels cannot be learnt; with copies on both sides it said 0.98
+    assert "540 texts are copies of others" in err
+
+
+def test_train_refuses_swapped_columns_and_csv_and_notes_a_tiny_hold_out(tmp_path):
+    swapped = tmp_path / "swapped.tsv"
+    swapped.write_text("".join(f"{('positive', 'negative')[n % 2]}\tthe embassy helped me number {n}\n"
+                               for n in range(40)), "utf-8")
+    status, _, err = run("train", "--task", "sentiment", "--data", str(swapped), "--output", str(tmp_path / "m"))
+    assert status == 2 and "40 different labels for 40 texts, most of them given once" in err
+    assert "a tab, then its label" in err
+    csv = tmp_path / "mine.csv"
+    csv.write_text("text,label\n" + "".join(f"post {n},positive\n" for n in range(20)), "utf-8")
+    status, _, err = run("train", "--task", "sentiment", "--data", str(csv), "--output", str(tmp_path / "m"))
+    assert status == 2 and err.count("\n") == 1 and "looks comma-separated" in err
+    status, out, err = run("train", "--task", "sentiment", "--data", str(sentiment_data(tmp_path)),
+                           "--output", str(tmp_path / "m"), "--min-df", "1")
+    assert status == 0 and "says little" in json.loads(out)["holdout"]["note"]
+    assert json.loads(out)["use"] == f"legation nlp predict --task sentiment --model {tmp_path / 'm.npz'} --input FILE"
+
+
+def test_evaluate_reads_language_codes_as_people_write_them(tmp_path):
+    texts = tmp_path / "t.txt"
+    texts.write_text("Bonjour à tous, merci pour votre aide\n" * 3 + "Magandang umaga sa inyong lahat mga kaibigan\n",
+                     "utf-8")
+    labels = tmp_path / "gold.txt"
+    labels.write_text("fr-FR\nfra\nFR\nfil\n", "utf-8")
+    status, out, err = run("evaluate", "--task", "language", "--texts", str(texts), "--labels", str(labels))
+    assert status == 0, err
+    assert json.loads(out)["accuracy"] == 1.0
+    labels.write_text("fr\nfrench\nfr\ntl\n", "utf-8")
+    status, out, err = run("evaluate", "--task", "language", "--texts", str(texts), "--labels", str(labels))
+    assert status == 2 and "line 2: 'french'" in err and "ISO 639 code" in err
+
+
+def test_a_tier_given_with_a_model_file_is_said_to_be_unused(tmp_path):
+    model = tmp_path / "m.npz"
+    run("train", "--task", "sentiment", "--data", str(sentiment_data(tmp_path)), "--output", str(model),
+        "--min-df", "1")
+    src = tmp_path / "posts.txt"
+    src.write_text("I love the new embassy website\n", "utf-8")
+    status, out, err = run("predict", "--task", "sentiment", "--tier", "accurate", "--model", str(model),
+                           "--input", str(src))
+    assert status == 0 and out == "positive\n" and "--tier accurate is not used with --model" in err
