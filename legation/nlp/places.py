@@ -4,7 +4,8 @@ The gazetteer (``models/gazetteer.json.gz``, built by ``training/build_gazetteer
 holds countries, large cities and states or provinces with their names in Latin, Arabic, Cyrillic, CJK,
 Devanagari, Hebrew and other scripts. Matching is by whole words (1-4 words, longest first); scripts written
 without spaces (Chinese, Japanese, Thai) are matched inside runs; Arabic proclitics (و ب ل ف ك) and Hebrew
-prefixes (ו ב ל מ ש כ) are peeled off when a word is unknown.
+prefixes (ו ב ל מ ש כ) are peeled off when a word is unknown; abbreviations ("US", "UK", "UAE") count only in
+capitals inside a text that is not in capitals.
 """
 
 from __future__ import annotations
@@ -40,8 +41,10 @@ _HEBREW = re.compile(r"[\u05d0-\u05ea]")
 # Hebrew prefixes: and, in, to, from, that, as (not "the": Hebrew puts no article before a place's name, and
 # "המכה", "הכיוון" are "the blow", "the direction").
 _HEBREW_PREFIXES = frozenset("ובלמשכ")
-# Russian/Ukrainian case endings: Москве -> Москва, Киеве -> Киев, Одессы -> Одесса.
+# Russian/Ukrainian case endings: Москве -> Москва, Киеве -> Киев, Одессы -> Одесса. Only letters of a case
+# ending are cut off ("Санкт" is no form of "Сана", Sanaa).
 _CYRILLIC_ENDINGS = ("", "а", "я", "ь", "й", "о")
+_CYRILLIC_CUT = frozenset("аеёиоуыэюяіїєймх")
 _MAX_WORDS = 4
 _MAX_PLACES = 20
 # Lower-case Latin mentions are accepted only for these big places (otherwise "nice", "reading" ...).
@@ -90,6 +93,15 @@ _LOCATIVE_BEFORE = re.compile(r"\b(?:in|at|to|from|near|into|across|around|outsi
                               re.IGNORECASE)
 _CAPITALISED_AFTER = re.compile(r"[ \t]+[A-Z][a-z]")
 _NEW = frozenset(("new", "nueva", "nuevo", "nouvelle", "nouveau", "nova", "novo"))
+# First names that are also everyday English words: at the start of a sentence they make no person ("Will Jordan
+# take more refugees?", "May Georgia ...").
+_WORD_FIRST_NAMES = frozenset((
+    "will", "may", "hope", "young", "guy", "son", "summer", "june", "april", "august", "bill", "mark", "grant",
+    "don", "art", "joy", "rose", "faith", "miles", "van", "frank", "sunny", "king", "pat", "sue", "ray", "al",
+    "christian", "gay", "jack", "chase", "dean", "earl", "rich", "bob",
+))
+# Abbreviations (the gazetteer's "abbreviations": "US", "UK", "UAE", "NYC" ...): found only written so.
+_SENTENCE_BREAK = re.compile(r"[!?…\n]|\.(?:\s|$)")
 
 
 @dataclass(frozen=True)
@@ -135,6 +147,18 @@ class Gazetteer:
         self.hebrew_prefixed = frozenset(raw.get("hebrew_prefixed", ()))
         # Names matched only when capitalised whatever the place's size ("a turkey", "chile con carne").
         self.capitalised_only = frozenset(raw.get("capitalised_only", ()))
+        # Four-letter names that count in lower case ("kyiv", "kiev", "iraq"; not "mali", "peru").
+        self.lowercase_short = frozenset(raw.get("lowercase_short", ()))
+        # Abbreviations, as written ("US", "U.S.", "UK", "UAE", "KSA", "DRC", "NYC", "LA") -> place.
+        self.abbreviations: dict[str, int] = dict(raw.get("abbreviations", {}))
+        self._abbreviation_re = re.compile(
+            r"(?<![\w.&-])(" + "|".join(re.escape(a) for a in sorted(self.abbreviations, key=len, reverse=True))
+            + r")(?![\w&$-]|\.\w)"
+        ) if self.abbreviations else None
+        # The same without its conditions, a quick first test (most posts have none).
+        self._abbreviation_hint = re.compile(
+            "|".join(re.escape(a) for a in sorted(self.abbreviations, key=len, reverse=True))
+        ) if self.abbreviations else None
         # A country's twin: the region of another country with its name (Georgia -> the US state).
         self.twins: dict[int, int] = {country: region for country, region in raw.get("twins", ())}
         # First words of multi-word names: only they start a longer lookup.
@@ -155,14 +179,15 @@ class Gazetteer:
             and (
                 k in self.capitalised_only
                 or k in self.first_names and self.places[self.best(k) or 0][0] != "country"
-                or not (len(k) >= 5 and self._big(self.best(k)))
+                or not ((len(k) >= 5 or k in self.lowercase_short) and self._big(self.best(k)))
             )
         )
         self._first_pairs = frozenset(tuple(k.split(" ")[:2]) for k in self.names if " " in k)
         # The US states the gazetteer holds, by postal code, and each twin country's region, by the country's name.
         self._states = {
             code: idx for code, name in US_STATE_CODES.items()
-            for idx in self.names.get(name_key(name), ())
+            for key in (name_key(name), name_key(name + " State"))  # "Washington State": the city keeps "Washington"
+            for idx in self.names.get(key, ())
             if self.places[idx][0] == "region" and self.places[idx][2] == "US"
         }
         self._twin_of_name = {self.places[c][1]: r for c, r in self.twins.items()}
@@ -198,6 +223,10 @@ class Gazetteer:
     def find(self, text: str, ascii_words: list[str] | None = None) -> list[Place]:
         """All places mentioned in one text, in order of appearance, without repeats; ``ascii_words``, when
         the caller has them, are the lower-cased words (``\\w+``) of an ASCII text."""
+        abbreviated = (
+            self._abbreviations(text) if self._abbreviation_hint is not None and self._abbreviation_hint.search(text)
+            else []
+        )
         if text.isascii():
             # Most posts name no place: decide that from the set of their words before matching.
             low = _ASCII_WORD.findall(text.lower()) if ascii_words is None else ascii_words
@@ -207,7 +236,7 @@ class Gazetteer:
                 or hits <= self._capital_only
                 and hits.isdisjoint([w.lower() for w in _ASCII_CAPITALISED.findall(text)])
             ) and self._first_pairs.isdisjoint(zip(low, low[1:], strict=False)):
-                return []
+                return self._only(abbreviated)
             # ASCII: lower() keeps every position, so words can be found in the lower-cased text directly.
             words = list(_WORD.finditer(text.lower()))
             folded = raw = [m.group() for m in words]
@@ -222,9 +251,13 @@ class Gazetteer:
                 and self._first_pairs.isdisjoint(zip(folded, folded[1:], strict=False))
                 and not _SPECIAL_SCRIPT.search(" ".join(folded))
             ):
-                return []
+                return self._only(abbreviated)
         found: list[tuple[int, Place]] = []
         seen: set[int] = set()
+        for at, idx, written in abbreviated:
+            if idx not in seen:
+                seen.add(idx)
+                found.append((at, self.place(idx, written)))
         names, first_words, dead = self.names, self.first_words, self._dead
         # Where a match can start: in an ASCII text only at a word that starts a name (an ordinary word never
         # does); elsewhere at every word (proclitics, case endings and unspaced scripts are tried too).
@@ -257,6 +290,8 @@ class Gazetteer:
                 seen.add(hit[1])
                 found.append((hit[2], self.place(hit[1], hit[3])))
         found.sort(key=lambda x: x[0])
+        if len(found) > 1 and any(p.kind == "city" for _, p in found):
+            found = self._cities_of_named_countries(found)
         if any(p.kind == "city" and p.matched.casefold() in self.first_names for _, p in found):
             found = self._drop_storm_names(text, found, folded)
         if "," in text and any(p.kind == "city" for _, p in found):
@@ -265,6 +300,45 @@ class Gazetteer:
         if self.twins and len(places) > 1:
             self._prefer_twins(places, [i for i in seen if i in self.twins])
         return places
+
+    def _abbreviations(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, place, as written) of the abbreviations ("US", "UK", "UAE", "NYC" ...) in a text not in
+        capitals: a word with a small letter stands within two words of it in its sentence ("US troops", "flights
+        to the UK"; not "HELP US", "WITH US! Gretchen ..."), and no "$" follows ("US$ 40 million")."""
+        assert self._abbreviation_re is not None
+        out = []
+        for m in self._abbreviation_re.finditer(text):
+            before = _WORD.findall(_SENTENCE_BREAK.split(text[max(0, m.start() - 40) : m.start()])[-1])[-2:]
+            after = _WORD.findall(_SENTENCE_BREAK.split(text[m.end() : m.end() + 40])[0])[:2]
+            if any(w != w.upper() for w in before + after):
+                out.append((m.start(), self.abbreviations[m.group(1)], m.group(1)))
+        return out
+
+    def _only(self, abbreviated: list[tuple[int, int, str]]) -> list[Place]:
+        """The places of a text's abbreviations alone, without repeats."""
+        if not abbreviated:
+            return []
+        seen: dict[int, Place] = {}
+        for _, idx, written in abbreviated:
+            seen.setdefault(idx, self.place(idx, written))
+        return list(seen.values())
+
+    def _cities_of_named_countries(self, found: list[tuple[int, Place]]) -> list[tuple[int, Place]]:
+        """A city's name shared by cities of several countries is the one of a country the text names (or of a
+        region's country), when the text names none of the first one's: "Tripoli, Lebanon", "San José, Costa
+        Rica", "Valencia floods in Spain"."""
+        named = {p.country_code for _, p in found if p.kind != "city"}
+        if not named:
+            return found
+        out = []
+        for at, p in found:
+            if p.kind == "city" and p.country_code not in named:
+                ids = self.names.get(name_key(p.matched), ())
+                here = [i for i in ids if self.places[i][0] == "city" and self.places[i][2] in named]
+                if here and len(ids) > 1:
+                    p = self.place(max(here, key=lambda i: self.places[i][5]), p.matched)
+            out.append((at, p))
+        return out
 
     def _drop_storm_names(self, text: str, found: list[tuple[int, Place]], folded: list[str]
                           ) -> list[tuple[int, Place]]:
@@ -350,7 +424,8 @@ class Gazetteer:
         kind, _, _, _, _, pop = self.places[idx]
         if key in self.capitalised_only or key in self.first_names and kind != "country":  # "la victoria"
             return False
-        return len(written) >= 5 and (kind == "country" or pop >= _LOWERCASE_MIN_POPULATION)
+        return (len(written) >= 5 or key in self.lowercase_short) and (
+            kind == "country" or pop >= _LOWERCASE_MIN_POPULATION)
 
     def _match_at(
         self, text: str, words: list[regex.Match[str]], folded: list[str], i: int
@@ -384,6 +459,10 @@ class Gazetteer:
         start = words[i].start()
         written = words[i].group()
         if _ARABIC.match(first):
+            if first.startswith("لل") and len(first) > 4:  # ل + ال: "للخرطوم", to Khartoum
+                idx = self.best("ا" + first[1:])
+                if idx is not None:
+                    return i + 1, idx, start, written
             for prefix in _ARABIC_PROCLITICS:
                 if first.startswith(prefix) and len(first) > 3:
                     idx = self.best(first[len(prefix) :])
@@ -399,12 +478,38 @@ class Gazetteer:
                 hit = self._match_after_prefix(words, folded, i, first[cut:])
                 if hit is not None:
                     return hit[0], hit[1], start + cut, text[start + cut : hit[2]]
-        elif len(first) >= 5 and _CYRILLIC.match(first) and written[:1].isupper():
+        elif _CYRILLIC.match(first) and written[:1].isupper():
+            if first in self.first_words:
+                inflected = self._inflected_last_word(text, words, folded, i)
+                if inflected is not None:
+                    return inflected
+            if len(first) < 5:
+                return None
             for cut in (1, 2):
+                if any(ch not in _CYRILLIC_CUT for ch in first[-cut:]):
+                    break
                 for ending in _CYRILLIC_ENDINGS:
                     idx = self.best(first[:-cut] + ending)
                     if idx is not None:
                         return i + 1, idx, start, written
+        return None
+
+    def _inflected_last_word(self, text: str, words: list[regex.Match[str]], folded: list[str], i: int
+                             ) -> tuple[int, int, int, str] | None:
+        """A Russian or Ukrainian name of several words whose last word has a case ending: "Санкт-Петербурге",
+        "Нью-Йорке", "Ростове-на-Дону" (only the last word is tried: "в Санкт-Петербурге")."""
+        longest = min(_MAX_WORDS, len(words) - i, self.first_words.get(folded[i], 1))
+        for n in range(longest, 1, -1):
+            last = folded[i + n - 1]
+            head = " ".join(folded[i : i + n - 1])
+            for cut in (1, 2):
+                if len(last) - cut < 3 or any(ch not in _CYRILLIC_CUT for ch in last[-cut:]):
+                    break
+                for ending in _CYRILLIC_ENDINGS:
+                    idx = self.best(head + " " + last[:-cut] + ending)
+                    if idx is not None:
+                        start, end = words[i].start(), words[i + n - 1].end()
+                        return i + n, idx, start, text[start:end]
         return None
 
     def _match_after_prefix(self, words: list[regex.Match[str]], folded: list[str], i: int, rest: str
@@ -431,11 +536,17 @@ class Gazetteer:
             before, prev = text[words[i - 1].start() : words[i - 1].end()], folded[i - 1]
             if prev in _TITLES and _name_like(before):
                 return True
+            # A country counts only when its name is a first name too ("Michael Jordan", "Chad", "Georgia"), and
+            # then even at the start of a sentence unless the first name is an everyday word ("Will Jordan ...?").
+            country = self.places[idx][0] == "country"
             if (
-                self.places[idx][0] != "country"
+                (not country or folded[i] in self.first_names)
                 and prev in self.first_names
                 and _name_like(before)
-                and not _sentence_start(text, words[i - 1].start())
+                and (
+                    not _sentence_start(text, words[i - 1].start())
+                    or country and prev not in _WORD_FIRST_NAMES
+                )
                 and prev not in self.names
                 and prev not in self.first_words
             ):

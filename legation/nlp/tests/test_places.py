@@ -203,3 +203,73 @@ def test_hebrew_places_after_a_prefix_and_hebrew_words_that_are_no_places():
     # "what happens at home", "in this place", "towards the sea", "and the direction", "perfect", "the blow"
     for text in ["מה קורה בבית", "במקום הזה", "לכיוון הים", "וכיוון", "זה מושלם", "המכה", "ג'וליאן"]:
         assert _names(text) == [], text
+
+
+def test_arabic_names_with_the_article_are_found():
+    # GeoNames lists Khartoum only as "خرطوم" and a garbled "ااالخرطوم"; Arabic writes it with the article.
+    assert _names("نحن في الخرطوم") == [("Khartoum", "SD")]
+    assert _names("اشتباكات بالخرطوم وفي الفاشر") == [("Khartoum", "SD"), ("El Fasher", "SD")]
+    assert _names("الطريق للخرطوم مغلق") == [("Khartoum", "SD")]
+    assert _names("نحن في الرياض") == [("Riyadh", "SA")]
+    # A frequent word with the article is no town: "الصور" (the pictures) is not Tyre, "الثورة" not Al-Tabqa.
+    assert _names("شاهد الصور من الثورة") == []
+
+
+def test_towns_of_countries_in_crisis_are_places():
+    assert _names("Help in Rafah") == [("Rafaḩ", "PS")]
+    assert _names("نحن في رفح") == [("Rafaḩ", "PS")]
+    assert _names("Shelling near Khan Younis and Rafah") == [("Khān Yūnis", "PS"), ("Rafaḩ", "PS")]
+    # Their other names that are people or words are left out.
+    assert _names("Rafa wins in Paris") == [("Paris", "FR")]
+
+
+def test_four_letter_big_places_count_in_lower_case():
+    assert _names("stuck in kyiv") == [("Kyiv", "UA")]
+    assert _names("trains from kiev cancelled") == [("Kyiv", "UA")]
+    assert _names("stuck in cairo") == [("Cairo", "EG")]
+    # Four-letter names that are words stay capitalised-only: Italian "mali" (evils), Portuguese "peru" (turkey).
+    assert _names("tra i mali minori, un peru assado") == []
+    assert _names("Elections in Mali and Peru") == [("Mali", "ML"), ("Peru", "PE")]
+
+
+def test_russian_names_of_several_words_with_a_case_ending():
+    assert _names("Я в Санкт-Петербурге") == [("Saint Petersburg", "RU")]
+    assert _names("Взрыв в Нью-Йорке") == [("New York City", "US")]
+
+
+def test_a_city_shared_by_several_countries_is_the_one_of_the_country_named():
+    assert _names("Tripoli, Lebanon") == [("Tripoli", "LB"), ("Lebanon", "LB")]
+    assert _names("San José, Costa Rica") == [("San José", "CR"), ("Costa Rica", "CR")]
+    assert _names("Valencia floods in Spain") == [("Valencia", "ES"), ("Spain", "ES")]
+    assert _names("Clashes in Tripoli") == [("Tripoli", "LY")]
+    assert _names("Valencia, Venezuela and Spain") == [("Valencia", "VE"), ("Venezuela", "VE"), ("Spain", "ES")]
+
+
+def test_people_named_like_countries_are_not_countries():
+    assert _names("Michael Jordan scored 40") == []
+    assert _names("I watched Michael Jordan play") == []
+    assert _names("David Cameron questioned on refugees") == []
+    assert _names("Will Jordan take more refugees?") == [("Jordan", "JO")]
+    assert _names("Refugees in Jordan") == [("Jordan", "JO")]
+
+
+def test_a_state_named_like_its_city_is_found_with_state():
+    [[wa]] = extract_places(["Washington state wildfires"])
+    assert (wa.name, wa.country_code, wa.kind) == ("Washington", "US", "region")
+    assert _names("Flooding upstate: New York State declares emergency") == [("New York", "US")]
+    assert _names("Protest in Washington") == [("Washington", "US")]  # the city
+    assert _names("Power out in Seattle, WA") == [("Seattle", "US"), ("Washington", "US")]
+
+
+def test_abbreviations_in_capitals_are_places():
+    assert _names("US troops arrive; flights to the UK and UAE resume") == [
+        ("United States", "US"), ("United Kingdom", "GB"), ("United Arab Emirates", "AE")]
+    assert _names("Aid from the U.S. and KSA reaches the DRC") == [
+        ("United States", "US"), ("Saudi Arabia", "SA"), ("Democratic Republic of the Congo", "CD")]
+    assert _names("Stuck in NYC, made in USA") == [("New York City", "US"), ("United States", "US")]
+    # Not the words, nor in a text in capitals, nor currencies; "LA" is no place (Louisiana, "la").
+    assert _names("help us, they told us") == []
+    assert _names("PLEASE HELP US NOW") == []
+    assert _names("YOU CAN'T TWERK WITH US! Gretchen said") == []
+    assert _names("a pledge of US$40 million") == []
+    assert _names("LA fires; LA PROTESTA; viva LA vida") == []
