@@ -2,7 +2,8 @@
 
 - Arabic spelling folds (migration 0010): short-vowel marks and tatweel dropped, hamza-carrying alefs to bare
   alef, alef maqsura to yeh, teh marbuta to heh, as Lucene's Arabic analyser does. People type without vowel
-  marks or hamza; posts are written with them.
+  marks or hamza; posts are written with them. Migration 0024 added alef wasla ("ٱلقاهرة" is "القاهرة"), the
+  alefs with wavy hamza and the rarer marks.
 - Chinese, Japanese and Korean (migration 0015): these write a sentence, or a word and its particles, without
   spaces, so both databases' tokenizers took a whole run ("北京市发生地震") as one word and "北京" found nothing.
   Both indexes now hold each such character as a word of its own, and a query's run of them is searched as the
@@ -27,11 +28,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Any
 
-# (from, to) code points; None drops the character. A copy is frozen in migration 0010 for PostgreSQL.
-_FOLD = {0x0623: 0x0627, 0x0625: 0x0627, 0x0622: 0x0627, 0x0649: 0x064A, 0x0629: 0x0647, 0x0640: None,
-         0x0670: None, **dict.fromkeys(range(0x064B, 0x0656))}
+# (from, to) code points; None drops the character. A copy is frozen in migrations 0010 and 0024 for PostgreSQL.
+# Alefs: with hamza above, below, madda (0010), wasla and wavy hamza above and below (0024); the marks: the short
+# vowels, shadda, sukun, madda and hamza marks (U+064B-U+0655, 0010) and the rarer ones after them (U+0656-U+065F,
+# 0024), the superscript alef, and tatweel.
+_FOLD = {0x0623: 0x0627, 0x0625: 0x0627, 0x0622: 0x0627, 0x0671: 0x0627, 0x0672: 0x0627, 0x0673: 0x0627,
+         0x0649: 0x064A, 0x0629: 0x0647, 0x0640: None, 0x0670: None, **dict.fromkeys(range(0x064B, 0x0660))}
 
 # Iteration marks, hiragana, katakana, CJK extension A, unified ideographs, Hangul syllables, compatibility
 # ideographs, half-width katakana, the supplementary ideograph planes. Migration 0015 holds a copy for PostgreSQL.
@@ -86,6 +91,85 @@ def index_text(text: str | None) -> str | None:
     return None if text is None else spaced(fold(text))
 
 
+# Apostrophes people type: ASCII, right and left single quotation marks (what phones and word processors put),
+# the modifier letter apostrophe, grave and acute accents, prime, full-width.
+APOSTROPHES = "'\u2019\u2018\u02bc`\u00b4\u2032\uff07"
+_POSSESSIVE = re.compile(f"(?<=\\w)[{APOSTROPHES}][sS]$")
+# French and Italian elisions: l'ambassade, d'Alger, qu'il, jusqu'à, dell'ambasciata, un'altra.
+_ELISION = re.compile(f"^(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu|quoiqu|presqu|dell|nell|dall|all|sull|coll|quell|un)"
+                      f"[{APOSTROPHES}](?=\\w)", re.IGNORECASE)
+
+
+def without_elision(word: str) -> str:
+    """A typed word without an English possessive or a French or Italian elided article: "Benghazi's" ->
+    "Benghazi", "l'ambassade" -> "ambassade", with any apostrophe (' ’ ʼ ...). The indexes hold "Benghazi's" as
+    the words "benghazi" and "s", so the word alone finds it, and finds "Benghazi" too. Other apostrophes stay
+    (the indexes take "O'Brien" as the phrase "o brien")."""
+    return _ELISION.sub("", _POSSESSIVE.sub("", word))
+
+
+def tag_key(text: str) -> str:
+    """Text as hashtags are compared: :func:`unaccented`, lowercase."""
+    return unaccented(text).lower()
+
+
+@lru_cache(maxsize=256)
+def _hashtag(tag: str) -> re.Pattern[str]:
+    return re.compile(f"(?<!\\w)#{re.escape(tag)}(?!\\w)")
+
+
+def has_hashtag(text: str | None, tag: str) -> bool:
+    """Whether ``text`` has the hashtag ``#tag`` (``tag`` as :func:`tag_key` gives it), whole: "#veridia" is in
+    "floods #Veridia!" but not in "#VeridiaFloods" nor in "veridia"."""
+    if not text or "#" not in text:
+        return False
+    if text.isascii():
+        return _hashtag(tag).search(text.lower()) is not None
+    # Only the pieces of text with a "#" are folded (a long post is mostly other words).
+    return any(_hashtag(tag).search(tag_key(piece)) for piece in _WITH_HASH.findall(text))
+
+
+_WITH_HASH = re.compile(r"\S*#\S*")
+
+
+_FOLDED_TO = {chr(target) for target in _FOLD.values() if target}
+
+
+def hashtag_like(tag: str) -> str:
+    """A LIKE pattern (escape character "\\") that a text with the hashtag ``#tag`` matches, tested in the
+    database before :func:`has_hashtag`: for a tag in ASCII, "#" and the tag (LIKE ignores ASCII case; a text
+    whose hashtags hold accented letters, "#Grève", is for :data:`HASHTAG_ACCENTED`); else "#", then the tag's
+    letters in order, anything between (dropped marks), any one letter for those that another folds to or with
+    a case."""
+    def escaped(ch: str) -> str:
+        return "\\" + ch if ch in "%_\\" else ch
+
+    if tag.isascii():
+        return f"%#{''.join(map(escaped, tag))}%"
+    return "%#%" + "%".join(
+        "_" if ch in _FOLDED_TO or ch.isascii() and ch.isalpha() or ch.lower() != ch.upper() else escaped(ch)
+        for ch in tag) + "%"
+
+
+# A "#" then, before the next space, a Latin letter with a diacritic or a combining diacritic (PostgreSQL regular
+# expression): a hashtag that may fold to an ASCII tag ("#Grève" to "greve"). SQLite's GLOB has no "not a
+# space": a "#" then such a letter anywhere after it. Emoji and other scripts are not such letters.
+_ACCENTED = "\u00c0-\u024f\u0300-\u036f\u1e00-\u1eff"
+HASHTAG_ACCENTED = {"postgresql": f"#\\S*[{_ACCENTED}]", "sqlite": f"*#*[{_ACCENTED}]*"}
+
+
+def postgres_tag_text(column: str) -> str:
+    """SQL: the column as :func:`tag_key` gives it (PostgreSQL; the Arabic folds and Latin diacritics dropped as
+    the search column drops them, lowercased)."""
+    mapped = [(s, t) for s, t in _FOLD.items() if t is not None]
+    dropped = [s for s, t in _FOLD.items() if t is None]  # translate() drops what has no counterpart: last
+    sources = "".join(f"\\{s:04X}" for s, _ in mapped) + "".join(f"\\{s:04X}" for s in dropped)
+    targets = "".join(f"\\{t:04X}" for _, t in mapped)
+    folded = f"translate({column}, U&'{sources}', U&'{targets}')"
+    return (f"lower(normalize(regexp_replace(normalize({folded}, NFD), '([A-Za-z])[\\u0300-\\u036f]+', '\\1', 'g'),"
+            " NFC))")
+
+
 PLACE_KEY_LENGTH = 200  # PlaceName.name_key's max_length
 
 
@@ -97,9 +181,11 @@ def place_key(name: object) -> str | None:
 
 def register_sqlite_functions(connection: Any) -> None:
     """Give a sqlite3 connection the functions its triggers call: ``legation_search_text`` (full-text index)
-    and ``legation_place_key`` (place names)."""
+    and ``legation_place_key`` (place names); and ``legation_has_hashtag`` (:func:`has_hashtag`), which a search
+    for a hashtag calls."""
     connection.create_function("legation_search_text", 1, index_text, deterministic=True)
     connection.create_function("legation_place_key", 1, place_key, deterministic=True)
+    connection.create_function("legation_has_hashtag", 2, has_hashtag, deterministic=True)
 
 
 def on_connection(sender: Any, connection: Any, **kwargs: Any) -> None:

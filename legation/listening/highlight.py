@@ -4,8 +4,8 @@ match marked (``<mark>``), as search engines and listening tools show them.
 The matching reads the text as the full-text indexes do (``legation.listening.fulltext`` and
 ``search.postgres_fold``): case, Arabic spelling folds, Latin diacritics and the combining marks of Thai, Lao,
 Burmese and Khmer do not count; words match whole, except with a trailing ``*`` (a prefix) and in the scripts
-written without spaces, where a run is found inside a longer one. Words after ``-`` are left out. It is for the
-eye only: the database decides which posts match; a post it returns whose match cannot be placed here (a rare
+written without spaces, where a run is found inside a longer one. Words after ``-`` or ``NOT`` are left out. It
+is for the eye only: the database decides which posts match; a post it returns whose match cannot be placed here (a rare
 tokenizer difference) is shown from its start, unmarked.
 """
 
@@ -19,7 +19,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from legation.listening.fulltext import CJK_RANGES, SOUTHEAST_ASIAN_MARKS, SOUTHEAST_ASIAN_RANGES, fold
-from legation.listening.search import QUERY_TOKEN
+from legation.listening.search import parse_query
 
 _PIECE = re.compile(f"[{CJK_RANGES}{SOUTHEAST_ASIAN_RANGES}]|[^\\W_]+")
 _UNSPACED = re.compile(f"[{CJK_RANGES}{SOUTHEAST_ASIAN_RANGES}]")
@@ -81,12 +81,9 @@ def _after_marks(text: str, end: int) -> int:
 def match_spans(text: str, query: str) -> list[tuple[int, int]]:
     """(start, end) of every match of the query's wanted words in ``text``, in order, overlaps merged."""
     patterns = []
-    for minus, phrase, word in QUERY_TOKEN.findall(query[:500]):
-        if word == "OR" or minus or (word.startswith("-") and len(word) > 1):
-            continue
-        raw = word or phrase
-        prefix = bool(word) and raw.endswith("*")
-        pattern = _pattern(raw.rstrip("*") if prefix else raw, prefix)
+    groups, _left_out = parse_query(query[:500])  # read as the search reads it: NOT, possessives, elisions
+    for term in (term for group in groups for term in group):
+        pattern = _pattern(term.text, term.prefix)
         if pattern:
             patterns.append(pattern)
     if not patterns:

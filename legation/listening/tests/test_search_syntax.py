@@ -1,0 +1,121 @@
+"""Search reads what people type as they mean it, the same on SQLite and PostgreSQL: NOT leaves a word out, a
+possessive or elided article still finds the word, every Arabic alef folds, and "#tag" finds the hashtag."""
+
+from __future__ import annotations
+
+from django.db import connection
+
+from legation.listening import services
+from legation.listening.models import ListenedItem
+from legation.listening.search import fts5_query, parse_query, search
+from legation.listening.tests.conftest import make_posts
+
+
+def _ids(items):
+    return sorted(items.values_list("external_id", flat=True))
+
+
+def _api(client, q):
+    response = client.get("/api/v1/listening/search", {"q": q})
+    assert response.status_code == 200, response.content
+    return sorted(item["external_id"] for item in response.json()["items"])
+
+
+def _page(client, q):
+    response = client.get("/listening/search/", {"q": q})
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_not_leaves_the_next_word_out_as_a_minus_does(client, bob, alice, paris_source):
+    services.ingest_posts(paris_source, make_posts([
+        "Veridia embassy in Paris closed", "Veridia trade fair in Lyon", "Paris floods", "Veridia: not in Paris",
+        "Veridia and the road to Rome",
+    ]))
+    client.force_login(bob)
+    for q in ("veridia NOT paris", "veridia -paris"):
+        assert _api(client, q) == ["p1", "p4"], q
+        page = _page(client, q)
+        assert "trade fair in Lyon" in page and "embassy in Paris" not in page, q
+    assert _ids(search(alice, 'veridia NOT "in paris"')) == ["p1", "p4"]
+    assert _ids(search(alice, "NOT paris")) == ["p1", "p4"]  # alone, as "-paris" alone
+    assert _ids(search(alice, "veridia NOT paris NOT rome")) == ["p1"]
+    assert _ids(search(alice, "veridia AND rome")) == ["p4"]  # AND is what two words mean: "and" need not be there
+    assert _ids(search(alice, "lyon OR rome NOT trade")) == ["p4"]
+    assert _ids(search(alice, "veridia NOT")) == ["p0", "p1", "p3", "p4"]  # a last NOT, half typed, is dropped
+    assert _ids(search(alice, "NOT")) == ["p3"]  # alone, it is the word
+    assert _ids(search(alice, "not in paris")) == ["p3"]  # in small letters, the word
+    assert fts5_query("veridia NOT paris") == ('"veridia"', '"paris"')
+
+
+def test_a_possessive_or_an_elided_article_still_finds_the_word(client, bob, alice, paris_source):
+    services.ingest_posts(paris_source, make_posts([
+        "Protest in Benghazi today", "Benghazi's port reopens", "Benghazi’s mayor speaks",
+        "Manifestation devant l'ambassade", "Une ambassade fermée", "Flood in Tripoli", "Don't go to O'Brien street",
+    ]))
+    client.force_login(bob)
+    for q in ("Benghazi's", "Benghazi’s", "Benghaziʼs", "BENGHAZI'S", "benghazi"):
+        assert _api(client, q) == ["p0", "p1", "p2"], q
+    assert "Protest in <mark>Benghazi</mark> today" in _page(client, "Benghazi")
+    assert "Protest in <mark>Benghazi</mark> today" in _page(client, "Benghazi's")  # marked as searched
+    for q in ("l'ambassade", "L’ambassade", "ambassade", "d'ambassade"):
+        assert _api(client, q) == ["p3", "p4"], q
+    assert _ids(search(alice, '"devant l\'ambassade"')) == ["p3"]  # a phrase keeps its words as written
+    assert _ids(search(alice, "O'Brien")) == ["p6"] and _ids(search(alice, "don't")) == ["p6"]
+    assert _ids(search(alice, "tripoli -Benghazi's")) == ["p5"]
+    assert [t.text for group in parse_query("Benghazi's l'ambassade dell'ambasciata qu'il")[0] for t in group] == [
+        "Benghazi", "ambassade", "ambasciata", "il"]
+
+
+def test_every_arabic_alef_form_folds_in_posts_and_queries(client, bob, alice, paris_source):
+    services.ingest_posts(paris_source, make_posts([
+        "مظاهرات في القاهرة", "ٱلقاهرة مدينة كبيرة", "إغلاق الطرق في أسوان", "القـــاهرة اليوم",
+        "القَاهِرَة تحت المطر", "Cairo floods",
+    ]))
+    client.force_login(bob)
+    everyone = ["p0", "p1", "p3", "p4"]
+    for q in ("القاهرة", "ٱلقاهرة", "القـاهرة", "القَاهِرَة", "ﭐﻟﻘﺎﻫﺮﺓ"):  # plain, alef wasla, tatweel, harakat, shaped
+        assert _api(client, q) == everyone, q
+    assert _ids(search(alice, "ٲسوان")) == ["p2"] and _ids(search(alice, "اسوان")) == ["p2"]  # wavy hamza, bare
+    page = _page(client, "ٱلقاهرة")
+    assert "<mark>ٱلقاهرة</mark> مدينة كبيرة" in page and "مظاهرات في <mark>القاهرة</mark>" in page
+
+
+def test_a_hashtag_finds_posts_with_the_hashtag_and_the_word_finds_both(client, bob, alice, paris_source):
+    services.ingest_posts(paris_source, make_posts([
+        "Floods tonight #Veridia", "Veridia embassy statement", "#veridia, #floods: roads closed",
+        "Follow #VeridiaFloods for veridia news", "email me at info#veridia", "Grève à Lyon #Grève",
+        "#أمل في بنغازي", "No tag here", "#VERIDIA trade fair", "Storm warning #veridia 🔥", "Pluie #Vèridia",
+    ]))
+    client.force_login(bob)
+    tagged = ["p0", "p10", "p2", "p8", "p9"]  # any case, accents as the word search folds them
+    assert _api(client, "#veridia") == tagged and _api(client, "#Veridia") == tagged
+    assert _api(client, "veridia") == ["p0", "p1", "p10", "p2", "p3", "p4", "p8", "p9"]
+    page = _page(client, "#veridia")
+    assert "Floods tonight" in page and "embassy statement" not in page and "VeridiaFloods" not in page
+    assert _ids(search(alice, "#veridia #floods")) == ["p2"]
+    assert _ids(search(alice, "#veridia OR #floods")) == tagged
+    assert _ids(search(alice, "#veridiafloods")) == ["p3"]
+    assert _ids(search(alice, "veridia -#veridia")) == ["p1", "p3", "p4"]  # the word without the hashtag
+    assert _ids(search(alice, "veridia NOT #veridia")) == ["p1", "p3", "p4"]
+    assert _ids(search(alice, "-#veridia")) == ["p1", "p3", "p4", "p5", "p6", "p7"]
+    assert _ids(search(alice, "#greve")) == ["p5"] and _ids(search(alice, "#grève")) == ["p5"]
+    assert _ids(search(alice, "#امل")) == ["p6"] and _ids(search(alice, "#أمل")) == ["p6"]
+    assert _ids(search(alice, "#tonight")) == []
+    assert _ids(search(alice, "#veri*")) == _ids(search(alice, "veri*"))  # a prefix is a word's prefix
+
+
+def test_a_hashtag_search_reads_the_text_only_of_posts_the_index_found(alice, paris_source):
+    """The hashtag is checked on the posts the full-text index found for its word, not on every post."""
+    services.ingest_posts(paris_source, make_posts(["#veridia one", "veridia two", "#other three"]))
+    sql = str(search(alice, "#veridia").query)
+    assert ("listening_item_fts MATCH" if connection.vendor == "sqlite" else "search_vector @@") in sql
+    assert ListenedItem.objects.count() == 3
+
+
+def test_the_marks_follow_the_search_as_it_reads_the_words():
+    from legation.listening.highlight import match_spans
+
+    text = "Veridia is not Paris, and Benghazi's port reopens"
+    assert [text[a:b] for a, b in match_spans(text, "veridia NOT paris")] == ["Veridia"]
+    assert [text[a:b] for a, b in match_spans(text, "Benghazi's")] == ["Benghazi"]
