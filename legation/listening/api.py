@@ -220,6 +220,8 @@ class SentimentSeriesOut(Schema):
 
 class SentimentByLanguageOut(Schema):
     languages: list[str] = Field(description="the most heard languages, most first; '?' for undetected")
+    language_labels: list[str] = Field(description="the languages' names in the reader's language, in that order")
+    labels: dict[str, str] = Field(description="each sentiment's name in the reader's language")
     series: SentimentSeriesOut = Field(description="posts per sentiment, one number per language")
 
 

@@ -284,6 +284,11 @@ class ListenedItem(Reading):
     def __str__(self) -> str:
         return f"{self.platform}:{self.external_id}"
 
+    @property
+    def language_label(self) -> str:
+        """The language's name in the reader's language ("français"); "undetermined" for none."""
+        return language_name(self.language) if self.language not in ("", "und") else str(_("undetermined"))
+
 
 class StoryMember(models.Model):
     """A post stored for another unit that belongs to this unit's story too: the unit heard it afterwards.

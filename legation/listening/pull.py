@@ -35,8 +35,8 @@ def pull_source(source: ListeningSource) -> IngestResult:
 def provider_for(source: ListeningSource) -> Provider:
     cls = provider_class(source.platform)
     config: dict[str, object] = dict(source.account.config) if source.account else {}
-    if source.kind == SourceKind.FEED:
-        config.setdefault("feed_url", source.query)
+    if source.kind == SourceKind.FEED and "feed_url" in cls.config_model.model_fields:
+        config.setdefault("feed_url", source.query)  # a feed reader's address; elsewhere the account's timeline
     credentials = read_credentials(source.account) if source.account else {}
     return cls(config, credentials)
 

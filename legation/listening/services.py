@@ -173,6 +173,10 @@ def _validate_source(source: ListeningSource, *, check_file: bool = True, platfo
                 provider.parse_config(config)
             except ConfigError as exc:
                 raise ValidationError({"query": exc.message}) from None
+        elif "://" in source.query:  # the pull reads the account's timeline: the address would be ignored
+            raise ValidationError({"query": _("%(platform)s reads the timeline of the account chosen, not a feed's "
+                                              "address: a feed is read on the platform RSS / Atom feed")
+                                   % {"platform": _(PROVIDERS[source.platform][0])}})
     if source.account is not None:
         if source.account.platform != source.platform:
             raise ValidationError({"account": _("the account is on another platform")})

@@ -11,6 +11,7 @@ from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 
 from legation.listening import search
 from legation.listening.ingest import minute_of
@@ -212,7 +213,10 @@ def sentiment_by_language(items: QuerySet[ListenedItem], top: int = 8) -> dict[s
         table[row["language"] or "?"][row["sentiment"] or "neutral"] += row["n"]
     languages = sorted(table, key=lambda lang: -sum(table[lang].values()))[:top]
     # labels: each sentiment's name in the reader's language, for the chart's legend.
-    return {"languages": languages, "labels": dict(Sentiment.choices),
+    return {"languages": languages, "labels": {value: str(label) for value, label in Sentiment.choices},
+            # each language's name in the reader's language, for the chart's axis
+            "language_labels": [language_name(lang) if lang not in ("?", "und") else str(_("undetermined"))
+                                for lang in languages],
             "series": {s: [table[lang][s] for lang in languages] for s in Sentiment.values}}
 
 
@@ -271,6 +275,8 @@ def stories(unit: Unit, limit: int = 15) -> QuerySet[Story]:
     return Story.objects.filter(unit_path__startswith=unit.path).select_related("unit").order_by("-last_seen")[:limit]
 
 
-def open_alerts(unit: Unit, limit: int = 20) -> QuerySet[Alert]:
-    return Alert.objects.filter(unit_path__startswith=unit.path, acknowledged_at__isnull=True).select_related(
-        "story", "unit")[:limit]
+def open_alerts(unit: Unit, limit: int | None = 20) -> QuerySet[Alert]:
+    """The unit's (and the units' below it) alerts no one has acknowledged, newest first; ``limit`` of them."""
+    found = Alert.objects.filter(unit_path__startswith=unit.path, acknowledged_at__isnull=True).select_related(
+        "story", "unit")
+    return found if limit is None else found[:limit]

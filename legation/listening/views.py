@@ -71,13 +71,16 @@ def _sources(request: HttpRequest, unit: Unit) -> Any:
 def dashboard(request: HttpRequest) -> HttpResponse:
     unit = _unit(request)
     hours = whole_number(request.GET.get("hours"), 48, 1, 24 * 30)
+    alerts = list(trends.open_alerts(unit))
     return render(request, "listening/dashboard.html", {
         "unit": unit,
         "hours": hours,
         "figures": trends.overview(unit, hours=hours),
         "stories": trends.stories(unit),
-        "alerts": trends.open_alerts(unit),
+        "alerts": alerts,
+        "alerts_more": max(0, trends.open_alerts(unit, limit=None).count() - len(alerts)),
         "sources": _sources(request, unit),
+        "words": {"posts": _("posts"), "zoom_in": _("Zoom in"), "zoom_out": _("Zoom out")},
         "can_manage": may(request.user, Action.LISTENING_MANAGE, unit),  # type: ignore[arg-type]
     })
 

@@ -104,7 +104,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def switch_unit(request: HttpRequest) -> HttpResponse:
-    unit = get_object_or_404(units_where(request.user, Action.UNIT_VIEW), pk=request.POST.get("unit"))
+    unit = get_object_or_404(units_where(request.user, Action.UNIT_VIEW), pk=posted_id(request.POST.get("unit")))
     request.session["unit_id"] = unit.pk
     if request.htmx:  # type: ignore[attr-defined]
         response = HttpResponse(status=204)

@@ -194,7 +194,7 @@ def test_the_dashboard_draws_trends_over_time_and_refreshes_itself(page, live_si
     before = int(page.inner_text("#total").replace(",", ""))
 
     # Three posts heard by the unit while the page is open: a minute later the page shows them, unreloaded.
-    unit = page.inner_text("#listening-refresh").split("/units/")[1].split("/")[0]
+    unit = page.get_attribute("#listening-refresh", "data-unit")
     posts = tmp_path / "posts.csv"
     posts.write_text("text\n" + "".join(f"Embassy open day in Tunis: visit number {n}\n" for n in range(3)))
     replayed = live_site.cli("listen", "replay", str(posts), "--unit", unit, "--source", "open day", "--rate", "0")

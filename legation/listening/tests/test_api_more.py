@@ -79,7 +79,8 @@ def test_overview_shows_the_units_figures_in_the_window(client, bob, tree, heard
     assert figures["total"] == in_window.count() == 3  # the 100-hour-old post and Berlin's are not counted
     assert sum(figures["volume"]["counts"]) == 3 and len(figures["volume"]["labels"]) == 49
     assert figures["sentiment_by_language"] == {
-        "languages": ["fr", "en"],
+        "languages": ["fr", "en"], "language_labels": ["French", "English"],
+        "labels": {"negative": "negative", "neutral": "neutral", "positive": "positive"},
         "series": {"negative": [1, 0], "neutral": [1, 0], "positive": [0, 1]},
     }
     assert {c["category"]: c["count"] for c in figures["categories"]} == {

@@ -36,7 +36,8 @@ def test_the_dashboard_shows_charts_and_the_map_data(client, bob, tree, heard):
     assert page.status_code == 200
     html = page.content.decode()
     assert 'id="chart-volume"' in html and 'id="map"' in html and "vendor/chartjs/chart.umd.min.js" in html
-    assert "http://" not in html.split("<main>")[1].replace("http://testserver", "")  # nothing from elsewhere
+    main = html.split('<main id="main" tabindex="-1">')[1]
+    assert "http://" not in main.replace("http://testserver", "")  # nothing from elsewhere
     figures = json.loads(html.split('id="listening-figures" type="application/json">')[1].split("</script>")[0])
     assert figures["total"] == 2  # Paris only: Berlin is not bob's
     assert figures["places"][0]["name"] == "Paris"

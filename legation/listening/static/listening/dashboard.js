@@ -30,11 +30,14 @@
   }
 
   var lineColours = ["#2c3e50", "#e67e22", "#2980b9", "#8e44ad", "#16a085", "#c0392b"];
+  // Words the page carries in the reader's language (the series' name in tooltips, the map's buttons).
+  var words = JSON.parse(document.getElementById("listening-words").textContent);
+  function languageLabels(sbl) { return sbl.language_labels || sbl.languages; }
 
   var volumeChart = chart("chart-volume", {
     type: "line",
     data: { labels: figures.volume.labels,
-            datasets: [{ label: "posts", data: figures.volume.counts, borderColor: "#2c3e50", fill: false,
+            datasets: [{ label: words.posts, data: figures.volume.counts, borderColor: "#2c3e50", fill: false,
                          tension: 0.2, pointRadius: 0 }] },
     options: { animation: false, plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true } } }
   });
@@ -46,7 +49,7 @@
   }
   var sentimentChart = chart("chart-sentiment", {
     type: "bar",
-    data: { labels: figures.sentiment_by_language.languages,
+    data: { labels: languageLabels(figures.sentiment_by_language),
             datasets: sentimentDatasets(figures.sentiment_by_language) },
     options: { animation: false, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } }
   });
@@ -79,7 +82,7 @@
   var categoriesChart = chart("chart-categories", {
     type: "bar",
     data: { labels: figures.categories.map(function (c) { return c.label; }),
-            datasets: [{ label: "posts", data: figures.categories.map(function (c) { return c.count; }),
+            datasets: [{ label: words.posts, data: figures.categories.map(function (c) { return c.count; }),
                          backgroundColor: "#2980b9" }] },
     options: { animation: false, indexAxis: "y", plugins: { legend: { display: false } } }
   });
@@ -98,7 +101,9 @@
 
   var mapEl = document.getElementById("map");
   if (mapEl && window.L) {
-    var map = window.L.map(mapEl, { worldCopyJump: false, attributionControl: false }).setView([20, 10], 1);
+    var map = window.L.map(mapEl, { worldCopyJump: false, attributionControl: false, zoomControl: false })
+      .setView([20, 10], 1);
+    window.L.control.zoom({ zoomInTitle: words.zoom_in, zoomOutTitle: words.zoom_out }).addTo(map);
     markers = window.L.layerGroup().addTo(map);
     drawPlaces();
     var url = document.getElementById("world-atlas-url").textContent.trim();
@@ -112,21 +117,25 @@
     });
   }
 
-  // Listening is live: the figures are fetched again every minute (the API's overview, as this page was
-  // drawn) and the charts, map and total redrawn in place. New alerts are announced, not inserted: each
-  // carries a form, and the page is one click away.
+  // Listening is live: every minute the page is fetched again, as the server draws it in the reader's
+  // language (a total's plural, story growth, "2 minutes ago", numbers as the reader writes them), and its
+  // totals, stories, terms and countries are put in place of these; the charts and map are redrawn from its
+  // figures. New alerts are announced, not inserted: each carries a form, and the page is one click away.
   var refresh = document.getElementById("listening-refresh");
-  function redraw(next) {
+  var drawn = ["stats", "stories", "terms", "countries"];
+  function redraw(next, fetched) {
     figures = next;
-    var total = document.getElementById("total");
-    if (total) { total.textContent = next.total.toLocaleString(); }
+    drawn.forEach(function (id) {
+      var here = document.getElementById(id), there = fetched.getElementById(id);
+      if (here && there) { here.innerHTML = there.innerHTML; }
+    });
     if (volumeChart) {
       volumeChart.data.labels = next.volume.labels;
       volumeChart.data.datasets[0].data = next.volume.counts;
       volumeChart.update();
     }
     if (sentimentChart) {
-      sentimentChart.data.labels = next.sentiment_by_language.languages;
+      sentimentChart.data.labels = languageLabels(next.sentiment_by_language);
       sentimentChart.data.datasets = sentimentDatasets(next.sentiment_by_language);
       sentimentChart.update();
     }
@@ -145,18 +154,25 @@
     document.querySelectorAll("#alerts [data-alert]").forEach(function (el) {
       shown[el.getAttribute("data-alert")] = true;
     });
-    var fresh = (next.open_alerts || []).filter(function (a) { return !shown[String(a.id)]; });
+    var fresh = Array.prototype.filter.call(fetched.querySelectorAll("#alerts [data-alert]"), function (el) {
+      return !shown[el.getAttribute("data-alert")];
+    });
     var notice = document.getElementById("new-alerts");
     if (notice) { notice.hidden = fresh.length === 0; }
     document.body.setAttribute("data-refreshed", String(Date.now()));
   }
-  if (refresh && window.fetch) {
+  if (refresh && window.fetch && window.DOMParser) {
     var every = 1000 * (parseInt(refresh.getAttribute("data-every"), 10) || 60);
     window.setInterval(function () {
       if (document.hidden) { return; }
-      fetch(refresh.textContent.trim(), { credentials: "same-origin", headers: { Accept: "application/json" } })
-        .then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (next) { if (next) { redraw(next); } })
+      fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (!html) { return; }
+          var fetched = new window.DOMParser().parseFromString(html, "text/html");
+          var data = fetched.getElementById("listening-figures");
+          if (data) { redraw(JSON.parse(data.textContent), fetched); }
+        })
         .catch(function () { /* offline for a moment: the next minute tries again */ });
     }, every);
   }
