@@ -67,3 +67,16 @@ def test_a_feed_address_on_a_platform_that_reads_an_accounts_timeline_is_refused
     assert refused.value.message_dict["query"] == [
         "Sandbox reads the timeline of the account chosen, not a feed's address: a feed is read on the platform "
         "RSS / Atom feed"]
+
+
+def test_an_urdu_reader_reads_how_long_ago_in_urdu():
+    """Django's own Urdu catalogue leaves "2 minutes ago" empty: the dashboard's stories and alerts said it in
+    English."""
+    from datetime import timedelta
+
+    from django.contrib.humanize.templatetags.humanize import naturaltime
+    from django.utils import timezone, translation
+
+    with translation.override("ur"):
+        assert naturaltime(timezone.now() - timedelta(minutes=2, seconds=5)) == "2 منٹ پہلے"
+        assert naturaltime(timezone.now() - timedelta(hours=3, minutes=1)) == "3 گھنٹے پہلے"
