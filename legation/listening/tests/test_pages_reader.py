@@ -80,3 +80,15 @@ def test_an_urdu_reader_reads_how_long_ago_in_urdu():
     with translation.override("ur"):
         assert naturaltime(timezone.now() - timedelta(minutes=2, seconds=5)) == "2 منٹ پہلے"
         assert naturaltime(timezone.now() - timedelta(hours=3, minutes=1)) == "3 گھنٹے پہلے"
+
+
+def test_a_sources_number_field_names_one_least_value():
+    from legation.listening.forms import SourceEditForm
+
+    fields = {"name": "x", "query": "q", "batch_size": "10", "spike_threshold": "3", "spike_min_count": "5",
+              "story_min_size": "3"}
+    for typed in ("-1", "0"):
+        form = SourceEditForm(data={**fields, "pull_every": typed})
+        assert not form.is_valid()
+        assert form.errors["pull_every"] == ["Ensure this value is greater than or equal to 1."]
+    assert 'min="1" max="43200"' in str(form["pull_every"])
