@@ -414,8 +414,8 @@ def get_item(request: HttpRequest, item_id: int) -> Any:
 def read_item_accurately(request: HttpRequest, item_id: int) -> Any:
     """Ask the accurate tier to read the post again, in the worker; GET the item later to see its new reading."""
     item = get_object_or_404(visible_items(request.user).select_related("unit"), pk=item_id)
-    services.request_accurate_reading(request.user, item)  # type: ignore[arg-type]
-    return Status(202, {"queued": True})
+    # queued: False when an earlier request is still waiting for the worker (nothing is queued twice)
+    return Status(202, {"queued": services.request_accurate_reading(request.user, item)})  # type: ignore[arg-type]
 
 
 @router.get("/stories", response=list[StoryOut])

@@ -269,6 +269,9 @@ class ListenedItem(Reading):
     story = models.ForeignKey(Story, on_delete=models.SET_NULL, null=True, blank=True, related_name="items")
     # Ingestion reads with the fast tier; a person may ask the accurate tier to read a post again (on demand).
     read_accurately_at = models.DateTimeField(null=True, blank=True)
+    # When a person last asked for that (``services.request_accurate_reading``): a second request meanwhile queues
+    # nothing again.
+    reread_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -576,19 +576,29 @@ def acknowledge_alert(actor: Person, alert: Alert) -> Alert:
 
 
 @transaction.atomic
-def request_accurate_reading(actor: Person, item: ListenedItem) -> None:
+def request_accurate_reading(actor: Person, item: ListenedItem) -> bool:
     """Ask the accurate tier to read a post again, in the worker (the web process never loads that tier). Anyone
     who may see the post may ask: it changes no words, only which models read them; the ledger says who asked, on
     the asker's own unit that heard the post (``as_seen_by``): a post another mission stored first tells that
-    mission nothing of who else listens to it."""
+    mission nothing of who else listens to it. False when an earlier request is still waiting for the worker
+    (less than REREAD_PENDING ago, not read since): nothing is queued or recorded again."""
     if not visible_items(actor).filter(pk=item.pk).exists():
         raise PermissionDenied(_("this post was not heard in a unit you may view"))
+    now = timezone.now()
+    free = (Q(reread_requested_at__isnull=True) | Q(reread_requested_at__lt=now - REREAD_PENDING)
+            | Q(read_accurately_at__gte=F("reread_requested_at")))
+    if not ListenedItem.objects.filter(free, pk=item.pk).update(reread_requested_at=now):
+        return False
     [seen] = as_seen_by(actor, [item])
     ledger.append(actor, "listening.item_reread_requested", obj=item, unit=seen.unit,
                   payload={"platform": item.platform, "external_id": item.external_id})
     from legation.listening.tasks import read_item_accurately
 
     read_item_accurately.enqueue(item.pk)  # the database queue commits it with the record
+    return True
+
+
+REREAD_PENDING = timedelta(minutes=10)  # a request not read after this long (a worker down) may be made again
 
 
 def read_accurately(item: ListenedItem) -> bool:

@@ -200,7 +200,7 @@ def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
 def read_item_accurately(request: HttpRequest, item_id: int) -> HttpResponse:
     """Ask the accurate tier to read a post again (in the worker); anyone who may see the post may ask."""
     item = get_object_or_404(visible_items(request.user).select_related("unit"), pk=item_id)
-    services.request_accurate_reading(request.user, item)  # type: ignore[arg-type]
+    services.request_accurate_reading(request.user, item)  # type: ignore[arg-type]  # once, however often asked
     messages.info(request, _("The accurate models will read this post in a moment; reload the page to see it."))
     return redirect("listening:item", item_id=item.pk)
 

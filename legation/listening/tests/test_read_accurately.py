@@ -75,3 +75,18 @@ def test_asking_for_a_post_another_mission_stored_first_is_recorded_on_the_asker
     assert client.post(f"/api/v1/listening/items/{item.pk}/read-accurately").status_code == 202
     asked = Record.objects.get(action="listening.item_reread_requested")
     assert (asked.actor_id, asked.unit_id) == (charlie.pk, tree.berlin.pk)  # Paris learns nothing of Berlin
+
+
+def test_asking_again_while_the_first_request_waits_queues_and_records_nothing_more(client, bob, paris_source):
+    from legation.records.models import Record
+
+    services.ingest_posts(paris_source, make_posts([STRANDED]))
+    item = ListenedItem.objects.get()
+    client.force_login(bob)
+    answers = [client.post(f"/api/v1/listening/items/{item.pk}/read-accurately").json() for _ in range(5)]
+    assert answers == [{"queued": True}] + [{"queued": False}] * 4
+    assert _queued() == [[item.pk]]
+    assert Record.objects.filter(action="listening.item_reread_requested").count() == 1
+    read_item_accurately.call(item.pk)  # the worker read it: a new request is a new reading
+    assert client.post(f"/api/v1/listening/items/{item.pk}/read-accurately").json() == {"queued": True}
+    assert _queued() == [[item.pk], [item.pk]]
