@@ -101,11 +101,11 @@ def test_an_arabic_editor_edits_a_source_and_removal_asks_first(page, live_site)
     row = page.locator("#sources tbody tr", has_text="Nile hashtag")
     with page.expect_navigation():
         row.locator("a.edit-source").click()
-    page.fill("#id_batch_size", "0")  # out of bounds: refused next to the field, nothing typed is lost
+    page.fill("#id_batch_size", "0")  # out of bounds: the browser refuses it before sending, nothing is lost
     page.fill("#id_query", "#nile OR #cairo")
-    with page.expect_navigation():
-        page.click("#edit-source button[type=submit]")
-    assert page.locator("#id_batch_size_error").count() == 1
+    page.click("#edit-source button[type=submit]")
+    assert page.evaluate("() => document.querySelector('#id_batch_size').validity.rangeUnderflow")
+    assert page.get_attribute("#id_batch_size", "min") == "1"
     assert page.input_value("#id_query") == "#nile OR #cairo"
     page.fill("#id_batch_size", "50")
     with page.expect_navigation():
@@ -203,3 +203,24 @@ def test_the_dashboard_draws_trends_over_time_and_refreshes_itself(page, live_si
     page.wait_for_function("() => document.body.hasAttribute('data-refreshed')")
     assert int(page.inner_text("#total").replace(",", "")) == before + 3
     assert page.input_value("#trend-by") == "sentiment"  # the reader's choice of breakdown is kept
+
+
+def test_a_french_dashboard_stays_french_when_it_refreshes_itself(page, live_site, tmp_path):
+    page.clock.install()
+    sign_in(page, "paris-admin")  # a French interface
+    page.goto("/listening/")
+    page.wait_for_selector("#chart-sentiment")
+    legend = "() => Chart.getChart('chart-sentiment').data.datasets.map(d => d.label)"
+    french = page.evaluate(legend)
+    assert french == ["négatif", "neutre", "positif"]
+    unit = page.get_attribute("#listening-refresh", "data-unit")
+    posts = tmp_path / "posts.csv"
+    posts.write_text("text\n" + "".join(f"Journée portes ouvertes: visite numéro {n}\n" for n in range(3)))
+    replayed = live_site.cli("listen", "replay", str(posts), "--unit", unit, "--source", "portes", "--rate", "0")
+    assert replayed.returncode == 0, replayed.stderr
+    page.clock.run_for(61_000)
+    page.wait_for_function("() => document.body.hasAttribute('data-refreshed')")
+    assert page.evaluate(legend) == french  # not "negative", "neutral", "positive"
+    stats = " ".join(page.inner_text("#stats").split())
+    assert stats.startswith("3 publications au cours des 48 dernières heures"), stats  # not "3 publication"
+    assert "Français" in page.evaluate("() => Chart.getChart('chart-sentiment').data.labels")
