@@ -7,8 +7,9 @@ languages: ``langid_sentences.tsv`` (clean sentences; used while tuning the Lega
 ``langid_posts.tsv`` (210 short noisy posts with mentions, hashtags, emoji, URLs and code-mixing; its errors were
 looked at while tuning) and ``langid_posts_heldout.tsv`` (140 more such posts, written before being scored);
 ``langid_posts2_tune.tsv`` and ``langid_posts2_heldout.tsv`` (2026-12-05: 210 noisy posts each, 6 per language,
-the first used to tune, the second scored once after). Prints one JSON object per detector; speeds are CPU time
-(``time.process_time``) on one core. Detectors that are not installed are skipped.
+the first used to tune, the second scored once after); ``langid_short_check.tsv`` (2026-12-06: 150 short greetings
+and phrases, 35 languages and Arabizi, scored before and after the short-post changes). Prints one JSON object per
+detector; speeds are CPU time (``time.process_time``) on one core. Detectors that are not installed are skipped.
 
     .venv/bin/python training/compare_langid.py [--data ../shared/data] [--only legation] [--sets posts2_tune]
         [--errors]
@@ -160,6 +161,7 @@ def main() -> None:
         "own_posts_heldout_35": lambda: load_fixture("langid_posts_heldout"),
         "own_posts2_tune_35": lambda: load_fixture("langid_posts2_tune"),
         "own_posts2_heldout_35": lambda: load_fixture("langid_posts2_heldout"),
+        "own_short_check_35": lambda: load_fixture("langid_short_check"),
     }
     wanted = [w for w in args.sets.split(",") if w]
     sets = {name: load() for name, load in loaders.items() if not wanted or any(w in name for w in wanted)}
