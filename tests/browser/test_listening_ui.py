@@ -194,13 +194,7 @@ def test_the_dashboard_draws_trends_over_time_and_refreshes_itself(page, live_si
     before = int(page.inner_text("#total").replace(",", ""))
 
     # Three posts heard by the unit while the page is open: a minute later the page shows them, unreloaded.
-    unit = page.get_attribute("#listening-refresh", "data-unit")
-    posts = tmp_path / "posts.csv"
-    posts.write_text("text\n" + "".join(f"Embassy open day in Tunis: visit number {n}\n" for n in range(3)))
-    replayed = live_site.cli("listen", "replay", str(posts), "--unit", unit, "--source", "open day", "--rate", "0")
-    assert replayed.returncode == 0, replayed.stderr
-    page.clock.run_for(61_000)
-    page.wait_for_function("() => document.body.hasAttribute('data-refreshed')")
+    _heard_a_minute_later(page, live_site, tmp_path, [f"Embassy open day in Tunis: visit number {n}" for n in range(3)])
     assert int(page.inner_text("#total").replace(",", "")) == before + 3
     assert page.input_value("#trend-by") == "sentiment"  # the reader's choice of breakdown is kept
 
@@ -213,14 +207,19 @@ def test_a_french_dashboard_stays_french_when_it_refreshes_itself(page, live_sit
     legend = "() => Chart.getChart('chart-sentiment').data.datasets.map(d => d.label)"
     french = page.evaluate(legend)
     assert french == ["négatif", "neutre", "positif"]
-    unit = page.get_attribute("#listening-refresh", "data-unit")
-    posts = tmp_path / "posts.csv"
-    posts.write_text("text\n" + "".join(f"Journée portes ouvertes: visite numéro {n}\n" for n in range(3)))
-    replayed = live_site.cli("listen", "replay", str(posts), "--unit", unit, "--source", "portes", "--rate", "0")
-    assert replayed.returncode == 0, replayed.stderr
-    page.clock.run_for(61_000)
-    page.wait_for_function("() => document.body.hasAttribute('data-refreshed')")
+    _heard_a_minute_later(page, live_site, tmp_path, [f"Journée portes ouvertes: visite numéro {n}" for n in range(3)])
     assert page.evaluate(legend) == french  # not "negative", "neutral", "positive"
     stats = " ".join(page.inner_text("#stats").split())
     assert stats.startswith("3 publications au cours des 48 dernières heures"), stats  # not "3 publication"
     assert "Français" in page.evaluate("() => Chart.getChart('chart-sentiment').data.labels")
+
+
+def _heard_a_minute_later(page, live_site, tmp_path, texts: list[str]) -> None:
+    """The unit the dashboard shows hears these posts (a replay) and the page's minute-long timer runs."""
+    unit = page.get_attribute("#listening-refresh", "data-unit")
+    posts = tmp_path / "posts.csv"
+    posts.write_text("text\n" + "".join(f"{text}\n" for text in texts))
+    replayed = live_site.cli("listen", "replay", str(posts), "--unit", unit, "--source", "live", "--rate", "0")
+    assert replayed.returncode == 0, replayed.stderr
+    page.clock.run_for(61_000)
+    page.wait_for_function("() => document.body.hasAttribute('data-refreshed')")
