@@ -441,10 +441,25 @@ _NEED_INDEX = {
     need: _split_terms((*terms, *NEAR_TERMS.get(need, {}))) for need, terms in NEED_TERMS.items()
 }
 _CUE_WORDS, _CUE_PHRASES = _split_terms((*NEED_CUES, *NEED_NEGATIONS, *_TR_CUES, *_VI_CUES, *_ID_CUES))
-_CALL_SEQS = _seqs(NEED_CUES)
-_NEG_SEQS = _seqs(NEED_NEGATIONS)
-_TERM_SEQS = {need: _seqs(terms) for need, terms in NEED_TERMS.items()}
-_NEAR_SEQS = {need: [(_seqs([t])[0], _seqs(cues)) for t, cues in near.items()] for need, near in NEAR_TERMS.items()}
+
+
+SeqIndex = dict[str, tuple[tuple[str, ...], ...]]
+
+
+def _by_first(seqs: Iterable[tuple[str, ...]]) -> SeqIndex:
+    """Word sequences by their first word: a text is scanned once, at the positions of those first words."""
+    index: dict[str, list[tuple[str, ...]]] = {}
+    for seq in seqs:
+        if seq:
+            index.setdefault(seq[0], []).append(seq)
+    return {first: tuple(found) for first, found in index.items()}
+
+
+_CALL_SEQS = _by_first(_seqs(NEED_CUES))
+_NEG_SEQS = _by_first(_seqs(NEED_NEGATIONS))
+_TERM_SEQS = {need: _by_first(_seqs(terms)) for need, terms in NEED_TERMS.items()}
+_NEAR_SEQS = {need: [(_by_first(_seqs([t])), _by_first(_seqs(cues))) for t, cues in near.items()]
+              for need, near in NEAR_TERMS.items()}
 
 # Chinese, Japanese and Korean: a need word and a cue at most 6 characters apart in the same clause
 # ("我们需要水和食物", "水が必要です", "물이 필요해요"). "水" alone only outside common words (洪水 flood,
@@ -508,16 +523,25 @@ def _forms(text_lower: str) -> list[frozenset[str]]:
             for t in tokens]
 
 
-def _spans(forms: list[frozenset[str]], seqs: Iterable[tuple[str, ...]]) -> list[tuple[int, int]]:
-    """(first, last) word positions of every occurrence of the word sequences ``seqs``."""
+def _positions(forms: list[frozenset[str]]) -> dict[str, list[int]]:
+    """Where each word form of a text stands."""
+    where: dict[str, list[int]] = {}
+    for i, here in enumerate(forms):
+        for form in here:
+            where.setdefault(form, []).append(i)
+    return where
+
+
+def _spans(forms: list[frozenset[str]], where: dict[str, list[int]], index: SeqIndex) -> list[tuple[int, int]]:
+    """(first, last) word positions of every occurrence of the word sequences of ``index`` (``_by_first``),
+    looked for only where their first word stands (``where``, ``_positions``)."""
     out = []
-    for seq in seqs:
-        n = len(seq)
-        if not n:
-            continue
-        for i in range(len(forms) - n + 1):
-            if seq[0] in forms[i] and all(seq[k] in forms[i + k] for k in range(1, n)):
-                out.append((i, i + n - 1))
+    for first in index.keys() & where.keys():
+        for seq in index[first]:
+            n = len(seq)
+            for i in where[first]:
+                if i + n <= len(forms) and all(seq[k] in forms[i + k] for k in range(1, n)):
+                    out.append((i, i + n - 1))
     return out
 
 
@@ -529,14 +553,15 @@ def _needs_by_words(low: str, require_cue: bool) -> list[str]:
     """The needs of a text that passed the cheap checks, with word positions: each need word with a request
     anywhere, or a negation (or, for a near term, its own cue) at most _NEAR words away."""
     forms = _forms(low)
-    found = {need: _spans(forms, seqs) for need, seqs in _TERM_SEQS.items()}
+    where = _positions(forms)
+    found = {need: _spans(forms, where, seqs) for need, seqs in _TERM_SEQS.items()}
     near_hit = {need for need, near in _NEAR_SEQS.items()
-                if any(_close(_spans(forms, [term]), _spans(forms, cues)) for term, cues in near)}
-    if not require_cue or _spans(forms, _CALL_SEQS):
+                if any(_close(_spans(forms, where, term), _spans(forms, where, cues)) for term, cues in near)}
+    if not require_cue or _spans(forms, where, _CALL_SEQS):
         return [need for need in NEED_TERMS if found[need] or need in near_hit]
     # Negations only: the need words next to one, and those listed right after them ("no food, water or
     # medicine").
-    cued = _spans(forms, _NEG_SEQS)
+    cued = _spans(forms, where, _NEG_SEQS)
     hit = set(near_hit)
     grew = True
     while grew:
