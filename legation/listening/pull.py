@@ -74,7 +74,8 @@ def _pull_file(source: ListeningSource) -> IngestResult:
     chunks are enriched in other processes (``services.ingest_batches``).
     """
     try:
-        path = services.resolve_file(source.query, source.unit, scoped=False)
+        # a source a person set up reads only what that person's unit may, whatever was put in the folders since
+        path = services.resolve_file(source.query, source.unit, scoped=source.created_by_id is not None)
     except Exception as exc:  # noqa: BLE001 - a missing file is the source's error, not the worker's
         services.record_pull_error(source, str(exc), permanent=True)
         return IngestResult()

@@ -74,8 +74,9 @@ def resolve_file(name: str, unit: Unit | None = None, *, scoped: bool = True) ->
     (``<data dir>/listening/<unit id>/``, where a plain name is looked for first), in the folder of a unit below
     it (``<unit id>/name``), or at the top of the directory for a unit with none above it (the ministry). A file
     another unit's folder holds is "no file", as one that does not exist: a mission learns nothing of the
-    others' files. Without ``unit`` (the operator's CLI), or not ``scoped`` (a pull: who set the source up was
-    checked then), any file in the directory, the unit's folder first."""
+    others' files; a pull of a source a person set up checks it again, so a file put at the top later is not
+    read in place of one that has gone. Without ``unit`` (the operator's CLI), or not ``scoped`` (a pull of a
+    source the operator's CLI set up), any file in the directory, the unit's folder first."""
     refused = ValidationError({"query": _("no file named %(name)s in %(folder)s")
                                % {"name": repr(name),
                                   "folder": "LEGATION_DATA_DIR/listening" + (f"/{unit.pk}" if unit else "")}})
@@ -101,7 +102,9 @@ def _unit_may_read(unit: Unit, path: Path) -> bool:
     parts = path.relative_to(files_dir().resolve()).parts
     if len(parts) == 1:
         return unit.parent_id is None
-    owner = Unit.objects.filter(pk=int(parts[0])).first() if parts[0].isdecimal() else None
+    folder = parts[0]  # a unit's folder is named by its id as written by str(): not "03", "٣" or "３"
+    owner = Unit.objects.filter(pk=int(folder)).first() if folder.isascii() and folder.isdecimal() and \
+        str(int(folder)) == folder else None
     return owner is not None and owner.is_within(unit)
 
 
@@ -173,7 +176,7 @@ def _validate_source(source: ListeningSource, *, check_file: bool = True, platfo
                 provider.parse_config(config)
             except ConfigError as exc:
                 raise ValidationError({"query": exc.message}) from None
-        elif "://" in source.query:  # the pull reads the account's timeline: the address would be ignored
+        elif platform_check and "://" in source.query:  # the pull reads the account's timeline, not the address
             raise ValidationError({"query": _("%(platform)s reads the timeline of the account chosen, not a feed's "
                                               "address: a feed is read on the platform RSS / Atom feed")
                                    % {"platform": _(PROVIDERS[source.platform][0])}})
@@ -184,7 +187,8 @@ def _validate_source(source: ListeningSource, *, check_file: bool = True, platfo
             raise ValidationError({"account": _("the account belongs to an unrelated unit")})
         # A search may go through an account of a unit above (the ministry's platform access serves its
         # missions); an account's own mentions and timeline are read only by its unit and the units above it.
-        if source.kind in (SourceKind.MENTIONS, SourceKind.FEED) and not source.account.unit.is_within(source.unit):
+        if platform_check and source.kind in (SourceKind.MENTIONS, SourceKind.FEED) and \
+                not source.account.unit.is_within(source.unit):
             raise ValidationError({"account": _("the mentions and timeline of an account are read by its own unit "
                                                 "or a unit above it, not by a unit below")})
     source.full_clean(exclude=["unit", "account", "created_by"], validate_unique=False)
@@ -537,7 +541,11 @@ def email_alert(alert: Alert, emails: Sequence[str], attempt: int = 1, *, guard:
                 **({"email_handled": reached} if first else {}))
     alert.refresh_from_db(fields=["emailed_to", "email_handled"])
     with transaction.atomic():  # the retries and the end of the first try, together
-        if failed:
+        # A first try the guard took over meanwhile leaves those it failed to the guard, which e-mails (and
+        # retries) everyone the try did not reach: one chain of retries each, not two.
+        owner = not first or bool(Alert.objects.filter(pk=alert.pk, email_tried_at__isnull=True).update(
+            email_tried_at=timezone.now()))
+        if failed and owner:
             logger.warning("alert %s: e-mail to %d people failed (try %d of %d): %s", alert.pk, len(failed),
                            attempt, ALERT_EMAIL_TRIES, error)
             if attempt < ALERT_EMAIL_TRIES:
@@ -548,8 +556,6 @@ def email_alert(alert: Alert, emails: Sequence[str], attempt: int = 1, *, guard:
             else:
                 ledger.append(None, "listening.alert_email_failed", obj=alert, unit=unit,
                               payload={"to": failed, "tries": attempt, "error": error})
-        if first:  # the first try is over: sent, or its retries queued (``tasks.email_alert_guard``)
-            Alert.objects.filter(pk=alert.pk, email_tried_at__isnull=True).update(email_tried_at=timezone.now())
     return sent
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf.locale import LANG_INFO
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.messages.storage.base import BaseStorage
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -72,7 +73,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     unit = _unit(request)
     hours = whole_number(request.GET.get("hours"), 48, 1, 24 * 30)
     alerts = list(trends.open_alerts(unit))
-    return render(request, "listening/dashboard.html", {
+    response = render(request, "listening/dashboard.html", {
         "unit": unit,
         "hours": hours,
         "figures": trends.overview(unit, hours=hours),
@@ -83,6 +84,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "words": {"posts": _("posts"), "zoom_in": _("Zoom in"), "zoom_out": _("Zoom out")},
         "can_manage": may(request.user, Action.LISTENING_MANAGE, unit),  # type: ignore[arg-type]
     })
+    pending = messages.get_messages(request)
+    if request.GET.get("refresh") and isinstance(pending, BaseStorage):  # the page's own minute refresh: the
+        pending.used = False  # messages wait for the next page shown
+    return response
 
 
 def _search_context(request: HttpRequest, unit: Unit) -> tuple[str, Filters]:
@@ -200,8 +205,11 @@ def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
 def read_item_accurately(request: HttpRequest, item_id: int) -> HttpResponse:
     """Ask the accurate tier to read a post again (in the worker); anyone who may see the post may ask."""
     item = get_object_or_404(visible_items(request.user).select_related("unit"), pk=item_id)
-    services.request_accurate_reading(request.user, item)  # type: ignore[arg-type]  # once, however often asked
-    messages.info(request, _("The accurate models will read this post in a moment; reload the page to see it."))
+    if services.request_accurate_reading(request.user, item):  # type: ignore[arg-type]
+        messages.info(request, _("The accurate models will read this post in a moment; reload the page to see it."))
+    else:  # asked already, and not read yet: nothing is queued twice
+        messages.info(request, _("The accurate models were asked to read this post already; reload the page in a "
+                                 "moment to see it."))
     return redirect("listening:item", item_id=item.pk)
 
 

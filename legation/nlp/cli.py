@@ -221,9 +221,15 @@ def language_code(label: str) -> str | None:
     if len(base) == 2:
         return base if pycountry.languages.get(alpha_2=base) is not None else None
     if len(base) == 3:
+        from legation.nlp.language import _FASTTEXT_TO_639_1
+
+        if base in _FASTTEXT_TO_639_1:  # as the detector names it: Egyptian Arabic is ar, Cebuano tl
+            return _FASTTEXT_TO_639_1[base]
         found = pycountry.languages.get(alpha_3=base) or pycountry.languages.get(bibliographic=base)
-        alpha_2 = getattr(found, "alpha_2", None) if found is not None else None
-        return LANGUAGE_ALIASES.get(alpha_2, alpha_2) if alpha_2 else None
+        if found is None:
+            return None
+        alpha_2 = getattr(found, "alpha_2", None)
+        return LANGUAGE_ALIASES.get(alpha_2, alpha_2) if alpha_2 else base  # "sco": the detector's code too
     return None
 
 
@@ -420,8 +426,17 @@ def holdout_split(docs: Sequence[str], labels: Sequence[str], err: TextIO, name:
     sets = list(by_text.values())
     random.Random(13).shuffle(sets)
     want, test, train = max(1, len(docs) // 10), list[int](), list[int]()
+    left = Counter(labels)  # texts of each label not held out: every label keeps some to learn from
     for idx in sets:
-        (test if len(test) < want else train).extend(idx)
+        group = Counter(labels[i] for i in idx)
+        # Held out while the tenth is not reached, unless the group would take it far past its tenth (one text
+        # copied fifty times) or take a label's last texts to train on.
+        if len(test) < want and len(test) + len(idx) <= want * 3 // 2 + 1 and all(
+                left[label] > n for label, n in group.items()):
+            test.extend(idx)
+            left -= group
+        else:
+            train.extend(idx)
     return test, train
 
 

@@ -159,3 +159,29 @@ def test_a_first_mail_try_killed_half_way_leaves_the_guard_only_the_rest(tree, a
                                                     "carol@veridia.example"]  # each once
     alert.refresh_from_db()
     assert alert.emailed_to == 3
+
+
+def test_a_group_the_first_try_failed_is_retried_once_when_the_guard_took_over(tree, alice, settings,
+                                                                               monkeypatch):
+    _three_languages(tree, alice)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    real_send, real_check = services.send_mail, services._guard_took_over
+    checks = []
+
+    def arabic_server_down(**kwargs):
+        if kwargs["recipient_list"] == ["amira@veridia.example"]:
+            raise ConnectionRefusedError("down")
+        return real_send(**kwargs)
+
+    def guard_runs_before_the_third_group(alert):
+        checks.append(alert.pk)
+        if len(checks) == 3:
+            tasks.email_alert_guard.call(alert.pk)
+        return real_check(alert)
+
+    monkeypatch.setattr(services, "send_mail", arabic_server_down)
+    monkeypatch.setattr(services, "_guard_took_over", guard_runs_before_the_third_group)
+    services.raise_alert(unit=tree.paris, kind="spike", key="all@v", message="Spike: 40 posts", count=40)
+    retries = [r.args_kwargs["args"] for r in DBTaskResult.objects.filter(task_path=tasks.email_alert.module_path)]
+    assert [args[1] for args in retries] == [["amira@veridia.example"]]  # one chain, the guard's
+    assert sorted(m.to[0] for m in mail.outbox) == ["bruno@veridia.example", "carol@veridia.example"]

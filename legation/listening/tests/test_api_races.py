@@ -158,3 +158,36 @@ def test_input_that_reached_the_database_unchecked_is_refused_by_field(client, b
     kept = post("/api/v1/listening/saved-searches", json.dumps(
         {"unit_id": tree.paris.pk, "name": "s3", "params": {"since": "0001-01-01T00:00:00+01:00"}}))
     assert kept.status_code == 422 and not SavedSearch.objects.exists()
+
+
+def test_a_pull_reads_only_what_the_unit_may_even_when_its_file_is_replaced(tree, bob, settings, tmp_path):
+    from legation.listening import tasks
+    from legation.listening.models import ListenedItem
+
+    settings.LISTENING_FILES_DIR = tmp_path
+    settings.LISTENING_ENRICH_PROCESSES = 0
+    own = tmp_path / str(tree.paris.pk)
+    own.mkdir()
+    (own / "x.csv").write_text("id,text\nours,Queues at the consulate\n", encoding="utf-8")
+    source = services.create_source(bob, unit=tree.paris, name="Ours", kind="file", platform="file",
+                                    query="x.csv", batch_size=10)
+    (own / "x.csv").unlink()  # the mission's file goes; the ministry drops one of the same name at the top
+    (tmp_path / "x.csv").write_text("id,text\nsecret,Ministry only\n", encoding="utf-8")
+    tasks.pull_source.call(source.pk)
+    assert not ListenedItem.objects.filter(external_id="secret").exists()
+    source.refresh_from_db()
+    assert "no file named" in source.last_error and not source.active
+    # A folder named otherwise than by a unit's id ("03") is not that unit's.
+    (tmp_path / f"0{tree.paris.pk}").mkdir()
+    (tmp_path / f"0{tree.paris.pk}" / "y.csv").write_text("id,text\ny,Other\n", encoding="utf-8")
+    with pytest.raises(ValidationError):
+        services.create_source(bob, unit=tree.paris, name="Y", kind="file", platform="file",
+                               query=f"0{tree.paris.pk}/y.csv")
+
+
+def test_a_source_set_up_before_a_rule_can_still_be_paused(tree, bob, europe_mastodon):
+    source = ListeningSource.objects.create(unit=tree.paris, name="Old mentions", kind="mentions",
+                                            platform="mastodon", account=europe_mastodon)
+    services.update_source(bob, source, active=False)  # the account rule is checked when the account changes
+    source.refresh_from_db()
+    assert source.active is False

@@ -92,3 +92,15 @@ def test_a_sources_number_field_names_one_least_value():
         assert not form.is_valid()
         assert form.errors["pull_every"] == ["Ensure this value is greater than or equal to 1."]
     assert 'min="1" max="43200"' in str(form["pull_every"])
+
+
+def test_the_dashboards_own_refresh_leaves_the_messages_for_the_next_page(client, bob, paris_source):
+    services.ingest_posts(paris_source, make_posts(["Flooding in Paris"], prefix="m"))
+    item = ListenedItem.objects.get()
+    client.force_login(bob)
+    client.post(f"/listening/items/{item.pk}/read-accurately/")  # a message for the page it goes back to
+    assert client.get("/listening/", {"refresh": "1"}).status_code == 200  # the open dashboard's minute
+    page = client.get(f"/listening/items/{item.pk}/").content.decode()
+    assert "will read this post in a moment" in page
+    client.post(f"/listening/items/{item.pk}/read-accurately/")
+    assert "were asked to read this post already" in client.get(f"/listening/items/{item.pk}/").content.decode()

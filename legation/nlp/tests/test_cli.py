@@ -270,15 +270,15 @@ def test_evaluate_reads_labels_in_any_case_as_train_does(tmp_path):
     assert report["per_class"]["positive"]["support"] == 1
 
 
-def test_train_says_when_the_held_out_part_takes_every_text_of_a_label(tmp_path):
+def test_train_never_holds_out_the_last_texts_of_a_label(tmp_path):
     data = tmp_path / "mine.tsv"
     rows = [f"I love the new embassy website {i}\tpositive" for i in range(10)]
-    rows[3] = "the visa office never answers\tnegative"  # the one text the fixed shuffle holds out
+    rows[3] = "the visa office never answers\tnegative"  # its label's only text: it is trained on, not held out
     data.write_text("\n".join(rows) + "\n", "utf-8")
     status, out, err = run("train", "--task", "sentiment", "--data", str(data), "--output", str(tmp_path / "m.npz"))
-    assert (status, out) == (2, "")
-    assert err == ("error: all 9 texts left to train on after the 10% held out for a score have the label 'positive';"
-                   " add texts of the other labels, or use --no-holdout\n")
+    assert status == 0, err
+    result = json.loads(out)
+    assert result["labels"] == ["negative", "positive"] and result["holdout"]["n"] == 1
     status, out, err = run("train", "--task", "sentiment", "--data", str(data), "--no-holdout",
                            "--output", str(tmp_path / "m.npz"))
     assert status == 0 and err == "" and json.loads(out)["labels"] == ["negative", "positive"]
@@ -394,3 +394,21 @@ def test_a_tier_given_with_a_model_file_is_said_to_be_unused(tmp_path):
     status, out, err = run("predict", "--task", "sentiment", "--tier", "accurate", "--model", str(model),
                            "--input", str(src))
     assert status == 0 and out == "positive\n" and "--tier accurate is not used with --model" in err
+
+
+def test_evaluate_reads_iso_639_3_codes_the_detector_gives_or_maps(tmp_path):
+    from legation.nlp.cli import language_code
+
+    assert [language_code(c) for c in ("arz", "ckb", "yue", "ceb", "sco", "fil", "xx1")] == [
+        "ar", "ku", "zh", "tl", "sco", "tl", None]
+
+
+def test_one_text_copied_many_times_does_not_take_the_whole_held_out_part(tmp_path):
+    data = tmp_path / "copies.tsv"
+    rows = ["the visa office never answers\tnegative"] * 50 + [
+        f"I love the new embassy website {n}\tpositive" for n in range(5)]
+    data.write_text("\n".join(rows) + "\n", "utf-8")
+    status, out, err = run("train", "--task", "sentiment", "--data", str(data), "--output", str(tmp_path / "m"),
+                           "--min-df", "1")
+    assert status == 0, err
+    assert json.loads(out)["holdout"]["n"] <= 8

@@ -165,13 +165,20 @@
     var every = 1000 * (parseInt(refresh.getAttribute("data-every"), 10) || 60);
     window.setInterval(function () {
       if (document.hidden) { return; }
-      fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      var url = new window.URL(window.location.href);
+      url.searchParams.set("refresh", "1");  // the server keeps its pending messages for the next page shown
+      fetch(url.toString(), { credentials: "same-origin", headers: { Accept: "text/html" } })
         .then(function (r) { return r.ok ? r.text() : null; })
         .then(function (html) {
           if (!html) { return; }
           var fetched = new window.DOMParser().parseFromString(html, "text/html");
           var data = fetched.getElementById("listening-figures");
-          if (data) { redraw(JSON.parse(data.textContent), fetched); }
+          var unit = fetched.getElementById("listening-refresh");
+          // Another unit chosen in another tab (the unit is the session's): this page keeps its own unit's
+          // figures rather than take another's under its heading. A sign-in page has no figures either.
+          if (data && unit && unit.getAttribute("data-unit") === refresh.getAttribute("data-unit")) {
+            redraw(JSON.parse(data.textContent), fetched);
+          }
         })
         .catch(function () { /* offline for a moment: the next minute tries again */ });
     }, every);
