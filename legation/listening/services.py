@@ -559,6 +559,14 @@ def email_alert(alert: Alert, emails: Sequence[str], attempt: int = 1, *, guard:
     return sent
 
 
+def take_over_alert_email(alert_id: int) -> Alert | None:
+    """The guard's claim on an alert whose first e-mail try has not ended (``tasks.email_alert_guard``): the
+    alert, now marked tried so that the first try stops at its next language group; None if that try ended."""
+    if not Alert.objects.filter(pk=alert_id, email_tried_at__isnull=True).update(email_tried_at=timezone.now()):
+        return None
+    return Alert.objects.select_related("unit", "story").get(pk=alert_id)
+
+
 def _guard_took_over(alert: Alert) -> bool:
     """Whether an alert's guard has taken over its first e-mail try (``tasks.email_alert_guard``)."""
     return Alert.objects.filter(pk=alert.pk, email_tried_at__isnull=False).exists()

@@ -76,9 +76,9 @@ def email_alert_guard(alert_id: int) -> int:
     """Queued with each alert (``services.raise_alert``): if its first e-mail try has not ended (the process
     raising it died, or a mail server hangs), takes over from it and e-mails those it has not reached, retries
     included; otherwise does nothing."""
-    if not Alert.objects.filter(pk=alert_id, email_tried_at__isnull=True).update(email_tried_at=timezone.now()):
+    alert = services.take_over_alert_email(alert_id)
+    if alert is None:
         return 0
-    alert = Alert.objects.select_related("unit", "story").get(pk=alert_id)
     reached = set(alert.email_handled)
     rest = [email for email in services.alert_recipients(alert.unit) if email not in reached]
     logger.warning("alert %s: its first e-mail try has not ended; e-mailing the %d people it did not reach",
