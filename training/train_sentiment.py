@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import re
 import time
 from pathlib import Path
 
@@ -78,6 +79,11 @@ LEX_ROWS = {  # CrisisLexT26 coarse class: weak sentiment
     "sympathy_and_support": "positive", "caution_and_advice": "neutral", "other_useful_information": "neutral",
 }
 CRISIS_WEIGHT = 0.05
+# Posts of a class left out when they match: HumAID's displaced and evacuations posts that name an evacuation are
+# mostly orders and news ("mandatory evacuation for visitors in Ocracoke"); labelled negative they taught the model
+# that "evacuation" is negative at 1.0 ("Great news, the evacuation flight landed" negative, an embassy's
+# evacuation schedule negative). The rest (stranded, displaced, homeless, trapped) stay negative.
+CRISIS_LEAVE_OUT = {"displaced_people_and_evacuations": re.compile(r"evacu", re.IGNORECASE)}
 
 
 def crisis_rows(crisis_root: Path) -> tuple[list[str], list[str], list[str]]:
@@ -91,7 +97,8 @@ def crisis_rows(crisis_root: Path) -> tuple[list[str], list[str], list[str]]:
     rng = np.random.default_rng(0)
     pick: dict[int, str] = {}
     for label, (weak, n) in sorted(CRISIS_ROWS.items()):
-        idx = [i for i, y in enumerate(labels) if y == label]
+        leave_out = CRISIS_LEAVE_OUT.get(label)
+        idx = [i for i, y in enumerate(labels) if y == label and not (leave_out and leave_out.search(texts[i]))]
         rng.shuffle(idx)
         pick.update({i: weak for i in idx[:n]})
     docs = [model_text(texts[i]) for i in sorted(pick)]

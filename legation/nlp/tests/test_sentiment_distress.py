@@ -1,7 +1,10 @@
 """Distress, complaint and praise posts as a ministry meets them, in the fast tier (the one every listened post
 gets). Written by hand on 2026-12-07, before the fast model learnt weakly labelled crisis posts; see the sentiment
 model card ("Crisis posts"). Before that change the fast tier read 6 of the 24 distress and complaint posts as
-positive (the demo's flood requests among them) and got 22 of the 41 right; after it, 2 and 26."""
+positive (the demo's flood requests among them) and got 22 of the 41 right; after it, 2 and 26. An evacuation
+schedule was added (and good news of an evacuation flight made a clear case) on 2026-12-07, when that model read
+"evacuation" as negative at 1.0; with the displaced posts that name an evacuation left out of its weak labels, 2
+read positive and 28 of the 42 are right."""
 
 from __future__ import annotations
 
@@ -57,10 +60,12 @@ POSTS = [
     ("Le ministre se rendra à Rome mardi", "fr", "neutral"),
     ("El embajador presentará sus credenciales el lunes", "es", "neutral"),
     ("A embaixada divulgou o horário de funcionamento para a próxima semana", "pt", "neutral"),
+    ("Evacuation flights from Tripoli leave Tuesday at 10:00, register with the embassy", "en", "neutral"),
 ]
 
 # The clear cases a user must see right: requests for help in English (the demo's crisis burst), sympathy with
-# the victims of a disaster (a crisis word is not a negative post), thanks in five languages.
+# the victims of a disaster (a crisis word is not a negative post), thanks in five languages, an evacuation
+# schedule and good news of an evacuation (the word alone is not distress).
 CLEAR = {
     "URGENT Benghazi flood: 40 families stranded near the port need water and food, call +218 91 000 0100":
         "negative",
@@ -76,6 +81,8 @@ CLEAR = {
     "Muchas gracias al consulado, excelente atención": "positive",
     "Grazie mille all'ambasciata, siete stati fantastici": "positive",
     "Muito obrigado pela ajuda, vocês são incríveis": "positive",
+    "Great news, the evacuation flight landed and everyone is fine": "positive",
+    "Evacuation flights from Tripoli leave Tuesday at 10:00, register with the embassy": "neutral",
 }
 
 
