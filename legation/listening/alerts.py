@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Min, Q
 from django.db.models.functions import TruncMinute
@@ -149,9 +152,14 @@ _EVALUATION_LOCK = 0x4C41  # "LA": listening alerts' advisory lock (the second k
 
 @contextmanager
 def _one_evaluation_at_a_time(unit: Unit) -> Iterator[None]:
-    """PostgreSQL: two workers evaluating one unit (pulls of two of its sources) take turns, so the second sees the
-    first's alerts and does not raise them again in another minute. A session lock, not a transaction's: each
-    alert commits, and is e-mailed, as it is raised. (SQLite deployments run one worker.)"""
+    """Two workers evaluating one unit (pulls of two of its sources) take turns, so the second sees the first's
+    alerts and does not raise them again in another minute. Not a transaction's lock: each alert commits, and is
+    e-mailed, as it is raised. PostgreSQL: a session advisory lock. SQLite (one machine): an exclusive lock on a
+    file beside the data, one per database and unit, let go by the system if the process dies."""
+    if connection.vendor == "sqlite":
+        with _file_lock(unit):
+            yield
+        return
     if connection.vendor != "postgresql":
         yield
         return
@@ -162,6 +170,26 @@ def _one_evaluation_at_a_time(unit: Unit) -> Iterator[None]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_EVALUATION_LOCK, unit.pk])
+
+
+@contextmanager
+def _file_lock(unit: Unit) -> Iterator[None]:
+    """An exclusive ``flock`` on DATA_DIR/locks/alerts-<database>-<unit id>.lock (waits for the holder). Where the
+    system has no ``fcntl`` (Windows: a laptop's demo, one worker) there is nothing to take turns with."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on Linux or macOS
+        yield
+        return
+    database = hashlib.sha256(str(connection.settings_dict["NAME"]).encode()).hexdigest()[:12]
+    folder = Path(settings.DATA_DIR) / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"alerts-{database}-{unit.pk}.lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def evaluate(unit: Unit, now: datetime | None = None) -> list[Alert]:
