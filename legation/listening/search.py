@@ -24,15 +24,14 @@ from django.utils.timezone import is_naive, make_aware
 
 from legation.listening.enrichment import country_named, place_names
 from legation.listening.fulltext import (
-    HASHTAG_ACCENTED,
     PLACE_KEY_LENGTH,
     fold,
-    hashtag_like,
     place_key,
     plain_letters,
-    postgres_tag_text,
     spaced,
     tag_key,
+    tag_lexeme,
+    tag_token,
     unaccented,
     without_elision,
 )
@@ -371,15 +370,9 @@ def place_condition(typed: str) -> Q:
 
 def _full_text(items: QuerySet[ListenedItem], query: str, filters: Filters) -> QuerySet[ListenedItem]:
     vendor = connection.vendor
-    if vendor in ("sqlite", "postgresql"):
-        hashtags, hashtag_params = hashtag_filter(query, vendor)
-        if hashtags:
-            items = items.extra(where=[hashtags], params=hashtag_params)  # noqa: S610 - fixed SQL, tags are params
     if vendor == "sqlite":
         match, excluded = fts5_query(fold(query))
         if not match and not excluded:
-            if hashtags:  # only hashtags to leave out ("-#veridia"): every post but those, newest first
-                return items.order_by("-created_at", "-id")
             return items.none()  # nothing searchable was typed (only emoji or punctuation): no post matches it
         if not match:
             # Only words to leave out ("-flood"): every post but those, newest first.
@@ -409,8 +402,7 @@ def _full_text(items: QuerySet[ListenedItem], query: str, filters: Filters) -> Q
         # The stored column of migrations 0004, 0010 and 0014, with its GIN index.
         tsquery, params = postgres_query(query)
         if not tsquery:
-            # nothing searchable was typed, as on SQLite; or only hashtags to leave out
-            return items.order_by("-created_at", "-id") if hashtags else items.none()
+            return items.none()  # nothing searchable was typed, as on SQLite
         return items.extra(  # noqa: S610 - fixed SQL, the words are parameters
             where=[f"listening_listeneditem.search_vector @@ ({tsquery})"], params=params,
         ).order_by("-id")
@@ -440,6 +432,9 @@ def postgres_query(query: str) -> tuple[str, list[str]]:
     params: list[str] = []
 
     def tsquery(term: Term) -> str:
+        if term.hashtag:  # the lexeme the stored column holds for the hashtag (migration 0026)
+            params.append(tag_lexeme(term.hashtag))
+            return "%s::tsquery"
         raw = postgres_fold(term.text)
         if term.prefix:
             words = spaced(re.sub(r"[^\w\s]|_", " ", raw, flags=re.UNICODE)).split()
@@ -455,7 +450,7 @@ def postgres_query(query: str) -> tuple[str, list[str]]:
     matched = [" && ".join(sql for sql in map(tsquery, group) if sql) for group in groups]
     matched = [group for group in matched if group]
     parts = ["(" + " || ".join(f"({group})" for group in matched) + ")"] if matched else []
-    parts += [f"!!({sql})" for sql in map(tsquery, (t for t in excluded if not t.hashtag)) if sql]
+    parts += [f"!!({sql})" for sql in map(tsquery, excluded) if sql]
     return " && ".join(parts), params
 
 
@@ -522,55 +517,18 @@ def parse_query(query: str) -> tuple[list[list[Term]], list[Term]]:
 
 def fts5_query(query: str) -> tuple[str, str]:
     """Turn what a person typed into safe FTS5 queries: (what must match, what must not), read as
-    :func:`parse_query` reads it; FTS5's own syntax is treated as text. A hashtag left out is not a word left
-    out (``hashtag_filter``)."""
+    :func:`parse_query` reads it; FTS5's own syntax is treated as text. A hashtag ("#veridia") is the word the
+    index holds for it (``fulltext.tag_token``): posts with the hashtag, not those with the word alone."""
     groups, excluded = parse_query(query)
 
     def fts(term: Term) -> str:
+        if term.hashtag:
+            return f'"{tag_token(term.hashtag)}"'
         cleaned = spaced(re.sub(r"[^\w\s]", " ", term.text, flags=re.UNICODE)).strip()
         return f'"{cleaned}"' + ("*" if term.prefix else "")
 
     return (" OR ".join(" ".join(map(fts, group)) for group in groups),
-            " OR ".join(fts(term) for term in excluded if not term.hashtag))
-
-
-def hashtag_filter(query: str, vendor: str) -> tuple[str, list[str]]:
-    """(SQL condition on the post's text, its parameters) for the hashtags of a search; ("", []) for none.
-
-    The indexes hold "#veridia" as the word "veridia" (both tokenizers take "#" for a separator), so "#veridia"
-    is looked up in the index as that word and the posts found are kept when their text has the hashtag, whole,
-    in any case, folded as words are ("#greve" finds "#Grève"). The test reads only the posts the index found:
-    first a LIKE in the database's own code (``fulltext.hashtag_like``; ``HASHTAG_ACCENTED``), then, for those
-    that pass, the exact test (SQLite: ``fulltext.has_hashtag``, PostgreSQL: a regular expression over the text
-    folded in SQL). What it costs is a rare hashtag of a common word: the page reads the word's posts until it
-    has 50 with the hashtag, the count until COUNT_CAP of them (200,000 posts with the word, 200 with the
-    hashtag: about 40 ms for the page, 100 ms for the count on SQLite). A hashtag left out ("-#veridia") leaves
-    out the posts with the hashtag, not those with the word. With ``OR``, a group without a hashtag keeps every
-    post the index found.
-    """
-    groups, excluded = parse_query(query)
-    params: list[str] = []
-    text = "listening_listeneditem.text"
-    like, glob = ("LIKE", "GLOB") if vendor == "sqlite" else ("ILIKE", "~")
-
-    def has(tag: str) -> str:
-        # First what the database tests without folding (``fulltext.hashtag_like``), then the hashtag whole.
-        params.append(hashtag_like(tag))
-        sql = f"{text} {like} %s ESCAPE '\\'"
-        if tag.isascii():
-            params.append(HASHTAG_ACCENTED[vendor])
-            sql = f"({sql} OR {text} {glob} %s)"
-        # PostgreSQL's [[:alnum:]] and lower() read letters of any script (a UTF-8 ctype such as C.UTF-8).
-        params.append(tag if vendor == "sqlite" else f"(^|[^[:alnum:]_])#{tag}([^[:alnum:]_]|$)")
-        checked = f"legation_has_hashtag({text}, %s)" if vendor == "sqlite" else f"{postgres_tag_text(text)} ~ %s"
-        return f"({sql} AND {checked})"
-
-    wanted = [[term.hashtag for term in group if term.hashtag] for group in groups]
-    parts = []
-    if wanted and all(wanted):
-        parts.append("(" + " OR ".join("(" + " AND ".join(map(has, tags)) + ")" for tags in wanted) + ")")
-    parts += [f"NOT {has(term.hashtag)}" for term in excluded if term.hashtag]
-    return " AND ".join(parts), params
+            " OR ".join(fts(term) for term in excluded))
 
 
 def capped_count(items: QuerySet[ListenedItem]) -> tuple[int, bool]:
