@@ -53,7 +53,7 @@ PLACE_COUNTRY = {"Paris": "FR", "Nairobi": "KE", "Beirut": "LB", "Jakarta": "ID"
 
 # Hashtags: one post in twenty carries one of a few campaign tags; one in 200 has a common word as a hashtag
 # ("#food"): the search for "#food" finds the word in a quarter of the posts and the hashtag in about 130 of a
-# million, the worst case of the hashtag filter (``search.hashtag_filter``).
+# million: the worst case of a hashtag search before the indexes held hashtags as words (migration 0026).
 TAGS = ["floodrelief", "consularhelp", "veridia"]
 
 

@@ -145,11 +145,6 @@ def hashtags_of(text: str | None) -> list[str]:
     return list(found)
 
 
-def has_hashtag(text: str | None, tag: str) -> bool:
-    """Whether ``text`` has the hashtag ``#tag`` (``tag`` as :func:`tag_key` gives it), whole."""
-    return tag[:TAG_LENGTH] in hashtags_of(text)
-
-
 def tag_token(tag: str) -> str:
     """SQLite: the word its index holds for the hashtag ``#tag`` (``tag`` as :func:`tag_key` gives it)."""
     return _TAG_MARK + tag[:TAG_LENGTH].encode("utf-8").hex()
