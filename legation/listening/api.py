@@ -61,7 +61,8 @@ class SourceOut(Schema):
     spike_min_count: int
     story_min_size: int
     last_pulled_at: datetime | None
-    last_error: str
+    last_error: str = Field(description="the last pull's error, in English")
+    last_error_said: str = Field(description="the same in the language of the request (Accept-Language)")
     refused_count: int = Field(description="lines (or posts) refused since the query last changed")
     refused: list[RefusedOut] = Field(description="the latest of them, with why")
 

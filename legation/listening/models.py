@@ -96,6 +96,9 @@ class ListeningSource(models.Model):
     # stores; None for an import or a replay, which hold nothing.
     pull_hold: datetime | None = None
     last_error = models.TextField(blank=True, editable=False)
+    # The same error kept with its template and values (``reasons.stored``), so the pages say it in the reader's
+    # language (``last_error_said``); {} for an error kept before migration 0027, shown as ``last_error``.
+    last_error_kept = models.JSONField(default=dict, blank=True, editable=False)
     # Lines of a file (or posts of a page) refused since the question last changed: how many, and the latest
     # REFUSED_KEPT of them as {"position", "reason"}, so a scheduled import's bad lines are not lost.
     refused_count = models.PositiveIntegerField(default=0, editable=False)
@@ -120,6 +123,15 @@ class ListeningSource(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def last_error_said(self) -> str:
+        """The last pull's error in the reader's language (``reasons.said``); "" for none."""
+        from legation.listening.reasons import said
+
+        if not self.last_error:
+            return ""
+        return said(self.last_error_kept) if self.last_error_kept else self.last_error
 
     @property
     def refused_said(self) -> list[dict[str, Any]]:

@@ -6,9 +6,11 @@ import logging
 import time
 from collections.abc import Iterator
 
+from django.core.exceptions import ValidationError
+
 from legation.connectors.base import Capability, ConnectorError, InboundItem, Page, Provider
 from legation.connectors.registry import provider_class
-from legation.listening import services
+from legation.listening import reasons, services
 from legation.listening.importing import BadLine, read_posts
 from legation.listening.ingest import IngestResult, Post, Rejected
 from legation.listening.models import FILE_PLATFORM, ListeningSource, SourceKind
@@ -26,7 +28,7 @@ def pull_source(source: ListeningSource) -> IngestResult:
         page = _fetch(source)
     except ConnectorError as exc:
         logger.warning("listening source %s: %s", source.pk, exc.message)
-        services.record_pull_error(source, exc.message, permanent=exc.permanent)
+        services.record_pull_error(source, exc.message, permanent=exc.permanent, said=reasons.platform_error(exc))
         return IngestResult()
     posts = [_post(item, index) for index, item in enumerate(page.items)]
     return services.ingest_posts(source, posts, cursor=page.cursor if page.cursor is not None else source.cursor)
@@ -76,7 +78,10 @@ def _pull_file(source: ListeningSource) -> IngestResult:
     try:
         # a source a person set up reads only what that person's unit may, whatever was put in the folders since
         path = services.resolve_file(source.query, source.unit, scoped=source.created_by_id is not None)
-    except Exception as exc:  # noqa: BLE001 - a missing file is the source's error, not the worker's
+    except ValidationError:  # the file has gone, or is no longer the unit's to read
+        services.record_pull_error(source, services.missing_file(source.query, source.unit), permanent=True)
+        return IngestResult()
+    except Exception as exc:  # noqa: BLE001 - an unreadable file is the source's error, not the worker's
         services.record_pull_error(source, str(exc), permanent=True)
         return IngestResult()
     done = int(source.cursor) if source.cursor.isdecimal() else 0

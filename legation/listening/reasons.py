@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
+
+from legation.connectors.base import ConnectorError
 
 
 class Reason(str):
@@ -42,3 +44,31 @@ def said(kept: dict[str, Any]) -> str:
         return gettext(template) % params if params else gettext(template)
     except (KeyError, TypeError, ValueError):
         return str(kept.get("reason", ""))
+
+
+# What a platform's error means for a source, in words a reader of the Sources page can act on; the connector's
+# own message (English, often the platform's words) follows as the detail.
+_AUTH = gettext_noop("The platform refused the account this source uses: reconnect it on the Official accounts page, "
+                     "then resume the source. Details: %(detail)s")
+_RATE = gettext_noop("The platform's rate limit was reached: the source is pulled again later. Details: %(detail)s")
+_NOT_FOUND = gettext_noop("The platform does not know what this source asks for: check its query. The source is "
+                          "paused. Details: %(detail)s")
+_REFUSED = gettext_noop("The platform refused the request: the source is paused until someone resumes it. "
+                        "Details: %(detail)s")
+_FAILED = gettext_noop("The platform could not be reached or failed: the source is pulled again at its next time. "
+                       "Details: %(detail)s")
+
+
+def platform_error(exc: ConnectorError) -> Reason:
+    """A connector's error as the Sources page says it (``ListeningSource.last_error_said``)."""
+    if exc.permanent and (exc.auth_expired or exc.status in (401, 403)):
+        template = _AUTH
+    elif not exc.permanent and (exc.status == 429 or exc.retry_after is not None):
+        template = _RATE
+    elif exc.permanent and exc.status == 404:
+        template = _NOT_FOUND
+    elif exc.permanent:
+        template = _REFUSED
+    else:
+        template = _FAILED
+    return Reason(template, detail=exc.message)

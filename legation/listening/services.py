@@ -21,6 +21,7 @@ from django.db.models import F, Q
 from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from legation.connectors.addresses import check_url
 from legation.connectors.base import Capability, ConfigError, ConnectorError
@@ -77,9 +78,8 @@ def resolve_file(name: str, unit: Unit | None = None, *, scoped: bool = True) ->
     others' files; a pull of a source a person set up checks it again, so a file put at the top later is not
     read in place of one that has gone. Without ``unit`` (the operator's CLI), or not ``scoped`` (a pull of a
     source the operator's CLI set up), any file in the directory, the unit's folder first."""
-    refused = ValidationError({"query": _("no file named %(name)s in %(folder)s")
-                               % {"name": repr(name),
-                                  "folder": "LEGATION_DATA_DIR/listening" + (f"/{unit.pk}" if unit else "")}})
+    missing = missing_file(name, unit)
+    refused = ValidationError({"query": _(missing.template) % missing.params})
     bases = [DEMO_FILES_DIR]
     if unit is None:
         bases.insert(0, files_dir())
@@ -94,6 +94,12 @@ def resolve_file(name: str, unit: Unit | None = None, *, scoped: bool = True) ->
         if found and (unit is None or not scoped or base != files_dir() or _unit_may_read(unit, candidate)):
             return candidate
     raise refused
+
+
+def missing_file(name: str, unit: Unit | None) -> reasons.Reason:
+    """Why a file source's file cannot be read: no such file in the folder its unit reads."""
+    return reasons.Reason(gettext_noop("no file named %(name)s in %(folder)s"), name=repr(name),
+                          folder="LEGATION_DATA_DIR/listening" + (f"/{unit.pk}" if unit else ""))
 
 
 def _unit_may_read(unit: Unit, path: Path) -> bool:
@@ -279,8 +285,8 @@ def _update_source(actor: Person | None, source: ListeningSource, **changes: Any
         source.refused, source.refused_count = [], 0
         fields |= {"cursor", "refused", "refused_count"}
     if changes.get("active"):
-        source.last_error = ""
-        fields.add("last_error")
+        source.last_error, source.last_error_kept = "", {}
+        fields |= {"last_error", "last_error_kept"}
     # What was not changed is not checked again: pausing a source or changing its thresholds is not refused
     # because its file has since gone, the operator's CLI named a file outside the folder, or it was set up
     # before a check existed.
@@ -325,9 +331,9 @@ def _commit(source: ListeningSource, batch: Prepared, records: Sequence[Enriched
     with transaction.atomic():
         _renew_pull(source)
         result = write(source, batch, records)
-        fields = ["last_pulled_at", "last_error"]
+        fields = ["last_pulled_at", "last_error", "last_error_kept"]
         source.last_pulled_at = timezone.now()
-        source.last_error = ""
+        source.last_error, source.last_error_kept = "", {}
         if cursor is not None:
             source.cursor = cursor
             fields.append("cursor")
@@ -388,12 +394,17 @@ def forget_refused(source: ListeningSource) -> None:
 
 
 @transaction.atomic
-def record_pull_error(source: ListeningSource, message: str, *, permanent: bool, pulled: bool = True) -> None:
+def record_pull_error(source: ListeningSource, message: str, *, permanent: bool, pulled: bool = True,
+                      said: reasons.Reason | None = None) -> None:
     """Keep a pull's error on the source for the UI; a permanent one pauses it until someone looks. ``pulled``:
     the pull counts as done (the platform answered, with an error), so the next is at the source's interval;
-    else the scheduler tries again at its next round."""
-    source.last_error = message[:2000]
-    fields = ["last_error"]
+    else the scheduler tries again at its next round. ``message`` is kept as it is (English: the API, the logs);
+    ``said``, or ``message`` when it is a ``reasons.Reason``, with its template too, so the pages say it in the
+    reader's language."""
+    source.last_error = str(message)[:2000]
+    kept = said if said is not None else message
+    source.last_error_kept = reasons.stored(kept) if isinstance(kept, reasons.Reason) else {}
+    fields = ["last_error", "last_error_kept"]
     if pulled:
         source.last_pulled_at = timezone.now()
         fields.append("last_pulled_at")

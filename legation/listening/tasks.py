@@ -7,9 +7,10 @@ from datetime import timedelta
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from django_tasks import task
 
-from legation.listening import alerts, services
+from legation.listening import alerts, reasons, services
 from legation.listening.ingest import minute_of, roll_up_counts
 from legation.listening.models import COUNTS_KEPT, Alert, HeardCount, ListenedItem, ListeningSource
 from legation.listening.pull import pull_source as pull_one
@@ -52,9 +53,9 @@ def pull_source(source_id: int) -> dict[str, int]:
         # Its time of pull is left as it was, so the scheduler tries again within a minute, not at the source's
         # next interval (an hour for some).
         logger.exception("listening source %s: pull failed", source_id)
-        services.record_pull_error(source, f"the pull failed on our side ({type(exc).__name__}); it is tried "
-                                           f"again within a minute, and the server's log has the details",
-                                   permanent=False, pulled=False)
+        services.record_pull_error(source, reasons.Reason(gettext_noop(
+            "the pull failed on our side (%(error)s); it is tried again within a minute, and the server's log has "
+            "the details"), error=type(exc).__name__), permanent=False, pulled=False)
         raise
     finally:
         services.release_pull(source_id, source.pull_hold)

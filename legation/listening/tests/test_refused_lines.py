@@ -96,6 +96,33 @@ def test_a_pull_that_fails_on_our_side_is_shown_on_the_source_and_tried_again(tr
     assert source.last_error == ""
 
 
+def test_a_file_gone_and_a_failure_on_our_side_are_said_in_the_readers_language(client, bob, tree, settings,
+                                                                                  tmp_path, monkeypatch):
+    source = _file_source(tree, settings, tmp_path, "id,text\nz1,Queues at the consulate\n", batch_size=10)
+    (tmp_path / "posts.csv").unlink()
+    tasks.pull_source.call(source.pk)
+    source.refresh_from_db()
+    assert source.last_error == "no file named 'posts.csv' in LEGATION_DATA_DIR/listening/" + str(tree.paris.pk)
+    assert not source.active
+    bob.language = "fr"
+    bob.save()
+    client.force_login(bob)
+    page = client.get("/listening/sources/").content.decode()
+    assert "aucun fichier nommé" in page and "{&#x27;query&#x27;" not in page and "{'query'" not in page
+
+    services.update_source(None, source, active=True)
+    (tmp_path / "posts.csv").write_text("id,text\nz1,Queues at the consulate\n", encoding="utf-8")
+
+    def broken(_source):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(tasks, "pull_one", broken)
+    with pytest.raises(RuntimeError):
+        tasks.pull_source.call(source.pk)
+    page = client.get("/listening/sources/").content.decode()
+    assert "la récupération a échoué de notre côté (RuntimeError)" in page
+
+
 def test_one_pull_of_a_source_at_a_time_and_a_dead_pull_lets_go(tree, settings, tmp_path):
     from datetime import timedelta
 

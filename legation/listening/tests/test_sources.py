@@ -128,6 +128,52 @@ def test_a_failed_pull_keeps_the_error_and_a_permanent_one_pauses(tree, alice, f
     assert source.last_error == "token revoked" and not source.active
 
 
+def test_a_platform_error_is_explained_to_the_reader_in_their_language(client, tree, alice, bob, fake_platform):
+    source = services.create_source(alice, unit=tree.paris, name="Flaky", kind="keyword", platform="mastodon",
+                                    query="fail")
+    pull_source(source)
+    bob.language = "fr"
+    bob.save()
+    client.force_login(bob)
+    page = client.get("/listening/sources/").content.decode()
+    assert "La limite de débit de la plateforme est atteinte : la source sera relevée plus tard. Détails : " \
+           "rate limited" in page
+    services.update_source(alice, source, query="revoked")
+    pull_source(source)
+    page = client.get("/listening/sources/").content.decode()
+    assert "La plateforme a refusé la demande : la source est en pause" in page and "token revoked" in page
+    assert "en pause" in client.get("/listening/").content.decode()  # the dashboard's list of sources too
+    # The API keeps the connector's words in English, and says them in the language asked for.
+    body = client.get(f"/api/v1/listening/sources/{source.pk}", HTTP_ACCEPT_LANGUAGE="fr").json()
+    assert body["last_error"] == "token revoked"
+    assert body["last_error_said"].startswith("La plateforme a refusé la demande")
+    # English for an English reader; a source pulled fine again shows nothing
+    bob.language = "en"
+    bob.save()
+    assert "The platform refused the request: the source is paused until someone resumes it. Details: token " \
+           "revoked" in client.get("/listening/sources/").content.decode()
+    services.update_source(alice, source, query="veridia", active=True)
+    pull_source(source)
+    source.refresh_from_db()
+    assert (source.last_error, source.last_error_said, source.last_error_kept) == ("", "", {})
+
+
+@pytest.mark.parametrize(("error", "said"), [
+    (ConnectorError("401 invalid token", permanent=True, status=401, auth_expired=True),
+     "The platform refused the account this source uses: reconnect it"),
+    (ConnectorError("429 slow down", status=429, retry_after=60), "The platform's rate limit was reached"),
+    (ConnectorError("X has no account @nobody", permanent=True, status=404),
+     "The platform does not know what this source asks for: check its query"),
+    (ConnectorError("content refused", permanent=True, status=400), "The platform refused the request"),
+    (ConnectorError("timed out", permanent=False), "The platform could not be reached or failed"),
+])
+def test_each_kind_of_platform_error_says_what_to_do(error, said):
+    from legation.listening.reasons import platform_error
+
+    reason = platform_error(error)
+    assert reason.startswith(said) and reason.endswith("Details: " + error.message)
+
+
 def test_a_unit_hearing_posts_another_unit_stored_first_gets_its_own_alert(tree, alice, fake_platform):
     from legation.listening.models import Alert
     from legation.listening.tasks import pull_source as pull_task
