@@ -4,7 +4,8 @@ hashtag, not every post with the word "food" (``fulltext.hashtags_of``; measured
 SQLite: ``legation_search_text`` (the triggers of migration 0015) now appends each hashtag of a post as the word
 ``fulltext.tag_token`` makes; the index is refilled. PostgreSQL: the stored ``search_vector`` adds the lexeme
 "#tag" for each hashtag (the function ``listening_tag_vector``, immutable SQL: the text folded as ``tag_key``
-folds it, with the folds of migration 0024), and the index over it and ``place_vector`` is created again.
+folds it, with the folds of migration 0024), and the index over it and ``place_vector`` is created again. A
+post too large for a tsvector (1 MB) no longer fails its batch: see ``LARGE``.
 """
 
 from __future__ import annotations
@@ -28,8 +29,28 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT array_to_tsvector(coalesce(array_agg(DISTINCT '#' || left(m[1], {TAG_LENGTH})), '{{}}'))
     FROM regexp_matches({TAG_TEXT}, '(?:^|[^[:alnum:]_])#([[:alnum:]_]+)', 'g') m
 $$"""
-WITH_TAGS = (f"to_tsvector('simple'::regconfig, {alef.postgres_text('text')}) || "
-             "CASE WHEN strpos(text, '#') > 0 THEN listening_tag_vector(text) ELSE ''::tsvector END")
+
+
+def _with_tags(column: str) -> str:
+    return (f"to_tsvector('simple'::regconfig, {alef.postgres_text(column)}) || "
+            f"CASE WHEN strpos({column}, '#') > 0 THEN listening_tag_vector({column}) ELSE ''::tsvector END")
+
+
+# A tsvector is at most 1 MB: a post under the 1 MB a post may have (``ingest.MAX_TEXT_BYTES``) but made of many
+# distinct words (a log, a list of ids) made the whole batch's insert fail ("string is too long for tsvector").
+# Up to LARGE octets a post's vector is far under that bound; a larger one is indexed whole where it fits, else its
+# first KEPT characters (its words after them are not found on PostgreSQL; SQLite's index has no such bound).
+LARGE = 200_000
+KEPT = 100_000
+LARGE_FUNCTION = f"""CREATE OR REPLACE FUNCTION listening_large_vector(body text) RETURNS tsvector
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN {_with_tags('body')};
+EXCEPTION WHEN program_limit_exceeded THEN
+    RETURN {_with_tags(f'left(body, {KEPT})')};
+END
+$$"""
+WITH_TAGS = f"CASE WHEN octet_length(text) <= {LARGE} THEN {_with_tags('text')} ELSE listening_large_vector(text) END"
 WITHOUT_TAGS = f"to_tsvector('simple'::regconfig, {alef.postgres_text('text')})"
 
 
@@ -54,8 +75,9 @@ def _run(forward: bool):  # type: ignore[no-untyped-def]
             register_sqlite_functions(schema_editor.connection.connection)
             statements = cjk._sqlite_index()
         elif vendor == "postgresql":
-            statements = [FUNCTION, *_vector(WITH_TAGS)] if forward else [
-                *_vector(WITHOUT_TAGS), "DROP FUNCTION IF EXISTS listening_tag_vector(text)"]
+            statements = [FUNCTION, LARGE_FUNCTION, *_vector(WITH_TAGS)] if forward else [
+                *_vector(WITHOUT_TAGS), "DROP FUNCTION IF EXISTS listening_large_vector(text)",
+                "DROP FUNCTION IF EXISTS listening_tag_vector(text)"]
         else:
             statements = []
         for statement in statements:

@@ -44,6 +44,21 @@ def test_bad_input_is_refused_with_reasons_and_the_rest_kept(paris_source):
     assert "lone surrogate \ufffd in the middle" in stored
 
 
+def test_a_large_post_of_many_distinct_words_is_stored_and_found_with_its_batch(paris_source, alice):
+    # Under the 1 MB a post may have, but too many distinct words (or hashtags) for a PostgreSQL tsvector (1 MB):
+    # the batch's insert failed there, losing its other posts with it.
+    from legation.listening.search import search
+
+    ids = "first " + " ".join(f"w{i:06d}" for i in range(140_000))[:990_000]
+    tags = "#second " + " ".join(f"#t{i:05d}" for i in range(40_000))  # 320 kB of distinct hashtags
+    result = services.ingest_posts(paris_source, make_posts(["fine one", ids, tags, "fine two"]))
+    assert (result.stored, result.rejected) == (4, [])
+    assert [item.external_id for item in search(alice, "first")] == ["p1"]
+    assert [item.external_id for item in search(alice, "#second")] == ["p2"]
+    assert [item.external_id for item in search(alice, "w000017")] == ["p1"]
+    assert {item.external_id for item in search(alice, "fine")} == {"p0", "p3"}
+
+
 def test_near_duplicates_form_a_story(paris_source):
     text = "Share this: the bridge at the border crossing is closed, travellers must wait"
     services.ingest_posts(paris_source, make_posts([text, text + "!", text], prefix="a"))
