@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +32,8 @@ from legation.listening.models import (
     heard_mark,
 )
 from legation.network.models import Unit
+
+logger = logging.getLogger(__name__)
 
 WINDOWS = 12  # hourly buckets compared: the last one against the eleven before
 
@@ -175,16 +179,26 @@ def _one_evaluation_at_a_time(unit: Unit) -> Iterator[None]:
 @contextmanager
 def _file_lock(unit: Unit) -> Iterator[None]:
     """An exclusive ``flock`` on DATA_DIR/locks/alerts-<database>-<unit id>.lock (waits for the holder). Where the
-    system has no ``fcntl`` (Windows: a laptop's demo, one worker) there is nothing to take turns with."""
+    system has no ``fcntl`` (Windows: a laptop's demo, one worker), or the lock file cannot be opened (a data
+    directory that is not writable), the evaluation goes on without it, as it did before there was one."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not on Linux or macOS
         yield
         return
-    database = hashlib.sha256(str(connection.settings_dict["NAME"]).encode()).hexdigest()[:12]
+    name = str(connection.settings_dict["NAME"])
+    database = hashlib.sha256((name if name.startswith("file:") or name == ":memory:" else os.path.realpath(name))
+                              .encode()).hexdigest()[:12]
     folder = Path(settings.DATA_DIR) / "locks"
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / f"alerts-{database}-{unit.pk}.lock", "a+b") as handle:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = open(folder / f"alerts-{database}-{unit.pk}.lock", "a+b")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        logger.warning("alerts of unit %s evaluated without the lock that makes workers take turns: %s", unit.pk,
+                       exc)
+        yield
+        return
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

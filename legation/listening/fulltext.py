@@ -115,8 +115,9 @@ def without_elision(word: str) -> str:
 
 
 def tag_key(text: str) -> str:
-    """Text as hashtags are compared: :func:`unaccented`, lowercase."""
-    return unaccented(text).lower()
+    """Text as hashtags are compared: :func:`unaccented`, lowercase, the Greek final sigma as sigma (Python's
+    ``lower()`` writes "ς" at a word's end, PostgreSQL's "σ": "#ΑΘΗΝΑΣ" and "#Αθήνας" are one tag on both)."""
+    return unaccented(text).lower().replace("ς", "σ")
 
 
 # Hashtags in the indexes (migration 0026). Both tokenizers take "#" for a separator, so "#veridia" was the word
@@ -173,6 +174,58 @@ def register_sqlite_functions(connection: Any) -> None:
 
 
 def on_connection(sender: Any, connection: Any, **kwargs: Any) -> None:
-    """``connection_created`` receiver: register the function on every new SQLite connection."""
+    """``connection_created`` receiver: register the function on every new SQLite connection; the first of a
+    process also checks that the index was built with this Python's Unicode tables (:func:`check_unicode`)."""
     if connection.vendor == "sqlite":
         register_sqlite_functions(connection.connection)
+        if not _unicode_checked:
+            check_unicode(connection.connection)
+
+
+# Hashtags are read with Python's Unicode tables (what is a letter, lowercase, normalisation): a Python of another
+# Unicode version may read a stored post's hashtags differently, and FTS5's 'delete' of an external-content index
+# must be given the words that were indexed (else "database disk image is malformed"). The version that built
+# SQLite's index is kept beside it (migration 0026); a process that finds another one indexes every post again.
+UNICODE_TABLE = "listening_search_index_unicode"
+_unicode_checked = False
+
+
+def check_unicode(raw: Any) -> bool:
+    """Index every post again (``refill``) when SQLite's index was built with other Unicode tables than this
+    Python's; True when it did. Nothing before migration 0026 made the table."""
+    global _unicode_checked
+    import logging
+
+    try:
+        row = raw.execute(f"SELECT version FROM {UNICODE_TABLE}").fetchone()  # noqa: S608 - our table's name
+    except Exception:  # noqa: BLE001 - not migrated yet (or not a listening database)
+        return False
+    _unicode_checked = True
+    if row is None or row[0] == unicodedata.unidata_version:
+        return False
+    logging.getLogger(__name__).warning("search index built with Unicode %s, this Python has %s: indexing every "
+                                        "post again", row[0], unicodedata.unidata_version)
+    # One writer: another process waits, then finds the version done. Inside a transaction already, a savepoint.
+    begin, commit, undo = (("SAVEPOINT unicode_check", "RELEASE unicode_check", "ROLLBACK TO unicode_check")
+                           if raw.in_transaction else ("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"))
+    raw.execute(begin)
+    try:
+        if raw.execute(f"SELECT version FROM {UNICODE_TABLE}").fetchone()[0] == unicodedata.unidata_version:  # noqa: S608
+            raw.execute(commit)
+            return False
+        refill(raw)
+        raw.execute(f"UPDATE {UNICODE_TABLE} SET version = ?", [unicodedata.unidata_version])  # noqa: S608
+    except BaseException:
+        raw.execute(undo)
+        if commit.startswith("RELEASE"):
+            raw.execute(commit)
+        raise
+    raw.execute(commit)
+    return True
+
+
+def refill(cursor: Any) -> None:
+    """Index every stored post again on SQLite, as the triggers do (``legation_search_text``)."""
+    cursor.execute("INSERT INTO listening_item_fts(listening_item_fts) VALUES ('delete-all')")
+    cursor.execute("INSERT INTO listening_item_fts(rowid, text, language) "
+                   "SELECT id, legation_search_text(text), language FROM listening_listeneditem")

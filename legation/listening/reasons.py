@@ -12,7 +12,7 @@ from typing import Any
 
 from django.utils.translation import gettext, gettext_noop
 
-from legation.connectors.base import ConnectorError
+from legation.connectors.base import ConfigError, ConnectorError
 
 
 class Reason(str):
@@ -50,6 +50,8 @@ def said(kept: dict[str, Any]) -> str:
 # own message (English, often the platform's words) follows as the detail.
 _AUTH = gettext_noop("The platform refused the account this source uses: reconnect it on the Official accounts page, "
                      "then resume the source. Details: %(detail)s")
+_SETUP = gettext_noop("The account this source uses is not fully set up: check it on the Official accounts page, "
+                      "then resume the source. Details: %(detail)s")
 _RATE = gettext_noop("The platform's rate limit was reached: the source is pulled again later. Details: %(detail)s")
 _NOT_FOUND = gettext_noop("The platform does not know what this source asks for: check its query. The source is "
                           "paused. Details: %(detail)s")
@@ -61,7 +63,9 @@ _FAILED = gettext_noop("The platform could not be reached or failed: the source 
 
 def platform_error(exc: ConnectorError) -> Reason:
     """A connector's error as the Sources page says it (``ListeningSource.last_error_said``)."""
-    if exc.permanent and (exc.auth_expired or exc.status in (401, 403)):
+    if isinstance(exc, ConfigError):  # missing or malformed settings or credentials: ours to fix, not the platform
+        template = _SETUP
+    elif exc.permanent and (exc.auth_expired or exc.status in (401, 403)):
         template = _AUTH
     elif not exc.permanent and (exc.status == 429 or exc.retry_after is not None):
         template = _RATE
@@ -71,4 +75,4 @@ def platform_error(exc: ConnectorError) -> Reason:
         template = _REFUSED
     else:
         template = _FAILED
-    return Reason(template, detail=exc.message)
+    return Reason(template, detail=exc.message[:2000])  # as long as ``last_error`` keeps it

@@ -28,6 +28,7 @@ from legation.listening.fulltext import (
     fold,
     place_key,
     plain_letters,
+    refill,
     spaced,
     tag_key,
     tag_lexeme,
@@ -459,9 +460,7 @@ def refill_sqlite_index(cursor: Any) -> None:
 
     FTS5's own 'rebuild' would index the text as stored, unfolded: use this after a bulk load instead.
     """
-    cursor.execute("INSERT INTO listening_item_fts(listening_item_fts) VALUES ('delete-all')")
-    cursor.execute("INSERT INTO listening_item_fts(rowid, text, language) "
-                   "SELECT id, legation_search_text(text), language FROM listening_listeneditem")
+    refill(cursor)
 
 
 QUERY_TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
@@ -509,7 +508,7 @@ def parse_query(query: str) -> tuple[list[list[Term]], list[Term]]:
             raw = without_elision(raw.rstrip("*")) + ("*" if prefix else "")
         if not re.sub(r"[^\w\s]", " ", raw, flags=re.UNICODE).strip():
             continue
-        hashtag = _HASHTAG.fullmatch(raw) if word else None
+        hashtag = _HASHTAG.fullmatch(fold(raw)) if word else None  # "#مَصر" as "#مصر", on both databases
         term = Term(raw, negative, prefix, tag_key(hashtag.group(1)) if hashtag else "")
         (excluded if negative else groups[-1]).append(term)
     return [group for group in groups if group], excluded

@@ -4,26 +4,30 @@ hashtag, not every post with the word "food" (``fulltext.hashtags_of``; measured
 SQLite: ``legation_search_text`` (the triggers of migration 0015) now appends each hashtag of a post as the word
 ``fulltext.tag_token`` makes; the index is refilled. PostgreSQL: the stored ``search_vector`` adds the lexeme
 "#tag" for each hashtag (the function ``listening_tag_vector``, immutable SQL: the text folded as ``tag_key``
-folds it, with the folds of migration 0024), and the index over it and ``place_vector`` is created again. A
-post too large for a tsvector (1 MB) no longer fails its batch: see ``LARGE``.
+folds it, with the folds of migration 0024; a function of its own for a very large post, ``LARGE``), and the
+index over it and ``place_vector`` is created again. SQLite keeps the Unicode version of the Python that built its
+index (``fulltext.check_unicode``). A post too large for a tsvector (1 MB) no longer fails its batch.
 """
 
 from __future__ import annotations
 
 import importlib
+import unicodedata
 
 from django.db import migrations
 
 from legation.listening.fulltext import register_sqlite_functions
+
+UNICODE_TABLE = "listening_search_index_unicode"  # fulltext.UNICODE_TABLE
 
 cjk = importlib.import_module("legation.listening.migrations.0015_search_splits_cjk")
 place_words = importlib.import_module("legation.listening.migrations.0019_place_words_in_search_index")
 alef = importlib.import_module("legation.listening.migrations.0024_search_folds_alef_wasla")
 
 TAG_LENGTH = 200  # fulltext.TAG_LENGTH as of this migration
-# The text as fulltext.tag_key folds it: the Arabic folds, Latin diacritics dropped, lowercased.
-TAG_TEXT = (rf"lower(normalize(regexp_replace(normalize({alef.postgres_fold('body')}, NFD), "
-            r"'([A-Za-z])[\u0300-\u036f]+', '\1', 'g'), NFC))")
+# The text as fulltext.tag_key folds it: the Arabic folds, Latin diacritics dropped, lowercased, final sigma as sigma.
+TAG_TEXT = (rf"replace(lower(normalize(regexp_replace(normalize({alef.postgres_fold('body')}, NFD), "
+            r"'([A-Za-z])[\u0300-\u036f]+', '\1', 'g'), NFC)), 'ς', 'σ')")
 FUNCTION = f"""CREATE OR REPLACE FUNCTION listening_tag_vector(body text) RETURNS tsvector
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT array_to_tsvector(coalesce(array_agg(DISTINCT '#' || left(m[1], {TAG_LENGTH})), '{{}}'))
@@ -43,7 +47,7 @@ def _with_tags(column: str) -> str:
 LARGE = 200_000
 KEPT = 100_000
 LARGE_FUNCTION = f"""CREATE OR REPLACE FUNCTION listening_large_vector(body text) RETURNS tsvector
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+LANGUAGE plpgsql IMMUTABLE PARALLEL UNSAFE SET search_path FROM CURRENT AS $$
 BEGIN
     RETURN {_with_tags('body')};
 EXCEPTION WHEN program_limit_exceeded THEN
@@ -74,6 +78,10 @@ def _run(forward: bool):  # type: ignore[no-untyped-def]
             # fulltext.index_text is whatever the code now says: going back refills the index with it again
             register_sqlite_functions(schema_editor.connection.connection)
             statements = cjk._sqlite_index()
+            # The Unicode tables that read the hashtags (``fulltext.check_unicode``).
+            statements += [f"CREATE TABLE {UNICODE_TABLE} (version TEXT NOT NULL)",
+                           f"INSERT INTO {UNICODE_TABLE} (version) VALUES ('{unicodedata.unidata_version}')"
+                           ] if forward else [f"DROP TABLE IF EXISTS {UNICODE_TABLE}"]
         elif vendor == "postgresql":
             statements = [FUNCTION, LARGE_FUNCTION, *_vector(WITH_TAGS)] if forward else [
                 *_vector(WITHOUT_TAGS), "DROP FUNCTION IF EXISTS listening_large_vector(text)",

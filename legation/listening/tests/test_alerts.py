@@ -6,7 +6,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from legation.listening import alerts, services
 from legation.listening.enrichment import Enriched, Place
@@ -297,3 +297,12 @@ def test_two_workers_evaluating_one_unit_take_turns(tree):
     thread.join(10)
     assert order == ["other done", "this done"]
     alerts.evaluate(tree.berlin)  # another unit does not wait; and the lock was let go
+
+
+def test_alerts_are_evaluated_when_the_lock_cannot_be_taken(tree, settings, tmp_path, caplog):
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL takes an advisory lock, no file")
+    (tmp_path / "not-a-folder").write_text("x")
+    settings.DATA_DIR = tmp_path / "not-a-folder"  # a data directory that cannot hold the lock file
+    assert alerts.evaluate(tree.paris) == []
+    assert "evaluated without the lock that makes workers take turns" in caplog.text

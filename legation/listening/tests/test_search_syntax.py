@@ -3,6 +3,9 @@ possessive or elided article still finds the word, every Arabic alef folds, and 
 
 from __future__ import annotations
 
+import unicodedata
+
+import pytest
 from django.db import connection
 
 from legation.listening import services
@@ -123,6 +126,35 @@ def test_a_hashtag_is_a_word_of_its_own_in_the_index(alice, paris_source):
     # the index's word for a hashtag is not a word a person can type
     assert _ids(search(alice, b"#veridia".hex())) == ["p6"]
     assert _ids(search(alice, "\ue000" + b"veridia".hex())) == ["p6"]
+
+
+def test_hashtags_read_alike_on_both_databases(alice, paris_source):
+    # Greek capitals end in a final sigma that Python lowercases to "ς" and PostgreSQL to "σ"; a hashtag typed
+    # with Arabic vowel marks is the hashtag without them, as the index folds it.
+    services.ingest_posts(paris_source, make_posts([
+        "#ΑΘΗΝΑΣ σήμερα", "Ταξίδι #Αθηνας", "#مصر اليوم", "مصر بلد كبير", "#مَصر غدا"]))
+    assert _ids(search(alice, "#ΑΘΗΝΑΣ")) == _ids(search(alice, "#αθηνας")) == ["p0", "p1"]
+    assert _ids(search(alice, "#مَصر")) == _ids(search(alice, "#مصر")) == ["p2", "p4"]
+
+
+def test_an_index_built_with_other_unicode_tables_is_built_again(alice, paris_source):
+    from django.db import connection
+
+    from legation.listening import fulltext
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL computes the index in SQL")
+    services.ingest_posts(paris_source, make_posts(["#veridia one", "veridia two"]))
+    connection.ensure_connection()
+    raw = connection.connection
+    raw.execute(f"UPDATE {fulltext.UNICODE_TABLE} SET version = '13.0.0'")  # noqa: S608
+    raw.execute("INSERT INTO listening_item_fts(listening_item_fts) VALUES ('delete-all')")  # as if read otherwise
+    assert _ids(search(alice, "#veridia")) == []
+    assert fulltext.check_unicode(raw) is True
+    stored = raw.execute(f"SELECT version FROM {fulltext.UNICODE_TABLE}").fetchone()[0]  # noqa: S608
+    assert stored == unicodedata.unidata_version
+    assert _ids(search(alice, "#veridia")) == ["p0"] and _ids(search(alice, "veridia")) == ["p0", "p1"]
+    assert fulltext.check_unicode(raw) is False  # done once
 
 
 def test_the_marks_follow_the_search_as_it_reads_the_words():

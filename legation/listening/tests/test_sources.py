@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from legation.connectors.base import Capability, ConnectorError, InboundItem, Page, Provider
+from legation.connectors.base import Capability, ConfigError, ConnectorError, InboundItem, Page, Provider
 from legation.connectors.registry import PROVIDERS
 from legation.listening import services
 from legation.listening.models import ListenedItem, ListeningSource
@@ -166,6 +166,8 @@ def test_a_platform_error_is_explained_to_the_reader_in_their_language(client, t
      "The platform does not know what this source asks for: check its query"),
     (ConnectorError("content refused", permanent=True, status=400), "The platform refused the request"),
     (ConnectorError("timed out", permanent=False), "The platform could not be reached or failed"),
+    (ConfigError("mastodon: credential 'access_token' is not set"),
+     "The account this source uses is not fully set up: check it"),
 ])
 def test_each_kind_of_platform_error_says_what_to_do(error, said):
     from legation.listening.reasons import platform_error
