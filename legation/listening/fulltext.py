@@ -128,7 +128,29 @@ def tag_key(text: str) -> str:
 # hashtag is cut to TAG_LENGTH characters (PostgreSQL's lexemes are bounded), in the query as in the index.
 TAG_LENGTH = 200
 _TAG_MARK = "\ue000"
-_TAG = re.compile(r"(?<!\w)#(\w+)")
+
+
+def _combining_marks() -> str:
+    """A regular-expression class body of the combining marks (Unicode categories Mn, Mc, Me, in this Python's
+    tables): Devanagari, Bengali, Thai ... write their vowels with them, inside a word, where ``\\w`` stops."""
+    marks = [c for c in range(0x300, 0x20000) if unicodedata.category(chr(c))[0] == "M"]
+    marks += range(0xE0100, 0xE01F0)  # variation selectors supplement
+    ranges: list[list[int]] = []
+    for c in marks:
+        if ranges and ranges[-1][1] == c - 1:
+            ranges[-1][1] = c
+        else:
+            ranges.append([c, c])
+    return "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
+
+
+_MARKS = _combining_marks()
+# A hashtag: "#" after no letter, digit, "_" or mark, then a letter, digit or "_" and any more of those or marks
+# ("#हिंदी" whole, as PostgreSQL's [[:alnum:]] reads it, not "#ह"). The search (``search.parse_query``) and the
+# alert counters (``ingest.HASHTAG``) read hashtags with the same pieces.
+TAG_BODY = f"\\w[\\w{_MARKS}]*"
+NOT_AFTER_WORD = f"(?<![\\w{_MARKS}])"
+_TAG = re.compile(f"{NOT_AFTER_WORD}#({TAG_BODY})")
 _WITH_HASH = re.compile(r"\S*#\S*")
 
 

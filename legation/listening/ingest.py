@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop as noop
 
 from legation.listening.enrichment import Enriched, enrich_batch, near_duplicate_bands, story_keys, story_label
-from legation.listening.fulltext import spaced, unaccented
+from legation.listening.fulltext import NOT_AFTER_WORD, TAG_BODY, spaced, unaccented
 from legation.listening.models import (
     HeardCount,
     ListenedItem,
@@ -439,8 +439,9 @@ def _by_script(words: frozenset[str]) -> tuple[frozenset[str], tuple[str, ...]]:
     return words.difference(inside), inside
 
 
-# A hashtag: "#" after no letter or digit, then letters, digits or "_" in any script (#Misratah, #طرابلس, #救援).
-HASHTAG = re.compile(r"(?<!\w)#(\w{2,100})")
+# A hashtag: "#" after no letter or digit, then letters, digits or "_" in any script (#Misratah, #طرابلس, #救援),
+# with the combining marks inside a word (#हिंदी, #กรุงเทพ: ``fulltext.TAG_BODY``); counted from 2 to 100 characters.
+HASHTAG = re.compile(f"{NOT_AFTER_WORD}#({TAG_BODY[:-1]}{{1,99}})")
 HASHTAGS_COUNTED = 10  # per post: a post that is a wall of hashtags does not fill the counters
 
 

@@ -25,6 +25,7 @@ from django.utils.timezone import is_naive, make_aware
 from legation.listening.enrichment import country_named, place_names
 from legation.listening.fulltext import (
     PLACE_KEY_LENGTH,
+    TAG_BODY,
     fold,
     place_key,
     plain_letters,
@@ -464,7 +465,7 @@ def refill_sqlite_index(cursor: Any) -> None:
 
 
 QUERY_TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
-_HASHTAG = re.compile(r"#(\w+)")
+_HASHTAG = re.compile(f"#({TAG_BODY})")
 
 
 @dataclass(frozen=True)

@@ -135,6 +135,13 @@ def test_hashtags_read_alike_on_both_databases(alice, paris_source):
         "#ΑΘΗΝΑΣ σήμερα", "Ταξίδι #Αθηνας", "#مصر اليوم", "مصر بلد كبير", "#مَصر غدا"]))
     assert _ids(search(alice, "#ΑΘΗΝΑΣ")) == _ids(search(alice, "#αθηνας")) == ["p0", "p1"]
     assert _ids(search(alice, "#مَصر")) == _ids(search(alice, "#مصر")) == ["p2", "p4"]
+    # Devanagari and Thai write vowels as combining marks inside a word: the hashtag is the whole word
+    services.ingest_posts(paris_source, make_posts(["#हिंदी दिवस", "#ह अक्षर", "#กรุงเทพ น้ำท่วม"], prefix="q"))
+    assert _ids(search(alice, "#हिंदी")) == ["q0"] and _ids(search(alice, "#ह")) == ["q1"]
+    assert _ids(search(alice, "#กรุงเทพ")) == ["q2"]
+    from legation.listening.ingest import hashtags
+
+    assert hashtags("#हिंदी दिवस #กรุงเทพ") == ["#हिंदी", "#กรุงเทพ"]  # the alert counters' terms too
 
 
 def test_an_index_built_with_other_unicode_tables_is_built_again(alice, paris_source):
